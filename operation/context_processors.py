@@ -1,0 +1,15 @@
+from tenants.roles import PlatformRole, user_roles
+from tenants.selectors import membership_of
+
+
+def portal(request) -> dict:
+    """What the base layout needs: the user's roles and organization, for navigation."""
+    roles = user_roles(request.user)
+    membership = membership_of(request.user)
+    return {
+        "roles": {role.value for role in roles},
+        "is_operator_staff": PlatformRole.OPERATOR_STAFF in roles,
+        "is_auditor": PlatformRole.AUDITOR in roles,
+        "is_reviewer": PlatformRole.REVIEWER in roles,
+        "membership": membership,
+    }

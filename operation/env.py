@@ -1,0 +1,103 @@
+"""The one place that reads the process environment for settings.
+
+Every helper raises ``SettingError`` with a one-line message naming the variable, so a
+missing or malformed value stops start-up with a message an operator can act on.
+"""
+
+import os
+import secrets
+from pathlib import Path
+
+import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
+
+_TRUE = {"1", "true", "yes", "on"}
+_FALSE = {"0", "false", "no", "off", ""}
+
+
+class SettingError(ImproperlyConfigured):
+    """A required setting is missing or malformed."""
+
+
+def env_str(name: str, default: str | None = None) -> str:
+    value = os.environ.get(name)
+    if value is None or value.strip() == "":
+        if default is None:
+            raise SettingError(f"{name} is required but not set")
+        return default
+    return value.strip()
+
+
+def env_bool(name: str, *, default: bool) -> bool:
+    value = os.environ.get(name)
+    if value is None:
+        return default
+    lowered = value.strip().lower()
+    if lowered in _TRUE:
+        return True
+    if lowered in _FALSE:
+        return False
+    raise SettingError(f"{name} must be one of 1/0, true/false, yes/no, on/off (got {value!r})")
+
+
+def env_int(name: str, *, default: int, minimum: int = 0) -> int:
+    value = os.environ.get(name)
+    if value is None or value.strip() == "":
+        return default
+    try:
+        number = int(value.strip())
+    except ValueError:
+        raise SettingError(f"{name} must be an integer (got {value!r})") from None
+    if number < minimum:
+        raise SettingError(f"{name} must be at least {minimum} (got {number})")
+    return number
+
+
+def env_list(name: str, *, default: list[str]) -> list[str]:
+    value = os.environ.get(name)
+    if value is None or value.strip() == "":
+        return default
+    return [item.strip() for item in value.split(",") if item.strip()]
+
+
+def env_database(name: str, *, default: str) -> dict:
+    url = env_str(name, default)
+    try:
+        config = dj_database_url.parse(url, conn_max_age=60, conn_health_checks=True)
+    except ValueError as exc:
+        raise SettingError(f"{name} is not a valid database URL ({exc})") from None
+    if not config.get("ENGINE"):
+        raise SettingError(f"{name} is not a valid database URL")
+    return config
+
+
+def env_broker_url(name: str, *, default: str) -> str:
+    url = env_str(name, default)
+    scheme, sep, _ = url.partition("://")
+    if not sep or scheme not in {"filesystem", "redis", "rediss", "memory"}:
+        raise SettingError(
+            f"{name} must be a redis://, rediss:// or filesystem:// URL (got scheme {scheme!r})"
+        )
+    return url
+
+
+def env_secret_key(name: str, *, debug: bool, fallback_file: Path) -> str:
+    """The secret key: from the environment, or (embedded default only) generated once."""
+    value = os.environ.get(name, "").strip()
+    if value:
+        if len(value) < 32:
+            raise SettingError(f"{name} must be at least 32 characters long")
+        return value
+    if not debug:
+        raise SettingError(f"{name} is required when DEBUG is off")
+    if fallback_file.exists():
+        return fallback_file.read_text().strip()
+    fallback_file.parent.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_urlsafe(50)
+    try:
+        fd = os.open(fallback_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:  # another process (web or worker) wrote it first
+        return fallback_file.read_text().strip()
+    with os.fdopen(fd, "w") as handle:
+        handle.write(key)
+    return key

@@ -1,0 +1,83 @@
+"""One family of domain errors, turned into HTTP answers in one place for the API and
+one place for the portal."""
+
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.utils.translation import gettext_lazy as _
+from rest_framework import exceptions as drf_exceptions
+from rest_framework.response import Response
+from rest_framework.views import exception_handler
+
+
+class ApplicationError(Exception):
+    """A refusal by the domain: illegal transition, missing permission, bad input."""
+
+    status = 400
+    code = "invalid"
+
+    def __init__(self, message: str, *, code: str | None = None, field: str | None = None):
+        super().__init__(str(message))
+        self.message = str(message)
+        self.field = field
+        if code:
+            self.code = code
+
+
+class InvalidInput(ApplicationError):
+    status = 400
+    code = "invalid"
+
+
+class PermissionRefused(ApplicationError):
+    status = 403
+    code = "forbidden"
+
+
+class NotFound(ApplicationError):
+    """Missing, or not visible to the caller: both look the same."""
+
+    status = 404
+    code = "not_found"
+
+    def __init__(self, message: str | None = None, **kwargs):
+        super().__init__(message or str(_("Not found.")), **kwargs)
+
+
+class Conflict(ApplicationError):
+    """The object is not in a state that allows this action."""
+
+    status = 409
+    code = "conflict"
+
+
+def api_exception_handler(exc, context):
+    if isinstance(exc, ApplicationError):
+        body = {"code": exc.code, "detail": exc.message}
+        if exc.field:
+            body["field"] = exc.field
+        return Response(body, status=exc.status)
+    if isinstance(exc, Http404):
+        exc = drf_exceptions.NotFound()
+    return exception_handler(exc, context)
+
+
+class ApplicationErrorMiddleware:
+    """Portal pages: a domain error becomes an error page with its status and message."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        return self.get_response(request)
+
+    def process_exception(self, request: HttpRequest, exception: Exception):
+        if isinstance(exception, NotFound):
+            raise Http404(exception.message)
+        if isinstance(exception, ApplicationError):
+            return render(
+                request,
+                "error.html",
+                {"status": exception.status, "message": exception.message},
+                status=exception.status,
+            )
+        return None

@@ -1,0 +1,35 @@
+"""The one module that resolves where data lives under DATA_ROOT."""
+
+from pathlib import Path
+
+from django.conf import settings
+from django.core.files.storage import FileSystemStorage
+from django.utils.deconstruct import deconstructible
+
+
+def data_path(*parts: str) -> Path:
+    """A path under DATA_ROOT (read from settings at call time)."""
+    return Path(settings.DATA_ROOT).joinpath(*parts)
+
+
+@deconstructible(path="operation.storage.PrivateFileStorage")
+class PrivateFileStorage(FileSystemStorage):
+    """Files under DATA_ROOT/private: never behind a URL, served only by views that
+    check permission."""
+
+    def __init__(self):
+        super().__init__(file_permissions_mode=0o600, directory_permissions_mode=0o700)
+
+    @property
+    def base_location(self) -> str:
+        return str(data_path("private"))
+
+    @property
+    def location(self) -> str:
+        return str(data_path("private").resolve())
+
+    def url(self, name):
+        raise NotImplementedError("private files have no URL; serve them through a view")
+
+
+private_storage = PrivateFileStorage()

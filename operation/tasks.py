@@ -1,0 +1,30 @@
+"""Celery tasks of the operator's domain. Tasks take primary keys and re-fetch."""
+
+from celery import shared_task
+from django.core.mail import send_mail
+from django.db import transaction
+from django.utils import timezone
+
+from operation.models import Notification
+
+
+@shared_task(acks_late=True, autoretry_for=(OSError,), retry_backoff=True, max_retries=5)
+def notification_email(notification_id: int) -> None:
+    """Email one notification; idempotent (a notification already emailed is skipped)."""
+    with transaction.atomic():
+        notification = (
+            Notification.objects.select_for_update()
+            .select_related("recipient")
+            .filter(pk=notification_id, emailed_at__isnull=True)
+            .first()
+        )
+        if notification is None or not notification.recipient.email:
+            return
+        send_mail(
+            notification.subject,
+            notification.body,
+            None,
+            [notification.recipient.email],
+        )
+        notification.emailed_at = timezone.now()
+        notification.save(update_fields=["emailed_at"])

@@ -1,0 +1,84 @@
+from rest_framework import serializers
+
+from tenants.models import AdmissionApplication, Organization, QualificationFile
+from tenants.services.admission import allowed_actions
+
+
+class OrganizationOutput(serializers.ModelSerializer):
+    admission_status = serializers.CharField(source="admission.status", default=None)
+
+    class Meta:
+        model = Organization
+        fields = [
+            "id",
+            "kind",
+            "name",
+            "name_en",
+            "credit_code",
+            "contact_person",
+            "phone",
+            "email",
+            "address",
+            "created_at",
+            "admission_status",
+        ]
+
+
+class QualificationFileOutput(serializers.ModelSerializer):
+    class Meta:
+        model = QualificationFile
+        fields = ["id", "original_name", "kind", "size", "sha256", "uploaded_at"]
+
+
+class AdmissionOutput(serializers.ModelSerializer):
+    organization = OrganizationOutput()
+    files = QualificationFileOutput(many=True)
+    allowed_actions = serializers.SerializerMethodField()
+
+    class Meta:
+        model = AdmissionApplication
+        fields = [
+            "id",
+            "organization",
+            "status",
+            "business_scope",
+            "security_measures",
+            "commitment_sha256",
+            "commitment_accepted_at",
+            "submitted_at",
+            "decided_at",
+            "reason",
+            "files",
+            "allowed_actions",
+        ]
+
+    def get_allowed_actions(self, obj) -> list[str]:
+        return allowed_actions(obj)
+
+
+class AdmissionSubmitInput(serializers.Serializer):
+    business_scope = serializers.CharField()
+    security_measures = serializers.CharField()
+    commitment_sha256 = serializers.CharField(max_length=64)
+    files = serializers.ListField(child=serializers.FileField(), required=False, default=list)
+
+
+class DecisionInput(serializers.Serializer):
+    reason = serializers.CharField(required=False, allow_blank=True, default="")
+
+
+class TokenInput(serializers.Serializer):
+    username = serializers.CharField()
+    password = serializers.CharField(trim_whitespace=False)
+
+
+class TokenOutput(serializers.Serializer):
+    token = serializers.CharField()
+
+
+class MeOutput(serializers.Serializer):
+    username = serializers.CharField()
+    email = serializers.EmailField()
+    roles = serializers.ListField(child=serializers.CharField())
+    organization = OrganizationOutput(allow_null=True)
+    organization_role = serializers.CharField(allow_null=True)

@@ -1,0 +1,150 @@
+from django.contrib.auth import authenticate
+from django.http import FileResponse
+from django.utils.translation import gettext as _
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework import status
+from rest_framework.authtoken.models import Token
+from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.permissions import AllowAny
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from operation.errors import NotFound, PermissionRefused
+from tenants.api.serializers import (
+    AdmissionOutput,
+    AdmissionSubmitInput,
+    DecisionInput,
+    MeOutput,
+    OrganizationOutput,
+    TokenInput,
+    TokenOutput,
+)
+from tenants.roles import user_roles
+from tenants.selectors import (
+    admission_get,
+    admissions_visible_to,
+    membership_of,
+    organizations_visible_to,
+    qualification_file_get,
+)
+from tenants.services.admission import DECISIONS, admission_submit
+from tenants.views.files import qualification_file_response
+
+
+class TokenView(APIView):
+    """Exchange a username and password for an API token (lock-out applies)."""
+
+    authentication_classes: list = []
+    permission_classes = [AllowAny]
+
+    @extend_schema(request=TokenInput, responses={200: TokenOutput})
+    def post(self, request):
+        data = TokenInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        user = authenticate(
+            request=request,
+            username=data.validated_data["username"],
+            password=data.validated_data["password"],
+        )
+        if getattr(request, "axes_locked_out", False):
+            raise PermissionRefused(
+                _("Too many failed logins: this account is locked for a while; try again later."),
+                code="locked_out",
+            )
+        if user is None or not user.is_active:
+            return Response(
+                {"code": "invalid_credentials", "detail": _("Wrong username or password.")},
+                status=status.HTTP_400_BAD_REQUEST,
+            )
+        token, _created = Token.objects.get_or_create(user=user)
+        return Response({"token": token.key})
+
+
+class MeView(APIView):
+    @extend_schema(responses=MeOutput)
+    def get(self, request):
+        membership = membership_of(request.user)
+        return Response(
+            MeOutput(
+                {
+                    "username": request.user.username,
+                    "email": request.user.email,
+                    "roles": sorted(role.value for role in user_roles(request.user)),
+                    "organization": membership.organization if membership else None,
+                    "organization_role": membership.role if membership else None,
+                }
+            ).data
+        )
+
+
+class OrganizationListView(APIView):
+    @extend_schema(responses=OrganizationOutput(many=True))
+    def get(self, request):
+        organizations = organizations_visible_to(request.user).select_related("admission")
+        return Response(OrganizationOutput(organizations, many=True).data)
+
+
+class OrganizationDetailView(APIView):
+    @extend_schema(responses=OrganizationOutput)
+    def get(self, request, pk: int):
+        organization = (
+            organizations_visible_to(request.user).select_related("admission").filter(pk=pk).first()
+        )
+        if organization is None:
+            raise NotFound()
+        return Response(OrganizationOutput(organization).data)
+
+
+class AdmissionListView(APIView):
+    @extend_schema(responses=AdmissionOutput(many=True))
+    def get(self, request):
+        applications = admissions_visible_to(request.user).prefetch_related("files")
+        wanted = request.query_params.get("status")
+        if wanted:
+            applications = applications.filter(status=wanted)
+        return Response(AdmissionOutput(applications, many=True).data)
+
+
+class AdmissionDetailView(APIView):
+    @extend_schema(responses=AdmissionOutput)
+    def get(self, request, pk: int):
+        return Response(AdmissionOutput(admission_get(request.user, pk)).data)
+
+
+class AdmissionSubmitView(APIView):
+    parser_classes = [MultiPartParser, FormParser, JSONParser]
+
+    @extend_schema(request=AdmissionSubmitInput, responses=AdmissionOutput)
+    def post(self, request, pk: int):
+        application = admission_get(request.user, pk)
+        data = AdmissionSubmitInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        application = admission_submit(
+            by=request.user, application=application, **data.validated_data
+        )
+        return Response(AdmissionOutput(application).data)
+
+
+class AdmissionDecisionView(APIView):
+    """Operator staff: admit, reject, return, suspend, reinstate or revoke."""
+
+    @extend_schema(
+        request=DecisionInput,
+        responses={200: AdmissionOutput, 409: OpenApiResponse(description="illegal transition")},
+    )
+    def post(self, request, pk: int, action: str):
+        if action not in DECISIONS:
+            raise NotFound()
+        application = admission_get(request.user, pk)
+        data = DecisionInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        application = DECISIONS[action](
+            by=request.user, application=application, reason=data.validated_data["reason"]
+        )
+        return Response(AdmissionOutput(application).data)
+
+
+class QualificationFileView(APIView):
+    @extend_schema(responses={(200, "application/octet-stream"): bytes})
+    def get(self, request, pk: int, file_pk: int) -> FileResponse:
+        return qualification_file_response(qualification_file_get(request.user, pk, file_pk))

@@ -1,0 +1,21 @@
+from django.urls import path
+
+from tenants.views import portal
+
+urlpatterns = [
+    path("signup/", portal.signup, name="signup"),
+    path("organization/", portal.my_organization, name="my-organization"),
+    path("organization/apply/", portal.admission_apply, name="admission-apply"),
+    path("admissions/", portal.admission_queue, name="admission-queue"),
+    path("admissions/<int:pk>/", portal.admission_detail, name="admission-detail"),
+    path(
+        "admissions/<int:pk>/files/<int:file_pk>/",
+        portal.qualification_file_download,
+        name="admission-file",
+    ),
+    path(
+        "admissions/<int:pk>/decide/<str:action>/",
+        portal.admission_decide,
+        name="admission-decide",
+    ),
+]

@@ -1,0 +1,175 @@
+from django.contrib import messages
+from django.contrib.auth import login
+from django.contrib.auth.decorators import login_required
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from operation.errors import InvalidInput, PermissionRefused
+from operation.selectors import audit_events_for_target
+from tenants.commitment import COMMITMENT_TEXT
+from tenants.forms import AdmissionApplyForm, DecisionForm, SignUpForm
+from tenants.models import AdmissionStatus
+from tenants.roles import PlatformRole, has_role
+from tenants.selectors import (
+    admission_get,
+    admissions_visible_to,
+    membership_of,
+    qualification_file_get,
+)
+from tenants.services.admission import ACTION_LABELS, DECISIONS, admission_submit, allowed_actions
+from tenants.services.organizations import developer_sign_up
+from tenants.views.files import qualification_file_response
+
+
+def _form_error(form, error: InvalidInput) -> None:
+    field = error.field if error.field in form.fields else None
+    form.add_error(field, error.message)
+
+
+def signup(request):
+    if request.user.is_authenticated:
+        return redirect("my-organization")
+    form = SignUpForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            _organization, user = developer_sign_up(
+                organization_fields=form.organization_fields(),
+                admin_fields=form.admin_fields(),
+            )
+        except InvalidInput as error:
+            _form_error(form, error)
+        else:
+            login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+            messages.success(
+                request, _("Your organization is registered. Now apply for admission.")
+            )
+            return redirect("my-organization")
+    return render(request, "tenants/signup.html", {"form": form})
+
+
+def _own_application(request):
+    membership = membership_of(request.user)
+    if membership is None or not hasattr(membership.organization, "admission"):
+        raise Http404(_("Your account does not belong to a developer organization."))
+    return admission_get(request.user, membership.organization.admission.pk)
+
+
+@login_required
+def my_organization(request):
+    membership = membership_of(request.user)
+    if membership is None:
+        raise Http404(_("Your account does not belong to an organization."))
+    organization = membership.organization
+    application = getattr(organization, "admission", None)
+    return render(
+        request,
+        "tenants/my_organization.html",
+        {
+            "organization": organization,
+            "membership": membership,
+            "application": application,
+            "can_apply": application is not None
+            and application.status in (AdmissionStatus.DRAFT, AdmissionStatus.RETURNED)
+            and request.user.has_perm("tenants.change_admissionapplication", application),
+            "history": audit_events_for_target(application) if application else [],
+        },
+    )
+
+
+@login_required
+def admission_apply(request):
+    application = _own_application(request)
+    if not request.user.has_perm("tenants.change_admissionapplication", application):
+        raise PermissionRefused(_("Only the organization's administrators can apply."))
+    initial = {
+        "business_scope": application.business_scope,
+        "security_measures": application.security_measures,
+    }
+    form = AdmissionApplyForm(request.POST or None, request.FILES or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            admission_submit(
+                by=request.user,
+                application=application,
+                business_scope=form.cleaned_data["business_scope"],
+                security_measures=form.cleaned_data["security_measures"],
+                files=form.cleaned_data["files"],
+                commitment_sha256=form.cleaned_data["commitment_sha256"],
+            )
+        except InvalidInput as error:
+            _form_error(form, error)
+        else:
+            messages.success(request, _("Your application is submitted for review."))
+            return redirect("my-organization")
+    return render(
+        request,
+        "tenants/admission_apply.html",
+        {"form": form, "application": application, "commitment_text": COMMITMENT_TEXT},
+    )
+
+
+@login_required
+def admission_queue(request):
+    if not has_role(request.user, PlatformRole.OPERATOR_STAFF):
+        raise Http404
+    wanted = request.GET.get("status", AdmissionStatus.SUBMITTED)
+    applications = admissions_visible_to(request.user)
+    if wanted in AdmissionStatus.values:
+        applications = applications.filter(status=wanted)
+    return render(
+        request,
+        "tenants/admission_queue.html",
+        {
+            "applications": applications,
+            "statuses": AdmissionStatus.choices,
+            "wanted": wanted,
+        },
+    )
+
+
+@login_required
+def admission_detail(request, pk: int):
+    application = admission_get(request.user, pk)
+    is_operator = has_role(request.user, PlatformRole.OPERATOR_STAFF)
+    actions = (
+        [(action, ACTION_LABELS[action]) for action in allowed_actions(application)]
+        if is_operator
+        else []
+    )
+    return render(
+        request,
+        "tenants/admission_detail.html",
+        {
+            "application": application,
+            "files": application.files.all(),
+            "actions": actions,
+            "form": DecisionForm(),
+            "history": audit_events_for_target(application),
+        },
+    )
+
+
+@login_required
+@require_POST
+def admission_decide(request, pk: int, action: str):
+    if action not in DECISIONS:
+        raise Http404
+    application = admission_get(request.user, pk)
+    form = DecisionForm(request.POST)
+    form.is_valid()
+    try:
+        DECISIONS[action](
+            by=request.user, application=application, reason=form.cleaned_data.get("reason", "")
+        )
+    except InvalidInput as error:
+        messages.error(request, error.message)
+    else:
+        messages.success(request, _("Decision recorded."))
+    return redirect("admission-detail", pk=application.pk)
+
+
+@login_required
+def qualification_file_download(request, pk: int, file_pk: int):
+    return qualification_file_response(qualification_file_get(request.user, pk, file_pk))

@@ -1,0 +1,19 @@
+import pytest
+
+from operation.celery import app as celery_app
+
+
+@pytest.fixture(autouse=True)
+def _isolated_data_root(settings, tmp_path):
+    """Each test writes its files under its own DATA_ROOT."""
+    settings.DATA_ROOT = tmp_path / "data"
+
+
+@pytest.fixture(autouse=True)
+def _tasks_run_inline():
+    """Tasks run in-process after commit; tests/operation/test_worker.py proves the
+    same tasks through the real broker and a real worker."""
+    celery_app.conf.task_always_eager = True
+    celery_app.conf.task_eager_propagates = True
+    yield
+    celery_app.conf.task_always_eager = False

@@ -1,0 +1,66 @@
+import pytest
+from django.contrib.auth import get_user_model
+from rest_framework.test import APIClient
+
+from tests.factories import PASSWORD, developer
+
+pytestmark = pytest.mark.django_db
+
+
+def test_passwords_are_hashed_with_argon2():
+    _org, admin = developer("海洋实验室", "lab")
+    assert get_user_model().objects.get(pk=admin.pk).password.startswith("argon2")
+
+
+def test_token_login_and_use():
+    developer("海洋实验室", "lab")
+    client = APIClient()
+    response = client.post("/api/v1/auth/token/", {"username": "lab", "password": PASSWORD})
+    assert response.status_code == 200
+    token = response.json()["token"]
+    client.credentials(HTTP_AUTHORIZATION=f"Token {token}")
+    assert client.get("/api/v1/me/").json()["username"] == "lab"
+    client.credentials(HTTP_AUTHORIZATION="Token not-a-token")
+    assert client.get("/api/v1/me/").status_code == 401
+
+
+def test_token_login_with_wrong_password_is_a_clear_400():
+    developer("海洋实验室", "lab")
+    response = APIClient().post("/api/v1/auth/token/", {"username": "lab", "password": "nope"})
+    assert response.status_code == 400
+    assert response.json()["code"] == "invalid_credentials"
+    assert "token" not in response.json()
+
+
+def test_api_locks_out_after_repeated_failures_even_with_the_right_password(settings):
+    developer("海洋实验室", "lab")
+    client = APIClient()
+    for _ in range(settings.AXES_FAILURE_LIMIT):
+        client.post("/api/v1/auth/token/", {"username": "lab", "password": "wrong"})
+    response = client.post("/api/v1/auth/token/", {"username": "lab", "password": PASSWORD})
+    assert response.status_code == 403
+    assert response.json()["code"] == "locked_out"
+
+
+def test_portal_login_locks_out_after_repeated_failures(client, settings):
+    developer("海洋实验室", "lab")
+    for _ in range(settings.AXES_FAILURE_LIMIT):
+        response = client.post("/login/", {"username": "lab", "password": "wrong"})
+    response = client.post("/login/", {"username": "lab", "password": PASSWORD})
+    assert response.status_code == 429
+    assert "_auth_user_id" not in client.session
+
+
+def test_portal_login_and_logout(client):
+    developer("海洋实验室", "lab")
+    response = client.post("/login/", {"username": "lab", "password": PASSWORD})
+    assert response.status_code == 302
+    assert client.session["_auth_user_id"]
+    client.post("/logout/")
+    assert "_auth_user_id" not in client.session
+
+
+def test_session_and_csrf_cookies_are_http_only_and_same_site(settings):
+    assert settings.SESSION_COOKIE_HTTPONLY
+    assert settings.SESSION_COOKIE_SAMESITE == settings.CSRF_COOKIE_SAMESITE == "Lax"
+    assert settings.X_FRAME_OPTIONS == "DENY"

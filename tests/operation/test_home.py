@@ -1,0 +1,34 @@
+import pytest
+
+from tests.factories import admitted_developer, staff_user, submitted_developer
+
+pytestmark = pytest.mark.django_db
+
+
+def test_home_shows_live_figures_from_the_database(client):
+    operator = staff_user("op")
+    admitted_developer("海洋实验室", "lab", by=operator)
+    admitted_developer("保险公司", "insurer", by=operator)
+    submitted_developer("数据公司", "applicant")
+    page = client.get("/").content.decode()
+    assert 'id="fig-admitted-developers">2<' in page
+    assert 'id="fig-published-catalogs">0<' in page
+
+
+def test_home_speaks_chinese_by_default_and_english_on_request(client):
+    assert "公共数据授权运营" in client.get("/").content.decode()
+    client.post("/i18n/setlang/", {"language": "en", "next": "/"})
+    page = client.get("/").content.decode()
+    assert "Public Data Authorized Operation Sandbox" in page
+    assert 'lang="en"' in page
+
+
+def test_navigation_follows_the_role(client):
+    operator = staff_user("op")
+    client.force_login(operator)
+    page = client.get("/").content.decode()
+    assert "/admissions/" in page and "/audit/" in page
+    _org, admin = submitted_developer("海洋实验室", "lab")
+    client.force_login(admin)
+    page = client.get("/").content.decode()
+    assert "/admissions/" not in page and "/audit/" not in page and "/organization/" in page

@@ -1,0 +1,40 @@
+import pytest
+from django.core.management import call_command
+from rest_framework.test import APIClient
+
+from operation.models import AuditEvent
+from operation.services.audit import audit_verify
+from tenants.models import AdmissionStatus, Organization
+from tenants.roles import PlatformRole, has_role
+
+pytestmark = pytest.mark.django_db
+
+ACCOUNTS = ["operator", "reviewer1", "reviewer2", "auditor", "xmu_lab", "insurer", "ocean_bureau"]
+
+
+def test_seed_demo_creates_the_readme_accounts_and_is_idempotent(settings):
+    settings.DEMO_PASSWORD = "demo-pass-test-1"
+    call_command("seed_demo")
+    counts = (Organization.objects.count(), AuditEvent.objects.count())
+    call_command("seed_demo")
+    assert (Organization.objects.count(), AuditEvent.objects.count()) == counts
+    client = APIClient()
+    for username in ACCOUNTS:
+        response = client.post(
+            "/api/v1/auth/token/", {"username": username, "password": "demo-pass-test-1"}
+        )
+        assert response.status_code == 200, username
+    from django.contrib.auth import get_user_model
+
+    users = {u.username: u for u in get_user_model().objects.all()}
+    assert has_role(users["operator"], PlatformRole.OPERATOR_STAFF)
+    assert has_role(users["reviewer2"], PlatformRole.REVIEWER)
+    assert has_role(users["auditor"], PlatformRole.AUDITOR)
+    statuses = {
+        o.name_en: o.admission.status for o in Organization.objects.filter(kind="developer")
+    }
+    assert sorted(statuses.values()) == sorted(
+        [AdmissionStatus.ADMITTED, AdmissionStatus.ADMITTED, AdmissionStatus.SUBMITTED]
+    )
+    assert Organization.objects.filter(kind="provider").count() == 5
+    assert audit_verify() is None

@@ -1,0 +1,62 @@
+"""Start-up refuses a missing or malformed setting with one line naming it."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+pytestmark = pytest.mark.slow
+
+
+def manage(env_overrides: dict, tmp_path) -> subprocess.CompletedProcess:
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if key not in {"DATABASE_URL", "CELERY_BROKER_URL", "SECRET_KEY", "DEBUG"}
+    }
+    env.update({"VAR_DIR": str(tmp_path / "var"), **env_overrides})
+    return subprocess.run(
+        [sys.executable, "manage.py", "check"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+@pytest.mark.parametrize(
+    ("overrides", "named"),
+    [
+        ({"DEBUG": "0"}, "SECRET_KEY is required when DEBUG is off"),
+        ({"DEBUG": "perhaps"}, "DEBUG must be one of"),
+        ({"DEBUG": "0", "SECRET_KEY": "short"}, "SECRET_KEY must be at least 32"),
+        ({"DATABASE_URL": "nosuchdb://x/y"}, "DATABASE_URL is not a valid database URL"),
+        ({"CELERY_BROKER_URL": "amqp://guest@localhost//"}, "CELERY_BROKER_URL must be"),
+        ({"LOGIN_FAILURE_LIMIT": "many"}, "LOGIN_FAILURE_LIMIT must be an integer"),
+    ],
+)
+def test_bad_settings_stop_start_up_with_one_line(tmp_path, overrides, named):
+    result = manage(overrides, tmp_path)
+    assert result.returncode == 2
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert named in lines[0]
+
+
+def test_embedded_default_generates_a_secret_key_once(tmp_path):
+    assert manage({}, tmp_path).returncode == 0
+    key_file = tmp_path / "var" / "secret_key"
+    first = key_file.read_text()
+    assert len(first) >= 50
+    assert oct(key_file.stat().st_mode & 0o777) == "0o600"
+    assert manage({}, tmp_path).returncode == 0
+    assert key_file.read_text() == first
+
+
+def test_production_settings_start_with_a_secret_key(tmp_path):
+    result = manage({"DEBUG": "0", "SECRET_KEY": "x" * 50}, tmp_path)
+    assert result.returncode == 0, result.stderr

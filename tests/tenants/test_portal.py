@@ -1,0 +1,126 @@
+import pytest
+
+from operation.models import AuditEvent
+from tenants.commitment import COMMITMENT_SHA256
+from tenants.models import AdmissionStatus, Organization
+from tests.factories import PASSWORD, developer, pdf_upload, staff_user, submitted_developer, uscc
+
+pytestmark = pytest.mark.django_db
+
+
+def signup_data(**overrides) -> dict:
+    data = {
+        "name": "蓝湾数据科技有限公司",
+        "name_en": "Blue Bay Data",
+        "credit_code": uscc(),
+        "contact_person": "李四",
+        "phone": "0592-7654321",
+        "email": "info@bluebay.cn",
+        "address": "",
+        "username": "bluebay",
+        "admin_email": "admin@bluebay.cn",
+        "password": PASSWORD,
+        "password_again": PASSWORD,
+    }
+    data.update(overrides)
+    return data
+
+
+def test_sign_up_creates_organization_and_admin_and_logs_in(client):
+    response = client.post("/signup/", signup_data())
+    assert response.status_code == 302 and response["Location"] == "/organization/"
+    organization = Organization.objects.get(name="蓝湾数据科技有限公司")
+    assert organization.admission.status == AdmissionStatus.DRAFT
+    assert organization.admins_group.user_set.get().username == "bluebay"
+    page = client.get("/organization/").content.decode()
+    assert "/organization/apply/" in page
+
+
+def test_sign_up_with_a_wrong_credit_code_shows_the_error_and_keeps_the_input(client):
+    response = client.post("/signup/", signup_data(credit_code="91110108551385082R"))
+    assert response.status_code == 200
+    assert response.context["form"].errors["credit_code"]
+    assert "蓝湾数据科技有限公司" in response.content.decode()
+    assert not Organization.objects.exists()
+
+
+def test_sign_up_refuses_mismatched_passwords_and_taken_usernames(client):
+    developer("海洋实验室", "lab")
+    response = client.post("/signup/", signup_data(password_again="different-pass-1"))
+    assert "password_again" in response.context["form"].errors
+    response = client.post("/signup/", signup_data(username="lab"))
+    assert "username" in response.context["form"].errors
+
+
+def test_apply_form_submits_with_files_and_commitment(client):
+    organization, admin = developer("海洋实验室", "lab")
+    client.force_login(admin)
+    page = client.get("/organization/apply/").content.decode()
+    assert "数据安全承诺书" in page
+    response = client.post(
+        "/organization/apply/",
+        {
+            "business_scope": "赤潮预警研究",
+            "security_measures": "专人负责",
+            "files": [pdf_upload("a.pdf"), pdf_upload("b.pdf")],
+            "accept_commitment": "on",
+            "commitment_sha256": COMMITMENT_SHA256,
+        },
+    )
+    assert response.status_code == 302
+    organization.admission.refresh_from_db()
+    assert organization.admission.status == AdmissionStatus.SUBMITTED
+    assert organization.admission.files.count() == 2
+
+
+def test_apply_form_requires_accepting_the_commitment(client):
+    organization, admin = developer("海洋实验室", "lab")
+    client.force_login(admin)
+    response = client.post(
+        "/organization/apply/",
+        {
+            "business_scope": "赤潮预警研究",
+            "security_measures": "专人负责",
+            "files": [pdf_upload()],
+            "commitment_sha256": COMMITMENT_SHA256,
+        },
+    )
+    assert response.status_code == 200
+    assert "accept_commitment" in response.context["form"].errors
+    organization.admission.refresh_from_db()
+    assert organization.admission.status == AdmissionStatus.DRAFT
+
+
+def test_operator_queue_and_decision_through_the_portal(client):
+    organization, _admin = submitted_developer("海洋实验室", "lab")
+    client.force_login(staff_user("op"))
+    queue = client.get("/admissions/").content.decode()
+    assert "海洋实验室" in queue
+    detail = client.get(f"/admissions/{organization.admission.pk}/").content.decode()
+    assert 'data-action="admit"' in detail and 'data-action="reinstate"' not in detail
+    response = client.post(
+        f"/admissions/{organization.admission.pk}/decide/return/", {"reason": "请补充资质"}
+    )
+    assert response.status_code == 302
+    organization.admission.refresh_from_db()
+    assert organization.admission.status == AdmissionStatus.RETURNED
+    assert AuditEvent.objects.filter(action="admission.return").exists()
+
+
+def test_portal_decision_without_reason_shows_the_error(client):
+    organization, _admin = submitted_developer("海洋实验室", "lab")
+    client.force_login(staff_user("op"))
+    response = client.post(
+        f"/admissions/{organization.admission.pk}/decide/reject/", {"reason": ""}, follow=True
+    )
+    assert response.status_code == 200
+    assert [m.level_tag for m in response.context["messages"]] == ["error"]
+    organization.admission.refresh_from_db()
+    assert organization.admission.status == AdmissionStatus.SUBMITTED
+
+
+def test_illegal_transition_in_the_portal_is_a_409_page(client):
+    organization, _admin = submitted_developer("海洋实验室", "lab")
+    client.force_login(staff_user("op"))
+    response = client.post(f"/admissions/{organization.admission.pk}/decide/reinstate/")
+    assert response.status_code == 409
