@@ -3,7 +3,7 @@ from django.contrib.auth import get_user_model
 from django.utils.translation import gettext_lazy as _
 
 from tenants.commitment import COMMITMENT_SHA256
-from tenants.models import Organization
+from tenants.models import MemberRole, Organization
 
 User = get_user_model()
 
@@ -88,4 +88,15 @@ class AdmissionApplyForm(forms.Form):
 class DecisionForm(forms.Form):
     reason = forms.CharField(
         label=_("Reason"), required=False, widget=forms.Textarea(attrs={"rows": 2})
+    )
+
+
+class MemberForm(forms.Form):
+    username = forms.CharField(label=_("Username"), max_length=150)
+    email = forms.EmailField(label=_("Email"))
+    role = forms.ChoiceField(label=_("Role"), choices=MemberRole.choices)
+    password = forms.CharField(
+        label=_("Initial password"),
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+        help_text=_("Tell the new member to change it after the first login."),
     )

@@ -5,6 +5,7 @@ from tenants.views import portal
 urlpatterns = [
     path("signup/", portal.signup, name="signup"),
     path("organization/", portal.my_organization, name="my-organization"),
+    path("organization/members/", portal.organization_members, name="organization-members"),
     path("organization/apply/", portal.admission_apply, name="admission-apply"),
     path("admissions/", portal.admission_queue, name="admission-queue"),
     path("admissions/<int:pk>/", portal.admission_detail, name="admission-detail"),

@@ -9,7 +9,7 @@ from django.views.decorators.http import require_POST
 from operation.errors import InvalidInput, PermissionRefused
 from operation.selectors import audit_events_for_target
 from tenants.commitment import COMMITMENT_TEXT
-from tenants.forms import AdmissionApplyForm, DecisionForm, SignUpForm
+from tenants.forms import AdmissionApplyForm, DecisionForm, MemberForm, SignUpForm
 from tenants.models import AdmissionStatus
 from tenants.roles import PlatformRole, has_role
 from tenants.selectors import (
@@ -19,7 +19,7 @@ from tenants.selectors import (
     qualification_file_get,
 )
 from tenants.services.admission import ACTION_LABELS, DECISIONS, admission_submit, allowed_actions
-from tenants.services.organizations import developer_sign_up
+from tenants.services.organizations import developer_sign_up, member_create
 from tenants.views.files import qualification_file_response
 
 
@@ -173,3 +173,38 @@ def admission_decide(request, pk: int, action: str):
 @login_required
 def qualification_file_download(request, pk: int, file_pk: int):
     return qualification_file_response(qualification_file_get(request.user, pk, file_pk))
+
+
+@login_required
+def organization_members(request):
+    membership = membership_of(request.user)
+    if membership is None:
+        raise Http404(_("Your account does not belong to an organization."))
+    organization = membership.organization
+    is_admin = request.user.has_perm("tenants.change_organization", organization)
+    form = MemberForm(request.POST or None)
+    if request.method == "POST":
+        if not is_admin:
+            raise PermissionRefused(_("Only the organization's administrators can add members."))
+        if form.is_valid():
+            try:
+                member_create(
+                    by=request.user,
+                    organization=organization,
+                    role=form.cleaned_data.pop("role"),
+                    user_fields=form.cleaned_data,
+                )
+            except InvalidInput as error:
+                _form_error(form, error)
+            else:
+                messages.success(request, _("Member added."))
+                return redirect("organization-members")
+    return render(
+        request,
+        "tenants/members.html",
+        {
+            "organization": organization,
+            "members": organization.memberships.select_related("user").order_by("user__username"),
+            "form": form if is_admin else None,
+        },
+    )

@@ -124,3 +124,40 @@ def test_illegal_transition_in_the_portal_is_a_409_page(client):
     client.force_login(staff_user("op"))
     response = client.post(f"/admissions/{organization.admission.pk}/decide/reinstate/")
     assert response.status_code == 409
+
+
+def test_organization_admin_adds_a_member_who_can_log_in(client):
+    organization, admin = developer("海洋实验室", "lab")
+    client.force_login(admin)
+    response = client.post(
+        "/organization/members/",
+        {"username": "analyst", "email": "a@lab.cn", "role": "member", "password": PASSWORD},
+    )
+    assert response.status_code == 302
+    page = client.get("/organization/members/").content.decode()
+    assert "analyst" in page
+    client.logout()
+    assert client.post("/login/", {"username": "analyst", "password": PASSWORD}).status_code == 302
+    member = organization.memberships.get(user__username="analyst")
+    assert member.role == "member"
+
+
+def test_a_plain_member_cannot_add_members(client):
+    organization, admin = developer("海洋实验室", "lab")
+    from tenants.services.organizations import member_create
+
+    member = member_create(
+        by=admin,
+        organization=organization,
+        role="member",
+        user_fields={"username": "analyst", "email": "a@lab.cn", "password": PASSWORD},
+    )
+    client.force_login(member)
+    page = client.get("/organization/members/").content.decode()
+    assert "analyst" in page and 'name="password"' not in page
+    response = client.post(
+        "/organization/members/",
+        {"username": "intruder", "email": "i@lab.cn", "role": "admin", "password": PASSWORD},
+    )
+    assert response.status_code == 403
+    assert not organization.memberships.filter(user__username="intruder").exists()
