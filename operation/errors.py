@@ -58,6 +58,14 @@ def api_exception_handler(exc, context):
         return Response(body, status=exc.status)
     if isinstance(exc, Http404):
         exc = drf_exceptions.NotFound()
+    if isinstance(exc, drf_exceptions.ValidationError) and isinstance(exc.detail, dict):
+        # One shape for every 400: the first problem up front, all of them in "errors".
+        field, problems = next(iter(exc.detail.items()))
+        first = problems[0] if isinstance(problems, list) and problems else problems
+        body = {"code": "invalid", "detail": str(first), "errors": exc.detail}
+        if field != "non_field_errors":
+            body["field"] = field
+        return Response(body, status=400)
     return exception_handler(exc, context)
 
 

@@ -1,12 +1,15 @@
 """Reads of the operator's domain: the audit trail and the platform's figures."""
 
-from django.db.models import Model, QuerySet
+from django.conf import settings
+from django.db.models import Model, Q, QuerySet
 from django.utils.dateparse import parse_date
 
 from operation.errors import NotFound
-from operation.models import AuditEvent, Notification
-from tenants.models import AdmissionStatus, Organization
+from operation.models import AuditEvent, Catalog, CatalogStatus, DataResource, Notification
+from operation.preview import field_statistics, synthetic_rows
+from tenants.models import AdmissionStatus, Organization, OrganizationKind
 from tenants.roles import PlatformRole, has_role
+from tenants.selectors import membership_of
 
 
 def audit_events_visible_to(user) -> QuerySet[AuditEvent]:
@@ -49,10 +52,10 @@ def notifications_for(user) -> QuerySet[Notification]:
 
 
 def platform_figures() -> dict[str, int]:
-    """Live figures for the home page. Catalogs, scenarios, jobs and data-service calls
-    arrive with their own apps; until then there are none of them."""
+    """Live figures for the home page. Scenarios, jobs and data-service calls arrive with
+    their own apps; until then there are none of them."""
     return {
-        "published_catalogs": 0,
+        "published_catalogs": Catalog.objects.filter(status=CatalogStatus.PUBLISHED).count(),
         "admitted_developers": Organization.objects.filter(
             admission__status=AdmissionStatus.ADMITTED
         ).count(),
@@ -60,3 +63,68 @@ def platform_figures() -> dict[str, int]:
         "jobs_run": 0,
         "service_calls": 0,
     }
+
+
+def catalogs_visible_to(user) -> QuerySet[Catalog]:
+    """Published catalogs for everyone logged in; operator staff see every catalog, and a
+    provider sees its own in any state."""
+    base = Catalog.objects.select_related("zone", "provider", "resource_version")
+    if has_role(user, PlatformRole.OPERATOR_STAFF, PlatformRole.AUDITOR):
+        return base
+    visible = Q(status=CatalogStatus.PUBLISHED)
+    membership = membership_of(user)
+    if membership is not None and membership.organization.kind == OrganizationKind.PROVIDER:
+        visible |= Q(provider=membership.organization)
+    return base.filter(visible)
+
+
+def catalogs_filter(queryset: QuerySet[Catalog], params) -> QuerySet[Catalog]:
+    """Filters shared by the portal and the API, and a keyword search in Chinese or
+    English over names, summary, keywords and field names (every word must match)."""
+    if params.get("zone"):
+        queryset = queryset.filter(zone__key=params["zone"])
+    if str(params.get("provider", "")).isdigit():
+        queryset = queryset.filter(provider_id=int(params["provider"]))
+    if str(params.get("level", "")).isdigit():
+        queryset = queryset.filter(level=int(params["level"]))
+    for name in ("update_frequency", "sharing_type", "open_type", "status"):
+        if params.get(name):
+            queryset = queryset.filter(**{name: params[name]})
+    for word in (params.get("search") or params.get("q") or "").lower().split()[:8]:
+        queryset = queryset.filter(search_text__contains=word)
+    return queryset
+
+
+def catalog_get(user, code: str) -> Catalog:
+    catalog = catalogs_visible_to(user).filter(code=code).first()
+    if catalog is None:
+        raise NotFound()
+    return catalog
+
+
+def catalog_preview(catalog: Catalog) -> dict:
+    """Fields with their displayable statistics, and synthetic sample rows."""
+    fields = list(catalog.fields.all())
+    statistics = catalog.resource_version.statistics
+    threshold = settings.CATALOG_PREVIEW_MIN_COUNT
+    return {
+        "fields": [
+            (field, field_statistics(field, statistics.get(field.column, {}), threshold))
+            for field in fields
+        ],
+        "sample_rows": synthetic_rows(catalog, fields, statistics, threshold),
+    }
+
+
+def resource_get(user, pk) -> DataResource:
+    """A data resource, for operator staff or its own provider."""
+    resources = DataResource.objects.select_related("provider")
+    if not has_role(user, PlatformRole.OPERATOR_STAFF):
+        membership = membership_of(user)
+        if membership is None:
+            raise NotFound()
+        resources = resources.filter(provider=membership.organization)
+    resource = resources.filter(pk=pk).first()
+    if resource is None:
+        raise NotFound()
+    return resource

@@ -197,6 +197,17 @@ SPECTACULAR_SETTINGS = {
 # Qualification files for admission: content-checked PDF, PNG or JPEG, size-limited.
 QUALIFICATION_MAX_BYTES = env_int("QUALIFICATION_MAX_BYTES", default=10 * 1024 * 1024, minimum=1)
 QUALIFICATION_MAX_FILES = env_int("QUALIFICATION_MAX_FILES", default=10, minimum=1)
+# Ingestion of provider files into managed Parquet under DATA_ROOT.
+IMPORT_ROOT = Path(env_str("IMPORT_ROOT", str(DATA_ROOT / "import")))
+INGEST_MAX_BYTES = env_int("INGEST_MAX_BYTES", default=50 * 1024**3, minimum=1)
+INGEST_MAX_UNCOMPRESSED_BYTES = env_int(
+    "INGEST_MAX_UNCOMPRESSED_BYTES", default=200 * 1024**3, minimum=1
+)
+INGEST_MEMORY_LIMIT = env_str("INGEST_MEMORY_LIMIT", "1GB")
+# No statistic over fewer rows than this is shown in a catalog preview.
+CATALOG_PREVIEW_MIN_COUNT = env_int("CATALOG_PREVIEW_MIN_COUNT", default=10, minimum=2)
+CATALOG_EXPORT_TITLE = env_str("CATALOG_EXPORT_TITLE", "公共数据授权运营开发数据目录")
+
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 

@@ -2,6 +2,7 @@
 
 import io
 import itertools
+from pathlib import Path
 
 from django.contrib.auth import get_user_model
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -97,3 +98,57 @@ def admitted_developer(name: str, username: str, *, by):
     admission_admit(by=by, application=organization.admission)
     organization.admission.refresh_from_db()
     return organization, admin
+
+
+def provider_org(name: str = "市海洋发展局") -> Organization:
+    existing = Organization.objects.filter(name=name).first()
+    return existing or organization_create(by=None, kind="provider", fields=org_fields(name))
+
+
+def vessel_csv(path: Path, rows: int = 200, *, offset: int = 0) -> Path:
+    """Vessels in port: MMSI identifier, a vessel type category, arrival, an L4 phone."""
+    types = ["集装箱船", "散货船", "油轮", "客滚船"]
+    lines = ["mmsi,vessel_name,vessel_type,berth,arrival_time,owner_phone,tonnage"]
+    for i in range(rows):
+        n = i + offset
+        lines.append(
+            f"{412000000 + n},远洋{n:04d}号,{types[n % 4]},海天{n % 7 + 1}号泊位,"
+            f"2025-03-{n % 28 + 1:02d} {n % 24:02d}:15:00,1390000{n:04d},{1000 + n * 37}"
+        )
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+VESSEL_FIELDS = {
+    "mmsi": {"name_zh": "MMSI", "level": 3, "is_identifier": True, "masking": "pseudonym"},
+    "vessel_name": {"name_zh": "船名", "level": 2, "masking": "pseudonym"},
+    "vessel_type": {"name_zh": "船舶类型"},
+    "berth": {"name_zh": "泊位"},
+    "arrival_time": {"name_zh": "到港时间", "masking": "generalize", "generalize": "hour"},
+    "owner_phone": {"name_zh": "船东电话", "level": 4, "is_identifier": True, "masking": "drop"},
+    "tonnage": {"name_zh": "吨位", "masking": "generalize", "generalize": "band:1000"},
+}
+
+
+def published_vessel_catalog(staff, tmp_path, *, rows: int = 200, code: str = ""):
+    from operation.models import DataZone
+    from operation.services import catalogs as svc
+
+    svc.zones_ensure_standard()
+    source = vessel_csv(tmp_path / f"vessels{code}.csv", rows)
+    version = svc.resource_register(
+        by=staff, provider=provider_org(), name="在港船舶", source=source, source_name=source.name
+    )
+    catalog = svc.catalog_create(
+        by=staff,
+        resource_version=version,
+        zone=DataZone.objects.get(key="marine"),
+        code=code,
+        name="在港船舶动态",
+        name_en="Vessels in port",
+        summary="厦门港在港船舶到离港记录",
+        keywords="船舶, vessel, 港口, port",
+        update_frequency="daily",
+    )
+    svc.catalog_fields_update(by=staff, catalog=catalog, fields=VESSEL_FIELDS)
+    return svc.catalog_publish(by=staff, catalog=catalog)

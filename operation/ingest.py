@@ -1,0 +1,387 @@
+"""Ingestion of provider files (CSV, JSON lines, Parquet) into managed Parquet.
+
+Pure file work, no Django models: DuckDB streams the source into a zstd Parquet file
+under a temporary name, with bounded memory, and the caller renames it into place only
+when everything succeeded. GB18030/GBK-encoded CSV is transcoded to UTF-8 first (also
+streamed); gzip-compressed CSV and JSON lines are decompressed with a cap, so a
+compression bomb is refused instead of filling the disk.
+"""
+
+import codecs
+import csv
+import gzip
+import hashlib
+import os
+import re
+import shutil
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import duckdb
+import pyarrow.parquet as pq
+
+CHUNK = 1 << 20
+FORMATS = ("csv", "jsonl", "parquet")
+ENCODINGS = ("auto", "utf-8", "gb18030", "gbk")
+
+# DuckDB type (prefix) -> the catalog's field type
+TYPE_MAP = {
+    "VARCHAR": "string",
+    "BOOLEAN": "boolean",
+    "TINYINT": "integer",
+    "SMALLINT": "integer",
+    "INTEGER": "integer",
+    "BIGINT": "integer",
+    "HUGEINT": "integer",
+    "UTINYINT": "integer",
+    "USMALLINT": "integer",
+    "UINTEGER": "integer",
+    "UBIGINT": "integer",
+    "FLOAT": "number",
+    "DOUBLE": "number",
+    "DECIMAL": "number",
+    "DATE": "date",
+    "TIMESTAMP": "timestamp",
+    "TIMESTAMP WITH TIME ZONE": "timestamp",
+    "TIMESTAMP_NS": "timestamp",
+    "TIMESTAMP_MS": "timestamp",
+    "TIMESTAMP_S": "timestamp",
+    "TIME": "time",
+}
+# The catalog's field type -> the DuckDB type used when an operator overrides inference
+DUCKDB_TYPES = {
+    "string": "VARCHAR",
+    "boolean": "BOOLEAN",
+    "integer": "BIGINT",
+    "number": "DOUBLE",
+    "date": "DATE",
+    "timestamp": "TIMESTAMP",
+    "time": "TIME",
+}
+TOP_VALUES_MAX = 20
+
+
+class IngestError(Exception):
+    """The file cannot be ingested; the message says why, for the operator."""
+
+
+@dataclass(frozen=True)
+class Limits:
+    max_bytes: int
+    max_uncompressed_bytes: int
+    max_compression_ratio: int = 200
+    memory_limit: str = "1GB"
+    threads: int = 2
+
+
+@dataclass
+class IngestResult:
+    path: Path
+    row_count: int
+    bytes: int
+    sha256: str
+    schema: list[dict] = field(default_factory=list)
+    statistics: dict = field(default_factory=dict)
+    encoding: str = "utf-8"
+
+
+def _quote(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def _literal(text: str) -> str:
+    return "'" + str(text).replace("'", "''") + "'"
+
+
+def sha256_of(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        while chunk := handle.read(CHUNK):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def _is_gzip(path: Path) -> bool:
+    with open(path, "rb") as handle:
+        return handle.read(2) == b"\x1f\x8b"
+
+
+def _gunzip(source: Path, dest: Path, limits: Limits) -> Path:
+    """Decompress with a cap on the output size and on the compression ratio."""
+    compressed = max(source.stat().st_size, 1)
+    cap = min(limits.max_uncompressed_bytes, compressed * limits.max_compression_ratio)
+    written = 0
+    try:
+        with gzip.open(source, "rb") as reader, open(dest, "wb") as writer:
+            while chunk := reader.read(CHUNK):
+                written += len(chunk)
+                if written > cap:
+                    raise IngestError(
+                        "the compressed file expands beyond the allowed size "
+                        f"({cap} bytes): refused as a possible compression bomb"
+                    )
+                writer.write(chunk)
+    except (OSError, EOFError, gzip.BadGzipFile) as exc:
+        raise IngestError(f"the gzip file is corrupt ({type(exc).__name__})") from None
+    return dest
+
+
+def _transcode(source: Path, dest: Path, encoding: str) -> Path:
+    """Stream a GB18030/GBK file into UTF-8; a byte that does not decode is an error."""
+    decoder = codecs.getincrementaldecoder(encoding)(errors="strict")
+    offset = 0
+    with open(source, "rb") as reader, open(dest, "w", encoding="utf-8", newline="") as writer:
+        while True:
+            chunk = reader.read(CHUNK)
+            try:
+                writer.write(decoder.decode(chunk, final=not chunk))
+            except UnicodeDecodeError as exc:
+                raise IngestError(
+                    f"the file is not valid {encoding.upper()} (byte {offset + exc.start})"
+                ) from None
+            if not chunk:
+                break
+            offset += len(chunk)
+    return dest
+
+
+def _first_malformed_csv_row(path: Path) -> str | None:
+    """Locate the first row whose field count differs from the header's (streamed)."""
+    with open(path, encoding="utf-8", errors="replace", newline="") as handle:
+        reader = csv.reader(handle)
+        header = next(reader, None)
+        if header is None:
+            return None
+        for row in reader:
+            if len(row) != len(header):
+                return (
+                    f"line {reader.line_num}: {len(row)} fields where the header has "
+                    f"{len(header)} (column {min(len(row), len(header)) + 1})"
+                )
+    return None
+
+
+_ENGINE_LINES = re.compile(
+    r"(CSV Error on Line: \d+|Error when converting column .*|Expected Number of Columns.*|"
+    r"Malformed JSON.*|line \d+.*)",
+)
+
+
+def _check_csv_shape(path: Path, inferred_columns: int) -> None:
+    """When the engine's reading disagrees with the header, find the row that misleads it."""
+    with open(path, encoding="utf-8", errors="replace", newline="") as handle:
+        header = next(csv.reader(handle), [])
+    if len(header) != inferred_columns:
+        detail = _first_malformed_csv_row(path)
+        raise IngestError(f"malformed input: {detail or 'the header does not match the rows'}")
+
+
+def _explain(exc: Exception) -> str:
+    text = str(exc)
+    picked = [m.group(0).strip() for m in _ENGINE_LINES.finditer(text)]
+    if picked:
+        return "; ".join(dict.fromkeys(picked))[:500]
+    return text.splitlines()[0][:300] if text else type(exc).__name__
+
+
+def _reader_sql(path: Path, fmt: str, types: dict[str, str]) -> str:
+    target = _literal(str(path))
+    if fmt == "csv":
+        options = [
+            "header=true",
+            "delim=','",
+            "quote='\"'",
+            "escape='\"'",
+            "strict_mode=true",
+        ]
+        if types:
+            mapping = ", ".join(
+                f"{_literal(col)}: {_literal(DUCKDB_TYPES[kind])}" for col, kind in types.items()
+            )
+            options.append(f"types={{{mapping}}}")
+        return f"read_csv({target}, {', '.join(options)})"
+    if fmt == "jsonl":
+        return f"read_json({target}, format='newline_delimited')"
+    return f"read_parquet({target})"
+
+
+def _connect(tmp_dir: Path, limits: Limits) -> duckdb.DuckDBPyConnection:
+    return duckdb.connect(
+        config={
+            "memory_limit": limits.memory_limit,
+            "threads": limits.threads,
+            "temp_directory": str(tmp_dir),
+            "autoinstall_known_extensions": False,
+            "autoload_known_extensions": False,
+        }
+    )
+
+
+def _schema(con, relation_sql: str) -> list[dict]:
+    described = con.sql(f"DESCRIBE SELECT * FROM {relation_sql}").fetchall()
+    schema, seen = [], set()
+    for name, duck_type, *_rest in described:
+        if not name or not name.strip() or any(ord(ch) < 32 for ch in name) or len(name) > 64:
+            raise IngestError(f"column name {name!r} is empty, too long or has control characters")
+        if name.lower() in seen:
+            raise IngestError(f"column {name!r} appears twice")
+        seen.add(name.lower())
+        base = duck_type.split("(")[0]
+        kind = TYPE_MAP.get(base)
+        if kind is None:
+            raise IngestError(
+                f"column {name!r} has an unsupported type {duck_type} "
+                "(nested lists, objects and binary data cannot be catalogued)"
+            )
+        schema.append({"name": name, "type": kind})
+    if not schema:
+        raise IngestError("the file has no columns")
+    return schema
+
+
+def _statistics(con, parquet: Path, schema: list[dict]) -> tuple[int, dict]:
+    """Per-column statistics that the catalog may show under disclosure rules."""
+    table = f"read_parquet({_literal(str(parquet))})"
+    selects = ["count(*)"]
+    for column in schema:
+        q = _quote(column["name"])
+        selects += [f"count({q})", f"approx_count_distinct({q})"]
+        if column["type"] in ("integer", "number"):
+            selects += [
+                f"avg({q})::DOUBLE",
+                f"stddev_samp({q})::DOUBLE",
+                f"approx_quantile({q}, [0.1, 0.5, 0.9])::DOUBLE[]",
+            ]
+        elif column["type"] in ("date", "timestamp"):
+            selects += [f"min({q})::DATE::VARCHAR", f"max({q})::DATE::VARCHAR"]
+        elif column["type"] == "string":
+            selects += [f"avg(length({q}))::DOUBLE"]
+    row = list(con.execute(f"SELECT {', '.join(selects)} FROM {table}").fetchall()[0])
+    total = int(row.pop(0))
+    stats = {}
+    for column in schema:
+        entry = {"count": int(row.pop(0)), "distinct": int(row.pop(0))}
+        if column["type"] in ("integer", "number"):
+            mean, std, quantiles = row.pop(0), row.pop(0), row.pop(0)
+            entry.update({"mean": mean, "stddev": std})
+            if quantiles:
+                entry.update({"p10": quantiles[0], "p50": quantiles[1], "p90": quantiles[2]})
+        elif column["type"] in ("date", "timestamp"):
+            entry.update({"first_day": row.pop(0), "last_day": row.pop(0)})
+        elif column["type"] == "string":
+            entry["mean_length"] = row.pop(0)
+        stats[column["name"]] = entry
+    for column in schema:
+        if column["type"] == "string" and 0 < stats[column["name"]]["distinct"] <= TOP_VALUES_MAX:
+            q = _quote(column["name"])
+            values = con.sql(
+                f"SELECT {q}, count(*) FROM {table} WHERE {q} IS NOT NULL "
+                f"GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT {TOP_VALUES_MAX + 1}"
+            ).fetchall()
+            if len(values) <= TOP_VALUES_MAX:
+                stats[column["name"]]["values"] = [[v, int(c)] for v, c in values]
+    return total, stats
+
+
+def _check_parquet(path: Path, limits: Limits) -> None:
+    try:
+        metadata = pq.ParquetFile(path).metadata
+    except Exception as exc:  # pyarrow raises several types for a broken footer
+        raise IngestError(f"the Parquet file is corrupt ({type(exc).__name__})") from None
+    uncompressed = sum(
+        metadata.row_group(i).total_byte_size for i in range(metadata.num_row_groups)
+    )
+    ratio_cap = max(path.stat().st_size, 1) * limits.max_compression_ratio
+    if uncompressed > min(limits.max_uncompressed_bytes, ratio_cap):
+        raise IngestError(
+            f"the Parquet file expands to {uncompressed} bytes: refused as a possible "
+            "compression bomb"
+        )
+
+
+def ingest_file(
+    source: Path,
+    dest: Path,
+    *,
+    fmt: str,
+    encoding: str = "auto",
+    types: dict[str, str] | None = None,
+    tmp_dir: Path,
+    limits: Limits,
+) -> IngestResult:
+    """Ingest ``source`` into the Parquet file ``dest`` (written atomically)."""
+    if fmt not in FORMATS:
+        raise IngestError(f"unsupported format {fmt!r}: use one of {', '.join(FORMATS)}")
+    if encoding not in ENCODINGS:
+        raise IngestError(f"unsupported encoding {encoding!r}: use one of {', '.join(ENCODINGS)}")
+    unknown = sorted(set((types or {}).values()) - set(DUCKDB_TYPES))
+    if unknown:
+        raise IngestError(f"unknown field type {unknown[0]!r}")
+    size = source.stat().st_size
+    if size == 0:
+        raise IngestError("the file is empty")
+    if size > limits.max_bytes:
+        raise IngestError(f"the file is {size} bytes; the limit is {limits.max_bytes} bytes")
+    work = tmp_dir / f"ingest-{uuid.uuid4().hex}"
+    work.mkdir(parents=True)
+    try:
+        return _ingest(source, dest, fmt, encoding, types or {}, work, limits)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def _convert(source: Path, partial: Path, fmt: str, types: dict, work: Path, limits: Limits):
+    con = _connect(work, limits)
+    try:
+        relation = _reader_sql(source, fmt, types)
+        schema = _schema(con, relation)
+        if fmt == "csv":
+            _check_csv_shape(source, len(schema))
+        con.execute(
+            f"COPY (SELECT * FROM {relation}) TO {_literal(str(partial))} "
+            "(FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE 122880)"
+        ).fetchall()
+        row_count, statistics = _statistics(con, partial, schema)
+    finally:
+        con.close()
+    return schema, row_count, statistics
+
+
+def _ingest(source, dest, fmt, encoding, types, work: Path, limits: Limits) -> IngestResult:
+    if fmt != "parquet" and _is_gzip(source):
+        source = _gunzip(source, work / "source", limits)
+    if fmt == "parquet":
+        _check_parquet(source, limits)
+    used_encoding = "utf-8"
+    if fmt != "parquet" and encoding in ("gb18030", "gbk"):
+        source = _transcode(source, work / "utf8", encoding)
+        used_encoding = encoding
+    partial = work / "out.parquet"
+    try:
+        try:
+            schema, row_count, statistics = _convert(source, partial, fmt, types, work, limits)
+        except duckdb.Error as exc:
+            if fmt == "parquet" or encoding != "auto" or "unicode" not in str(exc).lower():
+                raise
+            # Not UTF-8: providers' files are then GB18030 (a superset of GBK).
+            source = _transcode(source, work / "utf8", "gb18030")
+            used_encoding = "gb18030"
+            schema, row_count, statistics = _convert(source, partial, fmt, types, work, limits)
+    except duckdb.Error as exc:
+        detail = _first_malformed_csv_row(source) if fmt == "csv" else None
+        raise IngestError(f"malformed input: {detail or _explain(exc)}") from None
+    if row_count == 0:
+        raise IngestError("the file has a header but no rows")
+    digest = sha256_of(partial)
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    os.replace(partial, dest)
+    return IngestResult(
+        path=dest,
+        row_count=row_count,
+        bytes=dest.stat().st_size,
+        sha256=digest,
+        schema=schema,
+        statistics=statistics,
+        encoding=used_encoding,
+    )
