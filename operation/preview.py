@@ -35,7 +35,7 @@ def field_statistics(field, stats: dict, min_count: int) -> dict:
     if count < min_count:
         return {"count": f"<{min_count}"}
     shown: dict = {"count": count}
-    distinct = stats.get("distinct", 0)
+    distinct = min(stats.get("distinct", 0), count)  # the estimate can overshoot
     shown["distinct"] = distinct if distinct >= min_count else f"<{min_count}"
     if field.is_identifier or field.level >= SensitivityLevel.L3:
         return shown
@@ -50,7 +50,7 @@ def field_statistics(field, stats: dict, min_count: int) -> dict:
         shown["period"] = [stats["first_day"][:7], stats["last_day"][:7]]
     categories = shown_categories(field, stats, min_count)
     if categories:
-        shown["values"] = categories
+        shown["categories"] = categories
     return shown
 
 

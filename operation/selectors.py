@@ -107,12 +107,14 @@ def catalog_preview(catalog: Catalog) -> dict:
     fields = list(catalog.fields.all())
     statistics = catalog.resource_version.statistics
     threshold = settings.CATALOG_PREVIEW_MIN_COUNT
+    rows = synthetic_rows(catalog, fields, statistics, threshold)
     return {
         "fields": [
             (field, field_statistics(field, statistics.get(field.column, {}), threshold))
             for field in fields
         ],
-        "sample_rows": synthetic_rows(catalog, fields, statistics, threshold),
+        "sample_rows": rows,
+        "sample_table": [[row[field.column] for field in fields] for row in rows],
     }
 
 

@@ -5,7 +5,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from operation.api import catalogs as catalog_api
 from operation.api.views import AuditEventListView
-from operation.views import portal
+from operation.views import catalogs, portal
 
 api_v1 = [
     path("", include("tenants.api.urls")),
@@ -51,6 +51,14 @@ urlpatterns = [
     path("healthz", portal.healthz, name="healthz"),
     path("audit/", portal.audit_events, name="audit-events"),
     path("notifications/", portal.notifications, name="notifications"),
+    path("catalogs/", catalogs.catalog_list, name="catalog-list"),
+    path("catalogs/resources/new/", catalogs.resource_new, name="resource-new"),
+    path("catalogs/new/", catalogs.catalog_new, name="catalog-new"),
+    path("catalogs/<str:code>/", catalogs.catalog_detail, name="catalog-detail"),
+    path("catalogs/<str:code>/edit/", catalogs.catalog_edit, name="catalog-edit"),
+    path("catalogs/<str:code>/publish/", catalogs.catalog_publish, name="catalog-publish"),
+    path("catalogs/<str:code>/withdraw/", catalogs.catalog_withdraw, name="catalog-withdraw"),
+    path("catalogs/<str:code>/upload/", catalogs.resource_version_new, name="resource-version-new"),
     path("login/", auth_views.LoginView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("password/", auth_views.PasswordChangeView.as_view(), name="password_change"),

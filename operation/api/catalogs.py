@@ -230,22 +230,11 @@ class ResourceVersionOutput(serializers.ModelSerializer):
         ]
 
 
-def _staged_source(values: dict):
-    """The file to ingest: an upload (staged to a private temporary path) or a file
-    named under the import folder. Returns (path, display name)."""
-    if values.get("file") and values.get("import_path"):
-        raise InvalidInput(_("Upload a file or name one in the import folder, not both."))
-    if values.get("file"):
-        return svc.stage_upload(values["file"]), values["file"].name
-    if values.get("import_path"):
-        path = svc.import_path_resolve(values["import_path"])
-        return path, path.name
-    raise InvalidInput(_("Upload a file or name one in the import folder."), field="file")
-
-
 def _ingest_call(function, values: dict, **kwargs) -> ResourceVersion:
-    source, name = _staged_source(values)
-    try:
+    with svc.ingest_source(file=values.get("file"), import_path=values.get("import_path", "")) as (
+        source,
+        name,
+    ):
         return function(
             source=source,
             source_name=name,
@@ -254,8 +243,6 @@ def _ingest_call(function, values: dict, **kwargs) -> ResourceVersion:
             types=values.get("types") or None,
             **kwargs,
         )
-    finally:
-        svc.staged_cleanup(source)
 
 
 class ResourceCreateView(APIView):

@@ -2,6 +2,7 @@
 
 import re
 import uuid
+from contextlib import contextmanager
 from pathlib import Path
 
 from django.conf import settings
@@ -109,6 +110,24 @@ def stage_upload(uploaded) -> Path:
         for chunk in uploaded.chunks():
             handle.write(chunk)
     return staged
+
+
+@contextmanager
+def ingest_source(*, file=None, import_path: str = ""):
+    """The file to ingest, as (path, display name): an upload staged to a private
+    temporary path and removed afterwards, or a file named under the import folder (left
+    where it is)."""
+    if bool(file) == bool(import_path):
+        raise InvalidInput(_("Upload a file or name one in the import folder."), field="file")
+    if import_path:
+        path = import_path_resolve(import_path)
+        yield path, path.name
+        return
+    path = stage_upload(file)
+    try:
+        yield path, file.name
+    finally:
+        path.unlink(missing_ok=True)
 
 
 def import_path_resolve(relative: str) -> Path:
@@ -623,9 +642,3 @@ def catalog_withdraw(*, by, catalog: Catalog, reason: str) -> Catalog:
             details={"reason": reason, "version": catalog.version},
         )
     return catalog
-
-
-def staged_cleanup(path: Path) -> None:
-    """Remove a staged upload (never a file under IMPORT_ROOT)."""
-    if path.is_relative_to(data_path("tmp")):
-        path.unlink(missing_ok=True)

@@ -228,8 +228,9 @@ def test_no_real_row_in_detail_preview_or_exports(client, staff, catalog):
     assert len(detail["sample_rows"]) == 5
     _assert_no_real_value(json.dumps(detail, ensure_ascii=False))
     stats = {f["column"]: f["statistics"] for f in detail["fields"]}
-    assert stats["vessel_type"]["values"]  # categories over >= 10 rows each may show
-    assert "values" not in stats["mmsi"] and "mean" not in stats["mmsi"]
+    assert stats["vessel_type"]["categories"]  # categories over >= 10 rows each may show
+    assert "categories" not in stats["mmsi"] and "mean" not in stats["mmsi"]
+    assert stats["mmsi"]["distinct"] <= stats["mmsi"]["count"]
     assert "min" not in json.dumps(stats) and "max" not in json.dumps(stats)
     client.force_login(developer)
     _assert_no_real_value(client.get("/catalogs/HY-0001/").content.decode())

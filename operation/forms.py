@@ -1,0 +1,129 @@
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from operation.models import (
+    Catalog,
+    CatalogStatus,
+    DataZone,
+    OpenType,
+    SensitivityLevel,
+    SharingType,
+    UpdateFrequency,
+)
+from tenants.models import Organization, OrganizationKind
+
+
+def _with_any(choices) -> list:
+    return [("", _("Any")), *choices]
+
+
+class CatalogFilterForm(forms.Form):
+    search = forms.CharField(label=_("Keywords"), required=False)
+    zone = forms.ChoiceField(label=_("Data zone"), required=False)
+    provider = forms.ChoiceField(label=_("Data provider"), required=False)
+    level = forms.ChoiceField(
+        label=_("Sensitivity level"), required=False, choices=_with_any(SensitivityLevel.choices)
+    )
+    update_frequency = forms.ChoiceField(
+        label=_("Update frequency"), required=False, choices=_with_any(UpdateFrequency.choices)
+    )
+    sharing_type = forms.ChoiceField(
+        label=_("Sharing type"), required=False, choices=_with_any(SharingType.choices)
+    )
+    open_type = forms.ChoiceField(
+        label=_("Open type"), required=False, choices=_with_any(OpenType.choices)
+    )
+    status = forms.ChoiceField(
+        label=_("Status"), required=False, choices=_with_any(CatalogStatus.choices)
+    )
+
+    def __init__(self, *args, zones, providers, show_status: bool, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["zone"].choices = _with_any([(z.key, z.name) for z in zones])
+        self.fields["provider"].choices = _with_any([(str(p.pk), p.name) for p in providers])
+        if not show_status:
+            del self.fields["status"]
+
+
+class ResourceForm(forms.Form):
+    provider = forms.ModelChoiceField(
+        label=_("Data provider"),
+        queryset=Organization.objects.filter(kind=OrganizationKind.PROVIDER),
+    )
+    name = forms.CharField(label=_("Resource name"), max_length=200)
+    file = forms.FileField(
+        label=_("File"),
+        required=False,
+        help_text=_("CSV, JSON lines or Parquet (optionally gzip-compressed)."),
+    )
+    import_path = forms.CharField(
+        label=_("Or a file in the import folder"),
+        required=False,
+        help_text=_("A path relative to the import folder configured on the server."),
+    )
+    format = forms.ChoiceField(
+        label=_("Format"),
+        required=False,
+        choices=[
+            ("", _("Detect")),
+            ("csv", "CSV"),
+            ("jsonl", "JSON lines"),
+            ("parquet", "Parquet"),
+        ],
+    )
+    encoding = forms.ChoiceField(
+        label=_("Encoding"),
+        choices=[
+            ("auto", _("Detect (UTF-8 or GB18030)")),
+            ("utf-8", "UTF-8"),
+            ("gb18030", "GB18030"),
+            ("gbk", "GBK"),
+        ],
+    )
+
+
+class VersionForm(ResourceForm):
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        del self.fields["provider"]
+        del self.fields["name"]
+
+
+class CatalogMetadataForm(forms.ModelForm):
+    zone = forms.ModelChoiceField(label=_("Data zone"), queryset=DataZone.objects.all())
+
+    class Meta:
+        model = Catalog
+        fields = [
+            "zone",
+            "name",
+            "name_en",
+            "summary",
+            "keywords",
+            "update_frequency",
+            "data_range",
+            "sharing_type",
+            "open_type",
+            "time_coverage_start",
+            "time_coverage_end",
+        ]
+        widgets = {
+            "summary": forms.Textarea(attrs={"rows": 3}),
+            "time_coverage_start": forms.DateInput(attrs={"type": "date"}),
+            "time_coverage_end": forms.DateInput(attrs={"type": "date"}),
+        }
+
+
+class CatalogCreateForm(CatalogMetadataForm):
+    code = forms.CharField(
+        label=_("Code"),
+        required=False,
+        help_text=_("Leave empty for the zone's next code, e.g. HY-0001."),
+    )
+
+    class Meta(CatalogMetadataForm.Meta):
+        fields = ["code", *CatalogMetadataForm.Meta.fields]
+
+
+class ReasonForm(forms.Form):
+    reason = forms.CharField(label=_("Reason"), widget=forms.Textarea(attrs={"rows": 2}))

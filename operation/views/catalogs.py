@@ -1,0 +1,230 @@
+"""Portal pages for development data catalogs: browse and search, and (operator staff)
+upload, describe, publish and withdraw."""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from operation.errors import InvalidInput
+from operation.forms import (
+    CatalogCreateForm,
+    CatalogFilterForm,
+    CatalogMetadataForm,
+    ReasonForm,
+    ResourceForm,
+    VersionForm,
+)
+from operation.models import DataZone, MaskingRule, ResourceVersion, SensitivityLevel
+from operation.selectors import catalog_get, catalog_preview, catalogs_filter, catalogs_visible_to
+from operation.services import catalogs as svc
+from tenants.models import Organization, OrganizationKind
+from tenants.roles import PlatformRole, has_role
+
+
+def _staff_only(request) -> None:
+    if not has_role(request.user, PlatformRole.OPERATOR_STAFF):
+        raise Http404
+
+
+def _form_error(form, error: InvalidInput) -> None:
+    form.add_error(error.field if error.field in form.fields else None, error.message)
+
+
+@login_required
+def catalog_list(request):
+    is_staff = has_role(request.user, PlatformRole.OPERATOR_STAFF)
+    form = CatalogFilterForm(
+        request.GET or None,
+        zones=DataZone.objects.all(),
+        providers=Organization.objects.filter(kind=OrganizationKind.PROVIDER),
+        show_status=is_staff,
+    )
+    catalogs = catalogs_filter(catalogs_visible_to(request.user), request.GET)
+    page = Paginator(catalogs, 20).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(
+        request,
+        "operation/catalog_list.html",
+        {"form": form, "page": page, "query": query.urlencode(), "is_staff": is_staff},
+    )
+
+
+@login_required
+def catalog_detail(request, code: str):
+    catalog = catalog_get(request.user, code)
+    is_staff = has_role(request.user, PlatformRole.OPERATOR_STAFF)
+    return render(
+        request,
+        "operation/catalog_detail.html",
+        {
+            "catalog": catalog,
+            "preview": catalog_preview(catalog),
+            "is_staff": is_staff,
+            "versions": catalog.versions.select_related("resource_version") if is_staff else [],
+            "withdraw_form": ReasonForm(),
+        },
+    )
+
+
+def _ingest_from_form(form, function, **kwargs) -> ResourceVersion:
+    data = form.cleaned_data
+    with svc.ingest_source(file=data.get("file"), import_path=data.get("import_path")) as (
+        source,
+        name,
+    ):
+        return function(
+            source=source,
+            source_name=name,
+            fmt=data.get("format") or None,
+            encoding=data["encoding"],
+            **kwargs,
+        )
+
+
+@login_required
+def resource_new(request):
+    _staff_only(request)
+    form = ResourceForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            version = _ingest_from_form(
+                form,
+                svc.resource_register,
+                by=request.user,
+                provider=form.cleaned_data["provider"],
+                name=form.cleaned_data["name"],
+            )
+        except InvalidInput as error:
+            _form_error(form, error)
+        else:
+            messages.success(
+                request,
+                _("Ingested %(rows)d rows. Now describe the catalog.")
+                % {"rows": version.row_count},
+            )
+            return redirect(f"{reverse('catalog-new')}?version={version.pk}")
+    return render(request, "operation/resource_form.html", {"form": form, "catalog": None})
+
+
+@login_required
+def catalog_new(request):
+    _staff_only(request)
+    version = ResourceVersion.objects.filter(pk=request.GET.get("version") or 0).first()
+    if version is None:
+        raise Http404
+    form = CatalogCreateForm(request.POST or None, initial={"name": version.resource.name})
+    if request.method == "POST" and form.is_valid():
+        try:
+            catalog = svc.catalog_create(
+                by=request.user, resource_version=version, **form.cleaned_data
+            )
+        except InvalidInput as error:
+            _form_error(form, error)
+        else:
+            return redirect("catalog-edit", code=catalog.code)
+    return render(request, "operation/catalog_new.html", {"form": form, "version": version})
+
+
+def _posted_fields(request, fields) -> dict[str, dict]:
+    posted = {}
+    for field in fields:
+        prefix = f"f{field.position}-"
+        posted[field.column] = {
+            "name_zh": request.POST.get(prefix + "name_zh", ""),
+            "description": request.POST.get(prefix + "description", ""),
+            "level": int(request.POST.get(prefix + "level") or field.level),
+            "is_identifier": request.POST.get(prefix + "is_identifier") == "on",
+            "masking": request.POST.get(prefix + "masking", field.masking),
+            "generalize": request.POST.get(prefix + "generalize", ""),
+        }
+    return posted
+
+
+@login_required
+def catalog_edit(request, code: str):
+    _staff_only(request)
+    catalog = catalog_get(request.user, code)
+    fields = list(catalog.fields.all())
+    form = CatalogMetadataForm(request.POST or None, instance=catalog)
+    if request.method == "POST" and form.is_valid():
+        metadata = {key: form.cleaned_data[key] for key in svc.METADATA_FIELDS}
+        try:
+            svc.catalog_update(by=request.user, catalog=catalog, **metadata)
+            svc.catalog_fields_update(
+                by=request.user, catalog=catalog, fields=_posted_fields(request, fields)
+            )
+        except InvalidInput as error:
+            messages.error(request, error.message)
+        else:
+            messages.success(request, _("Catalog saved."))
+            return redirect("catalog-edit", code=catalog.code)
+    return render(
+        request,
+        "operation/catalog_edit.html",
+        {
+            "catalog": catalog,
+            "form": form,
+            "fields": fields,
+            "levels": SensitivityLevel.choices,
+            "maskings": MaskingRule.choices,
+        },
+    )
+
+
+@login_required
+@require_POST
+def catalog_publish(request, code: str):
+    _staff_only(request)
+    catalog = catalog_get(request.user, code)
+    try:
+        svc.catalog_publish(by=request.user, catalog=catalog)
+    except InvalidInput as error:
+        messages.error(request, error.message)
+        return redirect("catalog-edit", code=code)
+    messages.success(request, _("Catalog published."))
+    return redirect("catalog-detail", code=code)
+
+
+@login_required
+@require_POST
+def catalog_withdraw(request, code: str):
+    _staff_only(request)
+    catalog = catalog_get(request.user, code)
+    try:
+        svc.catalog_withdraw(by=request.user, catalog=catalog, reason=request.POST.get("reason"))
+    except InvalidInput as error:
+        messages.error(request, error.message)
+    else:
+        messages.success(request, _("Catalog withdrawn."))
+    return redirect("catalog-detail", code=code)
+
+
+@login_required
+def resource_version_new(request, code: str):
+    _staff_only(request)
+    catalog = catalog_get(request.user, code)
+    form = VersionForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            version = _ingest_from_form(
+                form,
+                svc.resource_version_add,
+                by=request.user,
+                resource=catalog.resource_version.resource,
+            )
+        except InvalidInput as error:
+            _form_error(form, error)
+        else:
+            messages.success(
+                request,
+                _("Version %(n)d ingested (%(rows)d rows).")
+                % {"n": version.number, "rows": version.row_count},
+            )
+            return redirect("catalog-detail", code=code)
+    return render(request, "operation/resource_form.html", {"form": form, "catalog": catalog})

@@ -1,0 +1,117 @@
+import pytest
+
+from operation.models import Catalog, CatalogStatus
+from operation.services import catalogs as svc
+from tests.factories import (
+    admitted_developer,
+    provider_org,
+    published_vessel_catalog,
+    staff_user,
+    vessel_csv,
+)
+
+pytestmark = pytest.mark.django_db
+
+
+def test_operator_uploads_describes_and_publishes_through_the_portal(client, tmp_path):
+    svc.zones_ensure_standard()
+    staff = staff_user("op")
+    client.force_login(staff)
+    source = vessel_csv(tmp_path / "ships.csv", 120)
+    with open(source, "rb") as handle:
+        response = client.post(
+            "/catalogs/resources/new/",
+            {"provider": provider_org().pk, "name": "在港船舶", "file": handle, "encoding": "auto"},
+        )
+    assert response.status_code == 302, response.content.decode()[:2000]
+    response = client.post(
+        response["Location"],
+        {
+            "zone": svc.DataZone.objects.get(key="marine").pk,
+            "name": "在港船舶动态",
+            "summary": "到离港记录",
+            "update_frequency": "daily",
+            "sharing_type": "conditional",
+            "open_type": "conditional",
+        },
+    )
+    assert response.status_code == 302 and response["Location"] == "/catalogs/HY-0001/edit/"
+    catalog = Catalog.objects.get(code="HY-0001")
+    form = {
+        "zone": catalog.zone_id,
+        "name": catalog.name,
+        "summary": catalog.summary,
+        "update_frequency": "daily",
+        "sharing_type": "conditional",
+        "open_type": "conditional",
+    }
+    for f in catalog.fields.all():
+        form[f"f{f.position}-name_zh"] = f"中文{f.column}"
+        form[f"f{f.position}-level"] = "1"
+        form[f"f{f.position}-masking"] = "keep"
+    phone = catalog.fields.get(column="owner_phone").position
+    form[f"f{phone}-level"] = "4"
+    response = client.post("/catalogs/HY-0001/edit/", form, follow=True)
+    assert "L4" in response.content.decode()  # refused: an L4 field must be dropped
+    assert catalog.fields.get(column="owner_phone").level == 1
+    form[f"f{phone}-masking"] = "drop"
+    response = client.post("/catalogs/HY-0001/edit/", form)
+    assert response.status_code == 302
+    assert client.post("/catalogs/HY-0001/publish/").status_code == 302
+    catalog.refresh_from_db()
+    assert catalog.status == CatalogStatus.PUBLISHED and catalog.level == 4
+
+
+def test_developer_searches_and_reads_the_detail(client, tmp_path):
+    staff = staff_user("op")
+    published_vessel_catalog(staff, tmp_path)
+    _org, developer = admitted_developer("海洋实验室", "lab", by=staff)
+    client.force_login(developer)
+    page = client.get("/catalogs/", {"search": "船舶"}).content.decode()
+    assert "HY-0001" in page and "/catalogs/resources/new/" not in page
+    assert "HY-0001" not in client.get("/catalogs/", {"search": "浮标"}).content.decode()
+    detail = client.get("/catalogs/HY-0001/").content.decode()
+    assert "船东电话" in detail and detail.count("<tr>", detail.index('class="synthetic"')) >= 5
+    assert client.get("/catalogs/HY-0001/edit/").status_code == 404
+    assert client.post("/catalogs/HY-0001/withdraw/", {"reason": "x"}).status_code == 404
+
+
+def test_a_bad_upload_in_the_portal_shows_the_reason(client, tmp_path):
+    svc.zones_ensure_standard()
+    client.force_login(staff_user("op"))
+    bad = tmp_path / "bad.csv"
+    bad.write_text("a,b,c\n1,2,3\n4,5\n")
+    with open(bad, "rb") as handle:
+        response = client.post(
+            "/catalogs/resources/new/",
+            {"provider": provider_org().pk, "name": "坏", "file": handle, "encoding": "auto"},
+        )
+    assert response.status_code == 200
+    assert "line 3" in response.content.decode()
+
+
+def test_provider_sees_its_own_draft(client, tmp_path):
+    from operation.models import DataZone
+    from tenants.services.organizations import member_create
+
+    staff = staff_user("op")
+    svc.zones_ensure_standard()
+    provider = provider_org()
+    source = vessel_csv(tmp_path / "d.csv", 20)
+    version = svc.resource_register(
+        by=staff, provider=provider, name="草稿", source=source, source_name="d.csv"
+    )
+    draft = svc.catalog_create(
+        by=staff, resource_version=version, zone=DataZone.objects.get(key="marine"), name="草稿"
+    )
+    bureau = member_create(
+        by=None,
+        organization=provider,
+        role="admin",
+        user_fields={"username": "bureau", "email": "b@gov.cn", "password": "bureau-pass-123"},
+    )
+    client.force_login(bureau)
+    assert client.get(f"/catalogs/{draft.code}/").status_code == 200
+    other_org, developer = admitted_developer("海洋实验室", "lab", by=staff)
+    client.force_login(developer)
+    assert client.get(f"/catalogs/{draft.code}/").status_code == 404
