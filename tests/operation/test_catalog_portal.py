@@ -112,6 +112,6 @@ def test_provider_sees_its_own_draft(client, tmp_path):
     )
     client.force_login(bureau)
     assert client.get(f"/catalogs/{draft.code}/").status_code == 200
-    other_org, developer = admitted_developer("海洋实验室", "lab", by=staff)
+    _other_org, developer = admitted_developer("海洋实验室", "lab", by=staff)
     client.force_login(developer)
     assert client.get(f"/catalogs/{draft.code}/").status_code == 404

@@ -26,7 +26,8 @@ def run(tmp_path: Path, source: Path, fmt: str, **kwargs):
 
 
 def rows_of(path: Path) -> list[tuple]:
-    return duckdb.sql(f"SELECT * FROM read_parquet('{path}') ORDER BY 1").fetchall()
+    query = "SELECT * FROM read_parquet($p) ORDER BY 1"
+    return duckdb.sql(query, params={"p": str(path)}).fetchall()
 
 
 def buoy_csv(n: int = 30) -> str:
