@@ -1,4 +1,5 @@
 import pytest
+from django.utils import translation
 
 from operation.celery import app as celery_app
 
@@ -7,6 +8,15 @@ from operation.celery import app as celery_app
 def _isolated_data_root(settings, tmp_path):
     """Each test writes its files under its own DATA_ROOT."""
     settings.DATA_ROOT = tmp_path / "data"
+
+
+@pytest.fixture(autouse=True)
+def _english_messages(settings):
+    """Assertions read messages in English; tests of the Chinese portal ask for it (as a
+    browser does, or with settings.LANGUAGE_CODE)."""
+    settings.LANGUAGE_CODE = "en"
+    with translation.override("en"):
+        yield
 
 
 @pytest.fixture(autouse=True)

@@ -3,7 +3,9 @@
 import os
 
 import pytest
-from playwright.sync_api import sync_playwright
+from playwright.sync_api import expect, sync_playwright
+
+from tests.factories import PASSWORD
 
 # Playwright's sync API runs an event loop in this thread; the ORM calls that build test
 # data here are ordinary synchronous code.
@@ -40,3 +42,16 @@ def page(browser):
     page.set_default_timeout(15_000)
     yield page
     context.close()
+
+
+def log_in(page, base: str, username: str) -> None:
+    page.goto(f"{base}/login/")
+    page.fill("#id_username", username)
+    page.fill("#id_password", PASSWORD)
+    page.click("main button[type=submit]")
+    expect(page.locator("header .who")).to_have_text(username)
+
+
+def log_out(page) -> None:
+    page.click("header .account button[type=submit]")
+    expect(page.locator("header .who")).to_have_count(0)

@@ -4,6 +4,8 @@ import pytest
 from playwright.sync_api import expect
 from pypdf import PdfWriter
 
+from tests.e2e.conftest import log_in as _log_in
+from tests.e2e.conftest import log_out as _log_out
 from tests.factories import PASSWORD, staff_user, uscc
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
@@ -21,19 +23,6 @@ def _pdf(tmp_path):
     with open(path, "wb") as handle:
         writer.write(handle)
     return path
-
-
-def _log_in(page, base, username):
-    page.goto(f"{base}/login/")
-    page.fill("#id_username", username)
-    page.fill("#id_password", PASSWORD)
-    page.click("main button[type=submit]")
-    expect(page.locator("header .who")).to_have_text(username)
-
-
-def _log_out(page):
-    page.click("header .account button[type=submit]")
-    expect(page.locator("header .who")).to_have_count(0)
 
 
 @pytest.mark.parametrize("language", ["zh-hans", "en"])

@@ -343,3 +343,55 @@ def test_import_folder_files_and_traversal(staff, tmp_path, settings):
 
 def test_home_counts_published_catalogs(client, catalog):
     assert 'id="fig-published-catalogs">1<' in client.get("/").content.decode()
+
+
+@pytest.mark.security
+def test_oversize_and_hostile_names_through_the_api(staff, tmp_path, settings):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    client = api(staff)
+    content = vessel_csv(tmp_path / "v.csv", 30).read_bytes()
+    response = client.post(
+        "/api/v1/resources/",
+        {
+            "provider": provider_org().pk,
+            "name": "船舶",
+            "file": SimpleUploadedFile("../../etc/\x1b[31mships.csv", content),
+        },
+        format="multipart",
+    )
+    assert response.status_code == 201
+    assert response.json()["source_name"] == "[31mships.csv"
+    settings.INGEST_MAX_BYTES = 100
+    response = client.post(
+        "/api/v1/resources/",
+        {
+            "provider": provider_org().pk,
+            "name": "船舶",
+            "file": SimpleUploadedFile("v.csv", content),
+        },
+        format="multipart",
+    )
+    assert response.status_code == 400 and "limit" in response.json()["detail"]
+
+
+def test_developers_cannot_upload_or_publish_through_the_api(catalog, tmp_path):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    operator = staff_user("op2")
+    _org, developer = admitted_developer("海洋实验室", "lab", by=operator)
+    client = api(developer)
+    response = client.post(
+        "/api/v1/resources/",
+        {
+            "provider": provider_org().pk,
+            "name": "x",
+            "file": SimpleUploadedFile("a.csv", b"a\n1\n"),
+        },
+        format="multipart",
+    )
+    assert response.status_code == 403
+    assert client.post("/api/v1/catalogs/HY-0001/withdraw/", {"reason": "x"}).status_code == 403
+    resource = catalog.resource_version.resource
+    response = client.post(f"/api/v1/resources/{resource.pk}/versions/", {}, format="multipart")
+    assert response.status_code == 404

@@ -15,7 +15,8 @@ def test_home_shows_live_figures_from_the_database(client):
     assert 'id="fig-published-catalogs">0<' in page
 
 
-def test_home_speaks_chinese_by_default_and_english_on_request(client):
+def test_home_speaks_chinese_by_default_and_english_on_request(client, settings):
+    settings.LANGUAGE_CODE = "zh-hans"
     assert "公共数据授权运营" in client.get("/").content.decode()
     client.post("/i18n/setlang/", {"language": "en", "next": "/"})
     page = client.get("/").content.decode()
