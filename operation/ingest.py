@@ -150,15 +150,18 @@ def _first_malformed_csv_row(path: Path) -> str | None:
     """Locate the first row whose field count differs from the header's (streamed)."""
     with open(path, encoding="utf-8", errors="replace", newline="") as handle:
         reader = csv.reader(handle)
-        header = next(reader, None)
-        if header is None:
-            return None
-        for row in reader:
-            if len(row) != len(header):
-                return (
-                    f"line {reader.line_num}: {len(row)} fields where the header has "
-                    f"{len(header)} (column {min(len(row), len(header)) + 1})"
-                )
+        try:
+            header = next(reader, None)
+            if header is None:
+                return None
+            for row in reader:
+                if len(row) != len(header):
+                    return (
+                        f"line {reader.line_num}: {len(row)} fields where the header has "
+                        f"{len(header)} (column {min(len(row), len(header)) + 1})"
+                    )
+        except csv.Error as exc:
+            return f"line {reader.line_num}: {exc}"
     return None
 
 
@@ -171,7 +174,10 @@ _ENGINE_LINES = re.compile(
 def _check_csv_shape(path: Path, inferred_columns: int) -> None:
     """When the engine's reading disagrees with the header, find the row that misleads it."""
     with open(path, encoding="utf-8", errors="replace", newline="") as handle:
-        header = next(csv.reader(handle), [])
+        try:
+            header = next(csv.reader(handle), [])
+        except csv.Error as exc:
+            raise IngestError(f"malformed input: line 1: {exc}") from None
     if len(header) != inferred_columns:
         detail = _first_malformed_csv_row(path)
         raise IngestError(f"malformed input: {detail or 'the header does not match the rows'}")
@@ -194,6 +200,7 @@ def _reader_sql(path: Path, fmt: str, types: dict[str, str]) -> str:
             "quote='\"'",
             "escape='\"'",
             "strict_mode=true",
+            "compression='none'",  # decompression is ours, capped (see _gunzip)
         ]
         if types:
             mapping = ", ".join(
@@ -202,7 +209,7 @@ def _reader_sql(path: Path, fmt: str, types: dict[str, str]) -> str:
             options.append(f"types={{{mapping}}}")
         return f"read_csv({target}, {', '.join(options)})"
     if fmt == "jsonl":
-        return f"read_json({target}, format='newline_delimited')"
+        return f"read_json({target}, format='newline_delimited', compression='uncompressed')"
     return f"read_parquet({target})"
 
 

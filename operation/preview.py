@@ -17,6 +17,11 @@ def _rounded(value: float | None) -> float | None:
     return round(value, digits)
 
 
+def _coarse(value: float) -> float:
+    """Two significant digits: a range boundary, not a record's value."""
+    return float(f"{value:.2g}")
+
+
 def shown_categories(field, stats: dict, min_count: int) -> list[str]:
     """Category values may be shown when every one of them covers enough rows and the
     field neither identifies anyone nor is sensitive."""
@@ -44,7 +49,7 @@ def field_statistics(field, stats: dict, min_count: int) -> dict:
     if field.data_type in (FieldType.INTEGER, FieldType.NUMBER):
         shown["mean"] = _rounded(stats.get("mean"))
         if wide and stats.get("p10") is not None:
-            shown["typical_range"] = [_rounded(stats["p10"]), _rounded(stats["p90"])]
+            shown["typical_range"] = [_coarse(stats["p10"]), _coarse(stats["p90"])]
     is_time = field.data_type in (FieldType.DATE, FieldType.TIMESTAMP)
     if is_time and wide and stats.get("first_day"):
         shown["period"] = [stats["first_day"][:7], stats["last_day"][:7]]
@@ -54,26 +59,23 @@ def field_statistics(field, stats: dict, min_count: int) -> dict:
     return shown
 
 
-def _synthetic_value(field, stats: dict, rng: random.Random, index: int, min_count: int):
+def _synthetic_value(field, shown: dict, rng: random.Random, index: int):
+    """A made-up value built only from what ``field_statistics`` lets anyone see."""
     kind = field.data_type
     if field.is_identifier:
         if kind == FieldType.STRING:
             return f"SYN-{rng.randrange(16**6):06X}"
         return rng.randrange(10**8)
-    categories = shown_categories(field, stats, min_count)
-    if categories:
-        return rng.choice(categories)
+    if shown.get("categories"):
+        return rng.choice(shown["categories"])
     if kind in (FieldType.INTEGER, FieldType.NUMBER):
-        low = stats.get("p10") if stats.get("p10") is not None else 0.0
-        high = stats.get("p90") if stats.get("p90") is not None else low + 1
+        low, high = shown.get("typical_range") or (0, 100)
         value = rng.uniform(low, high if high > low else low + 1)
         return round(value) if kind == FieldType.INTEGER else _rounded(value)
     if kind in (FieldType.DATE, FieldType.TIMESTAMP):
-        try:
-            start = date.fromisoformat(stats.get("first_day") or "")
-            end = date.fromisoformat(stats.get("last_day") or "")
-        except ValueError:
-            start = end = date(2025, 1, 1)
+        first, last = shown.get("period") or ("2025-01", "2025-12")
+        start = date.fromisoformat(f"{first}-01")
+        end = date.fromisoformat(f"{last}-28")
         day = start + timedelta(days=rng.randrange(max((end - start).days, 0) + 1))
         if kind == FieldType.DATE:
             return day.isoformat()
@@ -86,13 +88,11 @@ def _synthetic_value(field, stats: dict, rng: random.Random, index: int, min_cou
     return f"示例{field.column}-{index + 1}"
 
 
-def synthetic_rows(catalog, fields, statistics: dict, min_count: int) -> list[dict]:
-    """A few rows that look like the data and are made up: deterministic per catalog."""
+def synthetic_rows(catalog, fields, shown_by_column: dict[str, dict]) -> list[dict]:
+    """A few rows that look like the data and are made up from the displayable statistics
+    only: deterministic per catalog version."""
     rng = random.Random(f"{catalog.code}:{catalog.version}")  # noqa: S311 (not for security)
     return [
-        {
-            f.column: _synthetic_value(f, statistics.get(f.column, {}), rng, index, min_count)
-            for f in fields
-        }
+        {f.column: _synthetic_value(f, shown_by_column[f.column], rng, index) for f in fields}
         for index in range(SAMPLE_ROWS)
     ]

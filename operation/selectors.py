@@ -107,12 +107,10 @@ def catalog_preview(catalog: Catalog) -> dict:
     fields = list(catalog.fields.all())
     statistics = catalog.resource_version.statistics
     threshold = settings.CATALOG_PREVIEW_MIN_COUNT
-    rows = synthetic_rows(catalog, fields, statistics, threshold)
+    shown = {f.column: field_statistics(f, statistics.get(f.column, {}), threshold) for f in fields}
+    rows = synthetic_rows(catalog, fields, shown)
     return {
-        "fields": [
-            (field, field_statistics(field, statistics.get(field.column, {}), threshold))
-            for field in fields
-        ],
+        "fields": [(field, shown[field.column]) for field in fields],
         "sample_rows": rows,
         "sample_table": [[row[field.column] for field in fields] for row in rows],
     }

@@ -231,10 +231,9 @@ class ResourceVersionOutput(serializers.ModelSerializer):
 
 
 def _ingest_call(function, values: dict, **kwargs) -> ResourceVersion:
-    with svc.ingest_source(file=values.get("file"), import_path=values.get("import_path", "")) as (
-        source,
-        name,
-    ):
+    with svc.ingest_source(
+        by=kwargs["by"], file=values.get("file"), import_path=values.get("import_path", "")
+    ) as (source, name):
         return function(
             source=source,
             source_name=name,

@@ -1,5 +1,6 @@
 """Data zones, data resources and catalogs: every change checked, atomic and audited."""
 
+import os
 import re
 import uuid
 from contextlib import contextmanager
@@ -12,7 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from operation.errors import Conflict, InvalidInput, PermissionRefused
-from operation.ingest import FORMATS, IngestError, Limits, ingest_file
+from operation.ingest import FORMATS, IngestError, IngestResult, Limits, ingest_file
 from operation.models import (
     Catalog,
     CatalogField,
@@ -106,17 +107,19 @@ def stage_upload(uploaded) -> Path:
             field="file",
         )
     staged = _tmp_dir() / f"upload-{uuid.uuid4().hex}"
-    with open(staged, "wb") as handle:
+    with os.fdopen(os.open(staged, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "wb") as handle:
         for chunk in uploaded.chunks():
             handle.write(chunk)
     return staged
 
 
 @contextmanager
-def ingest_source(*, file=None, import_path: str = ""):
+def ingest_source(*, by, file=None, import_path: str = ""):
     """The file to ingest, as (path, display name): an upload staged to a private
     temporary path and removed afterwards, or a file named under the import folder (left
-    where it is)."""
+    where it is). Only operator staff get this far: nothing is written or looked up for
+    anyone else."""
+    _require_staff(by)
     if bool(file) == bool(import_path):
         raise InvalidInput(_("Upload a file or name one in the import folder."), field="file")
     if import_path:
@@ -131,10 +134,12 @@ def ingest_source(*, file=None, import_path: str = ""):
 
 
 def import_path_resolve(relative: str) -> Path:
-    """A file named under IMPORT_ROOT; anything that leaves it is refused."""
+    """A file named under IMPORT_ROOT; anything that leaves it, or that the engine could
+    read as a pattern of several files, is refused."""
     root = Path(settings.IMPORT_ROOT).resolve()
     name = (relative or "").strip()
-    if not name or any(ord(ch) < 32 for ch in name) or name.startswith("/"):
+    hostile = any(ord(ch) < 32 or ch in "*?[]{}" for ch in name)
+    if not name or hostile or name.startswith("/"):
         raise InvalidInput(_("Name a file inside the import folder."), field="import_path")
     candidate = (root / name).resolve()
     if not candidate.is_relative_to(root) or not candidate.is_file():
@@ -166,12 +171,12 @@ def _limits() -> Limits:
     )
 
 
-def _ingest(source: Path, *, resource_id: int, number: int, fmt: str, encoding: str, types):
-    relative = f"resources/{resource_id}/v{number}.parquet"
+def _ingest_to_tmp(source: Path, *, fmt: str, encoding: str, types) -> IngestResult:
+    """The slow part, outside any transaction: DuckDB writes a private temporary Parquet."""
     try:
-        result = ingest_file(
+        return ingest_file(
             source,
-            data_path(relative),
+            _tmp_dir() / f"ingested-{uuid.uuid4().hex}.parquet",
             fmt=fmt,
             encoding=encoding,
             types=types,
@@ -182,10 +187,16 @@ def _ingest(source: Path, *, resource_id: int, number: int, fmt: str, encoding: 
         raise InvalidInput(
             _("The file cannot be ingested: %(reason)s") % {"reason": exc}, field="file"
         ) from None
-    return relative, result
 
 
-def _version_record(resource, number, relative, result, *, source_name, fmt, by):
+def _store_version(resource, number: int, result: IngestResult, *, source_name, fmt, by):
+    """Inside the caller's transaction: move the Parquet into place and record it."""
+    relative = f"resources/{resource.pk}/v{number}.parquet"
+    final = data_path(relative)
+    final.parent.mkdir(parents=True, exist_ok=True)
+    os.replace(result.path, final)
+    os.chmod(final, 0o600)
+    result.path = final
     return ResourceVersion.objects.create(
         resource=resource,
         number=number,
@@ -223,15 +234,13 @@ def resource_register(
     fmt = fmt or detect_format(source, source_name)
     if fmt not in FORMATS:
         raise InvalidInput(_("Upload CSV, JSON lines or Parquet."), field="format")
-    with transaction.atomic():
-        resource = DataResource.objects.create(provider=provider, name=name.strip(), created_by=by)
-        relative, result = _ingest(
-            source, resource_id=resource.pk, number=1, fmt=fmt, encoding=encoding, types=types
-        )
-        try:
-            version = _version_record(
-                resource, 1, relative, result, source_name=source_name, fmt=fmt, by=by
+    result = _ingest_to_tmp(source, fmt=fmt, encoding=encoding, types=types)
+    try:
+        with transaction.atomic():
+            resource = DataResource.objects.create(
+                provider=provider, name=name.strip(), created_by=by
             )
+            version = _store_version(resource, 1, result, source_name=source_name, fmt=fmt, by=by)
             audit_record(
                 by=by,
                 action="resource.register",
@@ -239,10 +248,26 @@ def resource_register(
                 organization=provider,
                 details={"version": 1, "rows": result.row_count, "sha256": result.sha256},
             )
-        except Exception:
-            result.path.unlink(missing_ok=True)
-            raise
+    except BaseException:
+        result.path.unlink(missing_ok=True)  # nothing half-written outlives the transaction
+        raise
     return version
+
+
+def _mismatch(catalog: Catalog, new_columns: dict[str, str]) -> str | None:
+    expected = {f.column: f.data_type for f in catalog.fields.all()}
+    if expected == new_columns:
+        return None
+    shared = set(expected) & set(new_columns)
+    return _(
+        "The new file does not match catalog %(code)s: missing %(missing)s; "
+        "unexpected %(extra)s; type changed %(changed)s."
+    ) % {
+        "code": catalog.code,
+        "missing": ", ".join(sorted(set(expected) - set(new_columns))) or "-",
+        "extra": ", ".join(sorted(set(new_columns) - set(expected))) or "-",
+        "changed": ", ".join(sorted(c for c in shared if expected[c] != new_columns[c])) or "-",
+    }
 
 
 def resource_version_add(
@@ -261,14 +286,13 @@ def resource_version_add(
     _require_staff(by)
     source_name = clean_display_name(source_name)
     fmt = fmt or detect_format(source, source_name)
-    with transaction.atomic():
-        resource = DataResource.objects.select_for_update().get(pk=resource.pk)
-        number = (resource.versions.aggregate(m=Max("number"))["m"] or 0) + 1
-        relative, result = _ingest(
-            source, resource_id=resource.pk, number=number, fmt=fmt, encoding=encoding, types=types
-        )
-        try:
-            new_columns = {c["name"]: c["type"] for c in result.schema}
+    if fmt not in FORMATS:
+        raise InvalidInput(_("Upload CSV, JSON lines or Parquet."), field="format")
+    result = _ingest_to_tmp(source, fmt=fmt, encoding=encoding, types=types)
+    new_columns = {c["name"]: c["type"] for c in result.schema}
+    try:
+        with transaction.atomic():
+            resource = DataResource.objects.select_for_update().get(pk=resource.pk)
             catalogs = list(
                 Catalog.objects.select_for_update()
                 .filter(resource_version__resource=resource)
@@ -276,28 +300,12 @@ def resource_version_add(
                 .order_by("pk")
             )
             for catalog in catalogs:
-                expected = {f.column: f.data_type for f in catalog.fields.all()}
-                if expected != new_columns:
-                    missing = sorted(set(expected) - set(new_columns))
-                    extra = sorted(set(new_columns) - set(expected))
-                    changed = sorted(
-                        c for c in set(expected) & set(new_columns) if expected[c] != new_columns[c]
-                    )
-                    raise InvalidInput(
-                        _(
-                            "The new file does not match catalog %(code)s: missing %(missing)s; "
-                            "unexpected %(extra)s; type changed %(changed)s."
-                        )
-                        % {
-                            "code": catalog.code,
-                            "missing": ", ".join(missing) or "-",
-                            "extra": ", ".join(extra) or "-",
-                            "changed": ", ".join(changed) or "-",
-                        },
-                        field="file",
-                    )
-            version = _version_record(
-                resource, number, relative, result, source_name=source_name, fmt=fmt, by=by
+                problem = _mismatch(catalog, new_columns)
+                if problem:
+                    raise InvalidInput(problem, field="file")
+            number = (resource.versions.aggregate(m=Max("number"))["m"] or 0) + 1
+            version = _store_version(
+                resource, number, result, source_name=source_name, fmt=fmt, by=by
             )
             audit_record(
                 by=by,
@@ -310,9 +318,9 @@ def resource_version_add(
                 catalog.resource_version = version
                 catalog.save(update_fields=["resource_version", "updated_at"])
                 _after_change(by, catalog, change="resource_version", details={"version": number})
-        except Exception:
-            result.path.unlink(missing_ok=True)
-            raise
+    except BaseException:
+        result.path.unlink(missing_ok=True)
+        raise
     return version
 
 

@@ -74,10 +74,9 @@ def catalog_detail(request, code: str):
 
 def _ingest_from_form(form, function, **kwargs) -> ResourceVersion:
     data = form.cleaned_data
-    with svc.ingest_source(file=data.get("file"), import_path=data.get("import_path")) as (
-        source,
-        name,
-    ):
+    with svc.ingest_source(
+        by=kwargs["by"], file=data.get("file"), import_path=data.get("import_path")
+    ) as (source, name):
         return function(
             source=source,
             source_name=name,

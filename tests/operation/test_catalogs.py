@@ -395,3 +395,73 @@ def test_developers_cannot_upload_or_publish_through_the_api(catalog, tmp_path):
     resource = catalog.resource_version.resource
     response = client.post(f"/api/v1/resources/{resource.pk}/versions/", {}, format="multipart")
     assert response.status_code == 404
+
+
+@pytest.mark.security
+def test_synthetic_rows_of_a_tiny_sensitive_table_reveal_nothing(staff, tmp_path):
+    svc.zones_ensure_standard()
+    source = tmp_path / "people.csv"
+    source.write_text("salary,born,city\n123456,1980-05-17,厦门\n")
+    version = svc.resource_register(
+        by=staff, provider=provider_org(), name="人员", source=source, source_name="p.csv"
+    )
+    catalog = svc.catalog_create(
+        by=staff,
+        resource_version=version,
+        zone=DataZone.objects.get(key="marine"),
+        name="人员",
+        summary="s",
+    )
+    svc.catalog_fields_update(
+        by=staff,
+        catalog=catalog,
+        fields={
+            "salary": {"name_zh": "工资", "level": 3},
+            "born": {"name_zh": "出生日期", "level": 4, "masking": "drop"},
+        },
+    )
+    body = json.dumps(api(staff).get(f"/api/v1/catalogs/{catalog.code}/").json())
+    for real in ["123456", "12345", "1980", "厦门"]:
+        assert real not in body
+
+
+@pytest.mark.security
+def test_import_names_are_not_patterns_and_zstd_is_not_decompressed_unchecked(
+    staff, tmp_path, settings
+):
+    settings.IMPORT_ROOT = tmp_path / "import"
+    settings.IMPORT_ROOT.mkdir()
+    for name in ("ya.csv", "yb.csv"):
+        vessel_csv(settings.IMPORT_ROOT / name, 5)
+    client = api(staff)
+    response = client.post(
+        "/api/v1/resources/",
+        {"provider": provider_org().pk, "name": "x", "import_path": "y?.csv"},
+        format="json",
+    )
+    assert response.status_code == 400 and response.json()["field"] == "import_path"
+    (settings.IMPORT_ROOT / "data.csv.zst").write_bytes(b"(\xb5/\xfd" + b"\x00" * 40)
+    response = client.post(
+        "/api/v1/resources/",
+        {"provider": provider_org().pk, "name": "x", "import_path": "data.csv.zst"},
+        format="json",
+    )
+    assert response.status_code == 400
+
+
+@pytest.mark.security
+def test_a_developer_learns_nothing_about_the_import_folder(catalog, tmp_path, settings):
+    settings.IMPORT_ROOT = tmp_path / "import"
+    settings.IMPORT_ROOT.mkdir()
+    vessel_csv(settings.IMPORT_ROOT / "exists.csv", 5)
+    _org, developer = admitted_developer("海洋实验室", "lab", by=staff_user("op2"))
+    client = api(developer)
+    answers = {
+        client.post(
+            "/api/v1/resources/",
+            {"provider": provider_org().pk, "name": "x", "import_path": name},
+            format="json",
+        ).status_code
+        for name in ("exists.csv", "missing.csv")
+    }
+    assert answers == {403}
