@@ -90,14 +90,18 @@ def env_secret_key(name: str, *, debug: bool, fallback_file: Path) -> str:
         return value
     if not debug:
         raise SettingError(f"{name} is required when DEBUG is off")
-    if fallback_file.exists():
-        return fallback_file.read_text().strip()
     fallback_file.parent.mkdir(parents=True, exist_ok=True)
-    key = secrets.token_urlsafe(50)
-    try:
-        fd = os.open(fallback_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:  # another process (web or worker) wrote it first
-        return fallback_file.read_text().strip()
-    with os.fdopen(fd, "w") as handle:
-        handle.write(key)
-    return key
+    if not fallback_file.exists():
+        # Write a complete file under a private name, then link it into place: whichever
+        # process (web or worker) links first wins, and nobody reads a half-written key.
+        partial = fallback_file.with_name(f".{fallback_file.name}.{os.getpid()}")
+        fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w") as handle:
+            handle.write(secrets.token_urlsafe(50))
+        try:
+            os.link(partial, fallback_file)
+        except FileExistsError:
+            pass
+        finally:
+            partial.unlink()
+    return fallback_file.read_text().strip()

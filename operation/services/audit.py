@@ -26,8 +26,9 @@ def audit_record(
 ) -> AuditEvent:
     """Append one event to the chain. ``by`` is the acting user, or None for the system."""
     actor = by if by is not None and by.is_authenticated else None
-    # What is stored is exactly what is hashed: normalize through JSON once.
-    clean_details = json.loads(json.dumps(details or {}, cls=DjangoJSONEncoder))
+    # What is stored is exactly what is hashed: normalize through JSON once, with floats as
+    # text (PostgreSQL's jsonb may give a float back in another form, e.g. 1e20 as an int).
+    clean_details = json.loads(json.dumps(details or {}, cls=DjangoJSONEncoder), parse_float=str)
     target_type, target_id = _target_of(target)
     with transaction.atomic():
         AuditChainHead.objects.get_or_create(pk=1)  # gone only after a table truncation
@@ -77,7 +78,9 @@ def audit_verify() -> ChainBreak | None:
         expected_prev = event.hash
         expected_seq += 1
         last_seq = event.seq
-    head = AuditChainHead.objects.filter(pk=1).first() or AuditChainHead()
+    head = AuditChainHead.objects.filter(pk=1).first()
+    if head is None:  # the migration creates it and nothing removes it: a wiped trail
+        return ChainBreak(last_seq + 1, None, "the chain head is missing (trail wiped?)")
     if head.seq != last_seq or head.hash != expected_prev:
         return ChainBreak(last_seq + 1, None, f"events after #{last_seq} are missing")
     return None

@@ -482,23 +482,45 @@ def _locked(catalog: Catalog) -> Catalog:
     return Catalog.objects.select_for_update().select_related("zone").get(pk=catalog.pk)
 
 
+def _editable(catalog: Catalog) -> Catalog:
+    catalog = _locked(catalog)
+    if catalog.status == CatalogStatus.WITHDRAWN:
+        raise Conflict(_("A withdrawn catalog cannot be changed."))
+    return catalog
+
+
+def _apply_metadata(catalog: Catalog, metadata: dict) -> list[str]:
+    if "zone" in metadata and metadata["zone"] != catalog.zone:
+        raise InvalidInput(_("A catalog's zone is part of its code."), field="zone")
+    changed = sorted(k for k, v in metadata.items() if getattr(catalog, k) != v)
+    for key in changed:
+        setattr(catalog, key, metadata[key])
+    _validated(catalog)
+    catalog.save()
+    return changed
+
+
 def catalog_update(*, by, catalog: Catalog, **metadata) -> Catalog:
     """Change a catalog's description; a published one becomes a new version."""
+    return catalog_edit(by=by, catalog=catalog, metadata=metadata, fields={})
+
+
+def catalog_edit(*, by, catalog: Catalog, metadata: dict, fields: dict[str, dict]) -> Catalog:
+    """Change the description and fields together, all or nothing; a published catalog
+    becomes one new version."""
     _require_staff(by)
     metadata = _clean_metadata(metadata)
     with transaction.atomic():
-        catalog = _locked(catalog)
-        if catalog.status == CatalogStatus.WITHDRAWN:
-            raise Conflict(_("A withdrawn catalog cannot be changed."))
-        if "zone" in metadata and metadata["zone"] != catalog.zone:
-            raise InvalidInput(_("A catalog's zone is part of its code."), field="zone")
-        changed = {k: v for k, v in metadata.items() if getattr(catalog, k) != v}
-        for key, value in changed.items():
-            setattr(catalog, key, value)
-        _validated(catalog)
-        catalog.save()
-        if changed:
-            _after_change(by, catalog, change="update", details={"changed": sorted(changed)})
+        catalog = _editable(catalog)
+        changed = _apply_metadata(catalog, metadata)
+        changed_fields = _apply_fields(catalog, fields)
+        if changed or changed_fields:
+            _after_change(
+                by,
+                catalog,
+                change="update",
+                details={"changed": changed, "fields": changed_fields},
+            )
     return catalog
 
 
@@ -555,46 +577,62 @@ def _check_generalization(field: CatalogField) -> None:
     field.generalize = rule
 
 
+def _field_value(column: str, key: str, value):
+    """Type-check one submitted attribute of a field."""
+    if key == "level":
+        if isinstance(value, bool) or not isinstance(value, int | str) or not str(value).isdigit():
+            raise InvalidInput(
+                _("%(column)s: the level is 1 to 4.") % {"column": column}, field="level"
+            )
+        return int(value)
+    if key == "is_identifier":
+        if not isinstance(value, bool):
+            raise InvalidInput(
+                _("%(column)s: say true or false.") % {"column": column}, field="is_identifier"
+            )
+        return value
+    if not isinstance(value, str):
+        raise InvalidInput(
+            _("%(column)s: %(key)s is text.") % {"column": column, "key": key}, field=key
+        )
+    return value.strip()
+
+
+def _apply_fields(catalog: Catalog, fields: dict[str, dict]) -> list[str]:
+    current = {f.column: f for f in catalog.fields.all()}
+    unknown = sorted(set(fields) - set(current))
+    if unknown:
+        raise InvalidInput(
+            _("Catalog %(code)s has no field %(column)s.")
+            % {"code": catalog.code, "column": unknown[0]},
+            field="fields",
+        )
+    changed = []
+    for column, values in fields.items():
+        if not isinstance(values, dict):
+            raise InvalidInput(_("Describe each field as an object."), field="fields")
+        extra = set(values) - set(FIELD_EDITABLE)
+        if extra:
+            raise InvalidInput(_("Unknown field attribute: %(name)s") % {"name": sorted(extra)[0]})
+        field = current[column]
+        before = [getattr(field, k) for k in FIELD_EDITABLE]
+        for key, value in values.items():
+            setattr(field, key, _field_value(column, key, value))
+        if not field.name_zh:
+            raise InvalidInput(
+                _("%(column)s needs a Chinese name.") % {"column": column}, field="name_zh"
+            )
+        _check_field(field)
+        if before != [getattr(field, k) for k in FIELD_EDITABLE]:
+            changed.append(field)
+    CatalogField.objects.bulk_update(changed, list(FIELD_EDITABLE))
+    return [f.column for f in changed]
+
+
 def catalog_fields_update(*, by, catalog: Catalog, fields: dict[str, dict]) -> Catalog:
     """Describe fields: ``{column: {name_zh, description, level, is_identifier, masking,
     generalize}}``. Every rule is checked before anything is saved."""
-    _require_staff(by)
-    with transaction.atomic():
-        catalog = _locked(catalog)
-        if catalog.status == CatalogStatus.WITHDRAWN:
-            raise Conflict(_("A withdrawn catalog cannot be changed."))
-        current = {f.column: f for f in catalog.fields.all()}
-        unknown = sorted(set(fields) - set(current))
-        if unknown:
-            raise InvalidInput(
-                _("Catalog %(code)s has no field %(column)s.")
-                % {"code": catalog.code, "column": unknown[0]},
-                field="fields",
-            )
-        changed = []
-        for column, values in fields.items():
-            field = current[column]
-            extra = set(values) - set(FIELD_EDITABLE)
-            if extra:
-                raise InvalidInput(
-                    _("Unknown field attribute: %(name)s") % {"name": sorted(extra)[0]}
-                )
-            before = [getattr(field, k) for k in FIELD_EDITABLE]
-            for key, value in values.items():
-                setattr(field, key, value.strip() if isinstance(value, str) else value)
-            if not field.name_zh:
-                raise InvalidInput(
-                    _("%(column)s needs a Chinese name.") % {"column": column}, field="name_zh"
-                )
-            _check_field(field)
-            if before != [getattr(field, k) for k in FIELD_EDITABLE]:
-                changed.append(field)
-        CatalogField.objects.bulk_update(changed, list(FIELD_EDITABLE))
-        if changed:
-            _after_change(
-                by, catalog, change="fields_update", details={"fields": [f.column for f in changed]}
-            )
-    return catalog
+    return catalog_edit(by=by, catalog=catalog, metadata={}, fields=fields)
 
 
 def _validate_publishable(catalog: Catalog) -> None:

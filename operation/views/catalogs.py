@@ -114,7 +114,8 @@ def resource_new(request):
 @login_required
 def catalog_new(request):
     _staff_only(request)
-    version = ResourceVersion.objects.filter(pk=request.GET.get("version") or 0).first()
+    wanted = request.GET.get("version", "")
+    version = ResourceVersion.objects.filter(pk=int(wanted)).first() if wanted.isdigit() else None
     if version is None:
         raise Http404
     form = CatalogCreateForm(request.POST or None, initial={"name": version.resource.name})
@@ -137,7 +138,7 @@ def _posted_fields(request, fields) -> dict[str, dict]:
         posted[field.column] = {
             "name_zh": request.POST.get(prefix + "name_zh", ""),
             "description": request.POST.get(prefix + "description", ""),
-            "level": int(request.POST.get(prefix + "level") or field.level),
+            "level": request.POST.get(prefix + "level") or field.level,
             "is_identifier": request.POST.get(prefix + "is_identifier") == "on",
             "masking": request.POST.get(prefix + "masking", field.masking),
             "generalize": request.POST.get(prefix + "generalize", ""),
@@ -154,9 +155,11 @@ def catalog_edit(request, code: str):
     if request.method == "POST" and form.is_valid():
         metadata = {key: form.cleaned_data[key] for key in svc.METADATA_FIELDS}
         try:
-            svc.catalog_update(by=request.user, catalog=catalog, **metadata)
-            svc.catalog_fields_update(
-                by=request.user, catalog=catalog, fields=_posted_fields(request, fields)
+            svc.catalog_edit(
+                by=request.user,
+                catalog=catalog,
+                metadata=metadata,
+                fields=_posted_fields(request, fields),
             )
         except InvalidInput as error:
             messages.error(request, error.message)

@@ -12,6 +12,7 @@ from operation.selectors import (
     notifications_for,
     platform_figures,
 )
+from tenants.roles import PlatformRole, has_role
 
 
 def home(request):
@@ -24,14 +25,14 @@ def healthz(request):
     db_up, db_detail = database_ok()
     broker_up, broker_detail = broker_ok()
     healthy = db_up and broker_up
-    return JsonResponse(
-        {
-            "status": "ok" if healthy else "unavailable",
-            "database": db_detail,
-            "broker": broker_detail,
-        },
-        status=200 if healthy else 503,
-    )
+    body = {
+        "status": "ok" if healthy else "unavailable",
+        "database": "ok" if db_up else "unavailable",
+        "broker": "ok" if broker_up else "unavailable",
+    }
+    if has_role(request.user, PlatformRole.OPERATOR_STAFF):  # the cause, for staff only
+        body["detail"] = {"database": db_detail, "broker": broker_detail}
+    return JsonResponse(body, status=200 if healthy else 503)
 
 
 @login_required

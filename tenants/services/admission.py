@@ -99,6 +99,12 @@ def admission_submit(
             _("Accept the current data-security commitment (the text may have changed)."),
             field="commitment",
         )
+    if len(files) > settings.QUALIFICATION_MAX_FILES:  # before reading any of them
+        raise InvalidInput(
+            _("At most %(n)d qualification files can be attached.")
+            % {"n": settings.QUALIFICATION_MAX_FILES},
+            field="files",
+        )
     checked = [check_qualification_file(upload) for upload in files]
     stored: list[QualificationFile] = []
     try:

@@ -134,3 +134,23 @@ def test_developers_cannot_read_the_trail(client):
     _org, admin = submitted_developer("海洋实验室", "lab")
     client.force_login(admin)
     assert client.get("/api/v1/audit-events/").status_code == 404
+
+
+@pytest.mark.security
+def test_a_wiped_trail_is_detected():
+    _chain(2)
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            _disable_guard(cursor)
+        cursor.execute("DELETE FROM operation_auditevent")
+        cursor.execute("DELETE FROM operation_auditchainhead")
+    broken = audit_verify()
+    assert broken is not None and "missing" in broken.reason
+
+
+def test_floats_in_details_are_kept_as_text_and_verify():
+    with transaction.atomic():
+        event = audit_record(by=None, action="test.float", details={"ratio": 1e20, "p": 0.1})
+    event = AuditEvent.objects.get(pk=event.pk)
+    assert event.details == {"ratio": "1e+20", "p": "0.1"}
+    assert audit_verify() is None

@@ -465,3 +465,45 @@ def test_a_developer_learns_nothing_about_the_import_folder(catalog, tmp_path, s
         for name in ("exists.csv", "missing.csv")
     }
     assert answers == {403}
+
+
+@pytest.mark.parametrize(
+    "values",
+    [
+        {"is_identifier": "yes"},
+        {"generalize": 5},
+        {"level": "high"},
+        {"level": 9},
+        {"name_zh": None},
+    ],
+)
+def test_badly_typed_field_values_are_a_400_not_a_crash(staff, catalog, values):
+    response = api(staff).put(
+        "/api/v1/catalogs/HY-0001/fields/", {"fields": {"berth": values}}, format="json"
+    )
+    assert response.status_code == 400, response.content
+
+
+def test_an_edit_is_all_or_nothing(client, staff, catalog):
+    client.force_login(staff)
+    form = {
+        "zone": catalog.zone_id,
+        "name": "改过的名称",
+        "summary": catalog.summary,
+        "update_frequency": "daily",
+        "sharing_type": "conditional",
+        "open_type": "conditional",
+    }
+    for f in catalog.fields.all():
+        form[f"f{f.position}-name_zh"] = f.name_zh
+        form[f"f{f.position}-level"] = str(f.level)
+        form[f"f{f.position}-masking"] = f.masking
+        form[f"f{f.position}-generalize"] = f.generalize
+        if f.is_identifier:
+            form[f"f{f.position}-is_identifier"] = "on"
+    phone = catalog.fields.get(column="owner_phone").position
+    form[f"f{phone}-masking"] = "keep"  # refused: L4
+    client.post("/catalogs/HY-0001/edit/", form)
+    catalog.refresh_from_db()
+    assert (catalog.name, catalog.version) == ("在港船舶动态", 1)
+    assert client.get("/catalogs/new/?version=abc").status_code == 404

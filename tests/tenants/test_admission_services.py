@@ -182,3 +182,30 @@ def test_reviewer_and_auditor_cannot_decide_on_admission():
     ):
         with pytest.raises(PermissionRefused):
             svc.admission_admit(by=user, application=organization.admission)
+
+
+def test_too_many_files_are_refused_before_any_is_read(settings):
+    settings.QUALIFICATION_MAX_FILES = 2
+    organization, admin = developer("海洋实验室", "lab")
+
+    class Unreadable:
+        name, size = "x.pdf", 10
+
+        def chunks(self):
+            raise AssertionError("read before the count was checked")
+
+    with pytest.raises(InvalidInput, match="At most 2"):
+        _submit(admin, organization.admission, files=[Unreadable()] * 3)
+
+
+def test_notification_text_is_not_html_escaped(operator, django_capture_on_commit_callbacks):
+    from tenants.services.organizations import developer_sign_up
+    from tests.factories import PASSWORD, org_fields
+
+    organization, admin = developer_sign_up(
+        organization_fields=org_fields("A&B <海洋> Lab"),
+        admin_fields={"username": "ab", "email": "ab@x.cn", "password": PASSWORD},
+    )
+    _submit(admin, organization.admission)
+    body = Notification.objects.filter(recipient=admin).first().body
+    assert "A&B <海洋> Lab" in body and "&amp;" not in body
