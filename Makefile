@@ -39,4 +39,4 @@ format:
 
 # Refresh the Chinese catalogue after changing strings (then translate what is new).
 messages:
-	$(MANAGE) makemessages -l zh_Hans --ignore=.venv --ignore=var --ignore=tests --ignore=bench --no-obsolete --no-fuzzy-matching
+	$(MANAGE) makemessages -l zh_Hans --ignore=.venv --ignore=var --ignore=tests --ignore=bench --no-obsolete
