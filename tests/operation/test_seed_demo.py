@@ -2,7 +2,7 @@ import pytest
 from django.core.management import call_command
 from rest_framework.test import APIClient
 
-from operation.models import AuditEvent
+from operation.models import AuditEvent, Catalog, CatalogStatus
 from operation.services.audit import audit_verify
 from tenants.models import AdmissionStatus, Organization
 from tenants.roles import PlatformRole, has_role
@@ -37,4 +37,19 @@ def test_seed_demo_creates_the_readme_accounts_and_is_idempotent(settings):
         [AdmissionStatus.ADMITTED, AdmissionStatus.ADMITTED, AdmissionStatus.SUBMITTED]
     )
     assert Organization.objects.filter(kind="provider").count() == 5
+    published = Catalog.objects.filter(status=CatalogStatus.PUBLISHED)
+    assert published.count() >= 12
+    assert published.values("zone").distinct().count() >= 4
+    buoys = published.get(code="HY-0001")
+    assert buoys.resource_version.row_count == 87_600
+    assert buoys.fields.get(column="buoy_id").masking == "pseudonym"
+    assert published.filter(resource_version__source_encoding="gb18030").exists()
+    assert published.filter(fields__level=4, fields__masking="drop").exists()
     assert audit_verify() is None
+
+
+def test_seed_demo_refuses_a_scale_below_one():
+    from django.core.management.base import CommandError
+
+    with pytest.raises(CommandError, match="at least 1"):
+        call_command("seed_demo", "--scale", "0")

@@ -4,14 +4,25 @@ Idempotent: running it again creates only what is missing and changes nothing el
 """
 
 import io
+from datetime import date
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from pypdf import PdfWriter
 
+from operation.demo_data import DATASETS, generate
+from operation.models import Catalog, DataZone
+from operation.services.catalogs import (
+    catalog_create,
+    catalog_fields_update,
+    catalog_publish,
+    resource_register,
+    zones_ensure_standard,
+)
+from operation.storage import data_path
 from tenants.commitment import COMMITMENT_SHA256
 from tenants.models import AdmissionStatus, MemberRole, Organization, OrganizationKind
 from tenants.roles import PlatformRole, has_role
@@ -77,9 +88,19 @@ def demo_pdf(title: str) -> SimpleUploadedFile:
 
 
 class Command(BaseCommand):
-    help = "Create the demo organizations and accounts (idempotent)."
+    help = "Create the demo organizations, accounts and published catalogs (idempotent)."
 
-    def handle(self, *args, **options):
+    def add_arguments(self, parser):
+        parser.add_argument(
+            "--scale",
+            type=int,
+            default=1,
+            help="multiply the generated data's row counts (115 gives 10 million buoy rows)",
+        )
+
+    def handle(self, *args, scale: int, **options):
+        if scale < 1:
+            raise CommandError("--scale must be at least 1")
         password = settings.DEMO_PASSWORD
         with transaction.atomic():
             operator = self._organization(OrganizationKind.OPERATOR, OPERATOR)
@@ -123,7 +144,68 @@ class Command(BaseCommand):
                     developer, username, MemberRole.ADMIN, password, operator_staff
                 )
                 self._admission(developer, admin, operator_staff, admitted=admitted)
+        self._catalogs(operator_staff, scale)
         self.stdout.write(self.style.SUCCESS("Demo data ready."))
+
+    def _catalogs(self, staff, scale: int) -> None:
+        """Generate each demo data set, ingest it, describe it and publish it."""
+        zones_ensure_standard()
+        providers = {
+            key: Organization.objects.get(name=name) for key, name, _en, _serial in PROVIDERS
+        }
+        work = data_path("tmp", f"demo-scale-{scale}")
+        for dataset in DATASETS:
+            if Catalog.objects.filter(code=dataset.code).exists():
+                continue
+            source = generate(dataset, work, scale=scale)
+            try:
+                version = resource_register(
+                    by=staff,
+                    provider=providers[dataset.provider],
+                    name=dataset.name,
+                    source=source,
+                    source_name=source.name,
+                    fmt=dataset.file_format,
+                )
+            finally:
+                source.unlink(missing_ok=True)
+            days = [
+                (stats["first_day"], stats["last_day"])
+                for stats in version.statistics.values()
+                if stats.get("first_day")
+            ]
+            catalog = catalog_create(
+                by=staff,
+                resource_version=version,
+                zone=DataZone.objects.get(key=dataset.zone),
+                code=dataset.code,
+                name=dataset.name,
+                name_en=dataset.name_en,
+                summary=dataset.summary,
+                keywords=dataset.keywords,
+                update_frequency=dataset.update_frequency,
+                sharing_type=dataset.sharing_type,
+                open_type=dataset.open_type,
+                time_coverage_start=date.fromisoformat(min(d[0] for d in days)) if days else None,
+                time_coverage_end=date.fromisoformat(max(d[1] for d in days)) if days else None,
+            )
+            catalog_fields_update(
+                by=staff,
+                catalog=catalog,
+                fields={
+                    f.column: {
+                        "name_zh": f.name_zh,
+                        "description": f.description,
+                        "level": f.level,
+                        "is_identifier": f.is_identifier,
+                        "masking": f.masking,
+                        "generalize": f.generalize,
+                    }
+                    for f in dataset.fields
+                },
+            )
+            catalog_publish(by=staff, catalog=catalog)
+            self.stdout.write(f"  {dataset.code} {dataset.name}: {version.row_count} rows")
 
     def _organization(self, kind, fields, by=None) -> Organization:
         existing = Organization.objects.filter(credit_code=fields["credit_code"]).first()
