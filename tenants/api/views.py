@@ -3,7 +3,6 @@ from django.http import FileResponse
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import status
-from rest_framework.authtoken.models import Token
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
@@ -28,6 +27,7 @@ from tenants.selectors import (
     qualification_file_get,
 )
 from tenants.services.admission import DECISIONS, admission_submit
+from tenants.services.tokens import token_issue
 from tenants.views.files import qualification_file_response
 
 
@@ -56,8 +56,7 @@ class TokenView(APIView):
                 {"code": "invalid_credentials", "detail": _("Wrong username or password.")},
                 status=status.HTTP_400_BAD_REQUEST,
             )
-        token, _created = Token.objects.get_or_create(user=user)
-        return Response({"token": token.key})
+        return Response({"token": token_issue(by=user).key})
 
 
 class MeView(APIView):

@@ -18,6 +18,9 @@ def test_token_login_and_use():
     response = client.post("/api/v1/auth/token/", {"username": "lab", "password": PASSWORD})
     assert response.status_code == 200
     token = response.json()["token"]
+    from operation.models import AuditEvent
+
+    assert AuditEvent.objects.filter(action="token.issue", actor_username="lab").exists()
     client.credentials(HTTP_AUTHORIZATION=f"Token {token}")
     assert client.get("/api/v1/me/").json()["username"] == "lab"
     client.credentials(HTTP_AUTHORIZATION="Token not-a-token")

@@ -1,0 +1,22 @@
+"""API tokens: issuing one is a change of state like any other, and audited."""
+
+from django.db import transaction
+from rest_framework.authtoken.models import Token
+
+from operation.services.audit import audit_record
+from tenants.selectors import membership_of
+
+
+def token_issue(*, by) -> Token:
+    """The caller's API token (created on first use; the same token afterwards)."""
+    with transaction.atomic():
+        token, created = Token.objects.get_or_create(user=by)
+        membership = membership_of(by)
+        audit_record(
+            by=by,
+            action="token.issue",
+            target=by,
+            organization=membership.organization if membership else None,
+            details={"new": created},
+        )
+    return token
