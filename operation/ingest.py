@@ -86,11 +86,11 @@ class IngestResult:
     encoding: str = "utf-8"
 
 
-def _quote(name: str) -> str:
+def quote_ident(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
-def _literal(text: str) -> str:
+def quote_literal(text: str) -> str:
     return "'" + str(text).replace("'", "''") + "'"
 
 
@@ -192,7 +192,7 @@ def _explain(exc: Exception) -> str:
 
 
 def _reader_sql(path: Path, fmt: str, types: dict[str, str]) -> str:
-    target = _literal(str(path))
+    target = quote_literal(str(path))
     if fmt == "csv":
         options = [
             "header=true",
@@ -204,7 +204,8 @@ def _reader_sql(path: Path, fmt: str, types: dict[str, str]) -> str:
         ]
         if types:
             mapping = ", ".join(
-                f"{_literal(col)}: {_literal(DUCKDB_TYPES[kind])}" for col, kind in types.items()
+                f"{quote_literal(col)}: {quote_literal(DUCKDB_TYPES[kind])}"
+                for col, kind in types.items()
             )
             options.append(f"types={{{mapping}}}")
         return f"read_csv({target}, {', '.join(options)})"
@@ -253,11 +254,11 @@ def _statistics(con, parquet: Path, schema: list[dict]) -> tuple[int, dict]:
     """Per-column statistics that the catalog may show under disclosure rules. Counts,
     distinct counts (HyperLogLog) and means read every row; the 10/50/90 % quantiles come
     from a fixed-seed sample, which is what keeps this pass cheap."""
-    table = f"read_parquet({_literal(str(parquet))})"
+    table = f"read_parquet({quote_literal(str(parquet))})"
     numeric = [c["name"] for c in schema if c["type"] in ("integer", "number")]
     selects = ["count(*)"]
     for column in schema:
-        q = _quote(column["name"])
+        q = quote_ident(column["name"])
         selects += [f"count({q})", f"approx_count_distinct({q})"]
         if column["type"] in ("integer", "number"):
             selects.append(f"avg({q})::DOUBLE")
@@ -271,10 +272,11 @@ def _statistics(con, parquet: Path, schema: list[dict]) -> tuple[int, dict]:
     if numeric:
         # Large tables: 2 % of the row groups' vectors (no full scan); small: 100,000 rows.
         sample = "2% (system, 7)" if total >= 5_000_000 else "reservoir(100000 ROWS) REPEATABLE (7)"
+        quantile_sql = ", ".join(
+            f"approx_quantile({quote_ident(n)}, [0.1, 0.5, 0.9])::DOUBLE[]" for n in numeric
+        )
         sampled = con.execute(
-            "SELECT "
-            + ", ".join(f"approx_quantile({_quote(n)}, [0.1, 0.5, 0.9])::DOUBLE[]" for n in numeric)
-            + f" FROM {table} USING SAMPLE {sample}"
+            f"SELECT {quantile_sql} FROM {table} USING SAMPLE {sample}"
         ).fetchall()[0]
         quantiles = dict(zip(numeric, sampled, strict=True))
     stats = {}
@@ -292,7 +294,7 @@ def _statistics(con, parquet: Path, schema: list[dict]) -> tuple[int, dict]:
         stats[column["name"]] = entry
     for column in schema:
         if column["type"] == "string" and 0 < stats[column["name"]]["distinct"] <= TOP_VALUES_MAX:
-            q = _quote(column["name"])
+            q = quote_ident(column["name"])
             values = con.execute(
                 f"SELECT {q}, count(*) FROM {table} WHERE {q} IS NOT NULL "
                 f"GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT {TOP_VALUES_MAX + 1}"
@@ -357,7 +359,7 @@ def _convert(source: Path, partial: Path, fmt: str, types: dict, work: Path, lim
         if fmt == "csv":
             _check_csv_shape(source, len(schema))
         con.execute(
-            f"COPY (SELECT * FROM {relation}) TO {_literal(str(partial))} "
+            f"COPY (SELECT * FROM {relation}) TO {quote_literal(str(partial))} "
             "(FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE 122880)"
         ).fetchall()
         row_count, statistics = _statistics(con, partial, schema)

@@ -210,6 +210,16 @@ INGEST_MEMORY_LIMIT = env_str("INGEST_MEMORY_LIMIT", "1GB")
 CATALOG_PREVIEW_MIN_COUNT = env_int("CATALOG_PREVIEW_MIN_COUNT", default=10, minimum=2)
 CATALOG_EXPORT_TITLE = env_str("CATALOG_EXPORT_TITLE", "公共数据授权运营开发数据目录")
 
+# Scenario review and disclosure: a type may be stricter than these, never looser.
+SCENARIO_APPROVALS_REQUIRED = env_int("SCENARIO_APPROVALS_REQUIRED", default=2, minimum=1)
+DISCLOSURE_DEFAULTS = {
+    "min_cell_count": env_int("DISCLOSURE_MIN_CELL_COUNT", default=10, minimum=2),
+    "dominance_n": 2,
+    "dominance_k": 0.9,
+    "p_percent": 0.1,
+    "min_dof": 10,
+}
+
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 

@@ -61,6 +61,10 @@ def operator_org() -> Organization:
 
 
 def staff_user(username: str, role: PlatformRole = PlatformRole.OPERATOR_STAFF):
+    """A member of the operator with a platform role (the existing one if made already)."""
+    existing = get_user_model().objects.filter(username=username).first()
+    if existing is not None:
+        return existing
     user = member_create(
         by=None,
         organization=operator_org(),
@@ -152,3 +156,42 @@ def published_vessel_catalog(staff, tmp_path, *, rows: int = 200, code: str = ""
     )
     svc.catalog_fields_update(by=staff, catalog=catalog, fields=VESSEL_FIELDS)
     return svc.catalog_publish(by=staff, catalog=catalog)
+
+
+def approved_type(tmp_path, *, proposer_username: str = "lab", scope=None, **overrides):
+    """An approved scenario type over the vessels catalog, proposed by an admitted
+    developer and approved by two reviewers from the operator."""
+    import datetime
+
+    from operation.models import Catalog
+    from scenarios.services.types import (
+        scenario_type_propose,
+        scenario_type_review,
+        scenario_type_submit,
+    )
+
+    operator = staff_user("op")
+    if not Catalog.objects.filter(code="HY-0001").exists():
+        published_vessel_catalog(operator, tmp_path)
+    _org, proposer = admitted_developer("海洋实验室", proposer_username, by=operator)
+    fields = {
+        "name": "船舶交通与港口拥堵",
+        "name_en": "Vessel traffic and port congestion",
+        "purpose": "港口拥堵研究",
+        "output_kinds": ["aggregate"],
+        "valid_from": datetime.date.today() - datetime.timedelta(days=1),
+        "valid_until": datetime.date.today() + datetime.timedelta(days=365),
+    }
+    fields.update(overrides)
+    scenario_type = scenario_type_propose(
+        by=proposer,
+        scope=scope or {"HY-0001": ["mmsi", "vessel_type", "berth", "arrival_time"]},
+        **fields,
+    )
+    scenario_type_submit(by=proposer, scenario_type=scenario_type)
+    for name in ("reviewer1", "reviewer2"):
+        reviewer = staff_user(name, PlatformRole.REVIEWER)
+        scenario_type = scenario_type_review(
+            by=reviewer, scenario_type=scenario_type, decision="approve"
+        )
+    return scenario_type, proposer

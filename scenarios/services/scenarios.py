@@ -1,0 +1,310 @@
+"""Scenario applications: authorized on filing inside an approved scope, reviewed as an
+amendment of the type beyond it; lifecycle; workspaces."""
+
+import secrets
+import shutil
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Max
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from operation.errors import Conflict, InvalidInput, PermissionRefused
+from operation.services.audit import audit_record
+from operation.storage import data_path
+from scenarios.agreement import AGREEMENT_SHA256
+from scenarios.models import (
+    AmendmentReview,
+    Scenario,
+    ScenarioScopeItem,
+    ScenarioStatus,
+    ScenarioType,
+    ScenarioTypeStatus,
+    TypeScopeItem,
+    Workspace,
+    WorkspaceStatus,
+)
+from scenarios.services.scope import scope_clean, scope_within
+from scenarios.services.types import check_reviewer
+from tenants.models import AdmissionStatus
+from tenants.roles import PlatformRole, has_role
+from tenants.selectors import membership_of
+
+S = ScenarioStatus
+
+
+def _applicant_organization(by):
+    membership = membership_of(by)
+    admission = getattr(membership.organization, "admission", None) if membership else None
+    if admission is None or admission.status != AdmissionStatus.ADMITTED:
+        raise PermissionRefused(_("Only members of an admitted organization apply."))
+    return membership.organization
+
+
+def _approved_scope(scenario_type: ScenarioType) -> dict[int, list[str]]:
+    return {item.catalog_id: item.columns for item in scenario_type.scope.all()}
+
+
+def workspace_request(*, by, scenario: Scenario) -> Workspace:
+    """Queue a new workspace version (built by a worker after commit)."""
+    from scenarios.tasks import workspace_build
+
+    number = (scenario.workspaces.aggregate(m=Max("version"))["m"] or 0) + 1
+    workspace = Workspace.objects.create(
+        scenario=scenario,
+        version=number,
+        path=f"workspaces/{scenario.pk}/v{number}",
+    )
+    audit_record(
+        by=by,
+        action="workspace.request",
+        target=workspace,
+        organization=scenario.organization,
+        details={"scenario": scenario.pk, "version": number},
+    )
+    transaction.on_commit(lambda: workspace_build.delay(workspace.pk))
+    return workspace
+
+
+def _authorize(by, scenario: Scenario, *, filed: bool) -> None:
+    scenario.status = S.AUTHORIZED
+    scenario.scope_version = scenario.scenario_type.scope_version
+    scenario.authorized_at = timezone.now()
+    scenario.save(update_fields=["status", "scope_version", "authorized_at"])
+    audit_record(
+        by=by,
+        action="scenario.file" if filed else "scenario.authorize",
+        target=scenario,
+        organization=scenario.organization,
+        details={
+            "scenario_type": scenario.scenario_type_id,
+            "scope_version": scenario.scope_version,
+            "on_filing": filed,
+        },
+    )
+    workspace_request(by=by, scenario=scenario)
+
+
+def scenario_apply(
+    *,
+    by,
+    scenario_type: ScenarioType,
+    name: str,
+    purpose: str,
+    responsible_person: str,
+    period_start,
+    period_end,
+    scope: dict[str, list[str]],
+    agreement_sha256: str,
+) -> Scenario:
+    """Apply under an approved type. Inside its scope: authorized on filing, at once.
+    Beyond it: routed to review as an amendment of the type."""
+    organization = _applicant_organization(by)
+    if agreement_sha256 != AGREEMENT_SHA256:
+        raise InvalidInput(
+            _("Accept the current scenario agreement (the text may have changed)."),
+            field="agreement",
+        )
+    if not (name or "").strip() or not (purpose or "").strip():
+        raise InvalidInput(_("Name the scenario and state its purpose."), field="name")
+    if not (responsible_person or "").strip():
+        raise InvalidInput(_("Name the responsible person."), field="responsible_person")
+    requested = scope_clean(scope)
+    today = timezone.localdate()
+    with transaction.atomic():
+        scenario_type = ScenarioType.objects.select_for_update().get(pk=scenario_type.pk)
+        if scenario_type.status != ScenarioTypeStatus.APPROVED:
+            raise Conflict(_("Scenarios can only be filed under an approved type."))
+        if not scenario_type.valid_from <= today <= scenario_type.valid_until:
+            raise Conflict(_("This scenario type is not valid today."))
+        if period_end < period_start or period_end < today:
+            raise InvalidInput(_("The period must end after it starts."), field="period_end")
+        if period_end > scenario_type.valid_until:
+            raise InvalidInput(
+                _("The period must end by the type's validity (%(date)s).")
+                % {"date": scenario_type.valid_until},
+                field="period_end",
+            )
+        within = scope_within(requested, _approved_scope(scenario_type))
+        scenario = Scenario.objects.create(
+            scenario_type=scenario_type,
+            organization=organization,
+            name=name.strip(),
+            purpose=purpose.strip(),
+            responsible_person=responsible_person.strip(),
+            period_start=period_start,
+            period_end=period_end,
+            status=S.PENDING_REVIEW,
+            agreement_sha256=agreement_sha256,
+            agreement_accepted_at=timezone.now(),
+            applied_by=by,
+            pseudonym_key=secrets.token_hex(32),
+        )
+        ScenarioScopeItem.objects.bulk_create(
+            ScenarioScopeItem(scenario=scenario, catalog=catalog, columns=columns)
+            for catalog, columns in requested.items()
+        )
+        audit_record(
+            by=by,
+            action="scenario.apply",
+            target=scenario,
+            organization=organization,
+            details={
+                "scenario_type": scenario_type.pk,
+                "scope": {c.code: cols for c, cols in requested.items()},
+                "within_scope": within,
+                "agreement_sha256": agreement_sha256,
+            },
+        )
+        if within:
+            _authorize(by, scenario, filed=True)
+    return scenario
+
+
+def scenario_amendment_review(
+    *, by, scenario: Scenario, decision: str, comment: str = ""
+) -> Scenario:
+    """Review a scenario beyond its type's scope: N distinct approvals extend the type's
+    scope (a new scope version) and authorize the scenario; one rejection rejects it."""
+    check_reviewer(by, scenario.organization)
+    if decision not in AmendmentReview.Decision.values:
+        raise InvalidInput(_("Decide approve or reject."), field="decision")
+    comment = (comment or "").strip()
+    if decision == AmendmentReview.Decision.REJECT and not comment:
+        raise InvalidInput(_("Give a reason."), field="comment")
+    with transaction.atomic():
+        scenario = Scenario.objects.select_for_update().get(pk=scenario.pk)
+        if scenario.status != S.PENDING_REVIEW:
+            raise Conflict(_("This scenario is not waiting for review."))
+        if scenario.reviews.filter(reviewer=by).exists():
+            raise Conflict(_("You have already decided on this scenario."))
+        AmendmentReview.objects.create(
+            scenario=scenario, reviewer=by, decision=decision, comment=comment
+        )
+        audit_record(
+            by=by,
+            action=f"scenario.amendment.{decision}",
+            target=scenario,
+            organization=scenario.organization,
+            details={"comment": comment},
+        )
+        if decision == AmendmentReview.Decision.REJECT:
+            scenario.status, scenario.reason = S.REJECTED, comment
+            scenario.save(update_fields=["status", "reason"])
+        elif scenario.reviews.filter(decision=decision).count() >= (
+            settings.SCENARIO_APPROVALS_REQUIRED
+        ):
+            _extend_type_scope(by, scenario)
+            _authorize(by, scenario, filed=False)
+    return scenario
+
+
+def _extend_type_scope(by, scenario: Scenario) -> None:
+    scenario_type = ScenarioType.objects.select_for_update().get(pk=scenario.scenario_type_id)
+    if scenario_type.status != ScenarioTypeStatus.APPROVED:
+        raise Conflict(_("The scenario's type is no longer approved."))
+    approved = {item.catalog_id: item for item in scenario_type.scope.all()}
+    for requested in scenario.scope.all():
+        item = approved.get(requested.catalog_id)
+        if item is None:
+            TypeScopeItem.objects.create(
+                scenario_type=scenario_type,
+                catalog_id=requested.catalog_id,
+                columns=requested.columns,
+            )
+        else:
+            item.columns = sorted(set(item.columns) | set(requested.columns))
+            item.save(update_fields=["columns"])
+    scenario_type.scope_version += 1
+    scenario_type.save(update_fields=["scope_version"])
+    scenario.scenario_type = scenario_type
+    audit_record(
+        by=by,
+        action="scenario_type.amend",
+        target=scenario_type,
+        organization=scenario_type.proposer,
+        details={"scope_version": scenario_type.scope_version, "scenario": scenario.pk},
+    )
+
+
+# action -> (states it may start from, state it leads to, reason required); operator staff
+TRANSITIONS = {
+    "suspend": ({S.AUTHORIZED}, S.SUSPENDED, True),
+    "reinstate": ({S.SUSPENDED}, S.AUTHORIZED, False),
+    "revoke": ({S.AUTHORIZED, S.SUSPENDED, S.PENDING_REVIEW}, S.REVOKED, True),
+}
+
+
+def _destroy_workspaces(scenario: Scenario) -> None:
+    """Mark the scenario's workspaces destroyed; their folders go once this commits."""
+    for workspace in scenario.workspaces.exclude(status=WorkspaceStatus.DESTROYED):
+        folder = data_path(workspace.path)
+        transaction.on_commit(lambda f=folder: shutil.rmtree(f, ignore_errors=True))
+        workspace.status = WorkspaceStatus.DESTROYED
+        workspace.save(update_fields=["status"])
+
+
+def scenario_transition(*, by, scenario: Scenario, action: str, reason: str = "") -> Scenario:
+    """Operator staff suspend, reinstate or revoke a scenario."""
+    if not has_role(by, PlatformRole.OPERATOR_STAFF):
+        raise PermissionRefused(_("Only operator staff change a scenario's authorization."))
+    if action not in TRANSITIONS:
+        raise InvalidInput(_("Unknown action."), field="action")
+    sources, target, needs_reason = TRANSITIONS[action]
+    reason = (reason or "").strip()
+    if needs_reason and not reason:
+        raise InvalidInput(_("Give a reason."), field="reason")
+    with transaction.atomic():
+        scenario = Scenario.objects.select_for_update().get(pk=scenario.pk)
+        if scenario.status not in sources:
+            raise Conflict(
+                _("Cannot %(action)s a scenario that is %(status)s.")
+                % {"action": action, "status": scenario.get_status_display()}
+            )
+        previous = scenario.status
+        scenario.status, scenario.reason = target, reason
+        scenario.save(update_fields=["status", "reason"])
+        if target == S.REVOKED:
+            _destroy_workspaces(scenario)
+        audit_record(
+            by=by,
+            action=f"scenario.{action}",
+            target=scenario,
+            organization=scenario.organization,
+            details={"from": previous, "to": target, "reason": reason},
+        )
+    return scenario
+
+
+def cascade_revoke(*, by, scenarios, reason: str) -> None:
+    """Revoke every live scenario of a revoked type (inside the caller's transaction)."""
+    for scenario in scenarios.filter(
+        status__in=[S.AUTHORIZED, S.SUSPENDED, S.PENDING_REVIEW]
+    ).order_by("pk"):
+        scenario_transition(by=by, scenario=scenario, action="revoke", reason=reason)
+
+
+def scenarios_expire(*, today=None) -> int:
+    """Expire authorized or suspended scenarios whose period has ended (system action)."""
+    today = today or timezone.localdate()
+    expired = 0
+    due = Scenario.objects.filter(
+        status__in=[S.AUTHORIZED, S.SUSPENDED], period_end__lt=today
+    ).order_by("pk")
+    for scenario in due:
+        with transaction.atomic():
+            scenario = Scenario.objects.select_for_update().get(pk=scenario.pk)
+            if scenario.status not in (S.AUTHORIZED, S.SUSPENDED):
+                continue
+            scenario.status = S.EXPIRED
+            scenario.save(update_fields=["status"])
+            audit_record(
+                by=None,
+                action="scenario.expire",
+                target=scenario,
+                organization=scenario.organization,
+                details={"period_end": scenario.period_end},
+            )
+            expired += 1
+    return expired

@@ -1,0 +1,204 @@
+"""Scenario types: proposal, review by N distinct reviewers per round, revocation."""
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from operation.errors import Conflict, InvalidInput, PermissionRefused
+from operation.services.audit import audit_record
+from scenarios.models import (
+    OutputKind,
+    ScenarioType,
+    ScenarioTypeStatus,
+    TypeReview,
+    TypeScopeItem,
+)
+from scenarios.services.scope import scope_clean
+from tenants.models import AdmissionStatus
+from tenants.roles import PlatformRole, has_role
+from tenants.selectors import membership_of
+
+S = ScenarioTypeStatus
+PARAMETERS = ("min_cell_count", "dominance_n", "dominance_k", "p_percent", "min_dof")
+
+
+def _check_parameters(values: dict) -> None:
+    """A type may be stricter than the platform's disclosure defaults, never looser."""
+    defaults = settings.DISCLOSURE_DEFAULTS
+    looser = []
+    for name in ("min_cell_count", "dominance_n", "p_percent", "min_dof"):
+        if name in values and values[name] < defaults[name]:
+            looser.append(name)
+    if "dominance_k" in values and not 0 < values["dominance_k"] <= defaults["dominance_k"]:
+        looser.append("dominance_k")
+    if looser:
+        raise InvalidInput(
+            _("Disclosure parameters may be stricter than the platform's, never looser: %(names)s.")
+            % {"names": ", ".join(looser)},
+            field=looser[0],
+        )
+
+
+def _proposer_organization(by):
+    membership = membership_of(by)
+    if has_role(by, PlatformRole.OPERATOR_STAFF) and membership is not None:
+        return membership.organization
+    if membership is None or getattr(membership.organization, "admission", None) is None:
+        raise PermissionRefused(_("Only admitted developers or operator staff propose types."))
+    if membership.organization.admission.status != AdmissionStatus.ADMITTED:
+        raise PermissionRefused(_("Your organization is not admitted."))
+    return membership.organization
+
+
+def scenario_type_propose(*, by, scope: dict[str, list[str]], **fields) -> ScenarioType:
+    """A draft type with its scope; submit it for review with scenario_type_submit."""
+    organization = _proposer_organization(by)
+    cleaned_scope = scope_clean(scope)
+    kinds = fields.get("output_kinds") or []
+    if not kinds or not set(kinds) <= set(OutputKind.values):
+        raise InvalidInput(_("Choose the output kinds allowed."), field="output_kinds")
+    _check_parameters(fields)
+    start, end = fields.get("valid_from"), fields.get("valid_until")
+    if start and end and end < start:
+        raise InvalidInput(_("The validity ends before it starts."), field="valid_until")
+    with transaction.atomic():
+        scenario_type = ScenarioType(proposer=organization, proposed_by=by, **fields)
+        try:
+            scenario_type.full_clean(exclude=["proposer", "proposed_by"])
+        except ValidationError as exc:
+            field, messages = next(iter(exc.message_dict.items()))
+            raise InvalidInput(messages[0], field=field) from None
+        scenario_type.save()
+        TypeScopeItem.objects.bulk_create(
+            TypeScopeItem(scenario_type=scenario_type, catalog=catalog, columns=columns)
+            for catalog, columns in cleaned_scope.items()
+        )
+        audit_record(
+            by=by,
+            action="scenario_type.propose",
+            target=scenario_type,
+            organization=organization,
+            details={"scope": {c.code: cols for c, cols in cleaned_scope.items()}},
+        )
+    return scenario_type
+
+
+def _locked(scenario_type: ScenarioType) -> ScenarioType:
+    return ScenarioType.objects.select_for_update().get(pk=scenario_type.pk)
+
+
+def scenario_type_submit(*, by, scenario_type: ScenarioType) -> ScenarioType:
+    """Submit a draft, or resubmit a returned type: a new review round starts."""
+    membership = membership_of(by)
+    if membership is None or membership.organization_id != scenario_type.proposer_id:
+        raise PermissionRefused(_("Only the proposing organization submits its type."))
+    with transaction.atomic():
+        scenario_type = _locked(scenario_type)
+        if scenario_type.status not in (S.DRAFT, S.RETURNED):
+            raise Conflict(
+                _("Cannot submit a type that is %(status)s.")
+                % {"status": scenario_type.get_status_display()}
+            )
+        scenario_type.status = S.SUBMITTED
+        scenario_type.review_round += 1
+        scenario_type.save(update_fields=["status", "review_round"])
+        audit_record(
+            by=by,
+            action="scenario_type.submit",
+            target=scenario_type,
+            organization=scenario_type.proposer,
+            details={"round": scenario_type.review_round},
+        )
+    return scenario_type
+
+
+def _approvals_required() -> int:
+    return settings.SCENARIO_APPROVALS_REQUIRED
+
+
+def check_reviewer(by, organization) -> None:
+    """A reviewer who does not belong to the organization concerned."""
+    if not has_role(by, PlatformRole.REVIEWER):
+        raise PermissionRefused(_("Only reviewers review."))
+    membership = membership_of(by)
+    if membership is not None and membership.organization_id == organization.pk:
+        raise PermissionRefused(_("A reviewer cannot review their own organization's request."))
+
+
+def scenario_type_review(
+    *, by, scenario_type: ScenarioType, decision: str, comment: str = ""
+) -> ScenarioType:
+    """One reviewer's decision in the current round. Any rejection or return decides the
+    round at once; N distinct approvals approve the type."""
+    check_reviewer(by, scenario_type.proposer)
+    if decision not in TypeReview.Decision.values:
+        raise InvalidInput(_("Decide approve, reject or return."), field="decision")
+    comment = (comment or "").strip()
+    if decision != TypeReview.Decision.APPROVE and not comment:
+        raise InvalidInput(_("Give a reason."), field="comment")
+    with transaction.atomic():
+        scenario_type = _locked(scenario_type)
+        if scenario_type.status != S.SUBMITTED:
+            raise Conflict(
+                _("This type is %(status)s, not under review.")
+                % {"status": scenario_type.get_status_display()}
+            )
+        round_reviews = scenario_type.reviews.filter(round=scenario_type.review_round)
+        if round_reviews.filter(reviewer=by).exists():
+            raise Conflict(_("You have already decided in this round."))
+        TypeReview.objects.create(
+            scenario_type=scenario_type,
+            round=scenario_type.review_round,
+            reviewer=by,
+            decision=decision,
+            comment=comment,
+        )
+        if decision == TypeReview.Decision.REJECT:
+            scenario_type.status, scenario_type.reason = S.REJECTED, comment
+        elif decision == TypeReview.Decision.RETURN:
+            scenario_type.status, scenario_type.reason = S.RETURNED, comment
+        elif round_reviews.filter(decision=decision).count() >= _approvals_required():
+            scenario_type.status = S.APPROVED
+            scenario_type.scope_version += 1
+            scenario_type.approved_at = timezone.now()
+        scenario_type.save()
+        audit_record(
+            by=by,
+            action=f"scenario_type.review.{decision}",
+            target=scenario_type,
+            organization=scenario_type.proposer,
+            details={
+                "round": scenario_type.review_round,
+                "comment": comment,
+                "status": scenario_type.status,
+            },
+        )
+    return scenario_type
+
+
+def scenario_type_revoke(*, by, scenario_type: ScenarioType, reason: str) -> ScenarioType:
+    """Operator staff revoke an approved type; its scenarios are revoked with it."""
+    from scenarios.services.scenarios import cascade_revoke
+
+    if not has_role(by, PlatformRole.OPERATOR_STAFF):
+        raise PermissionRefused(_("Only operator staff revoke types."))
+    reason = (reason or "").strip()
+    if not reason:
+        raise InvalidInput(_("Give a reason."), field="reason")
+    with transaction.atomic():
+        scenario_type = _locked(scenario_type)
+        if scenario_type.status != S.APPROVED:
+            raise Conflict(_("Only an approved type can be revoked."))
+        scenario_type.status, scenario_type.reason = S.REVOKED, reason
+        scenario_type.save(update_fields=["status", "reason"])
+        audit_record(
+            by=by,
+            action="scenario_type.revoke",
+            target=scenario_type,
+            organization=scenario_type.proposer,
+            details={"reason": reason},
+        )
+        cascade_revoke(by=by, scenarios=scenario_type.scenarios.all(), reason=reason)
+    return scenario_type

@@ -1,0 +1,83 @@
+"""Celery tasks of scenarios. Tasks take primary keys, re-fetch and re-check state."""
+
+from celery import shared_task
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from operation.models import CatalogStatus, CatalogVersion
+from operation.services.audit import audit_record
+from operation.storage import data_path
+from scenarios.models import ScenarioStatus, Workspace, WorkspaceStatus
+from scenarios.workspace import materialize
+
+
+def _tables(workspace: Workspace) -> list[dict]:
+    tables = []
+    for item in workspace.scenario.scope.select_related("catalog"):
+        catalog = item.catalog
+        if catalog.status != CatalogStatus.PUBLISHED:
+            raise ValueError(f"catalog {catalog.code} is not published")
+        version = (
+            CatalogVersion.objects.select_related("resource_version")
+            .filter(catalog=catalog)
+            .order_by("-number")
+            .first()
+        )
+        by_column = {f.column: f for f in catalog.fields.all()}
+        fields = [by_column[column] for column in item.columns]
+        tables.append(
+            {
+                "code": catalog.code,
+                "source": data_path(version.resource_version.path),
+                "fields": fields,
+                "catalog_version": version.number,
+                "resource_version": version.resource_version.number,
+                "source_sha256": version.resource_version.sha256,
+            }
+        )
+    return tables
+
+
+@shared_task(acks_late=True, soft_time_limit=3600, time_limit=3700)
+def workspace_build(workspace_id: int) -> None:
+    """Materialize a workspace; idempotent (only a workspace still building is built)."""
+    workspace = (
+        Workspace.objects.select_related("scenario", "scenario__organization")
+        .filter(pk=workspace_id, status=WorkspaceStatus.BUILDING)
+        .first()
+    )
+    if workspace is None or workspace.scenario.status != ScenarioStatus.AUTHORIZED:
+        return
+    try:
+        tmp_root = data_path("tmp")
+        tmp_root.mkdir(parents=True, exist_ok=True)
+        manifest = materialize(
+            _tables(workspace),
+            key_hex=workspace.scenario.pseudonym_key,
+            final_dir=data_path(workspace.path),
+            tmp_root=tmp_root,
+            memory_limit=settings.INGEST_MEMORY_LIMIT,
+        )
+    except Exception as exc:  # recorded with its reason, never left "building"
+        _finish(workspace, WorkspaceStatus.FAILED, reason=f"{type(exc).__name__}: {exc}"[:500])
+        return
+    _finish(workspace, WorkspaceStatus.READY, manifest=manifest)
+
+
+def _finish(workspace: Workspace, status: str, *, reason: str = "", manifest=None) -> None:
+    with transaction.atomic():
+        locked = Workspace.objects.select_for_update().get(pk=workspace.pk)
+        if locked.status != WorkspaceStatus.BUILDING:
+            return
+        locked.status, locked.reason = status, reason
+        locked.manifest = manifest or {}
+        locked.ready_at = timezone.now() if status == WorkspaceStatus.READY else None
+        locked.save(update_fields=["status", "reason", "manifest", "ready_at"])
+        audit_record(
+            by=None,
+            action=f"workspace.{status}",
+            target=locked,
+            organization=workspace.scenario.organization,
+            details={"reason": reason, "tables": sorted((manifest or {}).get("tables", {}))},
+        )

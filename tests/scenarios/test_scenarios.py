@@ -1,0 +1,188 @@
+import datetime
+
+import duckdb
+import pytest
+
+from operation.errors import Conflict, InvalidInput, PermissionRefused
+from operation.models import AuditEvent
+from operation.storage import data_path
+from scenarios.agreement import AGREEMENT_SHA256
+from scenarios.models import ScenarioStatus, WorkspaceStatus
+from scenarios.services import scenarios as svc
+from scenarios.services.types import scenario_type_revoke
+from scenarios.workspace import pseudonym_of
+from tenants.roles import PlatformRole
+from tests.factories import admitted_developer, approved_type, staff_user, submitted_developer
+
+pytestmark = pytest.mark.django_db
+
+TODAY = datetime.date.today()
+
+
+def apply(by, scenario_type, scope=None, **overrides):
+    fields = {
+        "name": "厦门港拥堵分析",
+        "purpose": "泊位利用率",
+        "responsible_person": "王五",
+        "period_start": TODAY,
+        "period_end": TODAY + datetime.timedelta(days=30),
+        "scope": scope or {"HY-0001": ["mmsi", "berth"]},
+        "agreement_sha256": AGREEMENT_SHA256,
+    }
+    fields.update(overrides)
+    return svc.scenario_apply(by=by, scenario_type=scenario_type, **fields)
+
+
+@pytest.fixture
+def approved(tmp_path):
+    return approved_type(tmp_path)
+
+
+def rows(workspace, code):
+    path = data_path(workspace.path) / f"{code}.parquet"
+    return duckdb.sql("SELECT * FROM read_parquet($p)", params={"p": str(path)})
+
+
+def test_inside_the_scope_a_second_organization_is_authorized_on_filing(
+    approved, django_capture_on_commit_callbacks
+):
+    scenario_type, _proposer = approved
+    _org, insurer = admitted_developer("保险公司", "insurer", by=staff_user("op"))
+    with django_capture_on_commit_callbacks(execute=True):
+        scenario = apply(insurer, scenario_type)
+    assert scenario.status == ScenarioStatus.AUTHORIZED
+    assert scenario.scope_version == 1
+    event = AuditEvent.objects.get(action="scenario.file")
+    assert event.details["scenario_type"] == scenario_type.pk and event.details["on_filing"]
+    workspace = scenario.workspaces.get()
+    assert workspace.status == WorkspaceStatus.READY, workspace.reason
+    table = rows(workspace, "HY-0001")
+    assert table.columns == ["mmsi", "berth"]  # only the authorized fields
+    assert workspace.manifest["tables"]["HY-0001"]["rows"] == 200
+
+
+def test_workspace_masks_pseudonyms_generalizes_and_never_copies_other_fields(
+    tmp_path, django_capture_on_commit_callbacks
+):
+    scope = {"HY-0001": ["mmsi", "vessel_type", "arrival_time", "tonnage"]}
+    scenario_type, proposer = approved_type(tmp_path, scope=scope)
+    with django_capture_on_commit_callbacks(execute=True):
+        scenario = apply(proposer, scenario_type, scope=scope)
+    workspace = scenario.workspaces.get()
+    table = rows(workspace, "HY-0001")
+    assert set(table.columns) == set(scope["HY-0001"])
+    values = table.fetchall()
+    mmsis = {row[table.columns.index("mmsi")] for row in values}
+    assert pseudonym_of(412000007, scenario.pseudonym_key) in mmsis
+    assert not any(str(v).startswith("412") for v in mmsis)
+    times = {row[table.columns.index("arrival_time")] for row in values}
+    assert all(t.minute == 0 for t in times)  # generalized to the hour (data has :15)
+    tonnages = {row[table.columns.index("tonnage")] for row in values}
+    assert all(t % 1000 == 0 for t in tonnages)  # banded by 1000
+    folder = data_path(workspace.path)
+    names = sorted(p.name for p in folder.iterdir())
+    assert names == ["HY-0001.parquet", "manifest.json"]
+    assert scenario.pseudonym_key not in (folder / "manifest.json").read_text()
+
+
+def test_pseudonyms_are_equal_within_and_different_across_scenarios(
+    approved, django_capture_on_commit_callbacks
+):
+    scenario_type, proposer = approved
+    _org, insurer = admitted_developer("保险公司", "insurer", by=staff_user("op"))
+    with django_capture_on_commit_callbacks(execute=True):
+        first = apply(proposer, scenario_type)
+        second = apply(insurer, scenario_type)
+    a = {r[0] for r in rows(first.workspaces.get(), "HY-0001").fetchall()}
+    b = {r[0] for r in rows(second.workspaces.get(), "HY-0001").fetchall()}
+    assert len(a) == len(b) == 200
+    assert not a & b
+    assert pseudonym_of("412000001", first.pseudonym_key) == pseudonym_of(
+        412000001, first.pseudonym_key
+    )
+
+
+def test_beyond_the_scope_goes_to_review_and_approval_extends_the_type(
+    approved, django_capture_on_commit_callbacks
+):
+    scenario_type, proposer = approved
+    scope = {"HY-0001": ["mmsi", "tonnage"]}  # tonnage is beyond the approved scope
+    scenario = apply(proposer, scenario_type, scope=scope)
+    assert scenario.status == ScenarioStatus.PENDING_REVIEW
+    assert not scenario.workspaces.exists()
+    first, second = (staff_user(n, PlatformRole.REVIEWER) for n in ("r3", "r4"))
+    svc.scenario_amendment_review(by=first, scenario=scenario, decision="approve")
+    scenario.refresh_from_db()
+    assert scenario.status == ScenarioStatus.PENDING_REVIEW
+    with django_capture_on_commit_callbacks(execute=True):
+        svc.scenario_amendment_review(by=second, scenario=scenario, decision="approve")
+    scenario.refresh_from_db()
+    scenario_type.refresh_from_db()
+    assert scenario.status == ScenarioStatus.AUTHORIZED and scenario.scope_version == 2
+    assert "tonnage" in scenario_type.scope.get().columns
+
+
+def test_a_rejected_amendment_authorizes_nothing(approved):
+    scenario_type, proposer = approved
+    scenario = apply(proposer, scenario_type, scope={"HY-0001": ["tonnage"]})
+    reviewer = staff_user("r3", PlatformRole.REVIEWER)
+    with pytest.raises(InvalidInput, match="reason"):
+        svc.scenario_amendment_review(by=reviewer, scenario=scenario, decision="reject")
+    svc.scenario_amendment_review(
+        by=reviewer, scenario=scenario, decision="reject", comment="超范围"
+    )
+    scenario.refresh_from_db()
+    scenario_type.refresh_from_db()
+    assert scenario.status == ScenarioStatus.REJECTED
+    assert "tonnage" not in scenario_type.scope.get().columns
+
+
+def test_application_refusals(approved):
+    scenario_type, proposer = approved
+    _org, applying = submitted_developer("申请中公司", "applying")
+    with pytest.raises(PermissionRefused):
+        apply(applying, scenario_type)
+    with pytest.raises(InvalidInput, match="agreement"):
+        apply(proposer, scenario_type, agreement_sha256="0" * 64)
+    with pytest.raises(InvalidInput, match="validity"):
+        apply(proposer, scenario_type, period_end=scenario_type.valid_until + datetime.timedelta(1))
+    with pytest.raises(InvalidInput, match="L4 or dropped"):
+        apply(proposer, scenario_type, scope={"HY-0001": ["owner_phone"]})
+
+
+def test_an_expired_type_files_nothing(tmp_path):
+    scenario_type, proposer = approved_type(tmp_path)
+    scenario_type.valid_until = TODAY - datetime.timedelta(days=1)
+    scenario_type.save()
+    with pytest.raises(Conflict, match="not valid today"):
+        apply(proposer, scenario_type, period_end=TODAY)
+
+
+def test_lifecycle_and_cascade_from_a_revoked_type(approved, django_capture_on_commit_callbacks):
+    scenario_type, proposer = approved
+    operator = staff_user("op")
+    with django_capture_on_commit_callbacks(execute=True):
+        scenario = apply(proposer, scenario_type)
+    with pytest.raises(PermissionRefused):
+        svc.scenario_transition(by=proposer, scenario=scenario, action="suspend", reason="x")
+    svc.scenario_transition(by=operator, scenario=scenario, action="suspend", reason="违规")
+    with pytest.raises(Conflict):
+        svc.scenario_transition(by=operator, scenario=scenario, action="suspend", reason="x")
+    svc.scenario_transition(by=operator, scenario=scenario, action="reinstate")
+    folder = data_path(scenario.workspaces.get().path)
+    assert folder.is_dir()
+    with django_capture_on_commit_callbacks(execute=True):
+        scenario_type_revoke(by=operator, scenario_type=scenario_type, reason="政策调整")
+    scenario.refresh_from_db()
+    assert scenario.status == ScenarioStatus.REVOKED
+    assert scenario.workspaces.get().status == WorkspaceStatus.DESTROYED
+    assert not folder.exists()
+
+
+def test_scenarios_expire_after_their_period(approved):
+    scenario_type, proposer = approved
+    scenario = apply(proposer, scenario_type)
+    assert svc.scenarios_expire(today=scenario.period_end + datetime.timedelta(days=1)) == 1
+    scenario.refresh_from_db()
+    assert scenario.status == ScenarioStatus.EXPIRED
+    assert AuditEvent.objects.filter(action="scenario.expire", actor_username="system").exists()
