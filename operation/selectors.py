@@ -128,3 +128,20 @@ def resource_get(user, pk) -> DataResource:
     if resource is None:
         raise NotFound()
     return resource
+
+
+def catalog_users(user, catalog: Catalog) -> list | None:
+    """Who is authorized to use a catalog: for operator staff, auditors and the catalog's
+    own provider; None for anyone else."""
+    from scenarios.models import Scenario, ScenarioStatus
+
+    membership = membership_of(user)
+    own = membership is not None and membership.organization_id == catalog.provider_id
+    if not (own or has_role(user, PlatformRole.OPERATOR_STAFF, PlatformRole.AUDITOR)):
+        return None
+    return list(
+        Scenario.objects.filter(scope__catalog=catalog, status=ScenarioStatus.AUTHORIZED)
+        .select_related("organization")
+        .order_by("organization__name", "name")
+        .distinct()
+    )

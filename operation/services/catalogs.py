@@ -687,4 +687,7 @@ def catalog_withdraw(*, by, catalog: Catalog, reason: str) -> Catalog:
             organization=catalog.provider,
             details={"reason": reason, "version": catalog.version},
         )
+        from scenarios.services.scenarios import cascade_catalog_withdrawn
+
+        cascade_catalog_withdrawn(by=by, catalog=catalog, reason=reason)
     return catalog

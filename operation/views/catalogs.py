@@ -20,7 +20,13 @@ from operation.forms import (
     VersionForm,
 )
 from operation.models import DataZone, MaskingRule, ResourceVersion, SensitivityLevel
-from operation.selectors import catalog_get, catalog_preview, catalogs_filter, catalogs_visible_to
+from operation.selectors import (
+    catalog_get,
+    catalog_preview,
+    catalog_users,
+    catalogs_filter,
+    catalogs_visible_to,
+)
 from operation.services import catalogs as svc
 from tenants.models import Organization, OrganizationKind
 from tenants.roles import PlatformRole, has_role
@@ -67,6 +73,7 @@ def catalog_detail(request, code: str):
             "preview": catalog_preview(catalog),
             "is_staff": is_staff,
             "versions": catalog.versions.select_related("resource_version") if is_staff else [],
+            "users": catalog_users(request.user, catalog),
             "withdraw_form": ReasonForm(),
         },
     )

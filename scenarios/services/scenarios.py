@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 
 from operation.errors import Conflict, InvalidInput, PermissionRefused
 from operation.services.audit import audit_record
+from operation.services.notifications import notification_send
 from operation.storage import data_path
 from scenarios.agreement import AGREEMENT_SHA256
 from scenarios.models import (
@@ -274,7 +275,37 @@ def scenario_transition(*, by, scenario: Scenario, action: str, reason: str = ""
             organization=scenario.organization,
             details={"from": previous, "to": target, "reason": reason},
         )
+        _notify(scenario)
     return scenario
+
+
+def _notify(scenario: Scenario) -> None:
+    notification_send(
+        recipients=scenario.organization.admins_group.user_set.filter(is_active=True),
+        subject_template="scenarios/email/scenario_subject.txt",
+        body_template="scenarios/email/scenario_body.txt",
+        context={"scenario": scenario},
+    )
+
+
+def cascade_organization(*, by, organization, action: str, reason: str) -> None:
+    """An organization suspended or revoked: its scenarios follow, each audited."""
+    live = {"suspend": [S.AUTHORIZED], "revoke": [S.AUTHORIZED, S.SUSPENDED, S.PENDING_REVIEW]}
+    for scenario in organization.scenarios.filter(status__in=live[action]).order_by("pk"):
+        scenario_transition(by=by, scenario=scenario, action=action, reason=reason)
+
+
+def cascade_catalog_withdrawn(*, by, catalog, reason: str) -> None:
+    """A withdrawn catalog: every authorized scenario using it is suspended (flagged)."""
+    scenarios = Scenario.objects.filter(status=S.AUTHORIZED, scope__catalog=catalog).distinct()
+    for scenario in scenarios.order_by("pk"):
+        scenario_transition(
+            by=by,
+            scenario=scenario,
+            action="suspend",
+            reason=_("Catalog %(code)s was withdrawn: %(reason)s")
+            % {"code": catalog.code, "reason": reason},
+        )
 
 
 def cascade_revoke(*, by, scenarios, reason: str) -> None:

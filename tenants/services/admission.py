@@ -184,6 +184,12 @@ def _decide(
             details={"from": previous, "to": application.status, "reason": reason},
         )
         _notify(application, action)
+        if action in ("suspend", "revoke"):
+            from scenarios.services.scenarios import cascade_organization
+
+            cascade_organization(
+                by=by, organization=application.organization, action=action, reason=reason
+            )
     return application
 
 

@@ -186,3 +186,58 @@ def test_scenarios_expire_after_their_period(approved):
     scenario.refresh_from_db()
     assert scenario.status == ScenarioStatus.EXPIRED
     assert AuditEvent.objects.filter(action="scenario.expire", actor_username="system").exists()
+
+
+def test_suspending_or_revoking_an_organization_cascades(approved, mailoutbox):
+    from tenants.services.admission import admission_revoke, admission_suspend
+
+    scenario_type, proposer = approved
+    operator = staff_user("op")
+    scenario = apply(proposer, scenario_type)
+    application = proposer.membership.organization.admission
+    admission_suspend(by=operator, application=application, reason="违规")
+    scenario.refresh_from_db()
+    assert scenario.status == ScenarioStatus.SUSPENDED and scenario.reason == "违规"
+    admission_revoke(by=operator, application=application, reason="严重违规")
+    scenario.refresh_from_db()
+    assert scenario.status == ScenarioStatus.REVOKED
+    assert AuditEvent.objects.filter(action="scenario.revoke", target_id=str(scenario.pk)).exists()
+
+
+def test_withdrawing_a_catalog_flags_its_scenarios(approved):
+    from operation.models import Catalog
+    from operation.services.catalogs import catalog_withdraw
+
+    scenario_type, proposer = approved
+    scenario = apply(proposer, scenario_type)
+    catalog_withdraw(
+        by=staff_user("op"), catalog=Catalog.objects.get(code="HY-0001"), reason="停更"
+    )
+    scenario.refresh_from_db()
+    assert scenario.status == ScenarioStatus.SUSPENDED
+    assert "HY-0001" in scenario.reason
+    from operation.models import Notification
+
+    assert Notification.objects.filter(recipient=proposer, body__contains="HY-0001").exists()
+
+
+def test_the_provider_sees_who_is_authorized_and_other_developers_do_not(approved, client):
+    from operation.models import Catalog
+    from tenants.services.organizations import member_create
+
+    scenario_type, proposer = approved
+    apply(proposer, scenario_type, name="拥堵研究甲")
+    catalog = Catalog.objects.get(code="HY-0001")
+    bureau = member_create(
+        by=None,
+        organization=catalog.provider,
+        role="admin",
+        user_fields={"username": "bureau", "email": "b@gov.cn", "password": "bureau-pass-123"},
+    )
+    client.force_login(bureau)
+    page = client.get("/catalogs/HY-0001/").content.decode()
+    assert 'id="catalog-users"' in page and "拥堵研究甲" in page
+    _org, insurer = admitted_developer("保险公司", "insurer", by=staff_user("op"))
+    client.force_login(insurer)
+    page = client.get("/catalogs/HY-0001/").content.decode()
+    assert "拥堵研究甲" not in page
