@@ -71,6 +71,14 @@ class ResourceForm(forms.Form):
             ("parquet", "Parquet"),
         ],
     )
+    types = forms.CharField(
+        label=_("Type overrides"),
+        required=False,
+        help_text=_(
+            "Optional, e.g. station_code:string, depth:number (string, integer, "
+            "number, boolean, date, timestamp, time)."
+        ),
+    )
     encoding = forms.ChoiceField(
         label=_("Encoding"),
         choices=[
@@ -80,6 +88,9 @@ class ResourceForm(forms.Form):
             ("gbk", "GBK"),
         ],
     )
+
+    def clean_types(self) -> dict[str, str]:
+        return parse_type_overrides(self.cleaned_data.get("types", ""))
 
 
 class VersionForm(ResourceForm):
@@ -127,3 +138,15 @@ class CatalogCreateForm(CatalogMetadataForm):
 
 class ReasonForm(forms.Form):
     reason = forms.CharField(label=_("Reason"), widget=forms.Textarea(attrs={"rows": 2}))
+
+
+def parse_type_overrides(text: str) -> dict[str, str]:
+    """ "col:type, col:type" -> {col: type}; the service checks the types."""
+    overrides = {}
+    for part in (text or "").split(","):
+        if part.strip():
+            column, _sep, kind = part.partition(":")
+            if not kind.strip():
+                raise forms.ValidationError(_("Write each override as column:type."))
+            overrides[column.strip()] = kind.strip()
+    return overrides

@@ -38,6 +38,7 @@ api_v1 = [
         catalog_api.CatalogWithdrawView.as_view(),
         name="api-catalog-withdraw",
     ),
+    path("zones/", catalog_api.ZoneListView.as_view(), name="api-zones"),
     path("resources/", catalog_api.ResourceCreateView.as_view(), name="api-resources"),
     path(
         "resources/<int:pk>/versions/",

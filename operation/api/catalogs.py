@@ -318,3 +318,25 @@ class CatalogExportDCATView(APIView):
         return HttpResponse(
             json.dumps(body, ensure_ascii=False), content_type="application/ld+json"
         )
+
+
+class ZoneCreateInput(serializers.Serializer):
+    key = serializers.CharField()
+    code_prefix = serializers.CharField()
+    name = serializers.CharField()
+    name_en = serializers.CharField()
+
+
+class ZoneListView(APIView):
+    """Data zones; operator staff add new ones."""
+
+    @extend_schema(responses=ZoneOutput(many=True))
+    def get(self, request):
+        return Response(ZoneOutput(DataZone.objects.all(), many=True).data)
+
+    @extend_schema(request=ZoneCreateInput, responses={201: ZoneOutput})
+    def post(self, request):
+        values = ZoneCreateInput(data=request.data)
+        values.is_valid(raise_exception=True)
+        zone = svc.zone_create(by=request.user, **values.validated_data)
+        return Response(ZoneOutput(zone).data, status=status.HTTP_201_CREATED)

@@ -89,6 +89,7 @@ def _ingest_from_form(form, function, **kwargs) -> ResourceVersion:
             source_name=name,
             fmt=data.get("format") or None,
             encoding=data["encoding"],
+            types=data.get("types") or None,
             **kwargs,
         )
 

@@ -115,3 +115,69 @@ def test_provider_sees_its_own_draft(client, tmp_path):
     _other_org, developer = admitted_developer("海洋实验室", "lab", by=staff)
     client.force_login(developer)
     assert client.get(f"/catalogs/{draft.code}/").status_code == 404
+
+
+def test_type_overrides_in_the_portal(client, tmp_path):
+    svc.zones_ensure_standard()
+    client.force_login(staff_user("op"))
+    source = tmp_path / "codes.csv"
+    source.write_text("station_code,depth\n001,1\n002,2\n")
+    with open(source, "rb") as handle:
+        response = client.post(
+            "/catalogs/resources/new/",
+            {
+                "provider": provider_org().pk,
+                "name": "站点",
+                "file": handle,
+                "encoding": "auto",
+                "types": "station_code:string, depth:number",
+            },
+        )
+    assert response.status_code == 302
+    from operation.models import ResourceVersion
+
+    assert ResourceVersion.objects.get().schema == [
+        {"name": "station_code", "type": "string"},
+        {"name": "depth", "type": "number"},
+    ]
+    with open(source, "rb") as handle:
+        response = client.post(
+            "/catalogs/resources/new/",
+            {
+                "provider": provider_org().pk,
+                "name": "站点",
+                "file": handle,
+                "encoding": "auto",
+                "types": "station_code",
+            },
+        )
+    assert response.status_code == 200 and response.context["form"].errors["types"]
+
+
+def test_operator_staff_add_a_zone_through_the_api(tmp_path):
+    from rest_framework.test import APIClient
+
+    svc.zones_ensure_standard()
+    client = APIClient()
+    client.force_authenticate(staff_user("op"))
+    response = client.post(
+        "/api/v1/zones/",
+        {"key": "fisheries", "code_prefix": "YY", "name": "渔业数据专区", "name_en": "Fisheries"},
+        format="json",
+    )
+    assert response.status_code == 201
+    assert "YY" in [z["code_prefix"] for z in client.get("/api/v1/zones/").json()]
+    response = client.post(
+        "/api/v1/zones/",
+        {"key": "fish2", "code_prefix": "yy1", "name": "x", "name_en": "x"},
+        format="json",
+    )
+    assert response.status_code == 400 and response.json()["field"] == "code_prefix"
+    _org, developer = admitted_developer("海洋实验室", "lab", by=staff_user("op"))
+    client.force_authenticate(developer)
+    response = client.post(
+        "/api/v1/zones/",
+        {"key": "evil", "code_prefix": "EV", "name": "x", "name_en": "x"},
+        format="json",
+    )
+    assert response.status_code == 403
