@@ -194,6 +194,12 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    "ENUM_NAME_OVERRIDES": {
+        "AdmissionStatusEnum": "tenants.models.admission.AdmissionStatus",
+        "CatalogStatusEnum": "operation.models.catalog.CatalogStatus",
+        "ScenarioTypeStatusEnum": "scenarios.models.scenario_type.ScenarioTypeStatus",
+        "ScenarioStatusEnum": "scenarios.models.scenario.ScenarioStatus",
+    },
 }
 
 # Qualification files for admission: content-checked PDF, PNG or JPEG, size-limited.

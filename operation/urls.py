@@ -9,6 +9,7 @@ from operation.views import catalogs, portal
 
 api_v1 = [
     path("", include("tenants.api.urls")),
+    path("", include("scenarios.api.urls")),
     path("audit-events/", AuditEventListView.as_view(), name="api-audit-events"),
     path("catalogs/", catalog_api.CatalogListView.as_view(), name="api-catalogs"),
     path("catalogs/new/", catalog_api.CatalogCreateView.as_view(), name="api-catalog-create"),

@@ -1,0 +1,49 @@
+"""Reads of scenario types and scenarios, scoped to the caller (missing = forbidden = 404)."""
+
+from django.db.models import Q, QuerySet
+
+from operation.errors import NotFound
+from scenarios.models import Scenario, ScenarioType, ScenarioTypeStatus
+from tenants.roles import PlatformRole, has_role
+from tenants.selectors import membership_of
+
+OVERSIGHT = (PlatformRole.OPERATOR_STAFF, PlatformRole.REVIEWER, PlatformRole.AUDITOR)
+
+
+def scenario_types_visible_to(user) -> QuerySet[ScenarioType]:
+    """Approved types are public to everyone logged in (so others can reuse them); a
+    proposing organization sees its own in any state; reviewers and staff see all."""
+    base = ScenarioType.objects.select_related("proposer").prefetch_related("scope__catalog")
+    if has_role(user, *OVERSIGHT):
+        return base
+    visible = Q(status=ScenarioTypeStatus.APPROVED)
+    membership = membership_of(user)
+    if membership is not None:
+        visible |= Q(proposer=membership.organization)
+    return base.filter(visible)
+
+
+def scenario_type_get(user, pk) -> ScenarioType:
+    found = scenario_types_visible_to(user).filter(pk=pk).first()
+    if found is None:
+        raise NotFound()
+    return found
+
+
+def scenarios_visible_to(user) -> QuerySet[Scenario]:
+    base = Scenario.objects.select_related("scenario_type", "organization").prefetch_related(
+        "scope__catalog", "workspaces"
+    )
+    if has_role(user, *OVERSIGHT):
+        return base
+    membership = membership_of(user)
+    if membership is None:
+        return base.none()
+    return base.filter(organization=membership.organization)
+
+
+def scenario_get(user, pk) -> Scenario:
+    found = scenarios_visible_to(user).filter(pk=pk).first()
+    if found is None:
+        raise NotFound()
+    return found
