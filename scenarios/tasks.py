@@ -81,3 +81,11 @@ def _finish(workspace: Workspace, status: str, *, reason: str = "", manifest=Non
             organization=workspace.scenario.organization,
             details={"reason": reason, "tables": sorted((manifest or {}).get("tables", {}))},
         )
+
+
+@shared_task(acks_late=True, soft_time_limit=300, time_limit=360)
+def scenarios_expire_due() -> int:
+    """Periodic (Celery beat): expire the scenarios whose period has ended."""
+    from scenarios.services.scenarios import scenarios_expire
+
+    return scenarios_expire()

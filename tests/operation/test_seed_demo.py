@@ -45,6 +45,14 @@ def test_seed_demo_creates_the_readme_accounts_and_is_idempotent(settings):
     assert buoys.fields.get(column="buoy_id").masking == "pseudonym"
     assert published.filter(resource_version__source_encoding="gb18030").exists()
     assert published.filter(fields__level=4, fields__masking="drop").exists()
+    from scenarios.models import Scenario, ScenarioStatus, WorkspaceStatus
+
+    scenarios = Scenario.objects.filter(status=ScenarioStatus.AUTHORIZED)
+    assert sorted(s.organization.memberships.get().user.username for s in scenarios) == [
+        "insurer",
+        "xmu_lab",
+    ]
+    assert all(s.workspaces.get().status == WorkspaceStatus.READY for s in scenarios)
     assert audit_verify() is None
 
 

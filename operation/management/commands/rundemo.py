@@ -26,6 +26,8 @@ class Command(BaseCommand):
                 "worker",
                 "--loglevel=INFO",
                 "--concurrency=1",
+                "--beat",
+                f"--schedule={settings.VAR_DIR / 'celerybeat-schedule'}",
             ]
         )
         self.stdout.write(f"\nPortal: http://{addrport}/   API docs: http://{addrport}/api/docs/")

@@ -4,13 +4,14 @@ Idempotent: running it again creates only what is missing and changes nothing el
 """
 
 import io
-from datetime import date
+from datetime import date, timedelta
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
+from django.utils import timezone
 from pypdf import PdfWriter
 
 from operation.demo_data import DATASETS, generate
@@ -23,6 +24,15 @@ from operation.services.catalogs import (
     zones_ensure_standard,
 )
 from operation.storage import data_path
+from scenarios.agreement import AGREEMENT_SHA256
+from scenarios.models import ScenarioType
+from scenarios.services.scenarios import scenario_apply
+from scenarios.services.types import (
+    scenario_type_propose,
+    scenario_type_review,
+    scenario_type_submit,
+)
+from scenarios.tasks import workspace_build
 from tenants.commitment import COMMITMENT_SHA256
 from tenants.models import AdmissionStatus, MemberRole, Organization, OrganizationKind
 from tenants.roles import PlatformRole, has_role
@@ -87,6 +97,62 @@ def demo_pdf(title: str) -> SimpleUploadedFile:
     return SimpleUploadedFile(f"{title}.pdf", buffer.getvalue(), content_type="application/pdf")
 
 
+SCENARIO_USERS = ["xmu_lab", "insurer", "reviewer1", "reviewer2"]
+DEMO_TYPES = [
+    {
+        "name": "赤潮预警",
+        "name_en": "Red-tide early warning",
+        "purpose": "基于浮标、赤潮事件与海水水质数据研究赤潮发生规律，服务海洋防灾减灾。",
+        "public_interest": True,
+        "output_kinds": ["aggregate", "model", "figure", "service"],
+        "proposer": "xmu_lab",
+        "applicant": "xmu_lab",
+        "scenario": "厦门湾赤潮预警模型",
+        "scope": {
+            "HY-0001": [
+                "buoy_id",
+                "longitude",
+                "latitude",
+                "ts",
+                "water_temp",
+                "salinity",
+                "ph",
+                "dissolved_oxygen",
+                "chlorophyll_a",
+            ],
+            "HY-0002": ["sea_area", "start_date", "end_date", "dominant_species", "area_km2"],
+            "HY-0004": [
+                "station_id",
+                "sea_area",
+                "sample_date",
+                "inorganic_nitrogen",
+                "active_phosphate",
+            ],
+        },
+    },
+    {
+        "name": "船舶交通与港口拥堵",
+        "name_en": "Vessel traffic and port congestion",
+        "purpose": "分析在港船舶到离港与泊位占用，评估港口拥堵与航运风险。",
+        "public_interest": False,
+        "output_kinds": ["aggregate", "model"],
+        "proposer": "insurer",
+        "applicant": "insurer",
+        "scenario": "港口拥堵与船舶风险评分",
+        "scope": {
+            "HY-0003": [
+                "mmsi",
+                "vessel_type",
+                "gross_tonnage",
+                "berth",
+                "arrival_time",
+                "departure_time",
+            ],
+        },
+    },
+]
+
+
 class Command(BaseCommand):
     help = "Create the demo organizations, accounts and published catalogs (idempotent)."
 
@@ -145,6 +211,7 @@ class Command(BaseCommand):
                 )
                 self._admission(developer, admin, operator_staff, admitted=admitted)
         self._catalogs(operator_staff, scale)
+        self._scenarios()
         self.stdout.write(self.style.SUCCESS("Demo data ready."))
 
     def _catalogs(self, staff, scale: int) -> None:
@@ -206,6 +273,47 @@ class Command(BaseCommand):
             )
             catalog_publish(by=staff, catalog=catalog)
             self.stdout.write(f"  {dataset.code} {dataset.name}: {version.row_count} rows")
+
+    def _scenarios(self) -> None:
+        """Two approved types and an authorized scenario for each admitted developer,
+        with its workspace built now."""
+        users = {u.username: u for u in User.objects.filter(username__in=SCENARIO_USERS)}
+        today = timezone.localdate()
+        for spec in DEMO_TYPES:
+            scenario_type = ScenarioType.objects.filter(name=spec["name"]).first()
+            if scenario_type is None:
+                scenario_type = scenario_type_propose(
+                    by=users[spec["proposer"]],
+                    scope=spec["scope"],
+                    name=spec["name"],
+                    name_en=spec["name_en"],
+                    purpose=spec["purpose"],
+                    public_interest=spec["public_interest"],
+                    output_kinds=spec["output_kinds"],
+                    valid_from=today,
+                    valid_until=today + timedelta(days=730),
+                )
+                scenario_type_submit(by=users[spec["proposer"]], scenario_type=scenario_type)
+                for reviewer in ("reviewer1", "reviewer2"):
+                    scenario_type = scenario_type_review(
+                        by=users[reviewer], scenario_type=scenario_type, decision="approve"
+                    )
+            applicant = users[spec["applicant"]]
+            if scenario_type.scenarios.filter(organization__memberships__user=applicant).exists():
+                continue
+            scenario = scenario_apply(
+                by=applicant,
+                scenario_type=scenario_type,
+                name=spec["scenario"],
+                purpose=spec["purpose"],
+                responsible_person="项目负责人",
+                period_start=today,
+                period_end=today + timedelta(days=365),
+                scope=spec["scope"],
+                agreement_sha256=AGREEMENT_SHA256,
+            )
+            workspace_build(scenario.workspaces.get().pk)  # ready before the demo starts
+            self.stdout.write(f"  scenario {scenario.name} ({applicant.username}): authorized")
 
     def _organization(self, kind, fields, by=None) -> Organization:
         existing = Organization.objects.filter(credit_code=fields["credit_code"]).first()
