@@ -390,8 +390,11 @@ def _after_change(by, catalog: Catalog, *, change: str, details: dict) -> None:
     """Audit a change; a published catalog is frozen again as a new version."""
     _refresh_derived(catalog)
     if catalog.status == CatalogStatus.PUBLISHED:
+        from scenarios.services.scenarios import workspaces_refresh_for_catalog
+
         _validate_publishable(catalog)
         details = {**details, "new_version": _freeze(by, catalog).number}
+        workspaces_refresh_for_catalog(by=by, catalog=catalog)
     audit_record(
         by=by,
         action=f"catalog.{change}",

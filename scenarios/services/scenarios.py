@@ -339,3 +339,11 @@ def scenarios_expire(*, today=None) -> int:
             )
             expired += 1
     return expired
+
+
+def workspaces_refresh_for_catalog(*, by, catalog) -> None:
+    """A catalog published as a new version: each authorized scenario using it gets a new
+    workspace version (earlier versions stay for the jobs that started on them)."""
+    scenarios = Scenario.objects.filter(status=S.AUTHORIZED, scope__catalog=catalog).distinct()
+    for scenario in scenarios.order_by("pk"):
+        workspace_request(by=by, scenario=scenario)

@@ -241,3 +241,31 @@ def test_the_provider_sees_who_is_authorized_and_other_developers_do_not(approve
     client.force_login(insurer)
     page = client.get("/catalogs/HY-0001/").content.decode()
     assert "拥堵研究甲" not in page
+
+
+def test_a_new_catalog_version_makes_a_new_workspace_version(
+    approved, tmp_path, django_capture_on_commit_callbacks
+):
+    from operation.models import Catalog
+    from operation.services.catalogs import resource_version_add
+    from tests.factories import vessel_csv
+
+    scenario_type, proposer = approved
+    with django_capture_on_commit_callbacks(execute=True):
+        scenario = apply(proposer, scenario_type)
+    first = scenario.workspaces.get()
+    catalog = Catalog.objects.get(code="HY-0001")
+    source = vessel_csv(tmp_path / "more.csv", 300, offset=5000)
+    with django_capture_on_commit_callbacks(execute=True):
+        resource_version_add(
+            by=staff_user("op"),
+            resource=catalog.resource_version.resource,
+            source=source,
+            source_name="more.csv",
+        )
+    second = scenario.workspaces.get(version=2)
+    assert second.status == WorkspaceStatus.READY
+    assert second.manifest["tables"]["HY-0001"]["rows"] == 300
+    assert second.manifest["tables"]["HY-0001"]["catalog_version"] == 2
+    first.refresh_from_db()
+    assert first.status == WorkspaceStatus.READY and data_path(first.path).is_dir()
