@@ -1,5 +1,7 @@
 """Celery tasks of scenarios. Tasks take primary keys, re-fetch and re-check state."""
 
+import logging
+
 from celery import shared_task
 from django.conf import settings
 from django.db import transaction
@@ -10,6 +12,8 @@ from operation.services.audit import audit_record
 from operation.storage import data_path
 from scenarios.models import ScenarioStatus, Workspace, WorkspaceStatus
 from scenarios.workspace import materialize
+
+logger = logging.getLogger(__name__)
 
 
 def _tables(workspace: Workspace) -> list[dict]:
@@ -60,7 +64,13 @@ def workspace_build(workspace_id: int) -> None:
             memory_limit=settings.INGEST_MEMORY_LIMIT,
         )
     except Exception as exc:  # recorded with its reason, never left "building"
-        _finish(workspace, WorkspaceStatus.FAILED, reason=f"{type(exc).__name__}: {exc}"[:500])
+        # The full error (it may name server paths) goes to the log; the record keeps a
+        # reason fit for the developer.
+        logger.exception("workspace %s of scenario %s failed", workspace.pk, workspace.scenario_id)
+        reason = (
+            f"The workspace could not be built ({type(exc).__name__}); operator staff see the log."
+        )
+        _finish(workspace, WorkspaceStatus.FAILED, reason=reason)
         return
     _finish(workspace, WorkspaceStatus.READY, manifest=manifest)
 

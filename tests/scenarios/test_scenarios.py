@@ -269,3 +269,21 @@ def test_a_new_catalog_version_makes_a_new_workspace_version(
     assert second.manifest["tables"]["HY-0001"]["catalog_version"] == 2
     first.refresh_from_db()
     assert first.status == WorkspaceStatus.READY and data_path(first.path).is_dir()
+
+
+def test_a_workspace_that_cannot_be_built_fails_with_its_reason(
+    approved, django_capture_on_commit_callbacks
+):
+    from operation.models import Catalog
+
+    scenario_type, proposer = approved
+    catalog = Catalog.objects.get(code="HY-0001")
+    data_path(catalog.resource_version.path).unlink()  # the managed file is gone
+    with django_capture_on_commit_callbacks(execute=True):
+        scenario = apply(proposer, scenario_type)
+    workspace = scenario.workspaces.get()
+    assert workspace.status == WorkspaceStatus.FAILED
+    assert "IOException" in workspace.reason
+    assert str(data_path()) not in workspace.reason  # no server path reaches the developer
+    assert not data_path(workspace.path).exists()
+    assert AuditEvent.objects.filter(action="workspace.failed").exists()
