@@ -1,0 +1,21 @@
+from django.urls import path
+
+from scenarios.views import portal
+
+urlpatterns = [
+    path("scenario-types/", portal.type_list, name="scenario-type-list"),
+    path("scenario-types/new/", portal.type_new, name="scenario-type-new"),
+    path("scenario-types/<int:pk>/", portal.type_detail, name="scenario-type-detail"),
+    path("scenario-types/<int:pk>/submit/", portal.type_submit, name="scenario-type-submit"),
+    path("scenario-types/<int:pk>/review/", portal.type_review, name="scenario-type-review"),
+    path("scenario-types/<int:pk>/revoke/", portal.type_revoke, name="scenario-type-revoke"),
+    path("scenarios/", portal.scenario_list, name="scenario-list"),
+    path("scenarios/apply/<int:type_id>/", portal.scenario_apply, name="scenario-apply"),
+    path("scenarios/<int:pk>/", portal.scenario_detail, name="scenario-detail"),
+    path("scenarios/<int:pk>/review/", portal.scenario_review, name="scenario-review"),
+    path(
+        "scenarios/<int:pk>/<str:action>/",
+        portal.scenario_transition,
+        name="scenario-transition",
+    ),
+]

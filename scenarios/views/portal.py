@@ -1,0 +1,442 @@
+"""Portal pages for scenario types ("one type, one approval") and scenarios: thin views
+over the selectors (reads, 404 for anything not visible) and the services (every change).
+InvalidInput is shown on the form or as a message; Conflict and PermissionRefused become
+error pages in operation.errors.ApplicationErrorMiddleware."""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_POST
+
+from operation.errors import Conflict, InvalidInput
+from operation.models import CatalogStatus, MaskingRule, SensitivityLevel
+from operation.selectors import audit_events_for_target, catalogs_visible_to
+from scenarios.agreement import AGREEMENT_TEXT
+from scenarios.forms import (
+    ReasonForm,
+    ReviewForm,
+    ScenarioApplyForm,
+    ScenarioTypeForm,
+    posted_scope,
+    scenario_filter_form,
+    type_filter_form,
+)
+from scenarios.models import (
+    AmendmentReview,
+    OutputKind,
+    ScenarioStatus,
+    ScenarioTypeStatus,
+    TypeReview,
+)
+from scenarios.selectors import (
+    scenario_get,
+    scenario_type_get,
+    scenario_types_visible_to,
+    scenarios_visible_to,
+)
+from scenarios.services import scenarios as scenario_svc
+from scenarios.services import types as type_svc
+from tenants.models import AdmissionStatus
+from tenants.roles import PlatformRole, has_role
+from tenants.selectors import membership_of
+
+TRANSITION_LABELS = {
+    "suspend": gettext_lazy("Suspend"),
+    "reinstate": gettext_lazy("Reinstate"),
+    "revoke": gettext_lazy("Revoke"),
+}
+
+
+def _form_error(form, error: InvalidInput) -> None:
+    form.add_error(error.field if error.field in form.fields else None, error.message)
+
+
+def _admitted_member(user) -> bool:
+    membership = membership_of(user)
+    admission = getattr(membership.organization, "admission", None) if membership else None
+    return admission is not None and admission.status == AdmissionStatus.ADMITTED
+
+
+def _can_propose(user) -> bool:
+    """Who sees the proposal form (the service decides again on submission)."""
+    if has_role(user, PlatformRole.OPERATOR_STAFF):
+        return membership_of(user) is not None
+    return _admitted_member(user)
+
+
+def _selectable(field) -> bool:
+    """L4 and dropped fields never enter a workspace: shown, never offered."""
+    return field.level != SensitivityLevel.L4 and field.masking != MaskingRule.DROP
+
+
+def _paged(request, queryset):
+    page = Paginator(queryset, 20).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    return page, query.urlencode()
+
+
+# Scenario types -----------------------------------------------------------------------
+
+
+@login_required
+def type_list(request):
+    form = type_filter_form(request.GET or None)
+    types = scenario_types_visible_to(request.user)
+    wanted = form.wanted()
+    if wanted:
+        types = types.filter(status=wanted)
+    page, query = _paged(request, types)
+    return render(
+        request,
+        "scenarios/type_list.html",
+        {
+            "form": form,
+            "page": page,
+            "query": query,
+            "can_propose": _can_propose(request.user),
+        },
+    )
+
+
+def _scope_choices(user, posted: dict[str, list[str]]) -> list[dict]:
+    """Each published catalog with its fields: level, masking, selectable, ticked."""
+    catalogs = (
+        catalogs_visible_to(user)
+        .filter(status=CatalogStatus.PUBLISHED)
+        .prefetch_related("fields")
+        .order_by("code")
+    )
+    choices = []
+    for catalog in catalogs:
+        ticked = set(posted.get(catalog.code, []))
+        fields = [
+            {"field": f, "selectable": _selectable(f), "checked": f.column in ticked}
+            for f in catalog.fields.all()
+        ]
+        choices.append({"catalog": catalog, "fields": fields, "open": bool(ticked)})
+    return choices
+
+
+@login_required
+def type_new(request):
+    if not _can_propose(request.user):
+        raise Http404
+    form = ScenarioTypeForm(request.POST or None)
+    codes = list(
+        catalogs_visible_to(request.user)
+        .filter(status=CatalogStatus.PUBLISHED)
+        .values_list("code", flat=True)
+    )
+    scope = posted_scope(request.POST, codes) if request.method == "POST" else {}
+    if request.method == "POST" and form.is_valid():
+        try:
+            scenario_type = type_svc.scenario_type_propose(
+                by=request.user, scope=scope, **form.cleaned_data
+            )
+        except InvalidInput as error:
+            _form_error(form, error)
+        else:
+            messages.success(
+                request,
+                _("The scenario type is saved as a draft. Check it, then submit it for review."),
+            )
+            return redirect("scenario-type-detail", pk=scenario_type.pk)
+    return render(
+        request,
+        "scenarios/type_new.html",
+        {"form": form, "catalogs": _scope_choices(request.user, scope)},
+    )
+
+
+def _scope_side_by_side(items) -> list[dict]:
+    """Per catalog in scope: every field of the catalog, its level and masking rule, and
+    whether the scope includes it, so reviewers judge the scope against the catalog."""
+    rows = []
+    for item in items:
+        columns = set(item.columns)
+        rows.append(
+            {
+                "catalog": item.catalog,
+                "fields": [(f, f.column in columns) for f in item.catalog.fields.all()],
+            }
+        )
+    return rows
+
+
+@login_required
+def type_detail(request, pk: int):
+    scenario_type = scenario_type_get(request.user, pk)
+    user = request.user
+    membership = membership_of(user)
+    is_proposer = membership is not None and membership.organization_id == (
+        scenario_type.proposer_id
+    )
+    # Reviews and the history name the reviewers: shown to oversight only, as in the API.
+    oversees = has_role(user, PlatformRole.REVIEWER, PlatformRole.OPERATOR_STAFF)
+    reviews = list(scenario_type.reviews.select_related("reviewer")) if oversees else []
+    can_review = (
+        has_role(user, PlatformRole.REVIEWER)
+        and scenario_type.status == ScenarioTypeStatus.SUBMITTED
+        and not is_proposer
+        and not any(
+            r.round == scenario_type.review_round and r.reviewer_id == user.pk for r in reviews
+        )
+    )
+    items = scenario_type.scope.select_related("catalog").prefetch_related("catalog__fields")
+    return render(
+        request,
+        "scenarios/type_detail.html",
+        {
+            "scenario_type": scenario_type,
+            "scope": _scope_side_by_side(items),
+            "output_kinds": _output_kind_labels(scenario_type.output_kinds),
+            "reviews": reviews,
+            "show_reviews": oversees,
+            "can_submit": is_proposer
+            and scenario_type.status in (ScenarioTypeStatus.DRAFT, ScenarioTypeStatus.RETURNED),
+            "can_review": can_review,
+            "decisions": TypeReview.Decision.choices,
+            "can_revoke": has_role(user, PlatformRole.OPERATOR_STAFF)
+            and scenario_type.status == ScenarioTypeStatus.APPROVED,
+            "can_apply": scenario_type.status == ScenarioTypeStatus.APPROVED
+            and _admitted_member(user),
+            "history": audit_events_for_target(scenario_type) if oversees else [],
+        },
+    )
+
+
+def _output_kind_labels(kinds) -> list[str]:
+    labels = dict(OutputKind.choices)
+    return [labels.get(kind, kind) for kind in kinds]
+
+
+@login_required
+@require_POST
+def type_submit(request, pk: int):
+    scenario_type = scenario_type_get(request.user, pk)
+    type_svc.scenario_type_submit(by=request.user, scenario_type=scenario_type)
+    messages.success(request, _("Submitted for review."))
+    return redirect("scenario-type-detail", pk=pk)
+
+
+@login_required
+@require_POST
+def type_review(request, pk: int):
+    scenario_type = scenario_type_get(request.user, pk)
+    form = ReviewForm(request.POST)
+    form.is_valid()
+    try:
+        type_svc.scenario_type_review(
+            by=request.user,
+            scenario_type=scenario_type,
+            decision=form.cleaned_data.get("decision", ""),
+            comment=form.cleaned_data.get("comment", ""),
+        )
+    except InvalidInput as error:
+        messages.error(request, error.message)
+    else:
+        messages.success(request, _("Decision recorded."))
+    return redirect("scenario-type-detail", pk=pk)
+
+
+@login_required
+@require_POST
+def type_revoke(request, pk: int):
+    scenario_type = scenario_type_get(request.user, pk)
+    form = ReasonForm(request.POST)
+    form.is_valid()
+    try:
+        type_svc.scenario_type_revoke(
+            by=request.user,
+            scenario_type=scenario_type,
+            reason=form.cleaned_data.get("reason", ""),
+        )
+    except InvalidInput as error:
+        messages.error(request, error.message)
+    else:
+        messages.success(request, _("The scenario type is revoked, with its scenarios."))
+    return redirect("scenario-type-detail", pk=pk)
+
+
+# Scenarios ----------------------------------------------------------------------------
+
+
+def _type_scope_choices(scenario_type, posted: dict[str, list[str]]) -> list[dict]:
+    """The type's approved scope, field by field, for the application form."""
+    choices = []
+    items = scenario_type.scope.select_related("catalog").prefetch_related("catalog__fields")
+    for item in items:
+        approved, ticked = set(item.columns), set(posted.get(item.catalog.code, []))
+        fields = [
+            {"field": f, "checked": f.column in ticked}
+            for f in item.catalog.fields.all()
+            if f.column in approved
+        ]
+        choices.append({"catalog": item.catalog, "fields": fields})
+    return choices
+
+
+@login_required
+def scenario_apply(request, type_id: int):
+    scenario_type = scenario_type_get(request.user, type_id)
+    if scenario_type.status != ScenarioTypeStatus.APPROVED:
+        raise Conflict(_("Scenarios can only be filed under an approved type."))
+    form = ScenarioApplyForm(request.POST or None, scenario_type=scenario_type)
+    codes = [item.catalog.code for item in scenario_type.scope.all()]
+    scope = posted_scope(request.POST, codes) if request.method == "POST" else {}
+    if request.method == "POST" and form.is_valid():
+        try:
+            scenario = scenario_svc.scenario_apply(
+                by=request.user,
+                scenario_type=scenario_type,
+                scope=scope,
+                **form.service_fields(),
+            )
+        except InvalidInput as error:
+            _form_error(form, error)
+        else:
+            if scenario.status == ScenarioStatus.AUTHORIZED:
+                messages.success(
+                    request,
+                    _(
+                        "Authorized on filing: the scenario stays inside the type's approved "
+                        "scope. Its workspace is being prepared."
+                    ),
+                )
+            else:
+                messages.info(
+                    request,
+                    _("The scenario asks beyond the type's approved scope: it is sent to review."),
+                )
+            return redirect("scenario-detail", pk=scenario.pk)
+    return render(
+        request,
+        "scenarios/scenario_apply.html",
+        {
+            "form": form,
+            "scenario_type": scenario_type,
+            "catalogs": _type_scope_choices(scenario_type, scope),
+            "agreement_text": AGREEMENT_TEXT,
+        },
+    )
+
+
+@login_required
+def scenario_list(request):
+    form = scenario_filter_form(request.GET or None)
+    scenarios = scenarios_visible_to(request.user)
+    wanted = form.wanted()
+    if wanted:
+        scenarios = scenarios.filter(status=wanted)
+    page, query = _paged(request, scenarios)
+    return render(
+        request, "scenarios/scenario_list.html", {"form": form, "page": page, "query": query}
+    )
+
+
+def _latest_workspace(scenario):
+    workspace = max(scenario.workspaces.all(), key=lambda w: w.version, default=None)
+    if workspace is None:
+        return None, []
+    tables = [
+        {"code": code, "rows": table.get("rows"), "columns": table.get("columns", [])}
+        for code, table in sorted(workspace.manifest.get("tables", {}).items())
+    ]
+    return workspace, tables
+
+
+@login_required
+def scenario_detail(request, pk: int):
+    scenario = scenario_get(request.user, pk)
+    user = request.user
+    membership = membership_of(user)
+    oversees = has_role(user, PlatformRole.REVIEWER, PlatformRole.OPERATOR_STAFF)
+    reviews = list(scenario.reviews.select_related("reviewer")) if oversees else []
+    approved = {item.catalog_id: set(item.columns) for item in scenario.scenario_type.scope.all()}
+    scope = [
+        {
+            "catalog": item.catalog,
+            "columns": [
+                (column, column not in approved.get(item.catalog_id, set()))
+                for column in item.columns
+            ],
+        }
+        for item in scenario.scope.all()
+    ]
+    can_review = (
+        has_role(user, PlatformRole.REVIEWER)
+        and scenario.status == ScenarioStatus.PENDING_REVIEW
+        and (membership is None or membership.organization_id != scenario.organization_id)
+        and not any(r.reviewer_id == user.pk for r in reviews)
+    )
+    transitions = []
+    if has_role(user, PlatformRole.OPERATOR_STAFF):
+        transitions = [
+            (action, TRANSITION_LABELS[action], needs_reason)
+            for action, (sources, _target, needs_reason) in scenario_svc.TRANSITIONS.items()
+            if scenario.status in sources
+        ]
+    workspace, tables = _latest_workspace(scenario)
+    return render(
+        request,
+        "scenarios/scenario_detail.html",
+        {
+            "scenario": scenario,
+            "scope": scope,
+            "workspace": workspace,
+            "tables": tables,
+            "reviews": reviews,
+            "show_reviews": oversees,
+            "can_review": can_review,
+            "decisions": AmendmentReview.Decision.choices,
+            "transitions": transitions,
+            "history": audit_events_for_target(scenario) if oversees else [],
+        },
+    )
+
+
+@login_required
+@require_POST
+def scenario_review(request, pk: int):
+    scenario = scenario_get(request.user, pk)
+    form = ReviewForm(request.POST)
+    form.is_valid()
+    try:
+        scenario_svc.scenario_amendment_review(
+            by=request.user,
+            scenario=scenario,
+            decision=form.cleaned_data.get("decision", ""),
+            comment=form.cleaned_data.get("comment", ""),
+        )
+    except InvalidInput as error:
+        messages.error(request, error.message)
+    else:
+        messages.success(request, _("Decision recorded."))
+    return redirect("scenario-detail", pk=pk)
+
+
+@login_required
+@require_POST
+def scenario_transition(request, pk: int, action: str):
+    if action not in scenario_svc.TRANSITIONS:
+        raise Http404
+    scenario = scenario_get(request.user, pk)
+    form = ReasonForm(request.POST)
+    form.is_valid()
+    try:
+        scenario_svc.scenario_transition(
+            by=request.user,
+            scenario=scenario,
+            action=action,
+            reason=form.cleaned_data.get("reason", ""),
+        )
+    except InvalidInput as error:
+        messages.error(request, error.message)
+    else:
+        messages.success(request, _("Decision recorded."))
+    return redirect("scenario-detail", pk=pk)
