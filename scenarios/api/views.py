@@ -243,7 +243,8 @@ class ScenarioDetailView(APIView):
 
 
 class ScenarioActionView(APIView):
-    """review (reviewers, beyond-scope requests), suspend / reinstate / revoke (staff)."""
+    """review (reviewers, beyond-scope requests), suspend / reinstate / revoke (staff),
+    close (the organization's admins or staff)."""
 
     @extend_schema(
         operation_id="scenario_action", request=ReviewDecisionInput, responses=ScenarioOutput
@@ -255,6 +256,12 @@ class ScenarioActionView(APIView):
             values.is_valid(raise_exception=True)
             scenario = scenario_svc.scenario_amendment_review(
                 by=request.user, scenario=scenario, **values.validated_data
+            )
+        elif action == "close":
+            values = ReasonInput(data=request.data)
+            values.is_valid(raise_exception=True)
+            scenario = scenario_svc.scenario_close(
+                by=request.user, scenario=scenario, reason=values.validated_data["reason"]
             )
         elif action in scenario_svc.TRANSITIONS:
             values = ReasonInput(data=request.data)

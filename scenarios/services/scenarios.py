@@ -308,6 +308,36 @@ def cascade_catalog_withdrawn(*, by, catalog, reason: str) -> None:
         )
 
 
+def scenario_close(*, by, scenario: Scenario, reason: str = "") -> Scenario:
+    """The organization (its admins) or operator staff end a scenario early: its
+    workspaces are destroyed."""
+    allowed = has_role(by, PlatformRole.OPERATOR_STAFF) or by.has_perm(
+        "tenants.change_organization", scenario.organization
+    )
+    if not allowed:
+        raise PermissionRefused(_("Only the organization's administrators close a scenario."))
+    with transaction.atomic():
+        scenario = Scenario.objects.select_for_update().get(pk=scenario.pk)
+        if scenario.status not in (S.AUTHORIZED, S.SUSPENDED, S.PENDING_REVIEW):
+            raise Conflict(
+                _("Cannot close a scenario that is %(status)s.")
+                % {"status": scenario.get_status_display()}
+            )
+        previous = scenario.status
+        scenario.status, scenario.reason = S.CLOSED, (reason or "").strip()
+        scenario.save(update_fields=["status", "reason"])
+        _destroy_workspaces(scenario)
+        audit_record(
+            by=by,
+            action="scenario.close",
+            target=scenario,
+            organization=scenario.organization,
+            details={"from": previous, "reason": scenario.reason},
+        )
+        _notify(scenario)
+    return scenario
+
+
 def cascade_revoke(*, by, scenarios, reason: str) -> None:
     """Revoke every live scenario of a revoked type (inside the caller's transaction)."""
     for scenario in scenarios.filter(

@@ -48,7 +48,9 @@ TRANSITION_LABELS = {
     "suspend": gettext_lazy("Suspend"),
     "reinstate": gettext_lazy("Reinstate"),
     "revoke": gettext_lazy("Revoke"),
+    "close": gettext_lazy("Close the scenario"),
 }
+CLOSABLE = (ScenarioStatus.AUTHORIZED, ScenarioStatus.SUSPENDED, ScenarioStatus.PENDING_REVIEW)
 
 
 def _form_error(form, error: InvalidInput) -> None:
@@ -381,6 +383,12 @@ def scenario_detail(request, pk: int):
             for action, (sources, _target, needs_reason) in scenario_svc.TRANSITIONS.items()
             if scenario.status in sources
         ]
+    can_close = scenario.status in CLOSABLE and (
+        has_role(user, PlatformRole.OPERATOR_STAFF)
+        or user.has_perm("tenants.change_organization", scenario.organization)
+    )
+    if can_close:
+        transitions.append(("close", TRANSITION_LABELS["close"], False))
     workspace, tables = _latest_workspace(scenario)
     return render(
         request,
@@ -423,18 +431,19 @@ def scenario_review(request, pk: int):
 @login_required
 @require_POST
 def scenario_transition(request, pk: int, action: str):
-    if action not in scenario_svc.TRANSITIONS:
+    if action not in TRANSITION_LABELS:
         raise Http404
     scenario = scenario_get(request.user, pk)
     form = ReasonForm(request.POST)
     form.is_valid()
+    reason = form.cleaned_data.get("reason", "")
     try:
-        scenario_svc.scenario_transition(
-            by=request.user,
-            scenario=scenario,
-            action=action,
-            reason=form.cleaned_data.get("reason", ""),
-        )
+        if action == "close":
+            scenario_svc.scenario_close(by=request.user, scenario=scenario, reason=reason)
+        else:
+            scenario_svc.scenario_transition(
+                by=request.user, scenario=scenario, action=action, reason=reason
+            )
     except InvalidInput as error:
         messages.error(request, error.message)
     else:

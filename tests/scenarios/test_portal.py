@@ -306,3 +306,35 @@ def test_operator_staff_revoke_an_approved_type(client, tmp_path):
 
     scenario_type.refresh_from_db()
     assert scenario_type.status == ScenarioTypeStatus.REVOKED
+
+
+def test_the_organization_admin_closes_a_scenario_in_the_portal(
+    client, tmp_path, django_capture_on_commit_callbacks
+):
+    import datetime
+
+    from scenarios.agreement import AGREEMENT_SHA256
+    from scenarios.models import ScenarioStatus
+    from scenarios.services.scenarios import scenario_apply
+    from tests.factories import approved_type
+
+    scenario_type, lab = approved_type(tmp_path)
+    with django_capture_on_commit_callbacks(execute=True):
+        scenario = scenario_apply(
+            by=lab,
+            scenario_type=scenario_type,
+            name="关闭测试",
+            purpose="p",
+            responsible_person="r",
+            period_start=datetime.date.today(),
+            period_end=datetime.date.today(),
+            scope={"HY-0001": ["mmsi"]},
+            agreement_sha256=AGREEMENT_SHA256,
+        )
+    client.force_login(lab)
+    page = client.get(f"/scenarios/{scenario.pk}/").content.decode()
+    assert 'data-action="close"' in page
+    response = client.post(f"/scenarios/{scenario.pk}/close/", {"reason": "结束"})
+    assert response.status_code == 302
+    scenario.refresh_from_db()
+    assert scenario.status == ScenarioStatus.CLOSED

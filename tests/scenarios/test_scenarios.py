@@ -287,3 +287,29 @@ def test_a_workspace_that_cannot_be_built_fails_with_its_reason(
     assert str(data_path()) not in workspace.reason  # no server path reaches the developer
     assert not data_path(workspace.path).exists()
     assert AuditEvent.objects.filter(action="workspace.failed").exists()
+
+
+def test_the_organization_closes_its_scenario_and_the_workspace_goes(
+    approved, django_capture_on_commit_callbacks
+):
+    from tenants.services.organizations import member_create
+
+    scenario_type, proposer = approved
+    with django_capture_on_commit_callbacks(execute=True):
+        scenario = apply(proposer, scenario_type)
+    folder = data_path(scenario.workspaces.get().path)
+    analyst = member_create(
+        by=proposer,
+        organization=proposer.membership.organization,
+        role="member",
+        user_fields={"username": "analyst", "email": "a@x.cn", "password": "long-pass-9876"},
+    )
+    with pytest.raises(PermissionRefused):
+        svc.scenario_close(by=analyst, scenario=scenario)
+    with django_capture_on_commit_callbacks(execute=True):
+        svc.scenario_close(by=proposer, scenario=scenario, reason="项目结束")
+    scenario.refresh_from_db()
+    assert scenario.status == ScenarioStatus.CLOSED
+    assert not folder.exists()
+    with pytest.raises(Conflict):
+        svc.scenario_close(by=proposer, scenario=scenario)
