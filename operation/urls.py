@@ -6,6 +6,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from operation.api import catalogs as catalog_api
 from operation.api.views import AuditEventListView
 from operation.views import catalogs, portal
+from tenants.views.account import PasswordChangeView
 
 api_v1 = [
     path("", include("tenants.api.urls")),
@@ -63,7 +64,7 @@ urlpatterns = [
     path("catalogs/<str:code>/upload/", catalogs.resource_version_new, name="resource-version-new"),
     path("login/", auth_views.LoginView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
-    path("password/", auth_views.PasswordChangeView.as_view(), name="password_change"),
+    path("password/", PasswordChangeView.as_view(), name="password_change"),
     path(
         "password/done/",
         auth_views.PasswordChangeDoneView.as_view(),

@@ -20,3 +20,31 @@ def token_issue(*, by) -> Token:
             details={"new": created},
         )
     return token
+
+
+def token_revoke(*, by) -> bool:
+    """Revoke the caller's API token (after a password change, or on request)."""
+    with transaction.atomic():
+        deleted, _rows = Token.objects.filter(user=by).delete()
+        if deleted:
+            membership = membership_of(by)
+            audit_record(
+                by=by,
+                action="token.revoke",
+                target=by,
+                organization=membership.organization if membership else None,
+            )
+    return bool(deleted)
+
+
+def password_changed(*, by) -> None:
+    """Record a password change and revoke the API token issued with the old password."""
+    with transaction.atomic():
+        membership = membership_of(by)
+        audit_record(
+            by=by,
+            action="account.password_change",
+            target=by,
+            organization=membership.organization if membership else None,
+        )
+        token_revoke(by=by)

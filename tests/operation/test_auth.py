@@ -67,3 +67,28 @@ def test_session_and_csrf_cookies_are_http_only_and_same_site(settings):
     assert settings.SESSION_COOKIE_HTTPONLY
     assert settings.SESSION_COOKIE_SAMESITE == settings.CSRF_COOKIE_SAMESITE == "Lax"
     assert settings.X_FRAME_OPTIONS == "DENY"
+
+
+def test_changing_the_password_revokes_the_api_token(client):
+    from rest_framework.authtoken.models import Token
+
+    from operation.models import AuditEvent
+
+    _org, admin = developer("海洋实验室", "lab")
+    api = APIClient()
+    token = api.post("/api/v1/auth/token/", {"username": "lab", "password": PASSWORD}).json()
+    client.force_login(admin)
+    response = client.post(
+        "/password/",
+        {
+            "old_password": PASSWORD,
+            "new_password1": "a-brand-new-pass-42",
+            "new_password2": "a-brand-new-pass-42",
+        },
+    )
+    assert response.status_code == 302
+    assert not Token.objects.filter(key=token["token"]).exists()
+    api.credentials(HTTP_AUTHORIZATION=f"Token {token['token']}")
+    assert api.get("/api/v1/me/").status_code == 401
+    assert AuditEvent.objects.filter(action="token.revoke", actor_username="lab").exists()
+    assert AuditEvent.objects.filter(action="account.password_change").exists()
