@@ -9,10 +9,11 @@ from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers, status
 from rest_framework.generics import ListAPIView
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
-from rest_framework.permissions import AllowAny
+from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from operation.api.permissions import StaffWrites
 from operation.errors import InvalidInput
 from operation.exports import catalogs_csv, catalogs_dcat
 from operation.models import Catalog, CatalogStatus, DataZone, ResourceVersion
@@ -126,6 +127,8 @@ class CatalogListView(ListAPIView):
 
 
 class CatalogDetailView(APIView):
+    permission_classes = [IsAuthenticated, StaffWrites]
+
     @extend_schema(responses=CatalogDetailOutput)
     def get(self, request, code: str):
         return Response(CatalogDetailOutput(catalog_get(request.user, code)).data)
@@ -156,6 +159,8 @@ class CatalogCreateInput(CatalogMetadataInput):
 
 
 class CatalogCreateView(APIView):
+    permission_classes = [IsAuthenticated, StaffWrites]
+
     @extend_schema(request=CatalogCreateInput, responses={201: CatalogDetailOutput})
     def post(self, request):
         values = CatalogCreateInput(data=request.data)
@@ -166,6 +171,8 @@ class CatalogCreateView(APIView):
 
 class CatalogFieldsView(APIView):
     """Describe fields: ``{"fields": {"column": {"name_zh": ..., "level": 2, ...}}}``."""
+
+    permission_classes = [IsAuthenticated, StaffWrites]
 
     @extend_schema(request=dict, responses=CatalogDetailOutput)
     def put(self, request, code: str):
@@ -178,6 +185,8 @@ class CatalogFieldsView(APIView):
 
 
 class CatalogPublishView(APIView):
+    permission_classes = [IsAuthenticated, StaffWrites]
+
     @extend_schema(request=None, responses=CatalogDetailOutput)
     def post(self, request, code: str):
         catalog = svc.catalog_publish(by=request.user, catalog=catalog_get(request.user, code))
@@ -185,6 +194,8 @@ class CatalogPublishView(APIView):
 
 
 class CatalogWithdrawView(APIView):
+    permission_classes = [IsAuthenticated, StaffWrites]
+
     @extend_schema(request=dict, responses=CatalogDetailOutput)
     def post(self, request, code: str):
         catalog = svc.catalog_withdraw(
@@ -204,7 +215,20 @@ class ResourceInput(serializers.Serializer):
     import_path = serializers.CharField(required=False)
     format = serializers.ChoiceField(choices=["csv", "jsonl", "parquet"], required=False)
     encoding = serializers.ChoiceField(choices=["auto", "utf-8", "gb18030", "gbk"], default="auto")
+    # JSON, also inside a multipart upload: {"column": "string" | "integer" | ...}
     types = serializers.JSONField(required=False, default=dict)
+
+    def validate_types(self, value):
+        if isinstance(value, str):  # a multipart field carries the JSON as text
+            try:
+                value = json.loads(value)
+            except ValueError:
+                value = None
+        if not isinstance(value, dict) or not all(
+            isinstance(k, str) and isinstance(v, str) for k, v in value.items()
+        ):
+            raise serializers.ValidationError(_("Give types as an object: column name to type."))
+        return value
 
 
 class ResourceVersionOutput(serializers.ModelSerializer):
@@ -247,6 +271,8 @@ def _ingest_call(function, values: dict, **kwargs) -> ResourceVersion:
 class ResourceCreateView(APIView):
     """Register a provider's data resource from an upload or the import folder."""
 
+    permission_classes = [IsAuthenticated, StaffWrites]
+
     parser_classes = [MultiPartParser, FormParser, JSONParser]
 
     @extend_schema(request=ResourceInput, responses={201: ResourceVersionOutput})
@@ -267,6 +293,8 @@ class ResourceCreateView(APIView):
 
 
 class ResourceVersionCreateView(APIView):
+    permission_classes = [IsAuthenticated, StaffWrites]
+
     parser_classes = [MultiPartParser, FormParser, JSONParser]
 
     @extend_schema(request=ResourceInput, responses={201: ResourceVersionOutput})
@@ -329,6 +357,8 @@ class ZoneCreateInput(serializers.Serializer):
 
 class ZoneListView(APIView):
     """Data zones; operator staff add new ones."""
+
+    permission_classes = [IsAuthenticated, StaffWrites]
 
     @extend_schema(responses=ZoneOutput(many=True))
     def get(self, request):

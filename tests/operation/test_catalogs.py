@@ -330,6 +330,20 @@ def test_import_folder_files_and_traversal(staff, tmp_path, settings):
         format="json",
     )
     assert ok.status_code == 201 and ok.json()["row_count"] == 20
+    typed = client.post(
+        "/api/v1/resources/",
+        {
+            "provider": provider_org().pk,
+            "name": "导入",
+            "import_path": "ships.csv",
+            "types": {"mmsi": "string"},
+        },
+        format="json",
+    )
+    assert typed.status_code == 201 and typed.json()["schema"][0] == {
+        "name": "mmsi",
+        "type": "string",
+    }
     assert (settings.IMPORT_ROOT / "ships.csv").exists()  # the import file is left in place
     for hostile in ["../secret.csv", "/etc/passwd", "ships.csv\x00.txt"]:
         response = client.post(
@@ -394,7 +408,13 @@ def test_developers_cannot_upload_or_publish_through_the_api(catalog, tmp_path):
     assert client.post("/api/v1/catalogs/HY-0001/withdraw/", {"reason": "x"}).status_code == 403
     resource = catalog.resource_version.resource
     response = client.post(f"/api/v1/resources/{resource.pk}/versions/", {}, format="multipart")
-    assert response.status_code == 404
+    assert response.status_code == 403
+    missing = client.post("/api/v1/resources/999999/versions/", {}, format="multipart")
+    assert missing.status_code == 403  # refused before any lookup: existence is not revealed
+    response = client.post(
+        "/api/v1/catalogs/new/", {"resource_version": 999999, "zone": "marine"}, format="json"
+    )
+    assert response.status_code == 403
 
 
 @pytest.mark.security
@@ -507,3 +527,30 @@ def test_an_edit_is_all_or_nothing(client, staff, catalog):
     catalog.refresh_from_db()
     assert (catalog.name, catalog.version) == ("在港船舶动态", 1)
     assert client.get("/catalogs/new/?version=abc").status_code == 404
+
+
+def test_type_overrides_must_be_an_object_of_names_to_types(staff, tmp_path):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    response = api(staff).post(
+        "/api/v1/resources/",
+        {
+            "provider": provider_org().pk,
+            "name": "x",
+            "file": SimpleUploadedFile("a.csv", b"a,b\n1,2\n"),
+            "types": '["a", "string"]',
+        },
+        format="multipart",
+    )
+    assert response.status_code == 400 and response.json()["field"] == "types"
+    response = api(staff).post(
+        "/api/v1/resources/",
+        {
+            "provider": provider_org().pk,
+            "name": "x",
+            "file": SimpleUploadedFile("a.csv", b"a,b\n1,2\n"),
+            "types": '{"a": "decimal"}',
+        },
+        format="multipart",
+    )
+    assert response.status_code == 400 and "unknown field type" in response.json()["detail"]
