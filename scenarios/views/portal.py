@@ -53,6 +53,17 @@ TRANSITION_LABELS = {
 CLOSABLE = (ScenarioStatus.AUTHORIZED, ScenarioStatus.SUSPENDED, ScenarioStatus.PENDING_REVIEW)
 
 
+def _act(request, call, *, done: str) -> None:
+    """Run a service call from a POST: its refusal of the input becomes an error message
+    (other refusals reach the error page through the middleware)."""
+    try:
+        call()
+    except InvalidInput as error:
+        messages.error(request, error.message)
+    else:
+        messages.success(request, done)
+
+
 def _form_error(form, error: InvalidInput) -> None:
     form.add_error(error.field if error.field in form.fields else None, error.message)
 
@@ -232,17 +243,16 @@ def type_review(request, pk: int):
     scenario_type = scenario_type_get(request.user, pk)
     form = ReviewForm(request.POST)
     form.is_valid()
-    try:
-        type_svc.scenario_type_review(
+    _act(
+        request,
+        lambda: type_svc.scenario_type_review(
             by=request.user,
             scenario_type=scenario_type,
             decision=form.cleaned_data.get("decision", ""),
             comment=form.cleaned_data.get("comment", ""),
-        )
-    except InvalidInput as error:
-        messages.error(request, error.message)
-    else:
-        messages.success(request, _("Decision recorded."))
+        ),
+        done=_("Decision recorded."),
+    )
     return redirect("scenario-type-detail", pk=pk)
 
 
@@ -252,16 +262,15 @@ def type_revoke(request, pk: int):
     scenario_type = scenario_type_get(request.user, pk)
     form = ReasonForm(request.POST)
     form.is_valid()
-    try:
-        type_svc.scenario_type_revoke(
+    _act(
+        request,
+        lambda: type_svc.scenario_type_revoke(
             by=request.user,
             scenario_type=scenario_type,
             reason=form.cleaned_data.get("reason", ""),
-        )
-    except InvalidInput as error:
-        messages.error(request, error.message)
-    else:
-        messages.success(request, _("The scenario type is revoked, with its scenarios."))
+        ),
+        done=_("The scenario type is revoked, with its scenarios."),
+    )
     return redirect("scenario-type-detail", pk=pk)
 
 
@@ -414,17 +423,16 @@ def scenario_review(request, pk: int):
     scenario = scenario_get(request.user, pk)
     form = ReviewForm(request.POST)
     form.is_valid()
-    try:
-        scenario_svc.scenario_amendment_review(
+    _act(
+        request,
+        lambda: scenario_svc.scenario_amendment_review(
             by=request.user,
             scenario=scenario,
             decision=form.cleaned_data.get("decision", ""),
             comment=form.cleaned_data.get("comment", ""),
-        )
-    except InvalidInput as error:
-        messages.error(request, error.message)
-    else:
-        messages.success(request, _("Decision recorded."))
+        ),
+        done=_("Decision recorded."),
+    )
     return redirect("scenario-detail", pk=pk)
 
 
@@ -437,15 +445,18 @@ def scenario_transition(request, pk: int, action: str):
     form = ReasonForm(request.POST)
     form.is_valid()
     reason = form.cleaned_data.get("reason", "")
-    try:
-        if action == "close":
-            scenario_svc.scenario_close(by=request.user, scenario=scenario, reason=reason)
-        else:
-            scenario_svc.scenario_transition(
-                by=request.user, scenario=scenario, action=action, reason=reason
-            )
-    except InvalidInput as error:
-        messages.error(request, error.message)
+    if action == "close":
+        _act(
+            request,
+            lambda: scenario_svc.scenario_close(by=request.user, scenario=scenario, reason=reason),
+            done=_("Decision recorded."),
+        )
     else:
-        messages.success(request, _("Decision recorded."))
+        _act(
+            request,
+            lambda: scenario_svc.scenario_transition(
+                by=request.user, scenario=scenario, action=action, reason=reason
+            ),
+            done=_("Decision recorded."),
+        )
     return redirect("scenario-detail", pk=pk)
