@@ -3,10 +3,13 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 MANAGE := $(PY) manage.py
 ADDR ?= 127.0.0.1:8000
+SANDBOX_VENV ?= .sandbox-venv
+SANDBOX_BASE_PYTHON ?= $(shell test -x /usr/bin/python3 && echo /usr/bin/python3 || echo python3)
 
 .PHONY: demo test install system-deps lint format messages
 
 demo: install
+	@bash .ci/system-packages bubblewrap
 	$(MANAGE) migrate --noinput
 	$(MANAGE) seed_demo
 	$(MANAGE) rundemo $(ADDR)
@@ -14,9 +17,17 @@ demo: install
 test: install system-deps
 	$(PY) -m pytest
 
-# Python packages into a virtual environment, translations compiled.
-install: $(VENV)/.installed
-	$(MANAGE) compilemessages --ignore=.venv -v0
+# Python packages into a virtual environment, translations compiled; the sandbox's own
+# environment for jobs (from the system's Python under /usr, which the sandbox mounts).
+install: $(VENV)/.installed $(SANDBOX_VENV)/.installed
+	$(MANAGE) compilemessages --ignore=.venv --ignore=.sandbox-venv -v0
+
+$(SANDBOX_VENV)/.installed: pyproject.toml
+	@$(SANDBOX_BASE_PYTHON) -c 'import ensurepip, venv' 2>/dev/null || bash .ci/system-packages python3-venv
+	test -x $(SANDBOX_VENV)/bin/python || $(SANDBOX_BASE_PYTHON) -m venv $(SANDBOX_VENV)
+	$(PY) -c 'import tomllib; print("\n".join(tomllib.load(open("pyproject.toml", "rb"))["project"]["optional-dependencies"]["sandbox"]))' > $(SANDBOX_VENV)/requirements.txt
+	$(SANDBOX_VENV)/bin/python -m pip install -q -r $(SANDBOX_VENV)/requirements.txt
+	touch $@
 
 $(VENV)/.installed: pyproject.toml
 	test -x $(PY) || python3 -m venv $(VENV)
@@ -27,7 +38,7 @@ $(VENV)/.installed: pyproject.toml
 
 # What the full test suite needs from the system: Chromium for the browser tests.
 system-deps:
-	@bash .ci/system-packages chromium gettext
+	@bash .ci/system-packages chromium gettext bubblewrap
 
 lint:
 	$(VENV)/bin/ruff check .
@@ -39,4 +50,4 @@ format:
 
 # Refresh the Chinese catalogue after changing strings (then translate what is new).
 messages:
-	$(MANAGE) makemessages -l zh_Hans --ignore=.venv --ignore=var --ignore=tests --ignore=bench --no-obsolete
+	$(MANAGE) makemessages -l zh_Hans --ignore=.venv --ignore=.sandbox-venv --ignore=var --ignore=tests --ignore=bench --no-obsolete

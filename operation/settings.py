@@ -174,7 +174,10 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BEAT_SCHEDULE = {
     "expire-scenarios": {"task": "scenarios.tasks.scenarios_expire_due", "schedule": 3600.0},
+    "reap-jobs": {"task": "scenarios.tasks.jobs_reap_due", "schedule": 60.0},
 }
+# Jobs run on their own queue, so sandbox workers can be scaled (and placed) apart.
+CELERY_TASK_ROUTES = {"scenarios.tasks.job_run": {"queue": "sandbox"}}
 CELERY_TASK_SOFT_TIME_LIMIT = 60
 CELERY_TASK_TIME_LIMIT = 90
 
@@ -202,6 +205,7 @@ SPECTACULAR_SETTINGS = {
         "CatalogStatusEnum": "operation.models.catalog.CatalogStatus",
         "ScenarioTypeStatusEnum": "scenarios.models.scenario_type.ScenarioTypeStatus",
         "ScenarioStatusEnum": "scenarios.models.scenario.ScenarioStatus",
+        "JobStatusEnum": "scenarios.models.job.JobStatus",
     },
 }
 
@@ -228,6 +232,37 @@ DISCLOSURE_DEFAULTS = {
     "p_percent": 0.1,
     "min_dof": 10,
 }
+
+# Sandboxed jobs: bubblewrap on the worker; per-job limits (a scenario type may set its
+# own within the maxima).
+SANDBOX_INSECURE_DEV = env_bool("SANDBOX_INSECURE_DEV", default=False)
+SANDBOX_PYTHON = env_str("SANDBOX_PYTHON", str(BASE_DIR / ".sandbox-venv" / "bin" / "python"))
+SANDBOX_UID = env_int("SANDBOX_UID", default=65534, minimum=1)  # when the worker is root
+SANDBOX_LIMITS = {
+    "cpu_seconds": env_int("SANDBOX_CPU_SECONDS", default=300, minimum=1),
+    "wall_seconds": env_int("SANDBOX_WALL_SECONDS", default=600, minimum=1),
+    "memory_mb": env_int("SANDBOX_MEMORY_MB", default=4096, minimum=256),
+    "processes": env_int("SANDBOX_PROCESSES", default=64, minimum=8),
+    "file_size_mb": env_int("SANDBOX_FILE_SIZE_MB", default=256, minimum=1),
+    "open_files": env_int("SANDBOX_OPEN_FILES", default=256, minimum=32),
+    "tmp_mb": env_int("SANDBOX_TMP_MB", default=256, minimum=16),
+}
+SANDBOX_MAX_LIMITS = {
+    "cpu_seconds": 4 * 3600,
+    "wall_seconds": 6 * 3600,
+    "memory_mb": 32768,
+    "processes": 256,
+    "file_size_mb": 4096,
+    "open_files": 4096,
+    "tmp_mb": 8192,
+}
+SANDBOX_DRY_RUN_ROWS = env_int("SANDBOX_DRY_RUN_ROWS", default=1000, minimum=10)
+SANDBOX_MAX_CODE_BYTES = 200_000
+SANDBOX_MAX_OUTPUT_FILES = env_int("SANDBOX_MAX_OUTPUT_FILES", default=20, minimum=1)
+SANDBOX_MAX_OUTPUT_BYTES = env_int("SANDBOX_MAX_OUTPUT_BYTES", default=512 * 1024**2, minimum=1)
+# A running job's worker beats this often; the reaper acts on a job silent for longer.
+SANDBOX_HEARTBEAT_SECONDS = 5
+SANDBOX_REAP_AFTER_SECONDS = env_int("SANDBOX_REAP_AFTER_SECONDS", default=120, minimum=10)
 
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024

@@ -3,7 +3,7 @@
 from django.db.models import Q, QuerySet
 
 from operation.errors import NotFound
-from scenarios.models import Scenario, ScenarioType, ScenarioTypeStatus
+from scenarios.models import Job, JobOutput, Scenario, ScenarioType, ScenarioTypeStatus
 from tenants.roles import PlatformRole, has_role
 from tenants.selectors import membership_of
 
@@ -44,6 +44,30 @@ def scenarios_visible_to(user) -> QuerySet[Scenario]:
 
 def scenario_get(user, pk) -> Scenario:
     found = scenarios_visible_to(user).filter(pk=pk).first()
+    if found is None:
+        raise NotFound()
+    return found
+
+
+def jobs_visible_to(user) -> QuerySet[Job]:
+    """Jobs of the scenarios the user sees (their organization's; all for oversight)."""
+    return Job.objects.filter(scenario__in=scenarios_visible_to(user)).select_related(
+        "scenario", "workspace", "submitted_by"
+    )
+
+
+def job_get(user, pk) -> Job:
+    found = jobs_visible_to(user).filter(pk=pk).first()
+    if found is None:
+        raise NotFound()
+    return found
+
+
+def dry_run_output_get(user, job_pk, output_pk) -> JobOutput:
+    """A dry run's output (made from synthetic data) may be read by those who see the job;
+    a real job's output is quarantined until released and is not found here."""
+    job = job_get(user, job_pk)
+    found = job.outputs.filter(pk=output_pk).first() if job.dry_run else None
     if found is None:
         raise NotFound()
     return found

@@ -99,3 +99,30 @@ def scenarios_expire_due() -> int:
     from scenarios.services.scenarios import scenarios_expire
 
     return scenarios_expire()
+
+
+# A job's own wall clock (at most SANDBOX_MAX_LIMITS) is enforced by the engine; Celery's
+# limits are only a backstop above it.
+JOB_TIME_LIMIT = settings.SANDBOX_MAX_LIMITS["wall_seconds"] + 600
+
+
+@shared_task(
+    bind=True,
+    acks_late=True,
+    reject_on_worker_lost=True,
+    soft_time_limit=JOB_TIME_LIMIT,
+    time_limit=JOB_TIME_LIMIT + 60,
+)
+def job_run(self, job_id: int) -> None:
+    """Run one job in the sandbox (queue ``sandbox``); idempotent: only a queued job runs."""
+    from scenarios.services.jobs import job_execute
+
+    job_execute(job_id=job_id, worker=self.request.hostname or "eager")
+
+
+@shared_task(acks_late=True, soft_time_limit=60, time_limit=90)
+def jobs_reap_due() -> int:
+    """Periodic (Celery beat): requeue once, or fail, jobs whose worker died."""
+    from scenarios.services.jobs import jobs_reap
+
+    return jobs_reap()

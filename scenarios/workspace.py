@@ -137,6 +137,7 @@ def materialize(
         (work / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False, indent=2))
         for path in work.iterdir():
             os.chmod(path, 0o444)  # the workspace is read-only from now on
+        work.chmod(0o755)  # readable by the sandbox's own user
         final_dir.parent.mkdir(parents=True, exist_ok=True)
         os.replace(work, final_dir)
         return manifest

@@ -1,3 +1,6 @@
+import tempfile
+from pathlib import Path
+
 import pytest
 from django.utils import translation
 
@@ -6,8 +9,13 @@ from operation.celery import app as celery_app
 
 @pytest.fixture(autouse=True)
 def _isolated_data_root(settings, tmp_path):
-    """Each test writes its files under its own DATA_ROOT."""
+    """Each test writes its files under its own DATA_ROOT, which the sandbox's user (when
+    tests run as root) must be able to reach, as it reaches var/data."""
     settings.DATA_ROOT = tmp_path / "data"
+    for folder in (tmp_path, *tmp_path.parents):
+        if folder == Path(tempfile.gettempdir()):
+            break
+        folder.chmod(0o755)
 
 
 @pytest.fixture(autouse=True)

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from scenarios.api import views
+from scenarios.api import jobs, views
 
 urlpatterns = [
     path("scenario-types/", views.ScenarioTypeListView.as_view(), name="api-scenario-types"),
@@ -16,6 +16,15 @@ urlpatterns = [
     ),
     path("scenarios/", views.ScenarioListView.as_view(), name="api-scenarios"),
     path("scenarios/<int:pk>/", views.ScenarioDetailView.as_view(), name="api-scenario"),
+    path("scenarios/<int:pk>/jobs/", jobs.ScenarioJobListView.as_view(), name="api-scenario-jobs"),
+    path("jobs/<int:pk>/", jobs.JobDetailView.as_view(), name="api-job"),
+    path("jobs/<int:pk>/cancel/", jobs.JobCancelView.as_view(), name="api-job-cancel"),
+    path(
+        "jobs/<int:pk>/outputs/<int:output>/",
+        jobs.DryRunOutputView.as_view(),
+        name="api-job-dry-run-output",
+    ),
+    path("organizations/<int:pk>/compute/", jobs.ComputeView.as_view(), name="api-compute"),
     path(
         "scenarios/<int:pk>/<str:action>/",
         views.ScenarioActionView.as_view(),

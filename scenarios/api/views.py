@@ -49,6 +49,7 @@ class ScenarioTypeOutput(serializers.ModelSerializer):
             "reason",
             "approved_at",
             "scope",
+            "sandbox_limits",
             "reviews",
         ]
 
@@ -88,6 +89,7 @@ class ScenarioTypeInput(serializers.ModelSerializer):
             "valid_from",
             "valid_until",
             "scope",
+            "sandbox_limits",
         ]
 
 

@@ -1,3 +1,12 @@
+from scenarios.models.compute import ComputeDraw, ComputeVoucher
+from scenarios.models.job import (
+    FINISHED,
+    Job,
+    JobLanguage,
+    JobOutput,
+    JobOutputKind,
+    JobStatus,
+)
 from scenarios.models.scenario import (
     AmendmentReview,
     Scenario,
@@ -15,7 +24,15 @@ from scenarios.models.scenario_type import (
 )
 
 __all__ = [
+    "FINISHED",
     "AmendmentReview",
+    "ComputeDraw",
+    "ComputeVoucher",
+    "Job",
+    "JobLanguage",
+    "JobOutput",
+    "JobOutputKind",
+    "JobStatus",
     "OutputKind",
     "Scenario",
     "ScenarioScopeItem",

@@ -41,6 +41,8 @@ class ScenarioType(models.Model):
     dominance_k = models.FloatField(_("dominance k"), default=0.9)
     p_percent = models.FloatField(_("p-percent"), default=0.1)
     min_dof = models.PositiveIntegerField(_("minimum residual degrees of freedom"), default=10)
+    # Sandbox limits of this type's jobs (keys of SANDBOX_LIMITS), within SANDBOX_MAX_LIMITS.
+    sandbox_limits = models.JSONField(_("sandbox limits"), default=dict, blank=True)
     valid_from = models.DateField(_("valid from"))
     valid_until = models.DateField(_("valid until"))
     status = models.CharField(

@@ -17,6 +17,7 @@ from operation.storage import data_path
 from scenarios.agreement import AGREEMENT_SHA256
 from scenarios.models import (
     AmendmentReview,
+    JobOutput,
     Scenario,
     ScenarioScopeItem,
     ScenarioStatus,
@@ -26,6 +27,7 @@ from scenarios.models import (
     Workspace,
     WorkspaceStatus,
 )
+from scenarios.services.jobs import jobs_cancel_for_scenario
 from scenarios.services.scope import scope_clean, scope_within
 from scenarios.services.types import check_reviewer
 from tenants.models import AdmissionStatus
@@ -238,12 +240,18 @@ TRANSITIONS = {
 
 
 def _destroy_workspaces(scenario: Scenario) -> None:
-    """Mark the scenario's workspaces destroyed; their folders go once this commits."""
+    """Mark the scenario's workspaces destroyed and discard its jobs' unreleased outputs;
+    the folders go once this commits."""
+    folders = [data_path(f"synthetic/{scenario.pk}")]
     for workspace in scenario.workspaces.exclude(status=WorkspaceStatus.DESTROYED):
-        folder = data_path(workspace.path)
-        transaction.on_commit(lambda f=folder: shutil.rmtree(f, ignore_errors=True))
+        folders.append(data_path(workspace.path))
         workspace.status = WorkspaceStatus.DESTROYED
         workspace.save(update_fields=["status"])
+    for job_id in scenario.jobs.values_list("pk", flat=True):
+        folders.append(data_path(f"quarantine/{job_id}"))
+    JobOutput.objects.filter(job__scenario=scenario).delete()
+    for folder in folders:
+        transaction.on_commit(lambda f=folder: shutil.rmtree(f, ignore_errors=True))
 
 
 def scenario_transition(*, by, scenario: Scenario, action: str, reason: str = "") -> Scenario:
@@ -266,6 +274,12 @@ def scenario_transition(*, by, scenario: Scenario, action: str, reason: str = ""
         previous = scenario.status
         scenario.status, scenario.reason = target, reason
         scenario.save(update_fields=["status", "reason"])
+        if target in (S.SUSPENDED, S.REVOKED):
+            # Suspension cancels queued jobs (running ones finish on their workspace);
+            # revocation stops running ones too, since the workspace is destroyed.
+            jobs_cancel_for_scenario(
+                by=by, scenario=scenario, reason=reason, running=target == S.REVOKED
+            )
         if target == S.REVOKED:
             _destroy_workspaces(scenario)
         audit_record(
@@ -326,6 +340,9 @@ def scenario_close(*, by, scenario: Scenario, reason: str = "") -> Scenario:
         previous = scenario.status
         scenario.status, scenario.reason = S.CLOSED, (reason or "").strip()
         scenario.save(update_fields=["status", "reason"])
+        jobs_cancel_for_scenario(
+            by=by, scenario=scenario, reason=_("The scenario was closed."), running=True
+        )
         _destroy_workspaces(scenario)
         audit_record(
             by=by,
@@ -360,6 +377,9 @@ def scenarios_expire(*, today=None) -> int:
                 continue
             scenario.status = S.EXPIRED
             scenario.save(update_fields=["status"])
+            jobs_cancel_for_scenario(
+                by=None, scenario=scenario, reason=_("The scenario expired."), running=False
+            )
             audit_record(
                 by=None,
                 action="scenario.expire",

@@ -15,6 +15,7 @@ from scenarios.models import (
     TypeReview,
     TypeScopeItem,
 )
+from scenarios.services.jobs import check_limits
 from scenarios.services.scope import scope_clean
 from tenants.models import AdmissionStatus
 from tenants.roles import PlatformRole, has_role
@@ -60,6 +61,7 @@ def scenario_type_propose(*, by, scope: dict[str, list[str]], **fields) -> Scena
     if not kinds or not set(kinds) <= set(OutputKind.values):
         raise InvalidInput(_("Choose the output kinds allowed."), field="output_kinds")
     _check_parameters(fields)
+    fields["sandbox_limits"] = check_limits(fields.get("sandbox_limits"))
     start, end = fields.get("valid_from"), fields.get("valid_until")
     if start and end and end < start:
         raise InvalidInput(_("The validity ends before it starts."), field="valid_until")

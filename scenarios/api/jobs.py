@@ -1,0 +1,168 @@
+"""Jobs and compute vouchers through the API: thin views over selectors and services."""
+
+from django.http import FileResponse
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework import serializers, status
+from rest_framework.generics import ListAPIView
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from operation.errors import NotFound
+from operation.storage import data_path
+from scenarios.models import Job, JobLanguage
+from scenarios.selectors import dry_run_output_get, job_get, jobs_visible_to, scenario_get
+from scenarios.services import compute as compute_svc
+from scenarios.services import jobs as job_svc
+from tenants.selectors import organizations_visible_to
+
+DRY_RUN_LOG_BYTES = 64 * 1024
+
+
+class JobOutputOutput(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+    kind = serializers.CharField()
+    size = serializers.IntegerField()
+    sha256 = serializers.CharField()
+    download = serializers.SerializerMethodField()
+
+    def get_download(self, obj) -> str | None:
+        """Only a dry run's outputs are served (synthetic data); a real job's wait in
+        quarantine for release."""
+        if not obj.job.dry_run:
+            return None
+        return f"/api/v1/jobs/{obj.job_id}/outputs/{obj.pk}/"
+
+
+class JobOutput(serializers.ModelSerializer):
+    scenario = serializers.IntegerField(source="scenario_id")
+    workspace_version = serializers.IntegerField(source="workspace.version")
+    submitted_by = serializers.CharField(source="submitted_by.username")
+    outputs = serializers.SerializerMethodField()
+    logs = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Job
+        fields = [
+            "id",
+            "scenario",
+            "workspace_version",
+            "submitted_by",
+            "language",
+            "code",
+            "dry_run",
+            "status",
+            "reason",
+            "error_class",
+            "error_line",
+            "limits",
+            "cancel_requested",
+            "created_at",
+            "started_at",
+            "finished_at",
+            "cpu_seconds",
+            "peak_memory_bytes",
+            "wall_seconds",
+            "outputs",
+            "logs",
+        ]
+
+    def get_outputs(self, obj) -> list[dict]:
+        return JobOutputOutput(obj.outputs.all(), many=True).data
+
+    def get_logs(self, obj) -> dict | None:
+        """A dry run's stdout and stderr, returned directly (synthetic data only)."""
+        if not obj.dry_run:
+            return None
+        logs = {}
+        for output in obj.outputs.filter(kind__in=["stdout", "stderr"]):
+            with open(data_path(output.path), "rb") as handle:
+                logs[output.kind] = handle.read(DRY_RUN_LOG_BYTES).decode(errors="replace")
+        return logs
+
+
+class JobInput(serializers.Serializer):
+    language = serializers.ChoiceField(choices=JobLanguage.choices)
+    code = serializers.CharField(trim_whitespace=False)
+    dry_run = serializers.BooleanField(default=False)
+
+
+class ScenarioJobListView(ListAPIView):
+    serializer_class = JobOutput
+
+    def get_queryset(self):
+        scenario = scenario_get(self.request.user, self.kwargs["pk"])
+        return jobs_visible_to(self.request.user).filter(scenario=scenario)
+
+    @extend_schema(request=JobInput, responses={201: JobOutput})
+    def post(self, request, pk: int):
+        scenario = scenario_get(request.user, pk)
+        values = JobInput(data=request.data)
+        values.is_valid(raise_exception=True)
+        job = job_svc.job_submit(by=request.user, scenario=scenario, **values.validated_data)
+        return Response(
+            JobOutput(job_get(request.user, job.pk)).data, status=status.HTTP_201_CREATED
+        )
+
+
+class JobDetailView(APIView):
+    @extend_schema(responses=JobOutput)
+    def get(self, request, pk: int):
+        return Response(JobOutput(job_get(request.user, pk)).data)
+
+
+class JobCancelView(APIView):
+    @extend_schema(request=None, responses=JobOutput)
+    def post(self, request, pk: int):
+        job = job_svc.job_cancel(by=request.user, job=job_get(request.user, pk))
+        return Response(JobOutput(job_get(request.user, job.pk)).data)
+
+
+class DryRunOutputView(APIView):
+    @extend_schema(responses={(200, "application/octet-stream"): OpenApiResponse(bytes)})
+    def get(self, request, pk: int, output: int):
+        found = dry_run_output_get(request.user, pk, output)
+        return FileResponse(
+            open(data_path(found.path), "rb"),
+            as_attachment=True,
+            filename=found.name,
+            content_type="application/octet-stream",
+        )
+
+
+class VoucherInput(serializers.Serializer):
+    cpu_hours = serializers.DecimalField(max_digits=10, decimal_places=3)
+    valid_from = serializers.DateField(required=False)
+    valid_until = serializers.DateField()
+    reason = serializers.CharField()
+
+
+class ComputeOutput(serializers.Serializer):
+    balance_hours = serializers.FloatField()
+    vouchers = serializers.ListField(child=serializers.DictField())
+    monthly = serializers.ListField(child=serializers.DictField())
+
+
+class ComputeView(APIView):
+    """An organization's compute balance, vouchers and monthly use; staff grant vouchers."""
+
+    def _organization(self, request, pk):
+        found = organizations_visible_to(request.user).filter(pk=pk).first()
+        if found is None:
+            raise NotFound()
+        return found
+
+    @extend_schema(responses=ComputeOutput)
+    def get(self, request, pk: int):
+        organization = self._organization(request, pk)
+        return Response(compute_svc.compute_summary(organization))
+
+    @extend_schema(request=VoucherInput, responses={201: ComputeOutput})
+    def post(self, request, pk: int):
+        organization = self._organization(request, pk)
+        values = VoucherInput(data=request.data)
+        values.is_valid(raise_exception=True)
+        compute_svc.voucher_grant(
+            by=request.user, organization=organization, **values.validated_data
+        )
+        return Response(compute_svc.compute_summary(organization), status=status.HTTP_201_CREATED)

@@ -1,0 +1,1 @@
+"""The sandbox: running jobs under bubblewrap, collecting what they write."""

@@ -1,0 +1,101 @@
+"""Collecting what a job wrote: only regular files directly in its output folder, into
+quarantine under DATA_ROOT, with size and SHA-256."""
+
+import hashlib
+import os
+import re
+import stat
+from dataclasses import dataclass
+from pathlib import Path
+
+SAFE_NAME = re.compile(r"[^A-Za-z0-9._-]")
+CHUNK = 1024 * 1024
+
+
+class OutputRefused(Exception):
+    """Too many files or too many bytes: the job fails with this message."""
+
+
+@dataclass
+class Collected:
+    name: str
+    size: int
+    sha256: str
+    path: Path  # in quarantine
+
+
+def safe_name(name: str, taken: set[str]) -> str:
+    """ASCII letters, digits, dot, dash and underscore; no leading dot; unique."""
+    cleaned = SAFE_NAME.sub("_", name).lstrip(".")[:100] or "output"
+    candidate, number = cleaned, 1
+    while candidate.lower() in taken:
+        number += 1
+        stem, dot, suffix = cleaned.rpartition(".")
+        candidate = f"{stem}-{number}.{suffix}" if dot and stem else f"{cleaned}-{number}"
+    taken.add(candidate.lower())
+    return candidate
+
+
+def _copy(source_fd: int, target: Path, limit: int) -> tuple[int, str]:
+    digest, size = hashlib.sha256(), 0
+    with open(target, "xb") as out:
+        while chunk := os.read(source_fd, CHUNK):
+            size += len(chunk)
+            if size > limit:
+                raise OutputRefused("an output grew while it was collected")
+            digest.update(chunk)
+            out.write(chunk)
+    target.chmod(0o440)
+    return size, digest.hexdigest()
+
+
+def collect(
+    folder: Path, quarantine: Path, *, max_files: int, max_bytes: int, reserved: set[str]
+) -> tuple[list[Collected], list[str]]:
+    """Copy the regular files of ``folder`` into ``quarantine``. Returns what was kept and
+    what was skipped (links, folders, devices ...). Raises ``OutputRefused`` over a cap."""
+    kept: list[tuple[str, os.stat_result]] = []
+    skipped: list[str] = []
+    with os.scandir(folder) as entries:
+        for entry in entries:
+            info = entry.stat(follow_symlinks=False)
+            if stat.S_ISREG(info.st_mode) and info.st_nlink == 1:
+                kept.append((entry.name, info))
+            else:
+                skipped.append(entry.name)
+    if len(kept) > max_files:
+        raise OutputRefused(f"The job wrote {len(kept)} files; at most {max_files} are kept.")
+    total = sum(info.st_size for _name, info in kept)
+    if total > max_bytes:
+        raise OutputRefused(f"The job wrote {total} bytes; at most {max_bytes} are kept.")
+    quarantine.mkdir(parents=True, exist_ok=True)
+    taken = {name.lower() for name in reserved}
+    collected = []
+    for name, info in sorted(kept):
+        # O_NOFOLLOW and the same inode: the file cannot be swapped for a link meanwhile.
+        descriptor = os.open(folder / name, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+        try:
+            now = os.fstat(descriptor)
+            if (now.st_ino, now.st_dev) != (info.st_ino, info.st_dev) or not stat.S_ISREG(
+                now.st_mode
+            ):
+                skipped.append(name)
+                continue
+            clean = safe_name(name, taken)
+            size, sha256 = _copy(descriptor, quarantine / clean, max_bytes)
+        finally:
+            os.close(descriptor)
+        collected.append(Collected(clean, size, sha256, quarantine / clean))
+    return collected, skipped
+
+
+def keep_log(source: Path, target: Path, *, max_bytes: int) -> Collected:
+    """stdout or stderr (written by the worker's own descriptors), truncated to a cap."""
+    digest, size = hashlib.sha256(), 0
+    with open(source, "rb") as handle, open(target, "xb") as out:
+        while size < max_bytes and (chunk := handle.read(min(CHUNK, max_bytes - size))):
+            size += len(chunk)
+            digest.update(chunk)
+            out.write(chunk)
+    target.chmod(0o440)
+    return Collected(target.name, size, digest.hexdigest(), target)

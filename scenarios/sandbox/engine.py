@@ -1,0 +1,413 @@
+"""Running one job's process in bubblewrap, on the worker, with limits and a wall clock.
+
+Django-free: the task hands in paths and limits and receives a ``RunResult``. Only regular
+files directly in the output folder come back (see ``collect``)."""
+
+import builtins
+import contextlib
+import json
+import os
+import resource
+import shutil
+import signal
+import subprocess
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+RUNNER = Path(__file__).with_name("runner.py")
+# Paths inside the sandbox.
+WORKSPACE, OUTPUT, JOB, TMP = "/workspace", "/output", "/job", "/tmp"  # noqa: S108
+TICK_SECONDS = 0.05
+EXIT_MEMORY = 3
+
+
+class SandboxUnavailable(Exception):
+    """bubblewrap is missing on this worker (and insecure development mode is off)."""
+
+
+@dataclass
+class RunSpec:
+    language: str
+    code: str
+    workspace: Path  # the workspace folder (read-only in the sandbox)
+    tables: dict[str, str]  # catalog code -> file name in the workspace
+    folder: Path  # the job's own working folder on the worker
+    limits: dict
+    python: str
+    sandbox_uid: int
+    insecure: bool = False
+    max_output_bytes: int = 512 * 1024**2
+
+
+@dataclass
+class RunResult:
+    outcome: str  # succeeded | failed | timed_out | killed | cancelled
+    reason: str = ""
+    error_class: str = ""
+    error_line: int | None = None
+    cpu_seconds: float = 0.0
+    peak_memory_bytes: int = 0
+    wall_seconds: float = 0.0
+    details: dict = field(default_factory=dict)
+
+
+def bwrap_path() -> str | None:
+    return shutil.which("bwrap")
+
+
+def _system_mounts() -> list[str]:
+    args = ["--ro-bind", "/usr", "/usr"]
+    for name in ("bin", "sbin", "lib", "lib32", "lib64"):
+        path = Path("/") / name
+        if path.is_symlink():
+            args += ["--symlink", os.readlink(path), str(path)]
+        elif path.is_dir():
+            args += ["--ro-bind", str(path), str(path)]
+    return args
+
+
+def _python_mounts(python: str) -> list[str]:
+    """The sandbox's virtual environment, and its base Python when outside /usr."""
+    venv = Path(python).parent.parent
+    args = ["--ro-bind", str(venv), str(venv)]
+    config = venv / "pyvenv.cfg"
+    if config.exists():
+        for line in config.read_text().splitlines():
+            key, _sep, value = line.partition("=")
+            if key.strip() == "home":
+                prefix = Path(value.strip()).resolve().parent
+                if not str(prefix).startswith("/usr"):
+                    args += ["--ro-bind", str(prefix), str(prefix)]
+    return args
+
+
+def _environment(tmp: str) -> dict[str, str]:
+    single = {v: "1" for v in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")}
+    return {
+        "PATH": "/usr/bin:/bin",
+        "HOME": tmp,
+        "LANG": "C.UTF-8",
+        "MPLBACKEND": "Agg",
+        "MPLCONFIGDIR": tmp,
+        "PYTHONDONTWRITEBYTECODE": "1",
+        "PYTHONNOUSERSITE": "1",
+        "PYTHONHASHSEED": "0",
+        **single,
+    }
+
+
+def _bwrap_command(spec: RunSpec, runner: str, spec_file: str, info_fd: int) -> list[str]:
+    limits = spec.limits
+    environment = []
+    for key, value in _environment(TMP).items():
+        environment += ["--setenv", key, value]
+    return [
+        bwrap_path(),
+        *_system_mounts(),
+        *_python_mounts(spec.python),
+        "--proc", "/proc",
+        "--dev", "/dev",
+        "--size", str(limits["tmp_mb"] * 1024 * 1024),
+        "--tmpfs", TMP,
+        "--ro-bind", str(spec.workspace), WORKSPACE,
+        "--bind", str(spec.folder / "output"), OUTPUT,
+        "--bind", str(spec.folder / "status"), f"{JOB}/status",
+        "--ro-bind", str(spec.folder / "spec.json"), f"{JOB}/spec.json",
+        "--ro-bind", str(spec.folder / "code.txt"), f"{JOB}/code.txt",
+        "--ro-bind", runner, f"{JOB}/runner.py",
+        "--chdir", OUTPUT,
+        "--ro-bind-try", "/etc/fonts", "/etc/fonts",
+        "--unshare-all",
+        # The job is the namespace's first process, so its CPU time reaches this worker.
+        "--as-pid-1",
+        "--hostname", "sandbox",
+        "--die-with-parent",
+        "--new-session",
+        "--cap-drop", "ALL",
+        "--info-fd", str(info_fd),
+        "--clearenv",
+        *environment,
+        spec.python, "-I", f"{JOB}/runner.py", spec_file,
+    ]  # fmt: skip
+
+
+def _count_tasks(uid: int) -> int:
+    """Processes and threads of ``uid`` (what RLIMIT_NPROC counts)."""
+    total = 0
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            status = (entry / "status").read_text()
+        except OSError:
+            continue
+        fields = dict(line.split(":", 1) for line in status.splitlines() if ":" in line)
+        if int(fields.get("Uid", "-1").split()[0]) == uid:
+            total += int(fields.get("Threads", "1"))
+    return total
+
+
+def _preexec(limits: dict, drop_to: int | None, processes: int):
+    memory = limits["memory_mb"] * 1024 * 1024
+    file_size = limits["file_size_mb"] * 1024 * 1024
+
+    def apply() -> None:
+        cpu = limits["cpu_seconds"]
+        # The job is its namespace's pid 1, which ignores SIGXCPU: the hard limit kills.
+        resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu + 1))
+        resource.setrlimit(resource.RLIMIT_AS, (memory, memory))
+        resource.setrlimit(resource.RLIMIT_FSIZE, (file_size, file_size))
+        resource.setrlimit(resource.RLIMIT_NOFILE, (limits["open_files"], limits["open_files"]))
+        resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+        if drop_to is not None:
+            os.setgroups([])
+            os.setgid(drop_to)
+            os.setuid(drop_to)
+        resource.setrlimit(resource.RLIMIT_NPROC, (processes, processes))
+
+    return apply
+
+
+def _prepare(spec: RunSpec, drop_to: int | None) -> tuple[dict, Path]:
+    """The job's folder: spec, code, and the writable output and status folders."""
+    for name in ("output", "status"):
+        path = spec.folder / name
+        path.mkdir(parents=True, exist_ok=True)
+        if drop_to is not None:
+            os.chown(path, drop_to, drop_to)
+        path.chmod(0o700)
+    spec.folder.chmod(0o755)
+    (spec.folder / "code.txt").write_text(spec.code)
+    inside = not spec.insecure
+    memory_mb = spec.limits["memory_mb"]
+    document = {
+        "language": spec.language,
+        "tables": spec.tables,
+        "workspace": WORKSPACE if inside else str(spec.workspace),
+        "output": OUTPUT if inside else str(spec.folder / "output"),
+        "status": f"{JOB}/status/status.json"
+        if inside
+        else str(spec.folder / "status/status.json"),
+        "code": f"{JOB}/code.txt" if inside else str(spec.folder / "code.txt"),
+        "tmp": TMP if inside else str(spec.folder / "tmp"),
+        # DuckDB stays well inside the address-space limit (Python and libraries need room).
+        "duckdb_memory": f"{max(memory_mb // 2, 128)}MB",
+        "threads": 2,
+    }
+    (spec.folder / "spec.json").write_text(json.dumps(document))
+    for path in (spec.folder / "spec.json", spec.folder / "code.txt"):
+        path.chmod(0o444)
+    if not inside:
+        (spec.folder / "tmp").mkdir(exist_ok=True)
+    return document, spec.folder / "status" / "status.json"
+
+
+def _output_bytes(folder: Path) -> tuple[int, int]:
+    total = count = 0
+    try:
+        with os.scandir(folder) as entries:
+            for entry in entries:
+                count += 1
+                try:
+                    total += entry.stat(follow_symlinks=False).st_size
+                except OSError:
+                    continue
+    except OSError:
+        pass
+    return total, count
+
+
+def run(spec: RunSpec, *, should_stop: Callable[[], bool]) -> RunResult:
+    """Run the job to its end or to a limit; ``should_stop`` is polled (cancellation)."""
+    if not spec.insecure and bwrap_path() is None:
+        raise SandboxUnavailable("bubblewrap (bwrap) is not installed on this worker")
+    drop_to = spec.sandbox_uid if os.geteuid() == 0 else None
+    _document, status_file = _prepare(spec, drop_to)
+    own_uid = drop_to if drop_to is not None else os.geteuid()
+    processes = spec.limits["processes"] + (0 if drop_to is not None else _count_tasks(own_uid))
+    info_read, info_write = os.pipe()
+    if spec.insecure:
+        command = [spec.python, "-I", str(RUNNER), str(spec.folder / "spec.json")]
+        environment = _environment(str(spec.folder / "tmp"))
+        cwd = spec.folder / "output"
+    else:
+        command = _bwrap_command(spec, str(RUNNER), f"{JOB}/spec.json", info_write)
+        environment = {"PATH": "/usr/bin:/bin"}  # bwrap's own: nothing of the worker's
+        cwd = spec.folder
+    started = time.monotonic()
+    deadline = started + spec.limits["wall_seconds"]
+    with (
+        open(spec.folder / "stdout.txt", "wb") as stdout,
+        open(spec.folder / "stderr.txt", "wb") as stderr,
+    ):
+        process = subprocess.Popen(
+            command,
+            stdin=subprocess.DEVNULL,
+            stdout=stdout,
+            stderr=stderr,
+            cwd=cwd,
+            env=environment,
+            start_new_session=True,
+            preexec_fn=_preexec(spec.limits, drop_to, processes),
+            close_fds=True,
+            pass_fds=(info_write,),
+        )
+        os.close(info_write)
+        job_pid = process.pid if spec.insecure else _child_pid(info_read)
+        os.close(info_read)
+        stopped, polled_cpu = None, 0.0
+        while True:
+            pid, status, usage = os.wait4(process.pid, os.WNOHANG)
+            if pid:
+                break
+            now = time.monotonic()
+            polled_cpu = max(polled_cpu, _cpu_of(job_pid))
+            if stopped is None:
+                size, count = _output_bytes(spec.folder / "output")
+                if now > deadline:
+                    stopped = "timed_out"
+                elif size > spec.max_output_bytes or count > 10_000:
+                    stopped = "output"
+                elif should_stop():
+                    stopped = "cancelled"
+                if stopped:
+                    _kill(process.pid)
+            time.sleep(TICK_SECONDS)
+    process.returncode = os.waitstatus_to_exitcode(status)
+    result = RunResult(
+        outcome="succeeded",
+        # A job killed before it was reaped is charged what was seen while it ran.
+        cpu_seconds=round(max(usage.ru_utime + usage.ru_stime, polled_cpu), 3),
+        peak_memory_bytes=usage.ru_maxrss * 1024,
+        wall_seconds=round(time.monotonic() - started, 3),
+    )
+    _classify(result, process.returncode, stopped, _read_status(status_file), spec)
+    return result
+
+
+def _child_pid(descriptor: int) -> int | None:
+    """bwrap reports the job's process id (outside the namespace) on its info pipe."""
+    data = b""
+    while b"}" not in data and (chunk := os.read(descriptor, 1024)):
+        data += chunk
+    try:
+        return int(json.loads(data.decode())["child-pid"])
+    except (ValueError, KeyError, TypeError):
+        return None
+
+
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def _cpu_of(pid: int | None) -> float:
+    """CPU seconds of a process and its reaped children, from /proc (0 once it is gone)."""
+    if pid is None:
+        return 0.0
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except (OSError, IndexError):
+        return 0.0
+    # utime, stime, cutime, cstime are fields 14-17 of stat; fields[0] is field 3.
+    return sum(int(value) for value in fields[11:15]) / CLOCK_TICKS
+
+
+def _kill(pgid: int) -> None:
+    """The whole tree: bwrap leads the group; its pid namespace dies with it."""
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(pgid, signal.SIGKILL)
+
+
+def _read_status(path: Path) -> dict:
+    """The runner's report, bounded: the sandbox wrote it, so nothing in it is trusted."""
+    try:
+        with open(path, "rb") as handle:
+            data = json.loads(handle.read(4096))
+        return data if isinstance(data, dict) else {}
+    except (OSError, ValueError):
+        return {}
+
+
+def _known_errors() -> frozenset[str]:
+    """Error classes a developer may see: a job cannot smuggle data through a class name
+    it made up."""
+    import duckdb
+
+    names = {
+        name
+        for name, value in vars(builtins).items()
+        if isinstance(value, type) and issubclass(value, BaseException)
+    }
+    names |= {
+        name
+        for name, value in vars(duckdb).items()
+        if isinstance(value, type) and issubclass(value, BaseException)
+    }
+    names |= {
+        "LinAlgError",
+        "MergeError",
+        "ParserError",
+        "NotFittedError",
+        "PerfectSeparationError",
+    }
+    return frozenset(names)
+
+
+KNOWN_ERRORS = _known_errors()
+
+SIGNAL_LIMITS = {
+    signal.SIGXCPU: "CPU time",
+    signal.SIGKILL: "CPU time",
+    signal.SIGXFSZ: "file size",
+}
+
+
+def _classify(result: RunResult, code: int, stopped, report: dict, spec: RunSpec) -> None:
+    limits = spec.limits
+    if stopped == "cancelled":
+        result.outcome, result.reason = "cancelled", "Cancelled."
+        return
+    if stopped == "timed_out":
+        result.outcome = "timed_out"
+        result.reason = f"Stopped at the wall-clock limit of {limits['wall_seconds']} s."
+        return
+    if stopped == "output":
+        result.outcome = "killed"
+        result.reason = f"The output folder grew past {spec.max_output_bytes} bytes."
+        return
+    # bwrap exits with 128 + the signal that ended the job (the process itself otherwise).
+    signum = code - 128 if code > 128 else -code if code < 0 else 0
+    if signum in SIGNAL_LIMITS and (
+        signum != signal.SIGKILL or result.cpu_seconds >= limits["cpu_seconds"] - 1
+    ):
+        result.outcome = "killed"
+        result.reason = f"Stopped at the {SIGNAL_LIMITS[signum]} limit."
+        return
+    if report.get("file_size") is True:
+        result.outcome = "killed"
+        result.reason = f"Stopped at the file size limit of {limits['file_size_mb']} MB."
+        return
+    if report.get("memory") is True or code == EXIT_MEMORY:
+        result.outcome = "killed"
+        result.reason = f"Stopped at the memory limit of {limits['memory_mb']} MB."
+        return
+    if code == 0 and report.get("ok") is True:
+        return
+    result.outcome = "failed"
+    error_class = report.get("error_class")
+    if error_class not in KNOWN_ERRORS:
+        error_class = "Error"
+    line = report.get("line")
+    lines = spec.code.count("\n") + 1
+    line = line if isinstance(line, int) and not isinstance(line, bool) else None
+    result.error_class = error_class
+    result.error_line = line if line is not None and 1 <= line <= lines else None
+    if signum:
+        result.error_class, result.reason = "Signal", f"The job ended on signal {signum}."
+    elif result.error_line:
+        result.reason = f"{error_class} at line {result.error_line}."
+    elif report:
+        result.reason = f"{error_class}."
+    else:
+        result.reason = f"The job ended without a report (exit status {code})."

@@ -1,0 +1,149 @@
+"""Runs one job inside the sandbox.
+
+Executed by the sandbox's own Python (``SANDBOX_PYTHON``) as ``python runner.py SPEC``; it
+imports nothing from the project and sees only what bubblewrap mounts: the workspace
+(read-only), the output folder, a private /tmp and the job's spec. It reports the outcome
+in ``status.json``: the error's class and line only, which the worker bounds again.
+
+SQL jobs: each workspace table is a view named by its catalog code. A line
+``-- output: NAME`` names the result of the statement after it, saved as ``NAME.csv``;
+without any such line, the result of the last statement is saved as ``result.csv``.
+``COPY (...) TO '<output folder>/file.parquet'`` works too.
+
+Python jobs: ``import workspace`` gives ``workspace.table(code)`` (a pandas DataFrame),
+``workspace.sql(query)`` (DuckDB over the same views), ``workspace.tables()`` and
+``workspace.OUTPUT`` (the output folder, also the working directory).
+"""
+
+import errno
+import json
+import re
+import sys
+import types
+from pathlib import Path
+
+EXIT_ERROR = 1
+EXIT_MEMORY = 3
+MARKER = re.compile(r"^[ \t]*--[ \t]*output:[ \t]*([A-Za-z0-9_.-]{1,80})[ \t]*$", re.M | re.I)
+
+
+def connect(spec: dict):
+    """DuckDB with the workspace's tables as views, then locked down: files only inside the
+    workspace and the output folder, no extension, no configuration change."""
+    import duckdb
+
+    workspace, output = spec["workspace"], spec["output"]
+    connection = duckdb.connect(
+        config={
+            "memory_limit": spec["duckdb_memory"],
+            "threads": spec["threads"],
+            "temp_directory": spec["tmp"] + "/duckdb",
+            "autoinstall_known_extensions": False,
+            "autoload_known_extensions": False,
+        }
+    )
+    for code, file in spec["tables"].items():
+        name = '"' + code.replace('"', '""') + '"'
+        path = "'" + f"{workspace}/{file}".replace("'", "''") + "'"
+        connection.execute(f"CREATE VIEW {name} AS SELECT * FROM read_parquet({path})")
+    allowed = ", ".join("'" + p.replace("'", "''") + "/'" for p in (workspace, output))
+    for statement in (
+        "SET enable_progress_bar = false",
+        f"SET allowed_directories = [{allowed}]",
+        "SET enable_external_access = false",
+        "SET lock_configuration = true",
+    ):
+        connection.execute(statement)
+    return connection
+
+
+def _line_of(code: str, offset: int) -> int:
+    return code.count("\n", 0, offset) + 1
+
+
+def run_sql(spec: dict, code: str, state: dict) -> None:
+    connection = connect(spec)
+    output = Path(spec["output"])
+    marks = list(MARKER.finditer(code))
+    # (offset, name): sections of code; a named section saves its first statement's result.
+    bounds = [(0, None)] + [(m.end(), m.group(1)) for m in marks]
+    last = None
+    for index, (start, name) in enumerate(bounds):
+        end = marks[index].start() if index < len(marks) else len(code)
+        section = code[start:end]
+        cursor = 0
+        for position, statement in enumerate(connection.extract_statements(section)):
+            text = statement.query
+            found = section.find(text.strip()[:40], cursor)
+            cursor = max(found, cursor)
+            state["line"] = _line_of(code, start + cursor)
+            relation = connection.sql(text)
+            if relation is None:
+                continue
+            if name and position == 0:
+                relation.write_csv(str(output / f"{name}.csv"))
+            else:
+                last = relation
+    if not marks and last is not None:
+        last.write_csv(str(output / "result.csv"))
+
+
+def run_python(spec: dict, code: str, state: dict) -> None:
+    connection = connect(spec)
+    helper = types.ModuleType("workspace")
+    helper.OUTPUT = Path(spec["output"])
+    helper.tables = lambda: sorted(spec["tables"])
+    helper.sql = lambda query: connection.sql(query).df()
+
+    def table(code_name: str):
+        if code_name not in spec["tables"]:
+            raise KeyError(f"no table {code_name!r}; tables: {', '.join(sorted(spec['tables']))}")
+        return connection.sql('SELECT * FROM "' + code_name.replace('"', '""') + '"').df()
+
+    helper.table = table
+    sys.modules["workspace"] = helper
+    compiled = compile(code, "<job>", "exec")
+    exec(compiled, {"__name__": "__main__"})  # noqa: S102 (the sandbox exists to run this)
+
+
+def _python_line(exc: BaseException) -> int | None:
+    if isinstance(exc, SyntaxError) and exc.filename == "<job>":
+        return exc.lineno
+    line, trace = None, exc.__traceback__
+    while trace is not None:
+        if trace.tb_frame.f_code.co_filename == "<job>":
+            line = trace.tb_lineno
+        trace = trace.tb_next
+    return line
+
+
+def _is_memory(exc: BaseException) -> bool:
+    return isinstance(exc, MemoryError) or type(exc).__name__ == "OutOfMemoryException"
+
+
+def main() -> int:
+    spec = json.loads(Path(sys.argv[1]).read_text())
+    code = Path(spec["code"]).read_text()
+    state: dict = {"line": None}
+    status_path = Path(spec["status"])
+    try:
+        (run_sql if spec["language"] == "sql" else run_python)(spec, code, state)
+    except BaseException as exc:  # reported as class and line, never the message
+        line = _python_line(exc) if spec["language"] == "python" else state["line"]
+        if isinstance(exc, SystemExit) and exc.code in (None, 0):
+            status_path.write_text(json.dumps({"ok": True}))
+            return 0
+        report = {"ok": False, "error_class": type(exc).__name__, "line": line}
+        report["memory"] = _is_memory(exc)
+        report["file_size"] = isinstance(exc, OSError) and exc.errno == errno.EFBIG
+        status_path.write_text(json.dumps(report))
+        import traceback
+
+        traceback.print_exc()  # to stderr: quarantined with the outputs (shown for dry runs)
+        return EXIT_MEMORY if report["memory"] else EXIT_ERROR
+    status_path.write_text(json.dumps({"ok": True}))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,403 @@
+"""Jobs: submitted by a member of an organization with an authorized scenario, run by a
+sandbox worker, finished with resource use and quarantined outputs; cancelled; reaped."""
+
+import hashlib
+import logging
+import shutil
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from operation.errors import Conflict, InvalidInput, PermissionRefused
+from operation.services.audit import audit_record
+from operation.storage import data_path
+from scenarios.models import (
+    Job,
+    JobLanguage,
+    JobOutput,
+    JobOutputKind,
+    JobStatus,
+    Scenario,
+    ScenarioStatus,
+    WorkspaceStatus,
+)
+from scenarios.sandbox import collect, engine
+from scenarios.services.compute import compute_balance_seconds, compute_charge
+from tenants.models import AdmissionStatus
+from tenants.roles import PlatformRole, has_role
+from tenants.selectors import membership_of
+
+logger = logging.getLogger(__name__)
+
+DRY_RUN_WALL_SECONDS = 300
+MAX_ATTEMPTS = 2
+LOG_MAX_BYTES = 10 * 1024 * 1024
+
+
+def effective_limits(scenario_type) -> dict:
+    """The platform's defaults, overridden by the type's own limits within the maxima."""
+    limits = dict(settings.SANDBOX_LIMITS)
+    for key, value in (scenario_type.sandbox_limits or {}).items():
+        if key in limits and isinstance(value, int) and value > 0:
+            limits[key] = min(value, settings.SANDBOX_MAX_LIMITS[key])
+    return limits
+
+
+def check_limits(value) -> dict:
+    """Validate a type's sandbox limits (used when a type is proposed)."""
+    if value in (None, ""):
+        return {}
+    if not isinstance(value, dict):
+        raise InvalidInput(_("Sandbox limits must be an object."), field="sandbox_limits")
+    for key, number in value.items():
+        if key not in settings.SANDBOX_MAX_LIMITS:
+            raise InvalidInput(
+                _("Unknown sandbox limit %(key)s.") % {"key": key}, field="sandbox_limits"
+            )
+        maximum = settings.SANDBOX_MAX_LIMITS[key]
+        if not isinstance(number, int) or isinstance(number, bool) or not 0 < number <= maximum:
+            raise InvalidInput(
+                _("Sandbox limit %(key)s must be a whole number from 1 to %(max)s.")
+                % {"key": key, "max": maximum},
+                field="sandbox_limits",
+            )
+    return value
+
+
+def job_submit(*, by, scenario: Scenario, language: str, code: str, dry_run: bool) -> Job:
+    """A member of the scenario's organization submits a job; it is queued after commit."""
+    from scenarios.tasks import job_run
+
+    membership = membership_of(by)
+    if membership is None or membership.organization_id != scenario.organization_id:
+        raise PermissionRefused(_("Only members of the scenario's organization submit jobs."))
+    if language not in JobLanguage.values:
+        raise InvalidInput(_("The language must be sql or python."), field="language")
+    code = code if isinstance(code, str) else ""
+    if not code.strip():
+        raise InvalidInput(_("Give the job's code."), field="code")
+    if len(code.encode()) > settings.SANDBOX_MAX_CODE_BYTES:
+        raise InvalidInput(
+            _("The code is longer than %(max)s bytes.") % {"max": settings.SANDBOX_MAX_CODE_BYTES},
+            field="code",
+        )
+    with transaction.atomic():
+        scenario = Scenario.objects.select_for_update().get(pk=scenario.pk)
+        admission = getattr(scenario.organization, "admission", None)
+        if admission is None or admission.status != AdmissionStatus.ADMITTED:
+            raise PermissionRefused(_("The organization is not admitted."))
+        if scenario.status == ScenarioStatus.AUTHORIZED and (
+            scenario.period_end < timezone.localdate()
+        ):
+            raise Conflict(_("The scenario's period has ended."))
+        if scenario.status != ScenarioStatus.AUTHORIZED:
+            raise Conflict(
+                _("The scenario is %(status)s: it runs no job.")
+                % {"status": scenario.get_status_display()}
+            )
+        workspace = (
+            scenario.workspaces.filter(status=WorkspaceStatus.READY).order_by("-version").first()
+        )
+        if workspace is None:
+            raise Conflict(_("The scenario's workspace is not ready yet."))
+        if not dry_run and compute_balance_seconds(scenario.organization) <= 0:
+            raise Conflict(
+                _(
+                    "The organization's compute balance is exhausted; "
+                    "ask operator staff for a voucher."
+                )
+            )
+        limits = effective_limits(scenario.scenario_type)
+        if dry_run:
+            limits["wall_seconds"] = min(limits["wall_seconds"], DRY_RUN_WALL_SECONDS)
+        job = Job.objects.create(
+            scenario=scenario,
+            workspace=workspace,
+            submitted_by=by,
+            language=language,
+            code=code,
+            dry_run=bool(dry_run),
+            limits=limits,
+        )
+        audit_record(
+            by=by,
+            action="job.submit",
+            target=job,
+            organization=scenario.organization,
+            details={
+                "scenario": scenario.pk,
+                "language": language,
+                "dry_run": job.dry_run,
+                "workspace_version": workspace.version,
+                "code_sha256": hashlib.sha256(code.encode()).hexdigest(),
+            },
+        )
+        transaction.on_commit(lambda: job_run.delay(job.pk))
+    return job
+
+
+def _may_act_on(by, job: Job) -> bool:
+    membership = membership_of(by)
+    own = membership is not None and membership.organization_id == job.scenario.organization_id
+    return own or has_role(by, PlatformRole.OPERATOR_STAFF)
+
+
+def job_cancel(*, by, job: Job) -> Job:
+    """A queued job is cancelled at once; a running one is stopped by its worker."""
+    if not _may_act_on(by, job):
+        raise PermissionRefused(_("Only the organization's members or operator staff cancel."))
+    with transaction.atomic():
+        job = Job.objects.select_for_update().get(pk=job.pk)
+        if job.finished:
+            raise Conflict(
+                _("The job is already %(status)s.") % {"status": job.get_status_display()}
+            )
+        _cancel(job, by=by, reason=_("Cancelled by %(user)s.") % {"user": by.username})
+    return job
+
+
+def _cancel(job: Job, *, by, reason: str) -> None:
+    if job.status == JobStatus.QUEUED:
+        job.status, job.reason, job.finished_at = JobStatus.CANCELLED, reason, timezone.now()
+        job.save(update_fields=["status", "reason", "finished_at"])
+    else:
+        job.cancel_requested = True
+        job.save(update_fields=["cancel_requested"])
+    audit_record(
+        by=by,
+        action="job.cancel",
+        target=job,
+        organization=job.scenario.organization,
+        details={"status": job.status, "reason": reason},
+    )
+
+
+def jobs_cancel_for_scenario(*, by, scenario: Scenario, reason: str, running: bool) -> None:
+    """Inside the caller's transaction: queued jobs cancelled (and running ones stopped
+    when ``running``), each audited."""
+    statuses = [JobStatus.QUEUED, JobStatus.RUNNING] if running else [JobStatus.QUEUED]
+    for job in Job.objects.select_for_update().filter(scenario=scenario, status__in=statuses):
+        _cancel(job, by=by, reason=reason)
+
+
+# --- The worker's side (system actions) ---------------------------------------------------
+
+
+def job_start(*, job_id: int, worker: str) -> Job | None:
+    """Claim a queued job; None when it is not queued any more (a duplicate delivery, a
+    cancellation, a job the reaper already handled)."""
+    with transaction.atomic():
+        job = (
+            Job.objects.select_for_update()
+            .select_related("scenario", "scenario__organization", "workspace")
+            .filter(pk=job_id)
+            .first()
+        )
+        if job is None or job.status != JobStatus.QUEUED:
+            return None
+        if job.scenario.status != ScenarioStatus.AUTHORIZED:
+            _cancel(job, by=None, reason=_("The scenario is no longer authorized."))
+            return None
+        now = timezone.now()
+        job.status, job.worker = JobStatus.RUNNING, worker[:200]
+        job.attempts += 1
+        job.started_at = job.heartbeat_at = now
+        job.save(update_fields=["status", "worker", "attempts", "started_at", "heartbeat_at"])
+        audit_record(
+            by=None,
+            action="job.start",
+            target=job,
+            organization=job.scenario.organization,
+            details={"attempt": job.attempts, "worker": job.worker},
+        )
+    return job
+
+
+def _heartbeat(job: Job):
+    """Polled by the engine: beats every few seconds and answers whether to stop."""
+    state = {"next": 0.0, "stop": False}
+
+    def should_stop() -> bool:
+        import time
+
+        now = time.monotonic()
+        if now >= state["next"]:
+            state["next"] = now + settings.SANDBOX_HEARTBEAT_SECONDS
+            Job.objects.filter(pk=job.pk).update(heartbeat_at=timezone.now())
+            state["stop"] = Job.objects.filter(pk=job.pk, cancel_requested=True).exists()
+        return state["stop"]
+
+    return should_stop
+
+
+def _run_spec(job: Job) -> engine.RunSpec:
+    from scenarios.sandbox.synthetic import build_synthetic
+
+    workspace = job.workspace
+    folder = data_path(job.folder)
+    shutil.rmtree(folder, ignore_errors=True)  # a previous attempt's leftovers
+    folder.mkdir(parents=True)
+    source = data_path(workspace.path)
+    if job.dry_run:
+        synthetic = data_path(f"synthetic/{job.scenario_id}/v{workspace.version}")
+        if not (synthetic / "manifest.json").exists():
+            build_synthetic(workspace, synthetic, rows=settings.SANDBOX_DRY_RUN_ROWS)
+        source = synthetic
+    tables = {code: info["file"] for code, info in workspace.manifest.get("tables", {}).items()}
+    return engine.RunSpec(
+        language=job.language,
+        code=job.code,
+        workspace=source,
+        tables=tables,
+        folder=folder,
+        limits=job.limits,
+        python=settings.SANDBOX_PYTHON,
+        sandbox_uid=settings.SANDBOX_UID,
+        insecure=settings.SANDBOX_INSECURE_DEV,
+        max_output_bytes=settings.SANDBOX_MAX_OUTPUT_BYTES,
+    )
+
+
+def job_execute(*, job_id: int, worker: str) -> None:
+    """Run a queued job to its end (called by the sandbox worker's task)."""
+    job = job_start(job_id=job_id, worker=worker)
+    if job is None:
+        return
+    quarantine = data_path(f"quarantine/{job.pk}/a{job.attempts}")
+    shutil.rmtree(quarantine, ignore_errors=True)
+    kept: list[tuple[str, collect.Collected]] = []
+    try:
+        spec = _run_spec(job)
+        result = engine.run(spec, should_stop=_heartbeat(job))
+        quarantine.mkdir(parents=True)
+        for kind, name in ((JobOutputKind.STDOUT, "stdout"), (JobOutputKind.STDERR, "stderr")):
+            log = collect.keep_log(
+                spec.folder / f"{name}.txt", quarantine / f"{name}.txt", max_bytes=LOG_MAX_BYTES
+            )
+            kept.append((kind, log))
+        if result.outcome == "succeeded":
+            try:
+                files, skipped = collect.collect(
+                    spec.folder / "output",
+                    quarantine,
+                    max_files=settings.SANDBOX_MAX_OUTPUT_FILES,
+                    max_bytes=settings.SANDBOX_MAX_OUTPUT_BYTES,
+                    reserved={"stdout.txt", "stderr.txt"},
+                )
+                kept += [(JobOutputKind.FILE, item) for item in files]
+                if skipped:
+                    result.details["skipped"] = sorted(skipped)[:20]
+            except collect.OutputRefused as exc:
+                result.outcome, result.reason = "failed", str(exc)
+    except engine.SandboxUnavailable:
+        result = engine.RunResult(
+            outcome="failed",
+            reason=_(
+                "This worker cannot run jobs: bubblewrap is not installed "
+                "(operator staff: install it, or set SANDBOX_INSECURE_DEV=1 for development)."
+            ),
+        )
+    except Exception:  # the job ends with a reason; the trace is for operator staff
+        logger.exception("job %s failed on the worker", job.pk)
+        result = engine.RunResult(
+            outcome="failed",
+            reason=_("The worker could not run the job; operator staff see the log."),
+        )
+    finally:
+        shutil.rmtree(data_path(job.folder), ignore_errors=True)
+    job_finish(job_id=job.pk, attempt=job.attempts, result=result, outputs=kept)
+
+
+def job_finish(*, job_id: int, attempt: int, result, outputs) -> None:
+    """Record the outcome, resource use and outputs; real jobs draw on compute vouchers.
+    A result from an attempt the reaper gave up on is discarded."""
+    with transaction.atomic():
+        job = (
+            Job.objects.select_for_update().select_related("scenario__organization").get(pk=job_id)
+        )
+        if job.status != JobStatus.RUNNING or job.attempts != attempt:
+            for _kind, item in outputs:
+                item.path.unlink(missing_ok=True)
+            return
+        job.status = result.outcome
+        job.reason, job.error_class, job.error_line = (
+            result.reason,
+            result.error_class,
+            result.error_line,
+        )
+        job.cpu_seconds = result.cpu_seconds
+        job.peak_memory_bytes = result.peak_memory_bytes
+        job.wall_seconds = result.wall_seconds
+        job.finished_at = timezone.now()
+        job.save()
+        root = data_path("")
+        for kind, item in outputs:
+            JobOutput.objects.create(
+                job=job,
+                name=item.name,
+                kind=kind,
+                size=item.size,
+                sha256=item.sha256,
+                path=str(item.path.relative_to(root)),
+            )
+        if not job.dry_run:
+            compute_charge(job)
+        audit_record(
+            by=None,
+            action=f"job.{job.status}",
+            target=job,
+            organization=job.scenario.organization,
+            details={
+                "reason": job.reason,
+                "cpu_seconds": job.cpu_seconds,
+                "peak_memory_bytes": job.peak_memory_bytes,
+                "wall_seconds": job.wall_seconds,
+                "outputs": [item.name for _kind, item in outputs],
+                **result.details,
+            },
+        )
+
+
+def jobs_reap(*, now=None) -> int:
+    """Periodic: a running job whose worker stopped beating is requeued once, then failed
+    with a reason. Returns how many jobs were handled."""
+    from scenarios.tasks import job_run
+
+    now = now or timezone.now()
+    stale = now - timedelta(seconds=settings.SANDBOX_REAP_AFTER_SECONDS)
+    handled = 0
+    for job_id in Job.objects.filter(status=JobStatus.RUNNING, heartbeat_at__lt=stale).values_list(
+        "pk", flat=True
+    ):
+        with transaction.atomic():
+            job = (
+                Job.objects.select_for_update()
+                .select_related("scenario__organization")
+                .get(pk=job_id)
+            )
+            if job.status != JobStatus.RUNNING or job.heartbeat_at >= stale:
+                continue
+            if job.attempts < MAX_ATTEMPTS and not job.cancel_requested:
+                job.status, job.worker = JobStatus.QUEUED, ""
+                job.save(update_fields=["status", "worker"])
+                transaction.on_commit(lambda pk=job.pk: job_run.delay(pk))
+                action = "job.requeue"
+            else:
+                job.status, job.finished_at = JobStatus.FAILED, now
+                job.reason = _("The worker running the job was lost (%(n)s attempts).") % {
+                    "n": job.attempts
+                }
+                job.save(update_fields=["status", "finished_at", "reason"])
+                action = "job.failed"
+            audit_record(
+                by=None,
+                action=action,
+                target=job,
+                organization=job.scenario.organization,
+                details={"attempts": job.attempts, "worker": job.worker, "reason": job.reason},
+            )
+            handled += 1
+    return handled
