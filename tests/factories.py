@@ -195,3 +195,36 @@ def approved_type(tmp_path, *, proposer_username: str = "lab", scope=None, **ove
             by=reviewer, scenario_type=scenario_type, decision="approve"
         )
     return scenario_type, proposer
+
+
+def authorized_scenario(tmp_path, *, username: str = "lab", cpu_hours: str = "10"):
+    """An authorized scenario over the vessels catalog with a ready workspace, its
+    organization granted a compute voucher. Returns (scenario, developer). Run inside
+    ``django_capture_on_commit_callbacks(execute=True)`` or a transactional test, so the
+    workspace is built."""
+    import datetime
+
+    from scenarios.agreement import AGREEMENT_SHA256
+    from scenarios.services.compute import voucher_grant
+    from scenarios.services.scenarios import scenario_apply
+
+    scenario_type, developer = approved_type(tmp_path, proposer_username=username)
+    scenario = scenario_apply(
+        by=developer,
+        scenario_type=scenario_type,
+        name="厦门港拥堵分析",
+        purpose="泊位利用率",
+        responsible_person="王五",
+        period_start=datetime.date.today(),
+        period_end=datetime.date.today() + datetime.timedelta(days=30),
+        scope={"HY-0001": ["mmsi", "vessel_type", "berth", "arrival_time"]},
+        agreement_sha256=AGREEMENT_SHA256,
+    )
+    voucher_grant(
+        by=staff_user("op"),
+        organization=scenario.organization,
+        cpu_hours=cpu_hours,
+        valid_until=datetime.date.today() + datetime.timedelta(days=90),
+        reason="研究算力券",
+    )
+    return scenario, developer

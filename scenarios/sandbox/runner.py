@@ -5,7 +5,8 @@ imports nothing from the project and sees only what bubblewrap mounts: the works
 (read-only), the output folder, a private /tmp and the job's spec. It reports the outcome
 in ``status.json``: the error's class and line only, which the worker bounds again.
 
-SQL jobs: each workspace table is a view named by its catalog code. A line
+SQL jobs: each workspace table is a view named by its catalog code ("HY-0001", quoted) and
+by the same in lower case with underscores (hy_0001). A line
 ``-- output: NAME`` names the result of the statement after it, saved as ``NAME.csv``;
 without any such line, the result of the last statement is saved as ``result.csv``.
 ``COPY (...) TO '<output folder>/file.parquet'`` works too.
@@ -27,6 +28,10 @@ EXIT_MEMORY = 3
 MARKER = re.compile(r"^[ \t]*--[ \t]*output:[ \t]*([A-Za-z0-9_.-]{1,80})[ \t]*$", re.M | re.I)
 
 
+def alias(code: str) -> str:
+    return re.sub(r"[^a-z0-9_]", "_", code.lower())
+
+
 def connect(spec: dict):
     """DuckDB with the workspace's tables as views, then locked down: files only inside the
     workspace and the output folder, no extension, no configuration change."""
@@ -43,9 +48,11 @@ def connect(spec: dict):
         }
     )
     for code, file in spec["tables"].items():
-        name = '"' + code.replace('"', '""') + '"'
         path = "'" + f"{workspace}/{file}".replace("'", "''") + "'"
-        connection.execute(f"CREATE VIEW {name} AS SELECT * FROM read_parquet({path})")
+        # By its code ("HY-0001", quoted in SQL) and as a plain identifier (hy_0001).
+        for name in dict.fromkeys([code, alias(code)]):
+            quoted = '"' + name.replace('"', '""') + '"'
+            connection.execute(f"CREATE VIEW {quoted} AS SELECT * FROM read_parquet({path})")
     allowed = ", ".join("'" + p.replace("'", "''") + "/'" for p in (workspace, output))
     for statement in (
         "SET enable_progress_bar = false",
@@ -96,7 +103,7 @@ def run_python(spec: dict, code: str, state: dict) -> None:
     helper.sql = lambda query: connection.sql(query).df()
 
     def table(code_name: str):
-        if code_name not in spec["tables"]:
+        if code_name not in spec["tables"] and code_name not in map(alias, spec["tables"]):
             raise KeyError(f"no table {code_name!r}; tables: {', '.join(sorted(spec['tables']))}")
         return connection.sql('SELECT * FROM "' + code_name.replace('"', '""') + '"').df()
 

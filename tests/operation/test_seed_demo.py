@@ -53,6 +53,9 @@ def test_seed_demo_creates_the_readme_accounts_and_is_idempotent(settings):
         "xmu_lab",
     ]
     assert all(s.workspaces.get().status == WorkspaceStatus.READY for s in scenarios)
+    from scenarios.services.compute import compute_balance_seconds
+
+    assert [compute_balance_seconds(s.organization) for s in scenarios] == [360_000.0] * 2
     assert audit_verify() is None
 
 

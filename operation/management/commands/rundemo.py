@@ -25,7 +25,8 @@ class Command(BaseCommand):
                 "--app=operation",
                 "worker",
                 "--loglevel=INFO",
-                "--concurrency=1",
+                "--queues=celery,sandbox",
+                "--concurrency=2",
                 "--beat",
                 f"--schedule={settings.VAR_DIR / 'celerybeat-schedule'}",
             ]

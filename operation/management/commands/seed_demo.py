@@ -26,6 +26,7 @@ from operation.services.catalogs import (
 from operation.storage import data_path
 from scenarios.agreement import AGREEMENT_SHA256
 from scenarios.models import ScenarioType
+from scenarios.services.compute import voucher_grant
 from scenarios.services.scenarios import scenario_apply
 from scenarios.services.types import (
     scenario_type_propose,
@@ -314,6 +315,16 @@ class Command(BaseCommand):
             )
             workspace_build(scenario.workspaces.get().pk)  # ready before the demo starts
             self.stdout.write(f"  scenario {scenario.name} ({applicant.username}): authorized")
+        for username in ("xmu_lab", "insurer"):
+            organization = users[username].membership.organization
+            if not organization.vouchers.exists():
+                voucher_grant(
+                    by=User.objects.get(username=STAFF[0][0]),
+                    organization=organization,
+                    cpu_hours="100",
+                    valid_until=today + timedelta(days=365),
+                    reason="演示算力券 (demo compute voucher)",
+                )
 
     def _organization(self, kind, fields, by=None) -> Organization:
         existing = Organization.objects.filter(credit_code=fields["credit_code"]).first()
