@@ -10,6 +10,7 @@ import os
 import resource
 import shutil
 import signal
+import stat
 import subprocess
 import time
 from collections.abc import Callable
@@ -18,7 +19,7 @@ from pathlib import Path
 
 RUNNER = Path(__file__).with_name("runner.py")
 # Paths inside the sandbox.
-WORKSPACE, OUTPUT, JOB, TMP = "/workspace", "/output", "/job", "/tmp"  # noqa: S108
+WORKSPACE, OUTPUT, JOB, TMP, SHM = "/workspace", "/output", "/job", "/tmp", "/dev/shm"  # noqa: S108
 TICK_SECONDS = 0.05
 EXIT_MEMORY = 3
 
@@ -109,17 +110,27 @@ def _bwrap_command(spec: RunSpec, runner: str, spec_file: str, info_fd: int) -> 
         *_python_mounts(spec.python),
         "--proc", "/proc",
         "--dev", "/dev",
+        # Every writable place is bounded: size-limited tmpfs for /tmp and /dev/shm, the
+        # output folder watched by the worker, the status file capped by RLIMIT_FSIZE;
+        # the root and /dev are remounted read-only once everything is in place.
+        "--size", str(min(limits["tmp_mb"], 64) * 1024 * 1024),
+        "--tmpfs", SHM,
         "--size", str(limits["tmp_mb"] * 1024 * 1024),
         "--tmpfs", TMP,
         "--ro-bind", str(spec.workspace), WORKSPACE,
         "--bind", str(spec.folder / "output"), OUTPUT,
-        "--bind", str(spec.folder / "status"), f"{JOB}/status",
+        "--bind", str(spec.folder / "status.json"), f"{JOB}/status.json",
         "--ro-bind", str(spec.folder / "spec.json"), f"{JOB}/spec.json",
         "--ro-bind", str(spec.folder / "code.txt"), f"{JOB}/code.txt",
         "--ro-bind", runner, f"{JOB}/runner.py",
-        "--chdir", OUTPUT,
         "--ro-bind-try", "/etc/fonts", "/etc/fonts",
+        "--remount-ro", "/dev",
+        "--remount-ro", "/",
+        "--chdir", OUTPUT,
         "--unshare-all",
+        "--unshare-user",
+        # No nested user namespace: nothing inside can gain capabilities of its own.
+        "--disable-userns",
         # The job is the namespace's first process, so its CPU time reaches this worker.
         "--as-pid-1",
         "--hostname", "sandbox",
@@ -171,13 +182,14 @@ def _preexec(limits: dict, drop_to: int | None, processes: int):
 
 
 def _prepare(spec: RunSpec, drop_to: int | None) -> tuple[dict, Path]:
-    """The job's folder: spec, code, and the writable output and status folders."""
-    for name in ("output", "status"):
-        path = spec.folder / name
-        path.mkdir(parents=True, exist_ok=True)
+    """The job's folder: spec, code, the writable output folder and status file."""
+    output, status = spec.folder / "output", spec.folder / "status.json"
+    output.mkdir(parents=True, exist_ok=True)
+    status.touch()
+    for path, mode in ((output, 0o700), (status, 0o600)):
         if drop_to is not None:
             os.chown(path, drop_to, drop_to)
-        path.chmod(0o700)
+        path.chmod(mode)
     spec.folder.chmod(0o755)
     (spec.folder / "code.txt").write_text(spec.code)
     inside = not spec.insecure
@@ -187,9 +199,7 @@ def _prepare(spec: RunSpec, drop_to: int | None) -> tuple[dict, Path]:
         "tables": spec.tables,
         "workspace": WORKSPACE if inside else str(spec.workspace),
         "output": OUTPUT if inside else str(spec.folder / "output"),
-        "status": f"{JOB}/status/status.json"
-        if inside
-        else str(spec.folder / "status/status.json"),
+        "status": f"{JOB}/status.json" if inside else str(status),
         "code": f"{JOB}/code.txt" if inside else str(spec.folder / "code.txt"),
         "tmp": TMP if inside else str(spec.folder / "tmp"),
         # DuckDB stays well inside the address-space limit (Python and libraries need room).
@@ -201,21 +211,31 @@ def _prepare(spec: RunSpec, drop_to: int | None) -> tuple[dict, Path]:
         path.chmod(0o444)
     if not inside:
         (spec.folder / "tmp").mkdir(exist_ok=True)
-    return document, spec.folder / "status" / "status.json"
+    return document, status
+
+
+MAX_OUTPUT_ENTRIES = 10_000
 
 
 def _output_bytes(folder: Path) -> tuple[int, int]:
+    """Bytes and entries under the output folder, sub-folders included (a job must not
+    fill the disk through one), counting at most MAX_OUTPUT_ENTRIES + 1 entries."""
     total = count = 0
-    try:
-        with os.scandir(folder) as entries:
-            for entry in entries:
-                count += 1
-                try:
-                    total += entry.stat(follow_symlinks=False).st_size
-                except OSError:
-                    continue
-    except OSError:
-        pass
+    pending = [folder]
+    while pending and count <= MAX_OUTPUT_ENTRIES:
+        try:
+            with os.scandir(pending.pop()) as entries:
+                for entry in entries:
+                    count += 1
+                    try:
+                        info = entry.stat(follow_symlinks=False)
+                    except OSError:
+                        continue
+                    total += info.st_size
+                    if stat.S_ISDIR(info.st_mode):
+                        pending.append(Path(entry.path))
+        except OSError:
+            continue
     return total, count
 
 
@@ -268,7 +288,7 @@ def run(spec: RunSpec, *, should_stop: Callable[[], bool]) -> RunResult:
                 size, count = _output_bytes(spec.folder / "output")
                 if now > deadline:
                     stopped = "timed_out"
-                elif size > spec.max_output_bytes or count > 10_000:
+                elif size > spec.max_output_bytes or count > MAX_OUTPUT_ENTRIES:
                     stopped = "output"
                 elif should_stop():
                     stopped = "cancelled"

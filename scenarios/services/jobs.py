@@ -1,6 +1,7 @@
 """Jobs: submitted by a member of an organization with an authorized scenario, run by a
 sandbox worker, finished with resource use and quarantined outputs; cancelled; reaped."""
 
+import fcntl
 import hashlib
 import logging
 import shutil
@@ -243,8 +244,12 @@ def _run_spec(job: Job) -> engine.RunSpec:
     source = data_path(workspace.path)
     if job.dry_run:
         synthetic = data_path(f"synthetic/{job.scenario_id}/v{workspace.version}")
-        if not (synthetic / "manifest.json").exists():
-            build_synthetic(workspace, synthetic, rows=settings.SANDBOX_DRY_RUN_ROWS)
+        synthetic.parent.mkdir(parents=True, exist_ok=True)
+        # Built once per workspace version; a lock keeps two workers from racing on it.
+        with open(synthetic.parent / ".lock", "w") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            if not (synthetic / "manifest.json").exists():
+                build_synthetic(workspace, synthetic, rows=settings.SANDBOX_DRY_RUN_ROWS)
         source = synthetic
     tables = {code: info["file"] for code, info in workspace.manifest.get("tables", {}).items()}
     return engine.RunSpec(
