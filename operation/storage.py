@@ -1,5 +1,6 @@
 """The one module that resolves where data lives under DATA_ROOT."""
 
+import stat
 from pathlib import Path
 
 from django.conf import settings
@@ -10,6 +11,18 @@ from django.utils.deconstruct import deconstructible
 def data_path(*parts: str) -> Path:
     """A path under DATA_ROOT (read from settings at call time)."""
     return Path(settings.DATA_ROOT).joinpath(*parts)
+
+
+def data_root_ensure() -> Path:
+    """DATA_ROOT, created if missing, which others may traverse but not list: the
+    sandbox's own user reaches its workspace through it, while private/ and everything
+    else keep their own modes."""
+    root = Path(settings.DATA_ROOT)
+    root.mkdir(parents=True, exist_ok=True)
+    mode = stat.S_IMODE(root.stat().st_mode)
+    if not mode & stat.S_IXOTH:
+        root.chmod(mode | stat.S_IXOTH)
+    return root
 
 
 @deconstructible(path="operation.storage.PrivateFileStorage")
@@ -27,6 +40,10 @@ class PrivateFileStorage(FileSystemStorage):
     @property
     def location(self) -> str:
         return str(data_path("private").resolve())
+
+    def _save(self, name, content):
+        data_root_ensure()  # before Django creates it with the private mode
+        return super()._save(name, content)
 
     def url(self, name):
         raise NotImplementedError("private files have no URL; serve them through a view")

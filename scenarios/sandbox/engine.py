@@ -6,6 +6,7 @@ files directly in the output folder come back (see ``collect``)."""
 import builtins
 import contextlib
 import json
+import logging
 import os
 import resource
 import shutil
@@ -17,6 +18,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+logger = logging.getLogger(__name__)
 RUNNER = Path(__file__).with_name("runner.py")
 # Paths inside the sandbox.
 WORKSPACE, OUTPUT, JOB, TMP, SHM = "/workspace", "/output", "/job", "/tmp", "/dev/shm"  # noqa: S108
@@ -303,8 +305,25 @@ def run(spec: RunSpec, *, should_stop: Callable[[], bool]) -> RunResult:
         peak_memory_bytes=usage.ru_maxrss * 1024,
         wall_seconds=round(time.monotonic() - started, 3),
     )
-    _classify(result, process.returncode, stopped, _read_status(status_file), spec)
+    report = _read_status(status_file)
+    if not report and _setup_failed(spec.folder / "stderr.txt"):
+        result.outcome = "failed"
+        result.reason = "The sandbox could not start; operator staff see the worker's log."
+        return result
+    _classify(result, process.returncode, stopped, report, spec)
     return result
+
+
+def _setup_failed(stderr: Path) -> bool:
+    """bubblewrap's own error (it names server paths): logged, and kept from the job's
+    stderr, which a dry run shows."""
+    with open(stderr, "rb") as handle:
+        head = handle.read(2048)
+    if not head.startswith(b"bwrap: "):
+        return False
+    logger.error("sandbox setup failed: %s", head.decode(errors="replace").strip())
+    stderr.write_bytes(b"The sandbox could not start.\n")
+    return True
 
 
 def _child_pid(descriptor: int) -> int | None:

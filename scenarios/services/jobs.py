@@ -14,7 +14,7 @@ from django.utils.translation import gettext as _
 
 from operation.errors import Conflict, InvalidInput, PermissionRefused
 from operation.services.audit import audit_record
-from operation.storage import data_path
+from operation.storage import data_path, data_root_ensure
 from scenarios.models import (
     Job,
     JobLanguage,
@@ -238,6 +238,7 @@ def _run_spec(job: Job) -> engine.RunSpec:
     from scenarios.sandbox.synthetic import build_synthetic
 
     workspace = job.workspace
+    data_root_ensure()
     folder = data_path(job.folder)
     shutil.rmtree(folder, ignore_errors=True)  # a previous attempt's leftovers
     folder.mkdir(parents=True)

@@ -350,3 +350,27 @@ def test_a_type_cannot_raise_limits_past_the_platform_maxima(tmp_path, settings)
             sandbox_limits={"cpu_seconds": 10**9},
         )
     assert refused.value.field == "sandbox_limits"
+
+
+def test_a_private_data_root_is_made_traversable_for_the_sandbox(authorized, submit, settings):
+    scenario, developer = authorized
+    settings.DATA_ROOT.chmod(0o700)  # as Django creates it for private files
+    job = submit(developer, scenario, "SELECT count(*) AS n FROM hy_0001")
+    assert job.status == JobStatus.SUCCEEDED, job.reason
+    assert settings.DATA_ROOT.stat().st_mode & 0o777 == 0o701  # traverse, never list
+
+
+def test_a_sandbox_that_cannot_start_says_so_without_server_paths(
+    authorized, submit, settings, caplog
+):
+    import shutil
+
+    scenario, developer = authorized
+    workspace = scenario.workspaces.get()
+    shutil.rmtree(data_path(workspace.path))  # lost storage: bwrap cannot mount it
+    job = submit(developer, scenario, "SELECT 1")
+    assert job.status == JobStatus.FAILED
+    assert job.reason == "The sandbox could not start; operator staff see the worker's log."
+    stderr = read(job.outputs.get(kind="stderr"))
+    assert str(settings.DATA_ROOT) not in stderr and "could not start" in stderr
+    assert any(str(settings.DATA_ROOT) in record.getMessage() for record in caplog.records)
