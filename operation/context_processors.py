@@ -1,3 +1,5 @@
+from django.conf import settings
+
 from tenants.roles import PlatformRole, user_roles
 from tenants.selectors import membership_of
 
@@ -13,3 +15,9 @@ def portal(request) -> dict:
         "is_reviewer": PlatformRole.REVIEWER in roles,
         "membership": membership,
     }
+
+
+def sandbox_mode(request) -> dict:
+    """Whether jobs run without the sandbox (SANDBOX_INSECURE_DEV): a red banner on every
+    page. Read per request, never at import."""
+    return {"sandbox_insecure": bool(getattr(settings, "SANDBOX_INSECURE_DEV", False))}

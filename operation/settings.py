@@ -76,6 +76,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "django.template.context_processors.i18n",
                 "operation.context_processors.portal",
+                "operation.context_processors.sandbox_mode",
             ],
         },
     },

@@ -7,9 +7,10 @@ from django import forms
 from django.conf import settings
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from scenarios.agreement import AGREEMENT_SHA256
-from scenarios.models import OutputKind, ScenarioStatus, ScenarioTypeStatus
+from scenarios.models import JobLanguage, OutputKind, ScenarioStatus, ScenarioTypeStatus
 
 DATE = {"format": "%Y-%m-%d", "attrs": {"type": "date"}}
 SCOPE_PREFIX = "scope-"
@@ -117,3 +118,30 @@ class ReviewForm(forms.Form):
 
 class ReasonForm(forms.Form):
     reason = forms.CharField(required=False)
+
+
+class JobForm(forms.Form):
+    language = forms.ChoiceField(label=_("Language"), choices=JobLanguage.choices)
+    code = forms.CharField(
+        label=pgettext_lazy("program", "Code"),
+        strip=False,
+        widget=forms.Textarea(attrs={"rows": 10, "spellcheck": "false"}),
+    )
+    dry_run = forms.BooleanField(label=_("Dry run on synthetic data"), required=False)
+
+
+class VoucherForm(forms.Form):
+    cpu_hours = forms.DecimalField(
+        label=_("CPU-hours"), max_digits=10, decimal_places=3, min_value=0
+    )
+    valid_from = forms.DateField(
+        label=_("Valid from"), required=False, widget=forms.DateInput(**DATE)
+    )
+    valid_until = forms.DateField(label=_("Valid until"), widget=forms.DateInput(**DATE))
+    reason = forms.CharField(label=_("Reason"), widget=forms.Textarea(attrs={"rows": 2}))
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        today = timezone.localdate()
+        self.fields["valid_from"].initial = today
+        self.fields["valid_until"].initial = today + datetime.timedelta(days=90)

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from scenarios.views import portal
+from scenarios.views import jobs, portal
 
 urlpatterns = [
     path("scenario-types/", portal.type_list, name="scenario-type-list"),
@@ -13,6 +13,17 @@ urlpatterns = [
     path("scenarios/apply/<int:type_id>/", portal.scenario_apply, name="scenario-apply"),
     path("scenarios/<int:pk>/", portal.scenario_detail, name="scenario-detail"),
     path("scenarios/<int:pk>/review/", portal.scenario_review, name="scenario-review"),
+    path("scenarios/<int:pk>/jobs/new/", jobs.job_new, name="job-new"),
+    path("scenarios/jobs/<int:pk>/", jobs.job_detail, name="job-detail"),
+    path("scenarios/jobs/<int:pk>/live/", jobs.job_live, name="job-live"),
+    path("scenarios/jobs/<int:pk>/cancel/", jobs.job_cancel, name="job-cancel"),
+    path(
+        "scenarios/jobs/<int:pk>/outputs/<int:output>/",
+        jobs.job_output_download,
+        name="job-output",
+    ),
+    path("compute/", jobs.compute_index, name="compute-index"),
+    path("organizations/<int:pk>/compute/", jobs.compute_detail, name="compute-detail"),
     path(
         "scenarios/<int:pk>/<str:action>/",
         portal.scenario_transition,

@@ -35,3 +35,12 @@ def _tasks_run_inline():
     celery_app.conf.task_eager_propagates = True
     yield
     celery_app.conf.task_always_eager = False
+
+
+@pytest.fixture
+def worker_queues_restored():
+    """start_worker(queues=[...]) narrows the app's queues for every later worker of the
+    session: consume from the same queues as before once the test is done."""
+    before = list(celery_app.amqp.queues.consume_from)
+    yield
+    celery_app.amqp.queues.select(before)

@@ -31,8 +31,10 @@ from scenarios.models import (
     ScenarioStatus,
     ScenarioTypeStatus,
     TypeReview,
+    WorkspaceStatus,
 )
 from scenarios.selectors import (
+    jobs_visible_to,
     scenario_get,
     scenario_type_get,
     scenario_types_visible_to,
@@ -413,6 +415,11 @@ def scenario_detail(request, pk: int):
             "decisions": AmendmentReview.Decision.choices,
             "transitions": transitions,
             "history": audit_events_for_target(scenario) if oversees else [],
+            "jobs": jobs_visible_to(user).filter(scenario=scenario)[:50],
+            "is_member": membership is not None
+            and membership.organization_id == scenario.organization_id,
+            "can_submit_job": scenario.status == ScenarioStatus.AUTHORIZED
+            and scenario.workspaces.filter(status=WorkspaceStatus.READY).exists(),
         },
     )
 

@@ -31,6 +31,7 @@ def test_notification_email_is_sent_by_a_worker_through_the_broker(mailoutbox):
     assert [m.to for m in mailoutbox] == [[admin.email]]
 
 
+@pytest.mark.usefixtures("worker_queues_restored")
 def test_a_job_runs_on_a_worker_consuming_the_sandbox_queue(tmp_path):
     scenario, developer = authorized_scenario(tmp_path)  # workspace built inline
     celery_app.conf.task_always_eager = False

@@ -1,0 +1,192 @@
+"""Portal pages for sandbox jobs and compute vouchers: thin views over the selectors
+(reads, 404 for anything not visible) and the services (every change). A dry run's logs
+and outputs (synthetic data) are shown and served; a real job's outputs stay in
+quarantine and no page serves them."""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import FileResponse, Http404
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from operation.errors import Conflict, InvalidInput, NotFound, PermissionRefused
+from operation.storage import data_path
+from scenarios.forms import JobForm, VoucherForm
+from scenarios.models import JobOutputKind, JobStatus
+from scenarios.selectors import dry_run_output_get, job_get, scenario_get
+from scenarios.services import compute as compute_svc
+from scenarios.services import jobs as job_svc
+from tenants.models import OrganizationKind
+from tenants.roles import PlatformRole, has_role
+from tenants.selectors import membership_of, organizations_visible_to
+
+DRY_RUN_LOG_BYTES = 64 * 1024
+LIVE_STATUSES = (JobStatus.QUEUED, JobStatus.RUNNING)
+
+
+def _member_of(user, organization_id) -> bool:
+    membership = membership_of(user)
+    return membership is not None and membership.organization_id == organization_id
+
+
+def _form_error(form, error: InvalidInput) -> None:
+    form.add_error(error.field if error.field in form.fields else None, error.message)
+
+
+# Jobs ---------------------------------------------------------------------------------
+
+
+@login_required
+def job_new(request, pk: int):
+    """The job form (also inlined on the scenario page, which posts here); shown again
+    with its errors and the code kept when the input is refused."""
+    scenario = scenario_get(request.user, pk)
+    if not _member_of(request.user, scenario.organization_id):
+        raise Http404
+    form = JobForm(request.POST or None, initial={"language": "sql"})
+    if request.method == "POST" and form.is_valid():
+        try:
+            job = job_svc.job_submit(by=request.user, scenario=scenario, **form.cleaned_data)
+        except InvalidInput as error:
+            _form_error(form, error)
+        else:
+            messages.success(request, _("The job is submitted."))
+            return redirect("job-detail", pk=job.pk)
+    return render(request, "scenarios/job_new.html", {"scenario": scenario, "job_form": form})
+
+
+def _dry_run_logs(job) -> list[dict]:
+    """A dry run's stdout and stderr (synthetic data only), the first 64 KiB of each."""
+    if not job.dry_run:
+        return []
+    logs = []
+    for output in job.outputs.all():
+        if output.kind not in (JobOutputKind.STDOUT, JobOutputKind.STDERR):
+            continue
+        try:
+            with open(data_path(output.path), "rb") as handle:
+                text = handle.read(DRY_RUN_LOG_BYTES).decode(errors="replace")
+        except OSError:
+            text = ""
+        logs.append(
+            {
+                "kind": output.kind,
+                "label": output.get_kind_display(),
+                "text": text,
+                "truncated": output.size > DRY_RUN_LOG_BYTES,
+            }
+        )
+    return logs
+
+
+def _job_context(request, job) -> dict:
+    """What the job page and its live part show. Cancel is offered to those the service
+    lets cancel (it decides again on the POST)."""
+    may_cancel = _member_of(request.user, job.scenario.organization_id) or has_role(
+        request.user, PlatformRole.OPERATOR_STAFF
+    )
+    return {
+        "job": job,
+        "outputs": list(job.outputs.all()),
+        "logs": _dry_run_logs(job),
+        "live": job.status in LIVE_STATUSES,
+        "can_cancel": may_cancel and not job.finished and not job.cancel_requested,
+    }
+
+
+@login_required
+def job_detail(request, pk: int):
+    job = job_get(request.user, pk)
+    return render(request, "scenarios/job_detail.html", _job_context(request, job))
+
+
+@login_required
+def job_live(request, pk: int):
+    """The live part of the job page, polled every 2 s while the job is queued or running."""
+    job = job_get(request.user, pk)
+    response = render(request, "scenarios/job_live.html", _job_context(request, job))
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+@login_required
+@require_POST
+def job_cancel(request, pk: int):
+    job = job_get(request.user, pk)
+    try:
+        job = job_svc.job_cancel(by=request.user, job=job)
+    except (InvalidInput, Conflict) as error:
+        messages.error(request, error.message)
+    else:
+        if job.status == JobStatus.CANCELLED:
+            messages.success(request, _("The job is cancelled."))
+        else:
+            messages.success(request, _("The job is being stopped."))
+    return redirect("job-detail", pk=pk)
+
+
+@login_required
+def job_output_download(request, pk: int, output: int):
+    """A dry run's output, made from synthetic data; a real job's is not found here."""
+    found = dry_run_output_get(request.user, pk, output)
+    return FileResponse(
+        open(data_path(found.path), "rb"),
+        as_attachment=True,
+        filename=found.name,
+        content_type="application/octet-stream",
+    )
+
+
+# Compute ------------------------------------------------------------------------------
+
+
+def _oversees_compute(user) -> bool:
+    return has_role(user, PlatformRole.OPERATOR_STAFF, PlatformRole.AUDITOR)
+
+
+@login_required
+def compute_index(request):
+    """Operator staff and auditors choose an organization; a member goes to their own."""
+    if not _oversees_compute(request.user):
+        membership = membership_of(request.user)
+        if membership is None:
+            raise Http404
+        return redirect("compute-detail", pk=membership.organization_id)
+    organizations = (
+        organizations_visible_to(request.user)
+        .filter(kind=OrganizationKind.DEVELOPER)
+        .order_by("name")
+    )
+    return render(request, "scenarios/compute_index.html", {"organizations": organizations})
+
+
+@login_required
+def compute_detail(request, pk: int):
+    organization = organizations_visible_to(request.user).filter(pk=pk).first()
+    if organization is None:
+        raise NotFound()
+    can_grant = has_role(request.user, PlatformRole.OPERATOR_STAFF)
+    form = VoucherForm(request.POST or None) if can_grant else None
+    if request.method == "POST":
+        if form is None:
+            raise PermissionRefused(_("Only operator staff grant compute vouchers."))
+        if form.is_valid():
+            try:
+                compute_svc.voucher_grant(
+                    by=request.user, organization=organization, **form.cleaned_data
+                )
+            except InvalidInput as error:
+                _form_error(form, error)
+            else:
+                messages.success(request, _("The compute voucher is granted."))
+                return redirect("compute-detail", pk=pk)
+    return render(
+        request,
+        "scenarios/compute_detail.html",
+        {
+            "organization": organization,
+            "summary": compute_svc.compute_summary(organization),
+            "form": form,
+        },
+    )
