@@ -134,6 +134,7 @@ def compute_summary(organization) -> dict:
             {
                 "month": row["month"].strftime("%Y-%m") if row["month"] else "",
                 "cpu_hours": round(row["seconds"] / 3600, 4),
+                "cpu_seconds": round(row["seconds"], 1),
                 "jobs": row["jobs"],
             }
             for row in months
