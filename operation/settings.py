@@ -9,6 +9,7 @@ from datetime import timedelta
 from pathlib import Path
 
 from operation.env import (
+    SettingError,
     env_bool,
     env_broker_url,
     env_database,
@@ -167,6 +168,8 @@ CELERY_BROKER_TRANSPORT_OPTIONS = (
         "processed_folder": str(_broker_dir / "processed"),
         "control_folder": str(_broker_dir / "control"),
         "store_processed": False,
+        # kombu polls the folders once a second by default: a job would wait that long.
+        "polling_interval": 0.1,
     }
     if CELERY_BROKER_URL.startswith("filesystem://")
     else {"visibility_timeout": 3600}
@@ -241,6 +244,13 @@ DISCLOSURE_DEFAULTS = {
 SANDBOX_INSECURE_DEV = env_bool("SANDBOX_INSECURE_DEV", default=False)
 SANDBOX_PYTHON = env_str("SANDBOX_PYTHON", str(BASE_DIR / ".sandbox-venv" / "bin" / "python"))
 SANDBOX_UID = env_int("SANDBOX_UID", default=65534, minimum=1)  # when the worker is root
+# A control group per job limits its memory and processes as a whole: "auto" where the
+# worker can make one (root on cgroup v1, or SANDBOX_CGROUP_ROOT on v2), "required" refuses
+# jobs otherwise, "off" keeps per-process limits only.
+SANDBOX_CGROUPS = env_str("SANDBOX_CGROUPS", "auto")
+if SANDBOX_CGROUPS not in ("auto", "required", "off"):
+    raise SettingError("SANDBOX_CGROUPS must be auto, required or off")
+SANDBOX_CGROUP_ROOT = env_str("SANDBOX_CGROUP_ROOT", "")
 SANDBOX_LIMITS = {
     "cpu_seconds": env_int("SANDBOX_CPU_SECONDS", default=300, minimum=1),
     "wall_seconds": env_int("SANDBOX_WALL_SECONDS", default=600, minimum=1),

@@ -14,9 +14,12 @@ import signal
 import stat
 import subprocess
 import time
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from scenarios.sandbox import cgroup
 
 logger = logging.getLogger(__name__)
 RUNNER = Path(__file__).with_name("runner.py")
@@ -42,6 +45,8 @@ class RunSpec:
     sandbox_uid: int
     insecure: bool = False
     max_output_bytes: int = 512 * 1024**2
+    cgroups: str = "auto"  # auto | required | off
+    cgroup_root: str = ""  # a delegated cgroup v2 group (v1 is found on its own)
 
 
 @dataclass
@@ -162,11 +167,13 @@ def _count_tasks(uid: int) -> int:
     return total
 
 
-def _preexec(limits: dict, drop_to: int | None, processes: int):
+def _preexec(limits: dict, drop_to: int | None, processes: int | None, group):
     memory = limits["memory_mb"] * 1024 * 1024
     file_size = limits["file_size_mb"] * 1024 * 1024
 
     def apply() -> None:
+        if group is not None:
+            group.enter()  # before privileges are dropped
         cpu = limits["cpu_seconds"]
         # The job is its namespace's pid 1, which ignores SIGXCPU: the hard limit kills.
         resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu + 1))
@@ -178,7 +185,8 @@ def _preexec(limits: dict, drop_to: int | None, processes: int):
             os.setgroups([])
             os.setgid(drop_to)
             os.setuid(drop_to)
-        resource.setrlimit(resource.RLIMIT_NPROC, (processes, processes))
+        if processes is not None:
+            resource.setrlimit(resource.RLIMIT_NPROC, (processes, processes))
 
     return apply
 
@@ -207,6 +215,8 @@ def _prepare(spec: RunSpec, drop_to: int | None) -> tuple[dict, Path]:
         # DuckDB stays well inside the address-space limit (Python and libraries need room).
         "duckdb_memory": f"{max(memory_mb // 2, 128)}MB",
         "threads": 2,
+        # Set by the runner inside the sandbox, before the job's code (see ``run``).
+        "processes": spec.limits["processes"] if inside else None,
     }
     (spec.folder / "spec.json").write_text(json.dumps(document))
     for path in (spec.folder / "spec.json", spec.folder / "code.txt"):
@@ -241,6 +251,50 @@ def _output_bytes(folder: Path) -> tuple[int, int]:
     return total, count
 
 
+def _held_bytes(job_pid: int | None, device: int) -> int:
+    """Bytes of files on the output folder's disk that the job's processes hold open (or
+    mapped) after deleting them, or made unnamed (O_TMPFILE): they are in no folder, so
+    ``_output_bytes`` misses them, yet they fill the disk until the job ends. The job's
+    processes are those in its pid namespace; None (insecure mode) counts nothing."""
+    if job_pid is None:
+        return 0
+    try:
+        namespace = os.stat(f"/proc/{job_pid}/ns/pid")
+    except OSError:
+        return 0
+    seen: set[int] = set()
+    total = 0
+    for process in os.scandir("/proc"):
+        if not process.name.isdigit():
+            continue
+        try:
+            here = os.stat(f"{process.path}/ns/pid")
+            if (here.st_dev, here.st_ino) != (namespace.st_dev, namespace.st_ino):
+                continue
+            # Open descriptors; mappings (map_files needs CAP_SYS_ADMIN: skipped without).
+            descriptors = f"{process.path}/fd"
+            links = [f"{descriptors}/{name}" for name in os.listdir(descriptors)]
+            with contextlib.suppress(OSError):
+                mapped = f"{process.path}/map_files"
+                links += [f"{mapped}/{name}" for name in os.listdir(mapped)]
+        except OSError:
+            continue
+        for link in links:
+            try:
+                info = os.stat(link)
+            except OSError:
+                continue
+            if (
+                info.st_dev == device
+                and info.st_nlink == 0
+                and stat.S_ISREG(info.st_mode)
+                and info.st_ino not in seen
+            ):
+                seen.add(info.st_ino)
+                total += info.st_size
+    return total
+
+
 def run(spec: RunSpec, *, should_stop: Callable[[], bool]) -> RunResult:
     """Run the job to its end or to a limit; ``should_stop`` is polled (cancellation)."""
     if not spec.insecure and bwrap_path() is None:
@@ -248,7 +302,33 @@ def run(spec: RunSpec, *, should_stop: Callable[[], bool]) -> RunResult:
     drop_to = spec.sandbox_uid if os.geteuid() == 0 else None
     _document, status_file = _prepare(spec, drop_to)
     own_uid = drop_to if drop_to is not None else os.geteuid()
-    processes = spec.limits["processes"] + (0 if drop_to is not None else _count_tasks(own_uid))
+    # RLIMIT_NPROC counts every process of the user, and a user namespace's creator's limit
+    # also caps all its namespaces' processes together: set here, one job's fork bomb would
+    # keep every other job of the machine (same uid) from starting. In bubblewrap the runner
+    # sets it inside the job's own user namespace, where it counts that job's processes only.
+    processes = None
+    if spec.insecure:
+        processes = spec.limits["processes"]
+        processes += 0 if drop_to is not None else _count_tasks(own_uid)
+    # The whole job's memory and processes, where a control group can be made.
+    group = None
+    if spec.cgroups != "off":
+        group = cgroup.create(
+            f"sandbox-{uuid.uuid4().hex}",
+            memory_bytes=spec.limits["memory_mb"] * 1024 * 1024,
+            processes=spec.limits["processes"],
+            root=spec.cgroup_root,
+        )
+        if group is None and spec.cgroups == "required":
+            raise SandboxUnavailable("no control group can be made for the job")
+    try:
+        return _run(spec, should_stop, drop_to, processes, status_file, group)
+    finally:
+        if group is not None:
+            group.remove()
+
+
+def _run(spec, should_stop, drop_to, processes, status_file, group) -> RunResult:
     info_read, info_write = os.pipe()
     if spec.insecure:
         command = [spec.python, "-I", str(RUNNER), str(spec.folder / "spec.json")]
@@ -272,14 +352,15 @@ def run(spec: RunSpec, *, should_stop: Callable[[], bool]) -> RunResult:
             cwd=cwd,
             env=environment,
             start_new_session=True,
-            preexec_fn=_preexec(spec.limits, drop_to, processes),
+            preexec_fn=_preexec(spec.limits, drop_to, processes, group),
             close_fds=True,
             pass_fds=(info_write,),
         )
         os.close(info_write)
         job_pid = process.pid if spec.insecure else _child_pid(info_read)
         os.close(info_read)
-        stopped, polled_cpu = None, 0.0
+        device = (spec.folder / "output").stat().st_dev
+        stopped, polled_cpu, ticks = None, 0.0, 0
         while True:
             pid, status, usage = os.wait4(process.pid, os.WNOHANG)
             if pid:
@@ -288,6 +369,7 @@ def run(spec: RunSpec, *, should_stop: Callable[[], bool]) -> RunResult:
             polled_cpu = max(polled_cpu, _cpu_of(job_pid))
             if stopped is None:
                 size, count = _output_bytes(spec.folder / "output")
+                size += _held_bytes(None if spec.insecure else job_pid, device)
                 if now > deadline:
                     stopped = "timed_out"
                 elif size > spec.max_output_bytes or count > MAX_OUTPUT_ENTRIES:
@@ -296,7 +378,9 @@ def run(spec: RunSpec, *, should_stop: Callable[[], bool]) -> RunResult:
                     stopped = "cancelled"
                 if stopped:
                     _kill(process.pid)
-            time.sleep(TICK_SECONDS)
+            # Short ticks first (most jobs are quick), then TICK_SECONDS.
+            time.sleep(min(TICK_SECONDS, 0.002 * 2**ticks))
+            ticks += 1
     process.returncode = os.waitstatus_to_exitcode(status)
     result = RunResult(
         outcome="succeeded",
@@ -305,6 +389,12 @@ def run(spec: RunSpec, *, should_stop: Callable[[], bool]) -> RunResult:
         peak_memory_bytes=usage.ru_maxrss * 1024,
         wall_seconds=round(time.monotonic() - started, 3),
     )
+    if group is not None:
+        result.peak_memory_bytes = group.peak_memory() or result.peak_memory_bytes
+        if group.oom_killed() and stopped is None:
+            result.outcome = "killed"
+            result.reason = f"Stopped at the memory limit of {spec.limits['memory_mb']} MB."
+            return result
     report = _read_status(status_file)
     if not report and _setup_failed(spec.folder / "stderr.txt"):
         result.outcome = "failed"

@@ -19,6 +19,7 @@ Python jobs: ``import workspace`` gives ``workspace.table(code)`` (a pandas Data
 import errno
 import json
 import re
+import resource
 import sys
 import types
 from pathlib import Path
@@ -130,6 +131,11 @@ def _is_memory(exc: BaseException) -> bool:
 
 def main() -> int:
     spec = json.loads(Path(sys.argv[1]).read_text())
+    if spec.get("processes"):
+        # In the job's own user namespace, so it counts this job's processes only; set
+        # before any of the job's code runs, which cannot raise it again.
+        limit = spec["processes"]
+        resource.setrlimit(resource.RLIMIT_NPROC, (limit, limit))
     code = Path(spec["code"]).read_text()
     state: dict = {"line": None}
     status_path = Path(spec["status"])
