@@ -264,6 +264,8 @@ def _run_spec(job: Job) -> engine.RunSpec:
         sandbox_uid=settings.SANDBOX_UID,
         insecure=settings.SANDBOX_INSECURE_DEV,
         max_output_bytes=settings.SANDBOX_MAX_OUTPUT_BYTES,
+        cgroups=settings.SANDBOX_CGROUPS,
+        cgroup_root=settings.SANDBOX_CGROUP_ROOT,
     )
 
 
