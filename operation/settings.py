@@ -212,6 +212,8 @@ SPECTACULAR_SETTINGS = {
         "ScenarioTypeStatusEnum": "scenarios.models.scenario_type.ScenarioTypeStatus",
         "ScenarioStatusEnum": "scenarios.models.scenario.ScenarioStatus",
         "JobStatusEnum": "scenarios.models.job.JobStatus",
+        "CheckStatusEnum": "scenarios.models.job.CheckStatus",
+        "ReleaseStatusEnum": "scenarios.models.release.ReleaseStatus",
     },
 }
 
@@ -251,10 +253,12 @@ SANDBOX_CGROUPS = env_str("SANDBOX_CGROUPS", "auto")
 if SANDBOX_CGROUPS not in ("auto", "required", "off"):
     raise SettingError("SANDBOX_CGROUPS must be auto, required or off")
 SANDBOX_CGROUP_ROOT = env_str("SANDBOX_CGROUP_ROOT", "")
+SANDBOX_MIN_MEMORY_MB = 1536
 SANDBOX_LIMITS = {
     "cpu_seconds": env_int("SANDBOX_CPU_SECONDS", default=300, minimum=1),
     "wall_seconds": env_int("SANDBOX_WALL_SECONDS", default=600, minimum=1),
-    "memory_mb": env_int("SANDBOX_MEMORY_MB", default=4096, minimum=256),
+    # Python with DuckDB and pandas needs about 1 GB of address space before any work.
+    "memory_mb": env_int("SANDBOX_MEMORY_MB", default=4096, minimum=SANDBOX_MIN_MEMORY_MB),
     "processes": env_int("SANDBOX_PROCESSES", default=64, minimum=8),
     "file_size_mb": env_int("SANDBOX_FILE_SIZE_MB", default=256, minimum=1),
     "open_files": env_int("SANDBOX_OPEN_FILES", default=256, minimum=32),

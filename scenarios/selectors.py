@@ -3,7 +3,14 @@
 from django.db.models import Q, QuerySet
 
 from operation.errors import NotFound
-from scenarios.models import Job, JobOutput, Scenario, ScenarioType, ScenarioTypeStatus
+from scenarios.models import (
+    Job,
+    JobOutput,
+    ReleaseRequest,
+    Scenario,
+    ScenarioType,
+    ScenarioTypeStatus,
+)
 from tenants.roles import PlatformRole, has_role
 from tenants.selectors import membership_of
 
@@ -71,3 +78,52 @@ def dry_run_output_get(user, job_pk, output_pk) -> JobOutput:
     if found is None:
         raise NotFound()
     return found
+
+
+def outputs_visible_to(user) -> QuerySet[JobOutput]:
+    """Outputs of the jobs the user sees (their check records); never their content."""
+    return JobOutput.objects.filter(job__in=jobs_visible_to(user)).select_related("job")
+
+
+def output_get(user, pk) -> JobOutput:
+    found = outputs_visible_to(user).filter(pk=pk).first()
+    if found is None:
+        raise NotFound()
+    return found
+
+
+def release_requests_visible_to(user) -> QuerySet[ReleaseRequest]:
+    return (
+        ReleaseRequest.objects.filter(scenario__in=scenarios_visible_to(user))
+        .select_related("scenario", "scenario__organization", "requested_by")
+        .prefetch_related("items__output__job", "reviews__reviewer")
+    )
+
+
+def release_request_get(user, pk) -> ReleaseRequest:
+    found = release_requests_visible_to(user).filter(pk=pk).first()
+    if found is None:
+        raise NotFound()
+    return found
+
+
+def release_reviews_shown(user, request: ReleaseRequest) -> list[dict]:
+    """Reviews are blind: in the round under review a reviewer sees only their own
+    decision; once a round is decided, reviewers and staff see every decision with its
+    private comment, and the developer sees the decisions' public comments only."""
+    oversees = has_role(user, *OVERSIGHT)
+    shown = []
+    for review in request.reviews.all():
+        open_round = review.round == request.round and request.status == "submitted"
+        if open_round and review.reviewer_id != user.pk:
+            continue
+        entry = {
+            "round": review.round,
+            "decision": review.decision,
+            "comment_public": review.comment_public,
+        }
+        if oversees:
+            entry["reviewer"] = review.reviewer.username
+            entry["comment_private"] = review.comment_private
+        shown.append(entry)
+    return shown

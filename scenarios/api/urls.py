@@ -1,6 +1,6 @@
 from django.urls import path
 
-from scenarios.api import jobs, views
+from scenarios.api import jobs, releases, views
 
 urlpatterns = [
     path("scenario-types/", views.ScenarioTypeListView.as_view(), name="api-scenario-types"),
@@ -25,6 +25,32 @@ urlpatterns = [
         name="api-job-dry-run-output",
     ),
     path("organizations/<int:pk>/compute/", jobs.ComputeView.as_view(), name="api-compute"),
+    path("outputs/<int:pk>/", releases.OutputDetailView.as_view(), name="api-output"),
+    path(
+        "outputs/<int:pk>/mitigate/",
+        releases.OutputMitigateView.as_view(),
+        name="api-output-mitigate",
+    ),
+    path(
+        "outputs/<int:pk>/download",
+        releases.OutputDownloadView.as_view(),
+        name="api-output-download",
+    ),
+    path(
+        "release-requests/",
+        releases.ReleaseRequestListView.as_view(),
+        name="api-release-requests",
+    ),
+    path(
+        "release-requests/<int:pk>/",
+        releases.ReleaseRequestDetailView.as_view(),
+        name="api-release-request",
+    ),
+    path(
+        "release-requests/<int:pk>/<str:action>/",
+        releases.ReleaseRequestActionView.as_view(),
+        name="api-release-request-action",
+    ),
     path(
         "scenarios/<int:pk>/<str:action>/",
         views.ScenarioActionView.as_view(),

@@ -1,11 +1,20 @@
 from scenarios.models.compute import ComputeDraw, ComputeVoucher
 from scenarios.models.job import (
     FINISHED,
+    CheckStatus,
     Job,
     JobLanguage,
     JobOutput,
     JobOutputKind,
     JobStatus,
+)
+from scenarios.models.release import (
+    ReleasedAggregate,
+    ReleaseDecision,
+    ReleaseItem,
+    ReleaseRequest,
+    ReleaseReview,
+    ReleaseStatus,
 )
 from scenarios.models.scenario import (
     AmendmentReview,
@@ -26,6 +35,7 @@ from scenarios.models.scenario_type import (
 __all__ = [
     "FINISHED",
     "AmendmentReview",
+    "CheckStatus",
     "ComputeDraw",
     "ComputeVoucher",
     "Job",
@@ -34,6 +44,12 @@ __all__ = [
     "JobOutputKind",
     "JobStatus",
     "OutputKind",
+    "ReleaseDecision",
+    "ReleaseItem",
+    "ReleaseRequest",
+    "ReleaseReview",
+    "ReleaseStatus",
+    "ReleasedAggregate",
     "Scenario",
     "ScenarioScopeItem",
     "ScenarioStatus",

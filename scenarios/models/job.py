@@ -86,6 +86,13 @@ class JobOutputKind(models.TextChoices):
     STDERR = "stderr", _("Standard error")
 
 
+class CheckStatus(models.TextChoices):
+    PENDING = "pending", _("Not checked yet")
+    PASS = "pass", _("Pass")
+    FAIL = "fail", _("Fail")
+    REVIEW = "review", _("Needs review")
+
+
 class JobOutput(models.Model):
     """A file a job produced, kept in quarantine under DATA_ROOT: never served by any URL
     until released, except a dry run's (made from synthetic data)."""
@@ -97,6 +104,17 @@ class JobOutput(models.Model):
     sha256 = models.CharField("SHA-256", max_length=64)
     path = models.CharField(max_length=300)
     created_at = models.DateTimeField(auto_now_add=True)
+    # The automatic disclosure checks, run by trusted code on the worker.
+    check_status = models.CharField(
+        _("check"), max_length=8, choices=CheckStatus.choices, default=CheckStatus.PENDING
+    )
+    check_record = models.JSONField(_("check record"), default=dict, blank=True)
+    # A mitigated copy (cells suppressed or rounded) names the output it was made from.
+    derived_from = models.ForeignKey(
+        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="derived"
+    )
+    derivation = models.CharField(_("mitigation"), max_length=40, blank=True)
+    released_at = models.DateTimeField(_("released at"), null=True, blank=True)
 
     class Meta:
         ordering = ["job", "kind", "name"]

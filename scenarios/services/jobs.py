@@ -27,6 +27,7 @@ from scenarios.models import (
 )
 from scenarios.sandbox import collect, engine
 from scenarios.services.compute import compute_balance_seconds, compute_charge
+from scenarios.services.outputs import outputs_check
 from tenants.models import AdmissionStatus
 from tenants.roles import PlatformRole, has_role
 from tenants.selectors import membership_of
@@ -59,10 +60,12 @@ def check_limits(value) -> dict:
                 _("Unknown sandbox limit %(key)s.") % {"key": key}, field="sandbox_limits"
             )
         maximum = settings.SANDBOX_MAX_LIMITS[key]
-        if not isinstance(number, int) or isinstance(number, bool) or not 0 < number <= maximum:
+        minimum = settings.SANDBOX_MIN_MEMORY_MB if key == "memory_mb" else 1
+        valid = isinstance(number, int) and not isinstance(number, bool)
+        if not valid or not minimum <= number <= maximum:
             raise InvalidInput(
-                _("Sandbox limit %(key)s must be a whole number from 1 to %(max)s.")
-                % {"key": key, "max": maximum},
+                _("Sandbox limit %(key)s must be a whole number from %(min)s to %(max)s.")
+                % {"key": key, "min": minimum, "max": maximum},
                 field="sandbox_limits",
             )
     return value
@@ -317,6 +320,10 @@ def job_execute(*, job_id: int, worker: str) -> None:
     finally:
         shutil.rmtree(data_path(job.folder), ignore_errors=True)
     job_finish(job_id=job.pk, attempt=job.attempts, result=result, outputs=kept)
+    if not job.dry_run:  # trusted checks of every output, outside the sandbox
+        outputs_check(
+            Job.objects.select_related("scenario__scenario_type", "workspace").get(pk=job.pk)
+        )
 
 
 def job_finish(*, job_id: int, attempt: int, result, outputs) -> None:

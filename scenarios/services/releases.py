@@ -1,0 +1,269 @@
+"""Release requests: a developer asks for outputs to leave, with context and controls;
+SCENARIO_APPROVALS_REQUIRED distinct reviewers (not of the developer's organization, never
+a job's author) decide blind to each other; approval releases the outputs."""
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from operation.errors import Conflict, InvalidInput, PermissionRefused
+from operation.services.audit import audit_record
+from operation.services.notifications import notification_send
+from scenarios.models import (
+    CheckStatus,
+    JobOutput,
+    ReleasedAggregate,
+    ReleaseDecision,
+    ReleaseItem,
+    ReleaseRequest,
+    ReleaseReview,
+    ReleaseStatus,
+    Scenario,
+    ScenarioStatus,
+)
+from scenarios.services.outputs import differencing_refresh
+from scenarios.services.types import check_reviewer
+from tenants.roles import PlatformRole, role_group
+from tenants.selectors import membership_of
+
+OPEN = (ReleaseStatus.SUBMITTED, ReleaseStatus.RETURNED)
+
+
+def _member(by, scenario: Scenario) -> None:
+    membership = membership_of(by)
+    if membership is None or membership.organization_id != scenario.organization_id:
+        raise PermissionRefused(_("Only members of the scenario's organization ask for release."))
+
+
+def _clean_items(scenario: Scenario, items, *, request: ReleaseRequest | None) -> list[dict]:
+    """Each item: an output of a real job of this scenario, checked, not yet released, in
+    no other open request; what it shows and its controls; an exception request when it
+    failed its checks."""
+    if not isinstance(items, list) or not items:
+        raise InvalidInput(_("Choose at least one output."), field="items")
+    cleaned, seen = [], set()
+    for index, item in enumerate(items):
+        field = f"items[{index}]"
+        if not isinstance(item, dict):
+            raise InvalidInput(_("Each item needs an output, a context and controls."), field=field)
+        output = (
+            JobOutput.objects.select_related("job")
+            .filter(pk=item.get("output"), job__scenario=scenario, job__dry_run=False)
+            .first()
+        )
+        if output is None:
+            raise InvalidInput(_("No such output of this scenario."), field=f"{field}.output")
+        if output.pk in seen:
+            raise InvalidInput(_("An output is listed twice."), field=f"{field}.output")
+        seen.add(output.pk)
+        if output.released_at is not None:
+            raise Conflict(_("Output %(name)s is already released.") % {"name": output.name})
+        if output.check_status == CheckStatus.PENDING:
+            raise Conflict(_("Output %(name)s has not been checked yet.") % {"name": output.name})
+        elsewhere = ReleaseItem.objects.filter(output=output, request__status__in=OPEN)
+        if request is not None:
+            elsewhere = elsewhere.exclude(request=request)
+        if elsewhere.exists():
+            raise Conflict(
+                _("Output %(name)s is already in an open release request.") % {"name": output.name}
+            )
+        context = str(item.get("context") or "").strip()
+        controls = str(item.get("controls") or "").strip()
+        exception = str(item.get("exception") or "").strip()
+        if not context:
+            raise InvalidInput(_("Say what the output shows."), field=f"{field}.context")
+        if not controls:
+            raise InvalidInput(_("Say how disclosure was avoided."), field=f"{field}.controls")
+        if output.check_status == CheckStatus.FAIL and not exception:
+            raise InvalidInput(
+                _("Output %(name)s failed its checks: write an exception request.")
+                % {"name": output.name},
+                field=f"{field}.exception",
+            )
+        cleaned.append(
+            {"output": output, "context": context, "controls": controls, "exception": exception}
+        )
+    return cleaned
+
+
+def _reviewers():
+    return get_user_model().objects.filter(groups=role_group(PlatformRole.REVIEWER), is_active=True)
+
+
+def _notify(request: ReleaseRequest, recipients) -> None:
+    notification_send(
+        recipients=recipients,
+        subject_template="scenarios/email/release_subject.txt",
+        body_template="scenarios/email/release_body.txt",
+        context={"request": request, "scenario": request.scenario},
+    )
+
+
+def release_request_create(*, by, scenario: Scenario, items) -> ReleaseRequest:
+    _member(by, scenario)
+    with transaction.atomic():
+        scenario = Scenario.objects.select_for_update().get(pk=scenario.pk)
+        if scenario.status != ScenarioStatus.AUTHORIZED:
+            raise Conflict(
+                _("The scenario is %(status)s: nothing is released from it.")
+                % {"status": scenario.get_status_display()}
+            )
+        cleaned = _clean_items(scenario, items, request=None)
+        request = ReleaseRequest.objects.create(scenario=scenario, requested_by=by)
+        for item in cleaned:
+            ReleaseItem.objects.create(request=request, **item)
+            differencing_refresh(item["output"])
+        audit_record(
+            by=by,
+            action="release.request",
+            target=request,
+            organization=scenario.organization,
+            details={"outputs": [item["output"].pk for item in cleaned]},
+        )
+        _notify(request, _reviewers())
+    return request
+
+
+def release_request_resubmit(*, by, request: ReleaseRequest, items) -> ReleaseRequest:
+    """A returned request, changed: a new round, in which every reviewer decides again."""
+    _member(by, request.scenario)
+    with transaction.atomic():
+        request = ReleaseRequest.objects.select_for_update().get(pk=request.pk)
+        if request.status != ReleaseStatus.RETURNED:
+            raise Conflict(_("Only a returned request is resubmitted."))
+        cleaned = _clean_items(request.scenario, items, request=request)
+        request.items.all().delete()
+        for item in cleaned:
+            ReleaseItem.objects.create(request=request, **item)
+            differencing_refresh(item["output"])
+        request.status, request.round = ReleaseStatus.SUBMITTED, request.round + 1
+        request.submitted_at = timezone.now()
+        request.save(update_fields=["status", "round", "submitted_at"])
+        audit_record(
+            by=by,
+            action="release.resubmit",
+            target=request,
+            organization=request.scenario.organization,
+            details={"round": request.round, "outputs": [i["output"].pk for i in cleaned]},
+        )
+        _notify(request, _reviewers())
+    return request
+
+
+def release_request_withdraw(*, by, request: ReleaseRequest) -> ReleaseRequest:
+    _member(by, request.scenario)
+    with transaction.atomic():
+        request = ReleaseRequest.objects.select_for_update().get(pk=request.pk)
+        if request.status not in OPEN:
+            raise Conflict(_("Only an open request is withdrawn."))
+        request.status, request.decided_at = ReleaseStatus.WITHDRAWN, timezone.now()
+        request.save(update_fields=["status", "decided_at"])
+        audit_record(
+            by=by,
+            action="release.withdraw",
+            target=request,
+            organization=request.scenario.organization,
+            details={"round": request.round},
+        )
+    return request
+
+
+def release_review(
+    *, by, request: ReleaseRequest, decision: str, comment_private: str = "", comment_public=""
+) -> ReleaseRequest:
+    """One reviewer's decision in the current round. Once the required number have
+    decided: any rejection rejects (final), else any return returns, else all approve and
+    the outputs are released."""
+    check_reviewer(by, request.scenario.organization)
+    if decision not in ReleaseDecision.values:
+        raise InvalidInput(_("Decide approve, reject or return."), field="decision")
+    comment_private = (comment_private or "").strip()
+    comment_public = (comment_public or "").strip()
+    if decision != ReleaseDecision.APPROVE and not comment_public:
+        raise InvalidInput(
+            _("Give the developer a reason (public comment)."), field="comment_public"
+        )
+    with transaction.atomic():
+        request = (
+            ReleaseRequest.objects.select_for_update()
+            .select_related("scenario__organization")
+            .get(pk=request.pk)
+        )
+        if request.status != ReleaseStatus.SUBMITTED:
+            raise Conflict(
+                _("The request is %(status)s.") % {"status": request.get_status_display()}
+            )
+        authors = set(request.items.values_list("output__job__submitted_by", flat=True))
+        if by.pk in authors:
+            raise PermissionRefused(_("A job's author never reviews its outputs."))
+        if request.reviews.filter(round=request.round, reviewer=by).exists():
+            raise Conflict(_("You have already decided in this round."))
+        ReleaseReview.objects.create(
+            request=request,
+            reviewer=by,
+            round=request.round,
+            decision=decision,
+            comment_private=comment_private,
+            comment_public=comment_public,
+        )
+        audit_record(
+            by=by,
+            action="release.review",
+            target=request,
+            organization=request.scenario.organization,
+            details={"round": request.round, "decision": decision},
+        )
+        decisions = list(
+            request.reviews.filter(round=request.round).values_list("decision", flat=True)
+        )
+        if len(decisions) >= settings.SCENARIO_APPROVALS_REQUIRED:
+            _decide(request, decisions)
+    return request
+
+
+def _decide(request: ReleaseRequest, decisions: list[str]) -> None:
+    if ReleaseDecision.REJECT in decisions:
+        request.status = ReleaseStatus.REJECTED
+    elif ReleaseDecision.RETURN in decisions:
+        request.status = ReleaseStatus.RETURNED
+    else:
+        request.status = ReleaseStatus.APPROVED
+    request.decided_at = timezone.now()
+    request.save(update_fields=["status", "decided_at"])
+    if request.status == ReleaseStatus.APPROVED:
+        for item in request.items.select_related("output"):
+            _release(item.output, request)
+    audit_record(
+        by=None,
+        action=f"release.{request.status}",
+        target=request,
+        organization=request.scenario.organization,
+        details={"round": request.round, "decisions": decisions},
+    )
+    _notify(request, request.scenario.organization.admins_group.user_set.filter(is_active=True))
+
+
+def _release(output: JobOutput, request: ReleaseRequest) -> None:
+    output.released_at = timezone.now()
+    output.save(update_fields=["released_at"])
+    aggregate = (output.check_record or {}).get("aggregate")
+    if aggregate:
+        ReleasedAggregate.objects.create(
+            output=output,
+            table=aggregate["table"],
+            group_by=aggregate["group_by"],
+            filters=aggregate.get("filters") or "",
+            cells=[
+                {"key": cell["key"], "entities": cell["entities"]}
+                for cell in aggregate.get("cells", [])
+            ],
+        )
+    audit_record(
+        by=None,
+        action="output.release",
+        target=output,
+        organization=request.scenario.organization,
+        details={"request": request.pk, "sha256": output.sha256, "name": output.name},
+    )
