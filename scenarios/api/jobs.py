@@ -24,14 +24,16 @@ class JobOutputOutput(serializers.Serializer):
     kind = serializers.CharField()
     size = serializers.IntegerField()
     sha256 = serializers.CharField()
+    check_status = serializers.CharField()
+    released_at = serializers.DateTimeField()
     download = serializers.SerializerMethodField()
 
     def get_download(self, obj) -> str | None:
-        """Only a dry run's outputs are served (synthetic data); a real job's wait in
-        quarantine for release."""
-        if not obj.job.dry_run:
-            return None
-        return f"/api/v1/jobs/{obj.job_id}/outputs/{obj.pk}/"
+        """A dry run's outputs are served (synthetic data); a real job's wait in
+        quarantine until released."""
+        if obj.job.dry_run:
+            return f"/api/v1/jobs/{obj.job_id}/outputs/{obj.pk}/"
+        return f"/api/v1/outputs/{obj.pk}/download" if obj.released_at else None
 
 
 class JobOutput(serializers.ModelSerializer):
