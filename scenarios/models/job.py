@@ -115,6 +115,8 @@ class JobOutput(models.Model):
     )
     derivation = models.CharField(_("mitigation"), max_length=40, blank=True)
     released_at = models.DateTimeField(_("released at"), null=True, blank=True)
+    # Unreleased outputs of a revoked or closed scenario: the file is gone, the record stays.
+    discarded_at = models.DateTimeField(_("discarded at"), null=True, blank=True)
 
     class Meta:
         ordering = ["job", "kind", "name"]

@@ -203,7 +203,8 @@ def output_mitigate(*, by, output: JobOutput, method: str, base: int = 5) -> Job
     if method == "round" and (not isinstance(base, int) or not 2 <= base <= 1000):
         raise InvalidInput(_("Round to a base from 2 to 1000."), field="base")
     aggregate = (output.check_record or {}).get("aggregate")
-    if output.released_at is not None or not aggregate or not output.name.endswith(".csv"):
+    unavailable = output.released_at is not None or output.discarded_at is not None
+    if unavailable or not aggregate or not output.name.endswith(".csv"):
         raise Conflict(_("Only an unreleased aggregate table (CSV) can be mitigated."))
     group_by = list(aggregate["group_by"])
     try:

@@ -58,6 +58,8 @@ def _clean_items(scenario: Scenario, items, *, request: ReleaseRequest | None) -
         if output.pk in seen:
             raise InvalidInput(_("An output is listed twice."), field=f"{field}.output")
         seen.add(output.pk)
+        if output.discarded_at is not None:
+            raise Conflict(_("Output %(name)s was discarded.") % {"name": output.name})
         if output.released_at is not None:
             raise Conflict(_("Output %(name)s is already released.") % {"name": output.name})
         if output.check_status == CheckStatus.PENDING:

@@ -18,6 +18,7 @@ from scenarios.agreement import AGREEMENT_SHA256
 from scenarios.models import (
     AmendmentReview,
     JobOutput,
+    ReleaseStatus,
     Scenario,
     ScenarioScopeItem,
     ScenarioStatus,
@@ -240,18 +241,40 @@ TRANSITIONS = {
 
 
 def _destroy_workspaces(scenario: Scenario) -> None:
-    """Mark the scenario's workspaces destroyed and discard its jobs' unreleased outputs;
-    the folders go once this commits."""
+    """Mark the scenario's workspaces destroyed, discard its jobs' unreleased outputs and
+    withdraw its open release requests (inside the caller's transaction); the files go
+    once this commits. Released outputs stay with the organization."""
     folders = [data_path(f"synthetic/{scenario.pk}")]
     for workspace in scenario.workspaces.exclude(status=WorkspaceStatus.DESTROYED):
         folders.append(data_path(workspace.path))
         workspace.status = WorkspaceStatus.DESTROYED
         workspace.save(update_fields=["status"])
-    for job_id in scenario.jobs.values_list("pk", flat=True):
-        folders.append(data_path(f"quarantine/{job_id}"))
-    JobOutput.objects.filter(job__scenario=scenario).delete()
-    for folder in folders:
-        transaction.on_commit(lambda f=folder: shutil.rmtree(f, ignore_errors=True))
+    now = timezone.now()
+    unreleased = JobOutput.objects.filter(
+        job__scenario=scenario, released_at__isnull=True, discarded_at__isnull=True
+    )
+    files = [data_path(path) for path in unreleased.values_list("path", flat=True)]
+    unreleased.update(discarded_at=now)
+    for request in scenario.release_requests.filter(
+        status__in=[ReleaseStatus.SUBMITTED, ReleaseStatus.RETURNED]
+    ):
+        request.status, request.decided_at = ReleaseStatus.WITHDRAWN, now
+        request.save(update_fields=["status", "decided_at"])
+        audit_record(
+            by=None,
+            action="release.withdraw",
+            target=request,
+            organization=scenario.organization,
+            details={"reason": "scenario ended"},
+        )
+
+    def remove() -> None:
+        for folder in folders:
+            shutil.rmtree(folder, ignore_errors=True)
+        for path in files:
+            path.unlink(missing_ok=True)
+
+    transaction.on_commit(remove)
 
 
 def scenario_transition(*, by, scenario: Scenario, action: str, reason: str = "") -> Scenario:

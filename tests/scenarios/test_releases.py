@@ -252,3 +252,31 @@ def test_a_population_differing_by_one_vessel_is_caught(authorized, run, reviewe
         released.pk in [pair["released"] for pair in check.get("pairs", [])]
         or str(released.pk) in check["reason"]
     )
+
+
+def test_closing_a_scenario_discards_unreleased_outputs_and_keeps_released_ones(
+    authorized, run, reviewers, django_capture_on_commit_callbacks
+):
+    from operation.storage import data_path
+    from scenarios.services.scenarios import scenario_close
+
+    scenario, developer = authorized
+    job = run(developer, scenario, BY_TYPE + ";\n" + BY_BERTH_AND_TYPE)
+    released, pending = job.outputs.get(name="by_type.csv"), job.outputs.get(name="crosstab.csv")
+    request = svc.release_request_create(by=developer, scenario=scenario, items=[item(released)])
+    for reviewer in reviewers:
+        svc.release_review(by=reviewer, request=request, decision="approve")
+    waiting = svc.release_request_create(
+        by=developer, scenario=scenario, items=[item(pending, exception="组合为公开信息")]
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        scenario_close(by=developer, scenario=scenario, reason="项目结束")
+    pending.refresh_from_db()
+    waiting.refresh_from_db()
+    assert pending.discarded_at is not None and not data_path(pending.path).exists()
+    assert waiting.status == ReleaseStatus.WITHDRAWN
+    api = APIClient()
+    api.force_authenticate(developer)
+    response = api.get(f"/api/v1/outputs/{released.pk}/download")
+    assert response.status_code == 200 and b"".join(response.streaming_content)
+    response.close()
