@@ -32,6 +32,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
 
+from operation.ingest import quote_ident, quote_literal
 from scenarios.disclosure.params import FAIL, NOT_APPLICABLE, PASS, REVIEW, Parameters, overall
 
 EVIDENCE_FIELDS = (
@@ -81,14 +82,6 @@ READERS = {".csv": "read_csv", ".tsv": "read_csv", ".parquet": "read_parquet"}
 
 class InputError(ValueError):
     """A data file or column that cannot be checked (said in plain words)."""
-
-
-def quote_ident(name: str) -> str:
-    return '"' + str(name).replace('"', '""') + '"'
-
-
-def quote_literal(text: str) -> str:
-    return "'" + str(text).replace("'", "''") + "'"
 
 
 def is_numeric(duckdb_type: str) -> bool:

@@ -22,6 +22,7 @@ from pathlib import Path
 
 import duckdb
 
+from operation.ingest import quote_ident, quote_literal
 from scenarios.disclosure import files
 from scenarios.disclosure.cells import (
     KINDS,
@@ -32,8 +33,6 @@ from scenarios.disclosure.cells import (
     evidence_sql,
     is_numeric,
     make_record,
-    quote_ident,
-    quote_literal,
 )
 from scenarios.disclosure.params import NOT_APPLICABLE, PASS, REVIEW, Parameters
 from scenarios.disclosure.sqlshape import Shape, aggregate_shape
