@@ -127,3 +127,33 @@ def release_reviews_shown(user, request: ReleaseRequest) -> list[dict]:
             entry["comment_private"] = review.comment_private
         shown.append(entry)
     return shown
+
+
+def _coarse(number: int | None) -> int | None:
+    """Two significant digits: what a developer sees of a size before release."""
+    if not number:
+        return number
+    return int(float(f"{number:.2g}"))
+
+
+def output_shown(user, output: JobOutput) -> dict:
+    """What the user may see of an output. Until it is released, a developer sees the
+    check's verdicts with counts only — the record's cells, reasons and details come from
+    real data — and its size rounded, without its SHA-256; reviewers, staff and auditors
+    see everything. A dry run's outputs are synthetic and shown in full."""
+    full = output.job.dry_run or output.released_at is not None or has_role(user, *OVERSIGHT)
+    record = output.check_record or {}
+    if not has_role(user, *OVERSIGHT):
+        record = {
+            "status": record.get("status", output.check_status),
+            "parameters": record.get("parameters", {}),
+            "checks": {
+                name: {"status": entry.get("status"), "cells": len(entry.get("cells") or [])}
+                for name, entry in (record.get("checks") or {}).items()
+            },
+        }
+    return {
+        "size": output.size if full else _coarse(output.size),
+        "sha256": output.sha256 if full else None,
+        "check_record": record,
+    }

@@ -10,7 +10,13 @@ from rest_framework.views import APIView
 from operation.errors import NotFound
 from operation.storage import data_path
 from scenarios.models import Job, JobLanguage
-from scenarios.selectors import dry_run_output_get, job_get, jobs_visible_to, scenario_get
+from scenarios.selectors import (
+    dry_run_output_get,
+    job_get,
+    jobs_visible_to,
+    output_shown,
+    scenario_get,
+)
 from scenarios.services import compute as compute_svc
 from scenarios.services import jobs as job_svc
 from tenants.selectors import organizations_visible_to
@@ -22,11 +28,17 @@ class JobOutputOutput(serializers.Serializer):
     id = serializers.IntegerField()
     name = serializers.CharField()
     kind = serializers.CharField()
-    size = serializers.IntegerField()
-    sha256 = serializers.CharField()
+    size = serializers.SerializerMethodField()
+    sha256 = serializers.SerializerMethodField()
     check_status = serializers.CharField()
     released_at = serializers.DateTimeField()
     download = serializers.SerializerMethodField()
+
+    def get_size(self, obj) -> int:
+        return output_shown(self.context["request"].user, obj)["size"]
+
+    def get_sha256(self, obj) -> str | None:
+        return output_shown(self.context["request"].user, obj)["sha256"]
 
     def get_download(self, obj) -> str | None:
         """A dry run's outputs are served (synthetic data); a real job's wait in
@@ -70,7 +82,7 @@ class JobOutput(serializers.ModelSerializer):
         ]
 
     def get_outputs(self, obj) -> list[dict]:
-        return JobOutputOutput(obj.outputs.all(), many=True).data
+        return JobOutputOutput(obj.outputs.all(), many=True, context=self.context).data
 
     def get_logs(self, obj) -> dict | None:
         """A dry run's stdout and stderr, returned directly (synthetic data only)."""
@@ -103,21 +115,22 @@ class ScenarioJobListView(ListAPIView):
         values.is_valid(raise_exception=True)
         job = job_svc.job_submit(by=request.user, scenario=scenario, **values.validated_data)
         return Response(
-            JobOutput(job_get(request.user, job.pk)).data, status=status.HTTP_201_CREATED
+            JobOutput(job_get(request.user, job.pk), context={"request": request}).data,
+            status=status.HTTP_201_CREATED,
         )
 
 
 class JobDetailView(APIView):
     @extend_schema(responses=JobOutput)
     def get(self, request, pk: int):
-        return Response(JobOutput(job_get(request.user, pk)).data)
+        return Response(JobOutput(job_get(request.user, pk), context={"request": request}).data)
 
 
 class JobCancelView(APIView):
     @extend_schema(request=None, responses=JobOutput)
     def post(self, request, pk: int):
         job = job_svc.job_cancel(by=request.user, job=job_get(request.user, pk))
-        return Response(JobOutput(job_get(request.user, job.pk)).data)
+        return Response(JobOutput(job_get(request.user, job.pk), context={"request": request}).data)
 
 
 class DryRunOutputView(APIView):

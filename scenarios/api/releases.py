@@ -13,6 +13,7 @@ from operation.storage import data_path
 from scenarios.models import JobOutput, ReleaseRequest, ReleaseReview
 from scenarios.selectors import (
     output_get,
+    output_shown,
     release_request_get,
     release_requests_visible_to,
     release_reviews_shown,
@@ -25,6 +26,9 @@ from scenarios.services import releases as release_svc
 class OutputDetail(serializers.ModelSerializer):
     job = serializers.IntegerField(source="job_id")
     scenario = serializers.IntegerField(source="job.scenario_id")
+    size = serializers.SerializerMethodField()
+    sha256 = serializers.SerializerMethodField()
+    check_record = serializers.SerializerMethodField()
     download = serializers.SerializerMethodField()
 
     class Meta:
@@ -45,6 +49,18 @@ class OutputDetail(serializers.ModelSerializer):
             "download",
         ]
 
+    def _shown(self, obj) -> dict:
+        return output_shown(self.context["request"].user, obj)
+
+    def get_size(self, obj) -> int:
+        return self._shown(obj)["size"]
+
+    def get_sha256(self, obj) -> str | None:
+        return self._shown(obj)["sha256"]
+
+    def get_check_record(self, obj) -> dict:
+        return self._shown(obj)["check_record"]
+
     def get_download(self, obj) -> str | None:
         return f"/api/v1/outputs/{obj.pk}/download" if obj.released_at else None
 
@@ -52,7 +68,8 @@ class OutputDetail(serializers.ModelSerializer):
 class OutputDetailView(APIView):
     @extend_schema(responses=OutputDetail)
     def get(self, request, pk: int):
-        return Response(OutputDetail(output_get(request.user, pk)).data)
+        found = output_get(request.user, pk)
+        return Response(OutputDetail(found, context={"request": request}).data)
 
 
 class MitigateInput(serializers.Serializer):
@@ -69,7 +86,10 @@ class OutputMitigateView(APIView):
         derived = output_svc.output_mitigate(
             by=request.user, output=output, **values.validated_data
         )
-        return Response(OutputDetail(derived).data, status=status.HTTP_201_CREATED)
+        return Response(
+            OutputDetail(derived, context={"request": request}).data,
+            status=status.HTTP_201_CREATED,
+        )
 
 
 class OutputDownloadView(APIView):

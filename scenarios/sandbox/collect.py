@@ -49,11 +49,32 @@ def _copy(source_fd: int, target: Path, limit: int) -> tuple[int, str]:
     return size, digest.hexdigest()
 
 
+# Extensions a renamed output keeps; anything else becomes .bin.
+KNOWN_SUFFIXES = {".csv", ".tsv", ".txt", ".json", ".md", ".png", ".jpg", ".jpeg", ".svg"}
+KNOWN_SUFFIXES |= {".pdf", ".parquet"}
+
+
+def neutral_name(name: str, number: int) -> str:
+    """``output-N.ext``: what a file is called when its own name could carry data."""
+    suffix = Path(name).suffix.lower()
+    return f"output-{number}{suffix if suffix in KNOWN_SUFFIXES else '.bin'}"
+
+
 def collect(
-    folder: Path, quarantine: Path, *, max_files: int, max_bytes: int, reserved: set[str]
+    folder: Path,
+    quarantine: Path,
+    *,
+    max_files: int,
+    max_bytes: int,
+    reserved: set[str],
+    declared: set[str] | None = None,
 ) -> tuple[list[Collected], list[str]]:
     """Copy the regular files of ``folder`` into ``quarantine``. Returns what was kept and
-    what was skipped (links, folders, devices ...). Raises ``OutputRefused`` over a cap."""
+    what was skipped (links, folders, devices ...). Raises ``OutputRefused`` over a cap.
+
+    With ``declared`` (the names the job's code gives before it runs), a file keeps its
+    name only when it is one of them: a name made from the data would be a way out for
+    it, so any other file is called ``output-N.ext``."""
     kept: list[tuple[str, os.stat_result]] = []
     skipped: list[str] = []
     with os.scandir(folder) as entries:
@@ -71,7 +92,10 @@ def collect(
     quarantine.mkdir(parents=True, exist_ok=True)
     taken = {name.lower() for name in reserved}
     collected = []
-    for name, info in sorted(kept):
+    # Declared names first, so a renamed file can never take one of theirs.
+    for name, info in sorted(
+        kept, key=lambda k: (declared is not None and k[0] not in declared, k[0])
+    ):
         # O_NOFOLLOW and the same inode: the file cannot be swapped for a link meanwhile.
         descriptor = os.open(folder / name, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
         try:
@@ -82,6 +106,13 @@ def collect(
                 skipped.append(name)
                 continue
             clean = safe_name(name, taken)
+            if declared is not None and (clean != name or name not in declared):
+                taken.discard(clean.lower())
+                number = 1
+                while neutral_name(name, number).lower() in taken:
+                    number += 1
+                clean = neutral_name(name, number)
+                taken.add(clean.lower())
             size, sha256 = _copy(descriptor, quarantine / clean, max_bytes)
         finally:
             os.close(descriptor)

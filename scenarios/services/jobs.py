@@ -1,11 +1,13 @@
 """Jobs: submitted by a member of an organization with an authorized scenario, run by a
 sandbox worker, finished with resource use and quarantined outputs; cancelled; reaped."""
 
+import ast
 import fcntl
 import hashlib
 import logging
 import shutil
 from datetime import timedelta
+from pathlib import PurePosixPath
 
 from django.conf import settings
 from django.db import transaction
@@ -15,6 +17,7 @@ from django.utils.translation import gettext as _
 from operation.errors import Conflict, InvalidInput, PermissionRefused
 from operation.services.audit import audit_record
 from operation.storage import data_path, data_root_ensure
+from scenarios.disclosure.sqlshape import output_statements
 from scenarios.models import (
     Job,
     JobLanguage,
@@ -272,6 +275,22 @@ def _run_spec(job: Job) -> engine.RunSpec:
     )
 
 
+def declared_names(job: Job) -> set[str]:
+    """The output names a job's code gives before it runs: a SQL job's marked, COPY and
+    default results; a Python job's string literals (a name built from data is none)."""
+    if job.language == JobLanguage.SQL:
+        return set(output_statements(job.code)) | {"result.csv"}
+    try:
+        tree = ast.parse(job.code)
+    except (SyntaxError, ValueError):
+        return set()
+    names = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Constant) and isinstance(node.value, str) and len(node.value) < 200:
+            names.add(PurePosixPath(node.value).name)
+    return names
+
+
 def job_execute(*, job_id: int, worker: str) -> None:
     """Run a queued job to its end (called by the sandbox worker's task)."""
     job = job_start(job_id=job_id, worker=worker)
@@ -297,6 +316,7 @@ def job_execute(*, job_id: int, worker: str) -> None:
                     max_files=settings.SANDBOX_MAX_OUTPUT_FILES,
                     max_bytes=settings.SANDBOX_MAX_OUTPUT_BYTES,
                     reserved={"stdout.txt", "stderr.txt"},
+                    declared=None if job.dry_run else declared_names(job),
                 )
                 kept += [(JobOutputKind.FILE, item) for item in files]
                 if skipped:

@@ -280,3 +280,40 @@ def test_closing_a_scenario_discards_unreleased_outputs_and_keeps_released_ones(
     response = api.get(f"/api/v1/outputs/{released.pk}/download")
     assert response.status_code == 200 and b"".join(response.streaming_content)
     response.close()
+
+
+def test_developers_see_verdicts_never_the_cells_of_an_unreleased_output(
+    authorized, run, reviewers
+):
+    scenario, developer = authorized
+    job = run(developer, scenario, BY_BERTH_AND_TYPE)
+    crosstab = job.outputs.get(name="crosstab.csv")
+    api = APIClient()
+    api.force_authenticate(developer)
+    shown = api.get(f"/api/v1/outputs/{crosstab.pk}/").data
+    assert shown["check_status"] == "fail" and shown["sha256"] is None
+    assert shown["check_record"]["checks"]["MinimumThresholdCheck"] == {
+        "status": "fail",
+        "cells": 28,
+    }
+    assert "aggregate" not in shown["check_record"]
+    assert "海天" not in str(shown)  # no berth name, no pseudonym
+    api.force_authenticate(reviewers[0])
+    full = api.get(f"/api/v1/outputs/{crosstab.pk}/").data
+    assert full["sha256"] == crosstab.sha256 and full["check_record"]["aggregate"]["cells"]
+
+
+def test_an_output_named_from_data_is_renamed(authorized, django_capture_on_commit_callbacks):
+    scenario, developer = authorized
+    code = (
+        "import workspace\n"
+        "berth = workspace.table('hy_0001')['berth'][0]\n"
+        "open(f'{berth}.txt', 'w').write('x')\n"
+        "open('declared.txt', 'w').write('y')\n"
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        job = job_submit(
+            by=developer, scenario=scenario, language="python", code=code, dry_run=False
+        )
+    names = sorted(o.name for o in job.outputs.all())
+    assert names == ["declared.txt", "output-1.txt", "stderr.txt", "stdout.txt"]
