@@ -6,7 +6,7 @@ row is its own entity), of *contributors* (entities with a value, for an aggrega
 value), the total of the value, the largest contributions (per-entity sums, largest
 first), and the number of negative and of missing values. ``evaluate`` applies the rules
 with a scenario type's parameters; the vocabulary and the semantics follow ACRO's
-(``acro_tables``), so verdicts can be compared with ACRO's crosstab cell by cell:
+(1.0.2, ``sdcchecks.py``), so verdicts can be compared with ACRO's crosstab cell by cell:
 
 - ``MinimumThresholdCheck``: fewer than ``threshold`` contributors fail (ACRO counts the
   non-missing values of a cell; one entity with many rows counts once here).
@@ -14,9 +14,8 @@ with a scenario type's parameters; the vocabulary and the semantics follow ACRO'
   disclosive.
 - ``NKCheck``: the top ``dominance_n`` contributions make up ``dominance_k`` or more of
   the total: fail; a total of zero or less fails when zeros are disclosive.
-- ``PPercentCheck`` (ACRO's ``agg_p_percent``): fewer than two contributions or a total of
-  zero or less fail when zeros are disclosive; otherwise (total - top1 - top2) / top1
-  below ``p_percent`` fails.
+- ``PPercentCheck``: fewer than two contributions or a total of zero or less fail;
+  otherwise (total - top1 - top2) / top1 below ``p_percent`` fails.
 - ``NegativeOrMissingCheck``: negative values, or missing ones when ``check_missing``:
   review (ACRO's "negative" and "missing" outcomes; the other rules do not hold there).
 - ``SingleUnitStatisticCheck``: a min, max or median is one unit's value: fail, unless
@@ -195,14 +194,13 @@ def _rule_cell_verdicts(kind: str, has_value: bool, evidence: tuple, params: Par
         failed.append("PresenceOfZeroCheck")
     if kind == "sum":
         top = list(top or [])
+        # As ACRO 1.0.2 (sdcchecks.py): p-percent cannot protect a cell with one
+        # contributor or a total of zero or less, whatever zeros_are_disclosive says.
         if total is None or total <= 0:
-            nk_fail = p_fail = params.zeros_are_disclosive
+            nk_fail, p_fail = params.zeros_are_disclosive, True
         else:
             nk_fail = sum(top[: params.dominance_n]) / total >= params.dominance_k
-            if len(top) < 2:
-                p_fail = params.zeros_are_disclosive
-            else:
-                p_fail = (total - top[0] - top[1]) / top[0] < params.p_percent
+            p_fail = len(top) < 2 or (total - top[0] - top[1]) / top[0] < params.p_percent
         if nk_fail:
             failed.append("NKCheck")
         if p_fail:
@@ -329,10 +327,7 @@ def evaluate(
         )
         hits = found["PPercentCheck"]
         few_note = (
-            " (cells with fewer than two contributors or a total of zero or less count as "
-            "failing: zeros are disclosive)"
-            if params.zeros_are_disclosive
-            else ""
+            " (cells with fewer than two contributors or a total of zero or less count as failing)"
         )
         checks["PPercentCheck"] = (
             entry(

@@ -167,7 +167,7 @@ def test_p_percent_passes_at_p_and_fails_just_below(tmp_path):
     assert record["checks"]["PPercentCheck"]["status"] == FAIL
 
 
-def test_p_percent_single_contributor_fails_only_when_zeros_are_disclosive():
+def test_p_percent_single_contributor_fails_whatever_zeros_say():
     rows = [("A", 5, 1, 1, 70.0, [70.0], 0, 0)]
 
     strict = evaluate(rows, agg="sum", value="x", params=Parameters(threshold=1))
@@ -175,8 +175,9 @@ def test_p_percent_single_contributor_fails_only_when_zeros_are_disclosive():
         rows, agg="sum", value="x", params=Parameters(threshold=1, zeros_are_disclosive=False)
     )
 
+    # As ACRO 1.0.2: the rest of a one-contributor cell is nothing, it always fails.
     assert "PPercentCheck" in strict["cells"][0]["failed"]
-    assert "PPercentCheck" not in loose["cells"][0]["failed"]
+    assert "PPercentCheck" in loose["cells"][0]["failed"]
 
 
 # --- Zeros ---------------------------------------------------------------------------------
@@ -203,9 +204,10 @@ def test_zero_total_fails_when_zeros_are_disclosive_and_passes_otherwise(tmp_pat
     }
     assert strict["checks"]["PresenceOfZeroCheck"]["cells"] == [["zero"]]
     assert cells_by_key(strict)[("some",)]["status"] == PASS
-    assert cells_by_key(loose)[("zero",)]["status"] == PASS
+    # Not disclosive zeros: the zero rule and N-K pass it, p-percent (as ACRO's) does not.
+    assert cells_by_key(loose)[("zero",)]["failed"] == ["PPercentCheck"]
     assert loose["checks"]["PresenceOfZeroCheck"]["status"] == PASS
-    assert loose["status"] == PASS
+    assert loose["status"] == FAIL
 
 
 def test_count_of_a_column_with_no_values_is_a_zero_cell():
