@@ -275,6 +275,8 @@ SANDBOX_MAX_LIMITS = {
 }
 SANDBOX_DRY_RUN_ROWS = env_int("SANDBOX_DRY_RUN_ROWS", default=1000, minimum=10)
 SANDBOX_MAX_CODE_BYTES = 200_000
+# Jobs one organization may have queued or running at once (the queue is shared).
+SANDBOX_MAX_ACTIVE_JOBS = env_int("SANDBOX_MAX_ACTIVE_JOBS", default=10, minimum=1)
 SANDBOX_MAX_OUTPUT_FILES = env_int("SANDBOX_MAX_OUTPUT_FILES", default=20, minimum=1)
 SANDBOX_MAX_OUTPUT_BYTES = env_int("SANDBOX_MAX_OUTPUT_BYTES", default=512 * 1024**2, minimum=1)
 # A running job's worker beats this often; the reaper acts on a job silent for longer.

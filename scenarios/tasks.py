@@ -122,7 +122,14 @@ def job_run(self, job_id: int) -> None:
 
 @shared_task(acks_late=True, soft_time_limit=60, time_limit=90)
 def jobs_reap_due() -> int:
-    """Periodic (Celery beat): requeue once, or fail, jobs whose worker died."""
-    from scenarios.services.jobs import jobs_reap
+    """Periodic (Celery beat): requeue once, or fail, jobs whose worker died; check the
+    outputs a dead worker left unchecked."""
+    from datetime import timedelta
 
-    return jobs_reap()
+    from django.utils import timezone
+
+    from scenarios.services.jobs import jobs_reap
+    from scenarios.services.outputs import outputs_check_stale
+
+    stale = timezone.now() - timedelta(seconds=settings.SANDBOX_REAP_AFTER_SECONDS)
+    return jobs_reap() + outputs_check_stale(older_than=stale)

@@ -76,8 +76,9 @@ class Job(models.Model):
 
     @property
     def folder(self) -> str:
-        """Working folder under DATA_ROOT (spec, output, logs while it runs)."""
-        return f"jobs/{self.pk}"
+        """Working folder under DATA_ROOT of the current attempt (spec, output, logs while
+        it runs): a requeued job never shares one with an attempt still alive."""
+        return f"jobs/{self.pk}/a{self.attempts}"
 
 
 class JobOutputKind(models.TextChoices):

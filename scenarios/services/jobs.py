@@ -2,6 +2,7 @@
 sandbox worker, finished with resource use and quarantined outputs; cancelled; reaped."""
 
 import ast
+import contextlib
 import fcntl
 import hashlib
 import logging
@@ -110,6 +111,15 @@ def job_submit(*, by, scenario: Scenario, language: str, code: str, dry_run: boo
         )
         if workspace is None:
             raise Conflict(_("The scenario's workspace is not ready yet."))
+        active = Job.objects.filter(
+            scenario__organization=scenario.organization,
+            status__in=[JobStatus.QUEUED, JobStatus.RUNNING],
+        ).count()
+        if active >= settings.SANDBOX_MAX_ACTIVE_JOBS:
+            raise Conflict(
+                _("The organization has %(n)s jobs queued or running; wait for some to end.")
+                % {"n": active}
+            )
         if not dry_run and compute_balance_seconds(scenario.organization) <= 0:
             raise Conflict(
                 _(
@@ -339,6 +349,8 @@ def job_execute(*, job_id: int, worker: str) -> None:
         )
     finally:
         shutil.rmtree(data_path(job.folder), ignore_errors=True)
+        with contextlib.suppress(OSError):
+            data_path(job.folder).parent.rmdir()
     job_finish(job_id=job.pk, attempt=job.attempts, result=result, outputs=kept)
     if not job.dry_run:  # trusted checks of every output, outside the sandbox
         outputs_check(

@@ -76,11 +76,31 @@ def _tables(job: Job) -> tuple[dict[str, TableInfo], dict[str, str | None]]:
     return tables, identifiers
 
 
+def outputs_check_stale(*, older_than) -> int:
+    """Periodic: outputs of finished real jobs still unchecked (their worker died after
+    the job ended) are checked now. Returns how many jobs were handled."""
+    jobs = (
+        Job.objects.filter(
+            dry_run=False,
+            finished_at__lt=older_than,
+            outputs__check_status=CheckStatus.PENDING,
+            outputs__discarded_at__isnull=True,
+        )
+        .select_related("scenario__scenario_type", "workspace")
+        .distinct()
+    )
+    handled = 0
+    for job in jobs:
+        outputs_check(job)
+        handled += 1
+    return handled
+
+
 def outputs_check(job: Job) -> None:
     """Check every output of a finished real job (system action, on the worker)."""
     if job.dry_run:
         return
-    outputs = list(job.outputs.filter(check_status=CheckStatus.PENDING))
+    outputs = list(job.outputs.filter(check_status=CheckStatus.PENDING, discarded_at__isnull=True))
     if not outputs:
         return
     params = Parameters.of_type(job.scenario.scenario_type)
@@ -151,9 +171,10 @@ def _store(output: JobOutput, record: dict) -> None:
     output.check_record, output.check_status = record, record["status"]
 
 
-def differencing_refresh(output: JobOutput) -> None:
-    """Compare an aggregate output with every released aggregate of the same table: a
-    population that differs by fewer entities than the threshold in some cell fails."""
+def differencing_refresh(output: JobOutput, *, also=()) -> None:
+    """Compare an aggregate output with every released aggregate of the same table (and
+    with the aggregates of ``also``, outputs released together with it): a population
+    that differs by fewer entities than the threshold in some cell fails."""
     record = output.check_record or {}
     aggregate = record.get("aggregate")
     if not aggregate:
@@ -170,6 +191,10 @@ def differencing_refresh(output: JobOutput) -> None:
             output=output
         )
     ]
+    for other in also:
+        theirs = (other.check_record or {}).get("aggregate")
+        if theirs and theirs.get("table") == aggregate["table"]:
+            released.append({**theirs, "id": other.pk})
     candidate = {**aggregate, "id": output.pk}
     threshold = record.get("parameters", {}).get("threshold", Parameters().threshold)
     entry = differencing_check(candidate, released, threshold=threshold)
@@ -235,10 +260,12 @@ def output_mitigate(*, by, output: JobOutput, method: str, base: int = 5) -> Job
     content = buffer.getvalue().encode()
     stem = output.name.removesuffix(".csv")
     with transaction.atomic():
+        JobOutput.objects.select_for_update().get(pk=output.pk)  # one mitigation at a time
         number = JobOutput.objects.filter(job=output.job, derived_from=output).count() + 1
         name = f"{stem}.{method}-{number}.csv"
         target = data_path(output.path).with_name(name)
-        target.write_bytes(content)
+        with open(target, "xb") as handle:  # never over a file whose digest is recorded
+            handle.write(content)
         target.chmod(0o440)
         record = dict(output.check_record)
         record["derivation"] = {"from": output.pk, "method": method, "detail": derivation}

@@ -60,6 +60,12 @@ def _clean_items(scenario: Scenario, items, *, request: ReleaseRequest | None) -
         seen.add(output.pk)
         if output.discarded_at is not None:
             raise Conflict(_("Output %(name)s was discarded.") % {"name": output.name})
+        if ReleaseItem.objects.filter(
+            output=output, request__status=ReleaseStatus.REJECTED
+        ).exists():
+            raise Conflict(
+                _("Output %(name)s was rejected; rejection is final.") % {"name": output.name}
+            )
         if output.released_at is not None:
             raise Conflict(_("Output %(name)s is already released.") % {"name": output.name})
         if output.check_status == CheckStatus.PENDING:
@@ -132,7 +138,13 @@ def release_request_resubmit(*, by, request: ReleaseRequest, items) -> ReleaseRe
     """A returned request, changed: a new round, in which every reviewer decides again."""
     _member(by, request.scenario)
     with transaction.atomic():
+        scenario = Scenario.objects.select_for_update().get(pk=request.scenario_id)
         request = ReleaseRequest.objects.select_for_update().get(pk=request.pk)
+        if scenario.status != ScenarioStatus.AUTHORIZED:
+            raise Conflict(
+                _("The scenario is %(status)s: nothing is released from it.")
+                % {"status": scenario.get_status_display()}
+            )
         if request.status != ReleaseStatus.RETURNED:
             raise Conflict(_("Only a returned request is resubmitted."))
         cleaned = _clean_items(request.scenario, items, request=request)
@@ -188,11 +200,17 @@ def release_review(
             _("Give the developer a reason (public comment)."), field="comment_public"
         )
     with transaction.atomic():
+        scenario = Scenario.objects.select_for_update().get(pk=request.scenario_id)
         request = (
             ReleaseRequest.objects.select_for_update()
             .select_related("scenario__organization")
             .get(pk=request.pk)
         )
+        if scenario.status != ScenarioStatus.AUTHORIZED:
+            raise Conflict(
+                _("The scenario is %(status)s: nothing is released from it.")
+                % {"status": scenario.get_status_display()}
+            )
         if request.status != ReleaseStatus.SUBMITTED:
             raise Conflict(
                 _("The request is %(status)s.") % {"status": request.get_status_display()}
@@ -226,12 +244,16 @@ def release_review(
 
 
 def _decide(request: ReleaseRequest, decisions: list[str]) -> None:
+    pairs = []
     if ReleaseDecision.REJECT in decisions:
         request.status = ReleaseStatus.REJECTED
     elif ReleaseDecision.RETURN in decisions:
         request.status = ReleaseStatus.RETURNED
     else:
-        request.status = ReleaseStatus.APPROVED
+        # Checked again now, against everything released meanwhile and against the
+        # request's other outputs: two outputs of a request can difference each other.
+        pairs = _differencing_at_release(request)
+        request.status = ReleaseStatus.RETURNED if pairs else ReleaseStatus.APPROVED
     request.decided_at = timezone.now()
     request.save(update_fields=["status", "decided_at"])
     if request.status == ReleaseStatus.APPROVED:
@@ -242,9 +264,21 @@ def _decide(request: ReleaseRequest, decisions: list[str]) -> None:
         action=f"release.{request.status}",
         target=request,
         organization=request.scenario.organization,
-        details={"round": request.round, "decisions": decisions},
+        details={"round": request.round, "decisions": decisions, "differencing": pairs},
     )
     _notify(request, request.scenario.organization.admins_group.user_set.filter(is_active=True))
+
+
+def _differencing_at_release(request: ReleaseRequest) -> list[dict]:
+    """Outputs of the request that difference a released aggregate or one another."""
+    outputs = [item.output for item in request.items.select_related("output")]
+    found = []
+    for output in outputs:
+        differencing_refresh(output, also=[o for o in outputs if o.pk != output.pk])
+        entry = (output.check_record or {}).get("checks", {}).get("DifferencingCheck", {})
+        if entry.get("status") == "fail":
+            found.append({"output": output.pk, "released": entry.get("released", [])})
+    return found
 
 
 def _release(output: JobOutput, request: ReleaseRequest) -> None:

@@ -255,7 +255,7 @@ def _destroy_workspaces(scenario: Scenario) -> None:
     )
     files = [data_path(path) for path in unreleased.values_list("path", flat=True)]
     unreleased.update(discarded_at=now)
-    for request in scenario.release_requests.filter(
+    for request in scenario.release_requests.select_for_update().filter(
         status__in=[ReleaseStatus.SUBMITTED, ReleaseStatus.RETURNED]
     ):
         request.status, request.decided_at = ReleaseStatus.WITHDRAWN, now

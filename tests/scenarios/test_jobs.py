@@ -376,3 +376,12 @@ def test_a_sandbox_that_cannot_start_says_so_without_server_paths(
     stderr = read(job.outputs.get(kind="stderr"))
     assert str(settings.DATA_ROOT) not in stderr and "could not start" in stderr
     assert any(str(settings.DATA_ROOT) in record.getMessage() for record in caplog.records)
+
+
+def test_an_organization_cannot_flood_the_queue(authorized, submit, settings):
+    scenario, developer = authorized
+    settings.SANDBOX_MAX_ACTIVE_JOBS = 2
+    for _ in range(2):
+        submit(developer, scenario, "SELECT 1", run=False)
+    with pytest.raises(Conflict, match="2 jobs queued or running"):
+        submit(developer, scenario, "SELECT 1", run=False)

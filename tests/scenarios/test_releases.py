@@ -317,3 +317,68 @@ def test_an_output_named_from_data_is_renamed(authorized, django_capture_on_comm
         )
     names = sorted(o.name for o in job.outputs.all())
     assert names == ["declared.txt", "output-1.txt", "stderr.txt", "stdout.txt"]
+
+
+def test_a_rejected_output_is_never_asked_for_again(authorized, run, reviewers):
+    scenario, developer = authorized
+    output = run(developer, scenario, BY_TYPE).outputs.get(name="by_type.csv")
+    request = svc.release_request_create(by=developer, scenario=scenario, items=[item(output)])
+    for reviewer in reviewers:
+        svc.release_review(by=reviewer, request=request, decision="reject", comment_public="否")
+    with pytest.raises(Conflict, match="rejection is final"):
+        svc.release_request_create(by=developer, scenario=scenario, items=[item(output)])
+
+
+def test_two_outputs_of_one_request_that_difference_each_other_are_not_released(
+    authorized, run, reviewers
+):
+    import duckdb
+
+    from operation.storage import data_path
+
+    scenario, developer = authorized
+    path = data_path(scenario.workspaces.get().path) / "HY-0001.parquet"
+    one = duckdb.sql("SELECT min(mmsi) FROM read_parquet($p)", params={"p": str(path)}).fetchall()
+    but_one = BY_TYPE.replace("by_type", "but_one").replace(
+        "FROM hy_0001", f"FROM hy_0001 WHERE mmsi <> '{one[0][0]}'"
+    )
+    job = run(developer, scenario, BY_TYPE + ";\n" + but_one)
+    outputs = [job.outputs.get(name="by_type.csv"), job.outputs.get(name="but_one.csv")]
+    assert all(o.check_status == CheckStatus.PASS for o in outputs)  # each alone is safe
+    request = svc.release_request_create(
+        by=developer, scenario=scenario, items=[item(o) for o in outputs]
+    )
+    for reviewer in reviewers:
+        svc.release_review(by=reviewer, request=request, decision="approve")
+    request.refresh_from_db()
+    assert request.status == ReleaseStatus.RETURNED
+    for output in outputs:
+        output.refresh_from_db()
+        assert output.released_at is None and output.check_status == CheckStatus.FAIL
+
+
+def test_nothing_is_released_from_a_suspended_scenario(authorized, run, reviewers):
+    from scenarios.services.scenarios import scenario_transition
+
+    scenario, developer = authorized
+    output = run(developer, scenario, BY_TYPE).outputs.get(name="by_type.csv")
+    request = svc.release_request_create(by=developer, scenario=scenario, items=[item(output)])
+    svc.release_review(by=reviewers[0], request=request, decision="approve")
+    scenario_transition(by=staff_user("op"), scenario=scenario, action="suspend", reason="核查")
+    with pytest.raises(Conflict, match="Suspended"):
+        svc.release_review(by=reviewers[1], request=request, decision="approve")
+
+
+def test_outputs_left_unchecked_by_a_dead_worker_are_checked_by_the_sweep(authorized, run):
+    import datetime
+
+    from django.utils import timezone
+
+    from scenarios.services.outputs import outputs_check_stale
+
+    scenario, developer = authorized
+    job = run(developer, scenario, BY_TYPE)
+    job.outputs.update(check_status=CheckStatus.PENDING, check_record={})
+    assert outputs_check_stale(older_than=timezone.now() - datetime.timedelta(hours=1)) == 0
+    assert outputs_check_stale(older_than=timezone.now() + datetime.timedelta(seconds=1)) == 1
+    assert job.outputs.get(name="by_type.csv").check_status == CheckStatus.PASS
