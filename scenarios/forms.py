@@ -10,7 +10,13 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 from scenarios.agreement import AGREEMENT_SHA256
-from scenarios.models import JobLanguage, OutputKind, ScenarioStatus, ScenarioTypeStatus
+from scenarios.models import (
+    JobLanguage,
+    OutputKind,
+    ReleaseStatus,
+    ScenarioStatus,
+    ScenarioTypeStatus,
+)
 
 DATE = {"format": "%Y-%m-%d", "attrs": {"type": "date"}}
 SCOPE_PREFIX = "scope-"
@@ -129,6 +135,11 @@ class JobForm(forms.Form):
     )
     dry_run = forms.BooleanField(label=_("Dry run on synthetic data"), required=False)
 
+    def clean_code(self) -> str:
+        """Browsers send a textarea's lines ending in CRLF; the runner reads the code with
+        plain newlines, and so must the checks that map ``-- output:`` lines to files."""
+        return self.cleaned_data["code"].replace("\r\n", "\n").replace("\r", "\n")
+
 
 class VoucherForm(forms.Form):
     cpu_hours = forms.DecimalField(
@@ -145,3 +156,96 @@ class VoucherForm(forms.Form):
         today = timezone.localdate()
         self.fields["valid_from"].initial = today
         self.fields["valid_until"].initial = today + datetime.timedelta(days=90)
+
+
+# Outputs and their release ------------------------------------------------------------
+
+
+class MitigateForm(forms.Form):
+    method = forms.ChoiceField(
+        label=_("Mitigation"),
+        choices=[("suppress", _("Suppress failing cells")), ("round", _("Round to a base"))],
+    )
+    base = forms.IntegerField(label=_("Base"), required=False, initial=5)
+
+
+class ReleaseItemForm(forms.Form):
+    """One output offered on the release request form (prefixed by the output's id). Every
+    field is optional here: the service says what an item needs."""
+
+    include = forms.BooleanField(label=_("Ask for its release"), required=False)
+    context = forms.CharField(
+        label=_("What it shows"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text=_("Each table or figure: what is counted or measured, over which rows."),
+    )
+    controls = forms.CharField(
+        label=_("How disclosure was avoided"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text=_("E.g. every cell counts at least the minimum number of vessels."),
+    )
+    exception = forms.CharField(
+        label=_("Exception request"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text=_("Required for an output that failed its checks: why it should leave anyway."),
+    )
+
+
+def release_item_forms(data, outputs, *, initial: dict) -> list[ReleaseItemForm]:
+    """A form per offered output; ``form.output`` is the output it is about."""
+    found = []
+    for output in outputs:
+        form = ReleaseItemForm(data, prefix=f"output-{output.pk}", initial=initial.get(output.pk))
+        form.output = output
+        found.append(form)
+    return found
+
+
+def release_items_chosen(item_forms) -> tuple[list[ReleaseItemForm], list[dict]]:
+    """The ticked forms and the items the release services take, in the same order."""
+    chosen = [form for form in item_forms if form.is_valid() and form.cleaned_data["include"]]
+    items = [
+        {
+            "output": form.output.pk,
+            "context": form.cleaned_data["context"],
+            "controls": form.cleaned_data["controls"],
+            "exception": form.cleaned_data["exception"],
+        }
+        for form in chosen
+    ]
+    return chosen, items
+
+
+class ReleaseReviewForm(forms.Form):
+    decision = forms.CharField(required=False)
+    comment_private = forms.CharField(
+        label=_("Comment to the other reviewers (private)"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+    comment_public = forms.CharField(
+        label=_("Comment to the developer (public; required to reject or return)"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+
+
+class ReleaseFilterForm(forms.Form):
+    status = forms.ChoiceField(label=_("Status"), required=False)
+    scenario = forms.ModelChoiceField(
+        label=_("Scenario"), queryset=None, required=False, empty_label=_("All")
+    )
+    awaiting = forms.BooleanField(label=_("Awaiting my decision"), required=False)
+
+    def __init__(self, *args, scenarios, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["status"].choices = [("", _("All")), *ReleaseStatus.choices]
+        self.fields["scenario"].queryset = scenarios
+
+    def wanted(self) -> dict:
+        if self.is_valid():
+            return self.cleaned_data
+        return {"status": "", "scenario": None, "awaiting": False}

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from scenarios.views import jobs, portal
+from scenarios.views import jobs, portal, releases
 
 urlpatterns = [
     path("scenario-types/", portal.type_list, name="scenario-type-list"),
@@ -22,6 +22,24 @@ urlpatterns = [
         jobs.job_output_download,
         name="job-output",
     ),
+    path("scenarios/outputs/<int:pk>/", releases.output_detail, name="output-detail"),
+    path("scenarios/outputs/<int:pk>/mitigate/", releases.output_mitigate, name="output-mitigate"),
+    path("scenarios/outputs/<int:pk>/download/", releases.output_file, name="output-download"),
+    path("scenarios/<int:pk>/releases/new/", releases.release_new, name="release-new"),
+    path("scenarios/releases/", releases.release_list, name="release-list"),
+    path("scenarios/releases/<int:pk>/", releases.release_detail, name="release-detail"),
+    path("scenarios/releases/<int:pk>/review/", releases.release_decide, name="release-review"),
+    path(
+        "scenarios/releases/<int:pk>/resubmit/",
+        releases.release_resubmit,
+        name="release-resubmit",
+    ),
+    path(
+        "scenarios/releases/<int:pk>/withdraw/",
+        releases.release_withdraw,
+        name="release-withdraw",
+    ),
+    path("reviews/releases/", releases.release_queue, name="release-queue"),
     path("compute/", jobs.compute_index, name="compute-index"),
     path("organizations/<int:pk>/compute/", jobs.compute_detail, name="compute-detail"),
     path(

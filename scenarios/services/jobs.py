@@ -84,7 +84,8 @@ def job_submit(*, by, scenario: Scenario, language: str, code: str, dry_run: boo
         raise PermissionRefused(_("Only members of the scenario's organization submit jobs."))
     if language not in JobLanguage.values:
         raise InvalidInput(_("The language must be sql or python."), field="language")
-    code = code if isinstance(code, str) else ""
+    # One line ending (browsers send CRLF): the checks read the code as the runner does.
+    code = code.replace("\r\n", "\n").replace("\r", "\n") if isinstance(code, str) else ""
     if not code.strip():
         raise InvalidInput(_("Give the job's code."), field="code")
     if len(code.encode()) > settings.SANDBOX_MAX_CODE_BYTES:

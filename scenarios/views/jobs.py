@@ -14,7 +14,7 @@ from operation.errors import Conflict, InvalidInput, NotFound, PermissionRefused
 from operation.storage import data_path
 from scenarios.forms import JobForm, VoucherForm
 from scenarios.models import JobOutputKind, JobStatus
-from scenarios.selectors import dry_run_output_get, job_get, scenario_get
+from scenarios.selectors import dry_run_output_get, job_get, output_shown, scenario_get
 from scenarios.services import compute as compute_svc
 from scenarios.services import jobs as job_svc
 from tenants.models import OrganizationKind
@@ -88,7 +88,10 @@ def _job_context(request, job) -> dict:
     )
     return {
         "job": job,
-        "outputs": list(job.outputs.all()),
+        # What the viewer may see of each (sizes rounded, no SHA-256 until release).
+        "outputs": [
+            {"output": output, **output_shown(request.user, output)} for output in job.outputs.all()
+        ],
         "logs": _dry_run_logs(job),
         "live": job.status in LIVE_STATUSES,
         "can_cancel": may_cancel and not job.finished and not job.cancel_requested,
