@@ -133,3 +133,14 @@ def jobs_reap_due() -> int:
 
     stale = timezone.now() - timedelta(seconds=settings.SANDBOX_REAP_AFTER_SECONDS)
     return jobs_reap() + outputs_check_stale(older_than=stale)
+
+
+@shared_task(acks_late=True, soft_time_limit=7200, time_limit=7300)
+def outputs_check_run(job_id: int) -> None:
+    """The automatic disclosure checks of a finished real job's outputs (each bounded in
+    memory and time); idempotent: only outputs still pending are checked."""
+    from scenarios.models import Job
+    from scenarios.services.outputs import outputs_check
+
+    job = Job.objects.select_related("scenario__scenario_type", "workspace").get(pk=job_id)
+    outputs_check(job)

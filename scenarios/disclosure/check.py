@@ -6,24 +6,35 @@ the query's allow-listed, re-generated form over the real workspace file, derive
 cell's evidence from the same rows (``cells.evidence_sql``) and applies the cell rules
 (``cells.evaluate``). The output file must hold exactly the re-run query's cells and
 values (``FileMatchesQueryCheck``): the job could have written anything under that name.
-Any other output gets ``QueryShapeCheck`` review. The file checks of ``files.check_file``
-(type, size, row-level content, degrees of freedom) apply to every output.
+The file is read strictly (CSV: fixed delimiter and quote, no comment lines, no sniffing,
+every record the same width, every value as text; Parquet: not at all when its metadata
+is too large) and the data records Python's csv module counts must be the query's cells.
+When it matches, the record's ``trusted_csv`` is the re-run query's result written by
+the worker with DuckDB's CSV writer (the runner's: same header, same cell text, rows
+ordered by all columns), up to ``TRUSTED_CSV_MAX_BYTES``: the bytes to release instead of
+the job's, which could still carry data in their formatting. Any other output gets
+``QueryShapeCheck`` review. The file checks of ``files.check_file`` (type, size,
+row-level content, degrees of freedom) apply to every output.
 
 The derivation runs in a DuckDB connection locked like the sandbox's (reads only the
 workspace and the output's folder, no external access, configuration locked, memory and
 threads bounded) and is interrupted after a time limit: a shape that times out gets
-review.
+review. All of one output's checks run in a child process bounded in memory, CPU and
+wall-clock time (``bounded.run_bounded``, ``LIMITS``): a file that makes a parser
+exceed them gets review, and the worker is unharmed.
 """
 
 import shutil
 import tempfile
 import threading
+from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
 
 from operation.ingest import quote_ident, quote_literal
 from scenarios.disclosure import files
+from scenarios.disclosure.bounded import BoundedFailure, run_bounded
 from scenarios.disclosure.cells import (
     KINDS,
     RULES,
@@ -42,14 +53,76 @@ MEMORY_LIMIT = "1GB"
 THREADS = 2
 MAX_CHECKED_BYTES = 512 * 1024 * 1024
 SOURCE, FILE = '"workspace_table"', '"output_file"'
-FILE_READERS = {
-    ".csv": "read_csv({path}, all_varchar = true, header = true, allow_quoted_nulls = false)",
-    ".tsv": "read_csv({path}, all_varchar = true, header = true, allow_quoted_nulls = false)",
-    ".parquet": "read_parquet({path})",
-    ".json": "read_json({path})",
-}
+DELIMITERS = {".csv": ",", ".tsv": "\t"}
+TRUSTED_CSV_MAX_BYTES = 50 * 1024 * 1024
 # numeric values agree within this relative difference (parallel sums differ in the last bits)
 TOLERANCE = 1e-9
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Of the child process that runs one output's checks (``bounded.run_bounded``)."""
+
+    memory_bytes: int = 2 << 30  # more than the worker's own address space
+    cpu_seconds: int = 240  # all threads: DuckDB uses THREADS for EVIDENCE_SECONDS
+    wall_seconds: float = 180.0
+
+
+LIMITS = Limits()
+
+
+@dataclass
+class _Layout:
+    """The output file as the comparison reads it."""
+
+    reader: str | None = None  # DuckDB table function reading it strictly
+    names: list[str] | None = None  # its column names (None: as DuckDB describes it)
+    columns: list[str] | None = None  # the reader's column names (None: the same)
+    rows: int | None = None  # its data records, counted outside DuckDB
+    error: str | None = None  # why it is not compared
+
+
+def _layout(output: Path) -> _Layout:
+    suffix = output.suffix.lower()
+    path = quote_literal(output)
+    if suffix in DELIMITERS:
+        delimiter = DELIMITERS[suffix]
+        header, rows = None, 0
+        try:
+            for record in files.delimited_records(output, delimiter):
+                if header is None:
+                    header = record
+                    if not header:
+                        return _Layout(error="the file has no header")
+                elif len(record) != len(header):  # a blank line too: the writer writes none
+                    return _Layout(error="the file's records are not all as wide as its header")
+                else:
+                    rows += 1
+        except files.Unreadable as error:
+            return _Layout(error=str(error).rstrip(".").lower())
+        if header is None:
+            return _Layout(error="the file is empty")
+        columns = [f"c{index}" for index in range(len(header))]
+        types = ", ".join(f"{quote_literal(name)}: 'VARCHAR'" for name in columns)
+        reader = (
+            f"read_csv({path}, auto_detect = false, header = true, "
+            f"delim = {quote_literal(delimiter)}, quote = '\"', escape = '\"', comment = '', "
+            f"columns = {{{types}}}, strict_mode = true, null_padding = false, "
+            "ignore_errors = false, allow_quoted_nulls = false, parallel = false)"
+        )
+        return _Layout(reader=reader, names=header, columns=columns, rows=rows)
+    if suffix == ".parquet":
+        import pyarrow.parquet as pq
+
+        refusal = files.parquet_refusal(output)
+        if refusal is not None:
+            return _Layout(error=refusal.rstrip(".").lower())
+        try:
+            rows = pq.read_metadata(output).num_rows
+        except Exception:  # an untrusted file may break the reader in any way
+            return _Layout(error="the file cannot be read as Parquet")
+        return _Layout(reader=f"read_parquet({path})", rows=rows)
+    return _Layout(error="the file is not a table the checks compare (CSV, TSV, Parquet)")
 
 
 class _NotDerived(Exception):
@@ -65,6 +138,7 @@ class _Locked:
     with a deadline enforced by ``interrupt()``."""
 
     def __init__(self, source: Path, output: Path, *, seconds: float):
+        self.layout = _layout(output)  # read in Python first, before anything is held
         self._tmp = tempfile.mkdtemp(prefix="sdc-")
         self.connection = duckdb.connect(
             config={
@@ -76,23 +150,20 @@ class _Locked:
             }
         )
         self.timer = threading.Timer(seconds, self.connection.interrupt)
-        self.file_error: str | None = None
+        self.file_error: str | None = self.layout.error
         try:
             self.connection.execute(
                 f"CREATE VIEW {SOURCE} AS SELECT * FROM read_parquet({quote_literal(source)})"  # noqa: S608
             )
-            reader = FILE_READERS.get(output.suffix.lower())
-            if reader is None:
-                self.file_error = "the file is not a table the checks read (CSV, Parquet, JSON)"
-            else:
+            if self.file_error is None:
                 try:
                     self.connection.execute(
-                        f"CREATE VIEW {FILE} AS SELECT * FROM "  # noqa: S608
-                        + reader.format(path=quote_literal(output))
+                        f"CREATE VIEW {FILE} AS SELECT * FROM {self.layout.reader}"  # noqa: S608
                     )
                 except duckdb.Error as error:
                     self.file_error = f"the file cannot be read as a table ({type(error).__name__})"
-            folders = {str(source.parent), str(output.parent)}
+            # the worker's own folder, for the CSV it renders
+            folders = {str(source.parent), str(output.parent), self._tmp}
             allowed = ", ".join(quote_literal(folder.rstrip("/") + "/") for folder in folders)
             for statement in (
                 "SET enable_progress_bar = false",
@@ -121,27 +192,72 @@ class _Locked:
         return self.connection.execute(sql).fetchall()
 
 
+def _same_name(name: str, wanted: str, qualifiers: tuple[str, ...]) -> bool:
+    """A column of the file is named as the query names it: in any case, and where the
+    query names it by its expression, with or without the table's qualifiers."""
+    name, wanted = name.lower(), wanted.lower()
+    if name == wanted:
+        return True
+    for qualifier in qualifiers:
+        for prefix in (f"{qualifier}.", f'"{qualifier}".'):
+            name = name.replace(prefix, "")
+    return name == wanted
+
+
 def _file_matches(db: _Locked, shape: Shape) -> tuple[dict, list[str] | None]:
-    """The FileMatchesQueryCheck entry and, on a match, the file's column names."""
+    """The FileMatchesQueryCheck entry and, on a match, the query's column names (the
+    worker's: the file's own could carry data)."""
     if db.file_error:
         return entry(REVIEW, f"Not compared with the query: {db.file_error}."), None
-    names = [row[0] for row in db.rows(f"DESCRIBE {FILE}")]
+    # the query's side first: its errors are the query's
+    wanted = [row[0] for row in db.rows(f"DESCRIBE {shape.result_sql(SOURCE)}")]
+    in_query = db.rows(f"SELECT count(*) FROM ({shape.query_sql(SOURCE)})")[0][0]  # noqa: S608
+    try:
+        return _compared(db, shape, wanted, in_query)
+    except duckdb.InterruptException:
+        raise
+    except duckdb.Error as error:  # the strict reader refuses the file
+        return entry(
+            REVIEW,
+            f"Not compared with the query: the file cannot be read strictly as a table "
+            f"({type(error).__name__}).",
+        ), None
+
+
+def _compared(
+    db: _Locked, shape: Shape, wanted: list[str], in_query: int
+) -> tuple[dict, list[str] | None]:
+    layout = db.layout
+    described = [row[0] for row in db.rows(f"DESCRIBE {FILE}")]
+    names = layout.names if layout.names is not None else described
+    columns = layout.columns if layout.columns is not None else described
     items = shape.items
-    if len(names) != len(items):
+    if len(names) != len(items) or len(columns) != len(items):
         return entry(
             REVIEW,
             f"The file has {len(names)} columns, the query {len(items)}: the file is not the "
             "query's result.",
         ), None
-    for item, name in zip(items, names, strict=True):
-        if item.name is not None and item.name.lower() != name.lower():
-            return entry(
-                REVIEW, "The file's column names differ from the query's: not its result."
-            ), None
+    if not all(
+        _same_name(name, want, shape.qualifiers) for name, want in zip(names, wanted, strict=True)
+    ):
+        return entry(
+            REVIEW,
+            "The file's column names differ from the query's: not its result (name each "
+            "column of the query with AS).",
+        ), None
+    if layout.rows != in_query:
+        return entry(
+            REVIEW,
+            f"The file does not hold the query's result: {layout.rows} data records in the "
+            f"file, {in_query} cells in the query re-run on the workspace. The job may have "
+            "overwritten it.",
+            rows=layout.rows,
+        ), None
     keys = [index for index, item in enumerate(items) if not item.is_aggregate]
     values = [index for index, item in enumerate(items) if item.is_aggregate]
     as_text = ", ".join(
-        f'CAST({quote_ident(name)} AS VARCHAR) AS "c{index}"' for index, name in enumerate(names)
+        f'CAST({quote_ident(name)} AS VARCHAR) AS "c{index}"' for index, name in enumerate(columns)
     )
     query_text = ", ".join(f'CAST("c{index}" AS VARCHAR) AS "c{index}"' for index in keys + values)
     joined = " AND ".join(f'f."c{i}" IS NOT DISTINCT FROM q."c{i}"' for i in keys) or "TRUE"
@@ -163,7 +279,7 @@ def _file_matches(db: _Locked, shape: Shape) -> tuple[dict, list[str] | None]:
         f"WHERE f.present IS NULL OR q.present IS NULL OR {differ})"
     )
     in_file, in_query, distinct, different = db.rows(sql)[0]
-    if in_file != in_query or distinct != in_file or different:
+    if in_file != in_query or in_file != layout.rows or distinct != in_file or different:
         return entry(
             REVIEW,
             f"The file does not hold the query's result: {in_file} rows in the file, "
@@ -175,7 +291,19 @@ def _file_matches(db: _Locked, shape: Shape) -> tuple[dict, list[str] | None]:
         PASS,
         f"The file holds exactly the {in_query} cells and values of the query re-run on "
         "the workspace.",
-    ), names
+    ), wanted
+
+
+def _trusted_csv(db: _Locked, shape: Shape) -> str | None:
+    """The query's result as DuckDB's CSV writer writes it (as the runner does), rows in
+    order of all columns; None when larger than TRUSTED_CSV_MAX_BYTES."""
+    target = Path(db._tmp) / "trusted.csv"
+    db.connection.sql(
+        f"SELECT * FROM ({shape.result_sql(SOURCE)}) AS result ORDER BY ALL"  # noqa: S608
+    ).write_csv(str(target))
+    if target.stat().st_size > TRUSTED_CSV_MAX_BYTES:
+        return None
+    return target.read_text(encoding="utf-8")
 
 
 def _derive(
@@ -251,15 +379,97 @@ def check_sql_output(
     tables: dict | None = None,
     max_bytes: int = MAX_CHECKED_BYTES,
     seconds: float = EVIDENCE_SECONDS,
+    limits: Limits | None = LIMITS,
 ) -> dict:
-    """The check record of one output of a SQL job (``cells.make_record``).
+    """The check record of one output of a SQL job (``cells.make_record``, plus
+    ``trusted_csv``: the CSV text to release instead of the file, or None).
     ``statement_sql`` is the statement that produced it (``sqlshape.output_statements``),
     ``identifiers`` the entity column of each table (None: every row is a unit) and
-    ``tables`` the ``files.TableInfo`` of each table, for the file checks."""
-    path = Path(path)
+    ``tables`` the ``files.TableInfo`` of each table, for the file checks. The checks run
+    in a child process within ``limits`` (None: in this process); beyond them the record
+    is review."""
+    return _bounded(
+        _check_sql_output,
+        Path(path),
+        statement_sql=statement_sql,
+        workspace_dir=Path(workspace_dir),
+        manifest=manifest,
+        identifiers=identifiers,
+        params=params,
+        tables=tables or {},
+        max_bytes=max_bytes,
+        seconds=seconds,
+        limits=limits,
+    )
+
+
+def check_python_output(
+    path: Path,
+    *,
+    tables: dict | None = None,
+    params: Parameters,
+    max_bytes: int = MAX_CHECKED_BYTES,
+    limits: Limits | None = LIMITS,
+) -> dict:
+    """File checks only. A Python job's output (or a log) never passes on its own: the
+    best it gets is review. Run within ``limits`` as ``check_sql_output``."""
+    return _bounded(
+        _check_python_output,
+        Path(path),
+        tables=tables or {},
+        params=params,
+        max_bytes=max_bytes,
+        limits=limits,
+    )
+
+
+def _bounded(function, path: Path, *, limits: Limits | None, **options) -> dict:
+    if limits is None:
+        return function(path, **options)
+    files.prepare(options["tables"])  # built once, here; each child has it
+    try:
+        return run_bounded(
+            function,
+            path,
+            memory_bytes=limits.memory_bytes,
+            cpu_seconds=limits.cpu_seconds,
+            wall_seconds=limits.wall_seconds,
+            **options,
+        )
+    except BoundedFailure as failure:
+        return _unfinished(failure, params=options["params"])
+
+
+def _unfinished(failure: BoundedFailure, *, params: Parameters) -> dict:
+    """The record of an output whose checks did not finish within their limits."""
+    why = f"The checks of this output did not finish: {failure}"
+    checks = {
+        "QueryShapeCheck": entry(REVIEW, f"{why} It needs a reviewer.", limit=failure.kind),
+        **_skipped("Not checked: the checks did not finish."),
+        "FileMatchesQueryCheck": entry(NOT_APPLICABLE, "Not compared: the checks did not finish."),
+        "BlockedTypeCheck": entry(NOT_APPLICABLE, "Not checked: the checks did not finish."),
+        "SizeCheck": entry(NOT_APPLICABLE, "Not checked: the checks did not finish."),
+        "RowLevelCheck": entry(REVIEW, f"{why} The file may be too large to scan."),
+        "dof": entry(NOT_APPLICABLE, "Not checked: the checks did not finish."),
+    }
+    return {**make_record(checks, params=params, aggregate=None), "trusted_csv": None}
+
+
+def _check_sql_output(
+    path: Path,
+    *,
+    statement_sql: str | None,
+    workspace_dir: Path,
+    manifest: dict,
+    identifiers: dict[str, str | None],
+    params: Parameters,
+    tables: dict,
+    max_bytes: int,
+    seconds: float,
+) -> dict:
     workspace = {code: info["file"] for code, info in (manifest.get("tables") or {}).items()}
     shape = aggregate_shape(statement_sql, workspace) if statement_sql else None
-    aggregate = None
+    aggregate = trusted = None
     if shape is None:
         reason = (
             "No statement of the job is known to have produced this file alone"
@@ -270,18 +480,18 @@ def check_sql_output(
         )
         checks = _not_derived(reason=reason + ".")
     else:
-        checks, aggregate = _checked_aggregate(
+        checks, aggregate, trusted = _checked_aggregate(
             path,
             shape,
-            workspace_dir=Path(workspace_dir),
+            workspace_dir=workspace_dir,
             manifest=manifest,
             entity=(identifiers or {}).get(shape.table),
             params=params,
             max_bytes=max_bytes,
             seconds=seconds,
         )
-    checks.update(files.check_file(path, tables=tables or {}, params=params, max_bytes=max_bytes))
-    return make_record(checks, params=params, aggregate=aggregate)
+    checks.update(files.check_file(path, tables=tables, params=params, max_bytes=max_bytes))
+    return {**make_record(checks, params=params, aggregate=aggregate), "trusted_csv": trusted}
 
 
 def _checked_aggregate(
@@ -294,23 +504,27 @@ def _checked_aggregate(
     params: Parameters,
     max_bytes: int,
     seconds: float,
-) -> tuple[dict, dict | None]:
-    """The aggregate's checks and, when the file is the query's result, its cells."""
+) -> tuple[dict, dict | None, str | None]:
+    """The aggregate's checks and, when the file is the query's result, its cells and the
+    worker's CSV of it."""
     source = (workspace_dir / manifest["tables"][shape.table]["file"]).resolve()
     if not source.is_relative_to(workspace_dir.resolve()) or not source.is_file():
-        return _not_derived("the workspace table's file is missing"), None
+        return _not_derived("the workspace table's file is missing"), None, None
     if path.is_symlink() or not path.is_file() or path.stat().st_size > max_bytes:
-        return _not_derived("the output is not a regular file within the size limit"), None
+        return _not_derived("the output is not a regular file within the size limit"), None, None
+    trusted = None
     try:
         with _Locked(source, path.resolve(), seconds=seconds) as db:
             evaluation, match, names = _derive(db, shape, entity=entity, params=params)
+            if names is not None:
+                trusted = _trusted_csv(db, shape)
     except _NotDerived as error:
-        return _not_derived(str(error)), None
+        return _not_derived(str(error)), None, None
     except duckdb.InterruptException:
-        return _not_derived(f"deriving it took longer than {seconds:g} seconds"), None
+        return _not_derived(f"deriving it took longer than {seconds:g} seconds"), None, None
     except duckdb.Error as error:
         why = f"the query does not run on the workspace ({type(error).__name__})"
-        return _not_derived(why), None
+        return _not_derived(why), None, None
     checks = {
         "QueryShapeCheck": entry(
             PASS,
@@ -321,19 +535,23 @@ def _checked_aggregate(
         "FileMatchesQueryCheck": match,
     }
     if names is None:
-        return checks, None
+        return checks, None, None
     positions = [index for index, item in enumerate(shape.items) if not item.is_aggregate]
     values = sorted({item.column for item in shape.aggregates if item.column is not None})
-    return checks, {
-        "table": shape.table,
-        "group_by": [names[index] for index in positions],
-        "filters": shape.where,
-        "value": values[0] if len(values) == 1 else None,
-        "values": values,
-        "agg": [item.label for item in shape.aggregates],
-        "entity": entity,
-        "cells": evaluation["cells"],
-    }
+    return (
+        checks,
+        {
+            "table": shape.table,
+            "group_by": [names[index] for index in positions],
+            "filters": shape.where,
+            "value": values[0] if len(values) == 1 else None,
+            "values": values,
+            "agg": [item.label for item in shape.aggregates],
+            "entity": entity,
+            "cells": evaluation["cells"],
+        },
+        trusted,
+    )
 
 
 def _not_derived(why: str = "", *, reason: str = "") -> dict:
@@ -346,15 +564,7 @@ def _not_derived(why: str = "", *, reason: str = "") -> dict:
     }
 
 
-def check_python_output(
-    path: Path,
-    *,
-    tables: dict | None = None,
-    params: Parameters,
-    max_bytes: int = MAX_CHECKED_BYTES,
-) -> dict:
-    """File checks only. A Python job's output (or a log) never passes on its own: the
-    best it gets is review."""
+def _check_python_output(path: Path, *, tables: dict, params: Parameters, max_bytes: int) -> dict:
     checks = {
         "QueryShapeCheck": entry(
             REVIEW,
@@ -362,5 +572,5 @@ def check_python_output(
             "outputs never pass on their own.",
         )
     }
-    checks.update(files.check_file(path, tables=tables or {}, params=params, max_bytes=max_bytes))
-    return make_record(checks, params=params, aggregate=None)
+    checks.update(files.check_file(path, tables=tables, params=params, max_bytes=max_bytes))
+    return {**make_record(checks, params=params, aggregate=None), "trusted_csv": None}

@@ -2,10 +2,16 @@
 degrees of freedom of statistical models it reports.
 
 Every check reads the file in bounded memory: text is streamed in chunks, JSON is read
-value by value, Parquet batch by batch, and no single line, JSON value or PDF page count
-beyond a fixed bound is held at once. A file that cannot be read as what its extension
-says is sent to review with a reason; nothing passes unread. Reasons name findings with
-column names, table codes and counts, never with data values.
+value by value, Parquet batch by batch (and not at all when its metadata says its data is
+larger than ``PARQUET_MAX_BYTES``), images only up to ``IMAGE_MAX_PIXELS`` and PDFs only
+up to ``PDF_MAX_PAGES`` pages and ``PDF_MAX_TEXT`` characters of text. A file that cannot
+be read as what its extension says is sent to review with a reason; nothing passes
+unread. The parsers still run over hostile bytes: the worker runs these checks in a
+bounded child process (``scenarios.disclosure.bounded``).
+
+Reasons name findings with table codes, the catalog's limits and counts, never with text
+taken from the file (its column names or numbers could carry data): what the file says
+is kept under the entry's ``detail`` key, for reviewers only.
 
 Entries (ACRO's vocabulary where it has one):
 
@@ -43,6 +49,14 @@ MAX_LINE = 4 << 20  # characters of one text line held at once
 MAX_JSON_VALUE = 32 << 20  # characters of one JSON value held at once
 MAX_COLUMNS = 10_000  # distinct keys collected from JSON objects
 PDF_MAX_PAGES = 200
+PDF_MAX_TEXT = 4 << 20  # characters of a PDF's text extracted in all
+IMAGE_MAX_PIXELS = 50_000_000
+PARQUET_MAX_BYTES = 256 << 20  # uncompressed data of a Parquet file, in all and per column chunk
+PARQUET_MAX_FOOTER = 16 << 20  # bytes of a Parquet file's metadata
+PARQUET_MAX_CHUNKS = 100_000  # row groups times columns
+PARQUET_BATCH_ROWS = 1024
+DETAIL_NAMES = 50  # names kept in a detail, each cut to DETAIL_CHARS
+DETAIL_CHARS = 200
 
 # extension -> kind
 ALLOWED = {
@@ -249,12 +263,13 @@ def _type_check(extension: str, head: bytes, tail: bytes) -> tuple[dict, str | N
                     f"Files with the extension .{extension} ({category}) are blocked.",
                     detected=category,
                 ), None
-        shown = f".{extension}" if extension else "no extension"
+        # the extension is part of a name the job chose: in the detail, not the reason
         return _entry(
             FAIL,
-            f"A file with {shown} is not an allowed output type; allowed are "
+            "The file's extension is not an allowed output type; allowed are "
             + ", ".join(sorted(ALLOWED))
             + ".",
+            detail={"extension": extension[:DETAIL_CHARS]},
         ), None
     binary = _binary_kind(head, tail)
     if kind in TEXT_KINDS:
@@ -349,6 +364,12 @@ def _matcher(pseudonym_sets: tuple[frozenset[str], ...]) -> PseudonymMatcher:
     return PseudonymMatcher(frozenset().union(*pseudonym_sets))
 
 
+def prepare(tables: dict[str, TableInfo]) -> None:
+    """Build the pseudonym matcher of ``tables`` now (before the checks fork: each child
+    then has it)."""
+    _matcher(tuple(tables[code].pseudonyms for code in sorted(tables)))
+
+
 @dataclass
 class RawScan:
     pseudonym: bool = False
@@ -433,20 +454,29 @@ class Shape:
     notes: list[str] = field(default_factory=list)  # reasons for review
 
 
-def _read_delimited(path: Path, delimiter: str) -> Shape:
-    shape = Shape(rows=0)
+def delimited_records(path: Path, delimiter: str):
+    """The records of a UTF-8 delimited file as Python's csv module reads it strictly
+    (quote '"', doubled to escape; blank lines are empty records), in bounded memory.
+    Raises ``Unreadable``."""
     with open(path, "rb") as handle:
-        reader = csv.reader(_text_lines(handle), delimiter=delimiter)
+        reader = csv.reader(
+            _text_lines(handle), delimiter=delimiter, quotechar='"', doublequote=True, strict=True
+        )
         try:
-            for record in reader:
-                if not record:
-                    continue
-                if shape.columns is None:
-                    shape.columns = list(record)
-                else:
-                    shape.rows += 1
+            yield from reader
         except csv.Error:
             raise Unreadable("The file cannot be parsed as delimited text.") from None
+
+
+def _read_delimited(path: Path, delimiter: str) -> Shape:
+    shape = Shape(rows=0)
+    for record in delimited_records(path, delimiter):
+        if not record:
+            continue
+        if shape.columns is None:
+            shape.columns = list(record)
+        else:
+            shape.rows += 1
     if shape.columns is None:
         shape.columns = []
     return shape
@@ -636,17 +666,71 @@ def _read_json(path: Path) -> Shape:
     return shape
 
 
+def parquet_refusal(path: Path, *, max_bytes: int | None = None) -> str | None:
+    """Why a Parquet file is not to be scanned, from its footer alone (its data is larger
+    than ``max_bytes`` (``PARQUET_MAX_BYTES``) uncompressed, in all or in one column chunk;
+    its metadata is too large), or None. The reason holds limits only."""
+    import pyarrow.parquet as pq
+
+    max_bytes = PARQUET_MAX_BYTES if max_bytes is None else max_bytes
+
+    too_large = (
+        f"The Parquet file is too large to scan: its data is over {max_bytes >> 20} MB "
+        "uncompressed."
+    )
+    size = path.stat().st_size
+    with open(path, "rb") as handle:
+        handle.seek(max(0, size - 8))
+        tail = handle.read(8)
+    footer = int.from_bytes(tail[:4], "little")
+    if size < 12 or tail[4:] != b"PAR1" or footer > size - 12:
+        return "The file cannot be read as Parquet."
+    if footer > PARQUET_MAX_FOOTER:
+        return "The Parquet file is too large to scan: its metadata is too large."
+    try:
+        metadata = pq.read_metadata(path)
+        if metadata.num_row_groups * max(metadata.num_columns, 1) > PARQUET_MAX_CHUNKS:
+            return "The Parquet file is too large to scan: it has too many parts."
+        total = 0
+        for number in range(metadata.num_row_groups):
+            group = metadata.row_group(number)
+            for column in range(group.num_columns):
+                chunk = group.column(column).total_uncompressed_size
+                if chunk < 0 or chunk > max_bytes:
+                    return too_large
+                total += chunk
+            if total > max_bytes:
+                return too_large
+    except Exception:  # an untrusted file may break the reader in any way
+        return "The file cannot be read as Parquet."
+    return None
+
+
+def _is_text(kind) -> bool:
+    import pyarrow as pa
+
+    return any(
+        test(kind)
+        for test in (pa.types.is_string, pa.types.is_large_string, pa.types.is_string_view)
+    )
+
+
 def _read_parquet(path: Path, matcher: PseudonymMatcher) -> tuple[Shape, bool]:
-    """Columns and rows from the footer; pseudonyms in the text columns, batch by batch."""
+    """Columns and rows from the footer; pseudonyms in the text columns, a few rows at a
+    time, text columns read as dictionaries (a value repeated by the encoding is not
+    repeated in memory), at most PARQUET_MAX_BYTES of text in all."""
     import pyarrow as pa
     import pyarrow.compute as pc
     import pyarrow.parquet as pq
 
+    refusal = parquet_refusal(path)
+    if refusal is not None:
+        raise Unreadable(refusal)
     found = False
     # Values cheaper to rule out in Arrow than in Python: no run of hex characters.
     prefilter = _RUN if matcher.others is None else None
     try:
-        parquet = pq.ParquetFile(path, memory_map=False, buffer_size=CHUNK)
+        parquet = pq.ParquetFile(path, memory_map=False, buffer_size=CHUNK, pre_buffer=False)
         schema = parquet.schema_arrow
         shape = Shape(columns=list(schema.names), rows=parquet.metadata.num_rows)
         texts = []
@@ -654,23 +738,42 @@ def _read_parquet(path: Path, matcher: PseudonymMatcher) -> tuple[Shape, bool]:
             kind = column.type
             if pa.types.is_dictionary(kind):
                 kind = kind.value_type
-            if any(
-                test(kind)
-                for test in (pa.types.is_string, pa.types.is_large_string, pa.types.is_string_view)
-            ):
+            if _is_text(kind):
                 texts.append(column.name)
-        if matcher and texts:
-            for batch in parquet.iter_batches(batch_size=65_536, columns=texts):
-                for values in batch.columns:
-                    values = values.cast(pa.large_string())
-                    if prefilter:
-                        values = pc.filter(values, pc.match_substring_regex(values, prefilter))
-                    found = any(
-                        value is not None and matcher.search(value.encode())
-                        for value in values.to_pylist()
+        if not (matcher and texts):
+            return shape, found
+        parquet = pq.ParquetFile(
+            path, memory_map=False, buffer_size=CHUNK, pre_buffer=False, read_dictionary=texts
+        )
+        scanned = 0
+        seen: set[int] = set()  # dictionaries already searched (by their data's address)
+        for batch in parquet.iter_batches(batch_size=PARQUET_BATCH_ROWS, columns=texts):
+            for values in batch.columns:
+                if pa.types.is_dictionary(values.type):
+                    dictionary = values.dictionary
+                    address = dictionary.buffers()[-1]
+                    key = address.address if address is not None else 0
+                    if key and key in seen:
+                        continue
+                    seen.add(key)
+                    values = dictionary
+                scanned += values.nbytes
+                if scanned > PARQUET_MAX_BYTES:
+                    raise Unreadable(
+                        "The Parquet file is too large to scan: its text is over "
+                        f"{PARQUET_MAX_BYTES >> 20} MB."
                     )
-                    if found:
-                        return shape, found
+                values = values.cast(pa.large_string())
+                if prefilter:
+                    values = pc.filter(values, pc.match_substring_regex(values, prefilter))
+                found = any(
+                    value is not None and matcher.search(value.encode())
+                    for value in values.to_pylist()
+                )
+                if found:
+                    return shape, found
+    except Unreadable:
+        raise
     except Exception as error:  # an untrusted file may break the reader in any way
         raise Unreadable("The file cannot be read as Parquet.") from error
     return shape, found
@@ -688,8 +791,17 @@ def _read_pdf(path: Path, matcher: PseudonymMatcher) -> tuple[Shape, bool]:
             reader = PdfReader(path, strict=False)
             encrypted = reader.is_encrypted
             pages = 0 if encrypted else len(reader.pages)
+            extracted = 0
             for number in range(min(pages, PDF_MAX_PAGES)):
-                text = (reader.pages[number].extract_text() or "").encode("utf-8", "replace")
+                if extracted > PDF_MAX_TEXT:
+                    shape.notes.append(
+                        f"Only the text of the PDF's first {number} pages was checked: it "
+                        "has more text than the checks read."
+                    )
+                    break
+                text = (reader.pages[number].extract_text() or "")[: PDF_MAX_TEXT + 1]
+                extracted += len(text)
+                text = text.encode("utf-8", "replace")
                 if matcher and not found:
                     found = matcher.search(text)
                 shape.dofs.extend(
@@ -713,10 +825,15 @@ def _read_image(path: Path, kind: str, matcher: PseudonymMatcher) -> tuple[Shape
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
-            with Image.open(path) as image:
+            with Image.open(path) as image:  # reads the header only
+                width, height = image.size
+                if width * height > IMAGE_MAX_PIXELS:
+                    raise Unreadable("The image is too large to check.")
                 format_ = image.format
                 texts = [value for value in image.info.values() if isinstance(value, str)]
                 image.verify()
+    except Unreadable:
+        raise
     except Exception as error:  # an untrusted file may break the reader in any way
         raise Unreadable(f"The file cannot be read as a {KIND_NAMES[kind]}.") from error
     if format_ != kind.upper():
@@ -734,12 +851,15 @@ def _name(column: str) -> str:
     return name.rsplit(".", 1)[-1].strip("\"'`[]").lower()
 
 
-def _column_findings(columns: list[str], tables: dict[str, TableInfo]) -> list[str]:
+def _column_findings(
+    columns: list[str], tables: dict[str, TableInfo]
+) -> tuple[list[str], list[str]]:
+    """Findings (counts and table codes only) and the file's offending column names."""
     present = {_name(column): column for column in columns}
-    findings = []
+    findings, offending = [], []
     for code in sorted(tables):
         table = tables[code]
-        roles: dict[str, list[str]] = {}  # output column -> what it is named like
+        roles: dict[str, set[str]] = {}  # output column -> the roles it is named like
         for role, names in (
             ("identifier", table.identifier_columns),
             ("pseudonym", table.pseudonym_columns),
@@ -747,15 +867,24 @@ def _column_findings(columns: list[str], tables: dict[str, TableInfo]) -> list[s
             for name in names:
                 column = present.get(_name(name))
                 if column is not None:
-                    described = f"{role} column {name!r}"
-                    if described not in roles.setdefault(column, []):
-                        roles[column].append(described)
-        for column, described in roles.items():
-            findings.append(
-                f"The output has a column {column!r} named like the "
-                f"{' and '.join(described)} of input table {code}."
-            )
-    return findings
+                    roles.setdefault(column, set()).add(role)
+        if not roles:
+            continue
+        kinds = sorted(set().union(*roles.values()))
+        like = " or ".join(kinds)
+        count = len(roles)
+        like = (
+            f"{'an' if like[0] == 'i' else 'a'} {like} column" if count == 1 else f"{like} columns"
+        )
+        findings.append(
+            f"The output has {_plural(count, 'column')} named like {like} of input table {code}."
+        )
+        offending.extend(column for column in roles if column not in offending)
+    return findings, offending
+
+
+def _detail_names(names: list[str]) -> list[str]:
+    return [name[:DETAIL_CHARS] for name in names[:DETAIL_NAMES]]
 
 
 def comparable_rows(rows: int, table_rows: int, threshold: int) -> bool:
@@ -791,18 +920,19 @@ def _dof_check(dofs: list[float], params: Parameters) -> dict:
     lowest = min(dofs)
     shown = int(lowest) if float(lowest).is_integer() else lowest
     models = _plural(len(dofs), "model")
+    # the number is the file's: in the detail, not the reason
     if lowest < params.min_dof:
         return _entry(
             FAIL,
-            f"Of {models} in the file, the lowest residual degrees of freedom are {shown}, "
-            f"below the minimum of {params.min_dof}.",
-            dof=shown,
+            f"Of {models} in the file, the lowest residual degrees of freedom are below the "
+            f"minimum of {params.min_dof}.",
+            detail={"dof": shown},
         )
     return _entry(
         PASS,
-        f"Of {models} in the file, the lowest residual degrees of freedom are {shown}, at "
-        f"least the minimum of {params.min_dof}.",
-        dof=shown,
+        f"Of {models} in the file, the lowest residual degrees of freedom are at least the "
+        f"minimum of {params.min_dof}.",
+        detail={"dof": shown},
     )
 
 
@@ -897,8 +1027,12 @@ def _content_checks(
     except Unreadable as error:
         reviews.append(str(error))
     reviews.extend(shape.notes)
+    detail = {}
     if shape.columns:
-        fails.extend(_column_findings(shape.columns, tables))
+        findings, offending = _column_findings(shape.columns, tables)
+        fails.extend(findings)
+        if offending:
+            detail["columns"] = _detail_names(offending)
     if found:
         fails.append("A pseudonym of the workspace appears in the file: row-level identifiers.")
     if shape.rows is not None:
@@ -911,6 +1045,8 @@ def _content_checks(
     extra = {"rows": shape.rows} if shape.rows is not None else {}
     if shape.columns is not None:
         extra["columns"] = len(shape.columns)
+    if detail:
+        extra["detail"] = detail
     if fails:
         row_level = _entry(FAIL, " ".join(fails + reviews), **extra)
     elif reviews:

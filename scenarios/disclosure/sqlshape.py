@@ -12,9 +12,9 @@ run (by ``scenarios.disclosure.check``, in a locked DuckDB connection); the text
 wrote never is.
 """
 
+import posixpath
 import re
 from dataclasses import dataclass
-from pathlib import PurePosixPath
 
 import sqlglot
 from sqlglot import exp
@@ -149,6 +149,7 @@ class Shape:
     where: str  # the re-generated filter ('' without one)
     items: tuple[Item, ...]
     group_by: tuple[str, ...]  # re-generated group expressions
+    qualifiers: tuple[str, ...] = ()  # the names the query gives the table (lower case)
 
     @property
     def groups(self) -> tuple[Item, ...]:
@@ -166,6 +167,18 @@ class Shape:
     def query_sql(self, source: str) -> str:
         """The query itself, re-generated over ``source``, columns named c0, c1 ..."""
         columns = ", ".join(f'{item.sql} AS "c{index}"' for index, item in enumerate(self.items))
+        group = f" GROUP BY {', '.join(self.group_by)}" if self.group_by else ""
+        return f"SELECT {columns} FROM ({self.filtered_sql(source)}) AS cell_rows{group}"  # noqa: S608
+
+    def result_sql(self, source: str) -> str:
+        """The query as the job's result names its columns: by the query's own names, and
+        by DuckDB's names of the re-generated expressions where the query gives none."""
+        columns = ", ".join(
+            item.sql
+            if item.name is None
+            else f'{item.sql} AS "{item.name.replace(chr(34), chr(34) * 2)}"'
+            for item in self.items
+        )
         group = f" GROUP BY {', '.join(self.group_by)}" if self.group_by else ""
         return f"SELECT {columns} FROM ({self.filtered_sql(source)}) AS cell_rows{group}"  # noqa: S608
 
@@ -325,7 +338,7 @@ def _shape(statement_sql: str, tables: dict[str, str]) -> Shape:
     # every non-aggregate column is a group expression, every group expression a column
     if {item.sql for item in items if not item.is_aggregate} != chosen:
         raise _Refused("group expressions and columns differ")
-    return Shape(code, where, tuple(items), tuple(dict.fromkeys(groups)))
+    return Shape(code, where, tuple(items), tuple(dict.fromkeys(groups)), tuple(sorted(qualifiers)))
 
 
 def _group_expression(
@@ -362,39 +375,124 @@ def aggregate_shape(statement_sql: str, tables: dict[str, str]) -> Shape | None:
 # --- Which statement produced which output ------------------------------------------------
 
 _NAME = re.compile(r"[^A-Za-z0-9._-]")  # as scenarios.sandbox.collect cleans names
-_OUTPUT_FOLDERS = (PurePosixPath("/output"), PurePosixPath("."))
+OUTPUT_FOLDER = "/output"  # the sandbox's output folder, also the job's working directory
+_PLAIN_NAME = re.compile(r"[A-Za-z0-9._-]{1,255}")
+# Statement types (DuckDB's) that write no file. Any other (EXPORT, ATTACH, COPY FROM
+# DATABASE, PREPARE/EXECUTE and EXPLAIN ANALYZE of a COPY, CALL, PRAGMA, SET ...) may.
+_WRITE_NO_FILE = {
+    "SELECT",
+    "INSERT",
+    "UPDATE",
+    "DELETE",
+    "MERGE_INTO",
+    "CREATE",
+    "CREATE_FUNC",
+    "DROP",
+    "ALTER",
+    "TRANSACTION",
+    "ANALYZE",
+    "DETACH",
+    "VARIABLE_SET",
+}
+# COPY ... TO options that still write one file (no partitions, no file per thread ...)
+_COPY_OPTIONS = {
+    "FORMAT",
+    "HEADER",
+    "DELIMITER",
+    "DELIM",
+    "SEP",
+    "QUOTE",
+    "ESCAPE",
+    "NULL",
+    "NULLSTR",
+    "DATEFORMAT",
+    "TIMESTAMPFORMAT",
+    "FORCE_QUOTE",
+    "COMPRESSION",
+    "CODEC",
+    "COMPRESSION_LEVEL",
+    "ROW_GROUP_SIZE",
+    "ROW_GROUP_SIZE_BYTES",
+    "PARQUET_VERSION",
+    "ARRAY",
+}
+
+
+class _Unresolved(Exception):
+    """A statement writes, or may write, a file whose name is not known."""
 
 
 def _collected_name(name: str) -> str:
     return _NAME.sub("_", name).lstrip(".")[:100] or "output"
 
 
-def _copy_target(statement: str) -> tuple[str, str | None] | None:
-    """(file name, query SQL or None) of ``COPY (query) TO '/output/NAME'``."""
+def output_name(target: str) -> str | None:
+    """The name of the file directly in the output folder that ``target`` (a path as a
+    job wrote it; a relative one is relative to the output folder) names, or None: a path
+    elsewhere, in a sub-folder, with a scheme (``file:``), a home (``~``), a backslash or
+    any character a collected name would not keep. Repeated slashes, ``.`` and ``..``
+    are resolved."""
+    if not target or any(mark in target for mark in ("\\", ":", "\x00")) or target[0] == "~":
+        return None
+    path = target if target.startswith("/") else f"{OUTPUT_FOLDER}/{target}"
+    path = posixpath.normpath(re.sub("/+", "/", path))
+    folder, _, name = path.rpartition("/")
+    if folder != OUTPUT_FOLDER or name in (".", "..") or not _PLAIN_NAME.fullmatch(name):
+        return None
+    return name
+
+
+def _copy_write(statement: str) -> tuple[str, str | None] | None:
+    """(file name, query SQL or None) of ``COPY (query) TO '/output/NAME'``; None for a
+    COPY that reads (``COPY table FROM``). Raises ``_Unresolved`` for a COPY whose target
+    is not one known file of the output folder."""
     try:
         parsed = [p for p in sqlglot.parse(statement, read=DIALECT) if p is not None]
     except (sqlglot.errors.SqlglotError, ValueError, RecursionError):
-        return None
-    if len(parsed) != 1 or not isinstance(parsed[0], exp.Copy) or parsed[0].args.get("kind"):
-        return None
+        raise _Unresolved from None
+    if len(parsed) != 1 or not isinstance(parsed[0], exp.Copy):
+        raise _Unresolved
     copy = parsed[0]
+    if copy.args.get("kind") is True:  # COPY ... FROM: reads a file into a table
+        return None
     files = copy.args.get("files") or []
-    if len(files) != 1 or not isinstance(files[0], exp.Literal) or not files[0].is_string:
-        return None
-    target = PurePosixPath(files[0].this)
-    if target.parent not in _OUTPUT_FOLDERS or not target.name:
-        return None
+    if len(files) != 1:
+        raise _Unresolved
+    target = files[0]
+    if type(target) is exp.Literal and target.is_string:
+        quote = "'"
+    elif type(target) is exp.Identifier and target.quoted:
+        quote = '"'
+    else:  # an expression, an escape, raw or byte string ...
+        raise _Unresolved
+    text = target.this
+    # the target exactly as written, so that sqlglot and DuckDB read the same path
+    if quote + text.replace(quote, quote * 2) + quote not in statement:
+        raise _Unresolved
+    credentials = copy.args.get("credentials")
+    if credentials is not None and any(credentials.args.values()):
+        raise _Unresolved
+    for parameter in copy.args.get("params") or []:
+        option = parameter.this if isinstance(parameter, exp.CopyParameter) else None
+        if not isinstance(option, exp.Var) or option.name.upper() not in _COPY_OPTIONS:
+            raise _Unresolved
+    name = output_name(text)
+    if name is None:
+        raise _Unresolved
     query = copy.this.this if isinstance(copy.this, exp.Subquery) else None
-    return target.name, (query.sql(dialect=DIALECT, comments=False) if query is not None else None)
+    return name, (query.sql(dialect=DIALECT, comments=False) if query is not None else None)
 
 
 def output_statements(code: str) -> dict[str, str]:
     """Output file name -> SQL of the statement that produced it, as the runner maps them
     (``scenarios.sandbox.runner.run_sql``): ``NAME.csv`` for the first statement after a
     ``-- output: NAME`` line, ``result.csv`` for the last statement when no line names
-    any, and the file of each ``COPY (query) TO '/output/NAME'``. A file more
-    than one statement writes, or that a statement writes in a way not understood, is
-    left out (its checks give review)."""
+    any, and the file of each ``COPY (query) TO '/output/NAME'`` (any spelling of that
+    path: ``//output/NAME``, ``./NAME``, ``NAME``, ``"/output/NAME"`` ...). A file more
+    than one statement writes is left out. A statement that writes, or may write, a file
+    whose name is not known (a COPY elsewhere or to a path that is not a plain name, with
+    partitions, an EXPORT, ATTACH, PREPARE, EXPLAIN, CALL, PRAGMA or SET ...) could
+    overwrite any output: then no output is mapped (each gets review)."""
     import duckdb
 
     connection = duckdb.connect()
@@ -416,10 +514,13 @@ def output_statements(code: str) -> dict[str, str]:
                 break  # the runner stops at the same place
             for position, statement in enumerate(statements):
                 text = statement.query
-                if statement.type.name == "COPY":
-                    target = _copy_target(text)
+                kind = statement.type.name
+                if kind == "COPY":
+                    target = _copy_write(text)
                     if target is not None:
                         produced(*target)
+                elif kind not in _WRITE_NO_FILE:
+                    raise _Unresolved
                 # Every statement has a result in DuckDB (a DDL statement's is a count):
                 # the runner saves it as it saves a query's.
                 if name and position == 0:
@@ -428,6 +529,8 @@ def output_statements(code: str) -> dict[str, str]:
                     last = text
         if not marks and last is not None:
             produced("result.csv", last)
+    except _Unresolved:
+        return {}
     finally:
         connection.close()
     return {

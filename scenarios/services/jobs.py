@@ -31,7 +31,6 @@ from scenarios.models import (
 )
 from scenarios.sandbox import collect, engine
 from scenarios.services.compute import compute_balance_seconds, compute_charge
-from scenarios.services.outputs import outputs_check
 from tenants.models import AdmissionStatus
 from tenants.roles import PlatformRole, has_role
 from tenants.selectors import membership_of
@@ -354,9 +353,9 @@ def job_execute(*, job_id: int, worker: str) -> None:
             data_path(job.folder).parent.rmdir()
     job_finish(job_id=job.pk, attempt=job.attempts, result=result, outputs=kept)
     if not job.dry_run:  # trusted checks of every output, outside the sandbox
-        outputs_check(
-            Job.objects.select_related("scenario__scenario_type", "workspace").get(pk=job.pk)
-        )
+        from scenarios.tasks import outputs_check_run
+
+        outputs_check_run.delay(job.pk)
 
 
 def job_finish(*, job_id: int, attempt: int, result, outputs) -> None:

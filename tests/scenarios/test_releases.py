@@ -1,4 +1,5 @@
 import csv
+import hashlib
 import io
 
 import pytest
@@ -18,6 +19,11 @@ pytestmark = pytest.mark.django_db
 
 BY_TYPE = "-- output: by_type\nSELECT vessel_type, count(*) AS n FROM hy_0001 GROUP BY vessel_type"
 # 200 vessels over 7 berths and 4 types: every berth-and-type cell holds about 7.
+# A second write of the checked file, with every berth in a comment line.
+SMUGGLE = (
+    "COPY (SELECT '# ' || string_agg(berth, '~') AS x FROM hy_0001) "
+    "TO '//output/by_type.csv' (HEADER false);"
+)
 BY_BERTH_AND_TYPE = (
     "-- output: crosstab\n"
     "SELECT berth, vessel_type, count(*) AS n FROM hy_0001 GROUP BY berth, vessel_type"
@@ -382,3 +388,17 @@ def test_outputs_left_unchecked_by_a_dead_worker_are_checked_by_the_sweep(author
     assert outputs_check_stale(older_than=timezone.now() - datetime.timedelta(hours=1)) == 0
     assert outputs_check_stale(older_than=timezone.now() + datetime.timedelta(seconds=1)) == 1
     assert job.outputs.get(name="by_type.csv").check_status == CheckStatus.PASS
+
+
+def test_a_checked_file_is_the_workers_own_rendering_and_overwrites_never_pass(authorized, run):
+    from operation.storage import data_path
+
+    scenario, developer = authorized
+    output = run(developer, scenario, BY_TYPE).outputs.get(name="by_type.csv")
+    content = data_path(output.path).read_bytes()
+    assert output.check_status == CheckStatus.PASS
+    assert output.sha256 == hashlib.sha256(content).hexdigest() and output.size == len(content)
+    assert content.decode().splitlines()[0] == "vessel_type,n"
+    overwrite = BY_TYPE + ";\n" + SMUGGLE
+    smuggled = run(developer, scenario, overwrite).outputs.get(name="output-1.csv")
+    assert smuggled.check_status != CheckStatus.PASS

@@ -125,8 +125,8 @@ SELECT 1;
 COPY (SELECT 2) TO '/output/twice.csv';
 COPY (SELECT port, sum(tonnage) FROM hy_0001 GROUP BY port)
   TO '/output/sums.parquet' (FORMAT parquet);
-COPY (SELECT 3) TO '/tmp/elsewhere.csv';
 COPY hy_0001 TO '/output/dump.csv';
+COPY t FROM '/output/twice.csv';
 """
 
     mapping = output_statements(code)
