@@ -57,8 +57,7 @@ def test_a_passing_output_is_requested_approved_twice_and_downloaded(page, live_
     expect(page.locator("#output-checks tr[data-check='MinimumThresholdCheck']")).to_be_visible()
     expect(page.locator("#output-quarantine")).to_be_visible()
     expect(page.locator("#output-download")).to_have_count(0)
-    output = JobOutput.objects.get(name="by_type.csv")
-    expect(page.locator("#output-sha256")).to_have_text(output.sha256)
+    expect(page.locator("#output-sha256-hidden")).to_be_visible()  # shown once released
 
     # The release request: what it shows, how disclosure was avoided.
     page.click("#output-request-release")
@@ -88,4 +87,5 @@ def test_a_passing_output_is_requested_approved_twice_and_downloaded(page, live_
     content = Path(download.value.path()).read_bytes()
     assert content.startswith(b"vessel_type,n\n")
     assert "集装箱船,50".encode() in content
+    output = JobOutput.objects.get(name="by_type.csv")
     assert hashlib.sha256(content).hexdigest() == shown == output.sha256
