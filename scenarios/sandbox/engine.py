@@ -114,7 +114,6 @@ def _bwrap_command(spec: RunSpec, runner: str, spec_file: str, info_fd: int) -> 
     return [
         bwrap_path(),
         *_system_mounts(),
-        *_python_mounts(spec.python),
         "--proc", "/proc",
         "--dev", "/dev",
         # Every writable place is bounded: size-limited tmpfs for /tmp and /dev/shm, the
@@ -124,6 +123,8 @@ def _bwrap_command(spec: RunSpec, runner: str, spec_file: str, info_fd: int) -> 
         "--tmpfs", SHM,
         "--size", str(limits["tmp_mb"] * 1024 * 1024),
         "--tmpfs", TMP,
+        # After /tmp: a project (and its sandbox Python) may live under /tmp.
+        *_python_mounts(spec.python),
         "--ro-bind", str(spec.workspace), WORKSPACE,
         "--bind", str(spec.folder / "output"), OUTPUT,
         "--bind", str(spec.folder / "status.json"), f"{JOB}/status.json",

@@ -385,3 +385,21 @@ def test_an_organization_cannot_flood_the_queue(authorized, submit, settings):
         submit(developer, scenario, "SELECT 1", run=False)
     with pytest.raises(Conflict, match="2 jobs queued or running"):
         submit(developer, scenario, "SELECT 1", run=False)
+
+
+def test_a_sandbox_python_under_tmp_is_mounted_over_the_private_tmp(tmp_path, settings):
+    venv = tmp_path / "venv"
+    (venv / "bin").mkdir(parents=True)
+    spec = engine.RunSpec(
+        language="sql",
+        code="SELECT 1",
+        workspace=tmp_path,
+        tables={},
+        folder=tmp_path,
+        limits=dict(settings.SANDBOX_LIMITS),
+        python=str(venv / "bin" / "python"),
+        sandbox_uid=settings.SANDBOX_UID,
+    )
+    command = engine._bwrap_command(spec, "/runner.py", "/job/spec.json", 3)
+    private_tmp = command.index(engine.TMP, command.index("--tmpfs"))
+    assert command.index(str(venv)) > private_tmp  # else /tmp hides it (a clone under /tmp)
