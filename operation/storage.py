@@ -5,12 +5,27 @@ from pathlib import Path
 
 from django.conf import settings
 from django.core.files.storage import FileSystemStorage
+from django.http import FileResponse
 from django.utils.deconstruct import deconstructible
 
 
 def data_path(*parts: str) -> Path:
     """A path under DATA_ROOT (read from settings at call time)."""
     return Path(settings.DATA_ROOT).joinpath(*parts)
+
+
+def attachment(relative: str, name: str, *, sha256: str = "") -> FileResponse:
+    """A file under DATA_ROOT sent as a download (the response closes it), with its
+    SHA-256 in ``X-Content-SHA256`` when given."""
+    response = FileResponse(
+        open(data_path(relative), "rb"),  # noqa: SIM115 (closed by the response)
+        as_attachment=True,
+        filename=name,
+        content_type="application/octet-stream",
+    )
+    if sha256:
+        response["X-Content-SHA256"] = sha256
+    return response
 
 
 def data_root_ensure() -> Path:

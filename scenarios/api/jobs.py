@@ -1,6 +1,5 @@
 """Jobs and compute vouchers through the API: thin views over selectors and services."""
 
-from django.http import FileResponse
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import serializers, status
 from rest_framework.generics import ListAPIView
@@ -8,7 +7,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from operation.errors import NotFound
-from operation.storage import data_path
+from operation.storage import attachment, data_path
 from scenarios.models import Job, JobLanguage
 from scenarios.selectors import (
     dry_run_output_get,
@@ -137,12 +136,7 @@ class DryRunOutputView(APIView):
     @extend_schema(responses={(200, "application/octet-stream"): OpenApiResponse(bytes)})
     def get(self, request, pk: int, output: int):
         found = dry_run_output_get(request.user, pk, output)
-        return FileResponse(
-            open(data_path(found.path), "rb"),
-            as_attachment=True,
-            filename=found.name,
-            content_type="application/octet-stream",
-        )
+        return attachment(found.path, found.name, sha256=found.sha256)
 
 
 class VoucherInput(serializers.Serializer):

@@ -1,7 +1,6 @@
 """Outputs (check records, mitigation, downloads) and release requests through the API."""
 
 from django.db.models import Exists, OuterRef
-from django.http import FileResponse
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import serializers, status
 from rest_framework.generics import ListAPIView
@@ -9,7 +8,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from operation.errors import NotFound
-from operation.storage import data_path
+from operation.storage import attachment
 from scenarios.models import JobOutput, ReleaseRequest, ReleaseReview
 from scenarios.selectors import (
     output_get,
@@ -98,14 +97,7 @@ class OutputDownloadView(APIView):
     @extend_schema(responses={(200, "application/octet-stream"): OpenApiResponse(bytes)})
     def get(self, request, pk: int):
         output = output_svc.output_download(by=request.user, output_id=pk)
-        response = FileResponse(
-            open(data_path(output.path), "rb"),  # noqa: SIM115 (closed by the response)
-            as_attachment=True,
-            filename=output.name,
-            content_type="application/octet-stream",
-        )
-        response["X-Content-SHA256"] = output.sha256
-        return response
+        return attachment(output.path, output.name, sha256=output.sha256)
 
 
 class ReleaseItemOutput(serializers.Serializer):

@@ -5,13 +5,13 @@ quarantine and no page serves them."""
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import FileResponse, Http404
+from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from operation.errors import Conflict, InvalidInput, NotFound, PermissionRefused
-from operation.storage import data_path
+from operation.storage import attachment, data_path
 from scenarios.forms import JobForm, VoucherForm
 from scenarios.models import JobOutputKind, JobStatus
 from scenarios.selectors import dry_run_output_get, job_get, output_shown, scenario_get
@@ -133,12 +133,7 @@ def job_cancel(request, pk: int):
 def job_output_download(request, pk: int, output: int):
     """A dry run's output, made from synthetic data; a real job's is not found here."""
     found = dry_run_output_get(request.user, pk, output)
-    return FileResponse(
-        open(data_path(found.path), "rb"),
-        as_attachment=True,
-        filename=found.name,
-        content_type="application/octet-stream",
-    )
+    return attachment(found.path, found.name, sha256=found.sha256)
 
 
 # Compute ------------------------------------------------------------------------------

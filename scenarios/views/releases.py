@@ -19,14 +19,14 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.db.models import Exists, OuterRef
-from django.http import FileResponse, Http404
+from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from operation.errors import Conflict, InvalidInput
-from operation.storage import data_path
+from operation.storage import attachment, data_path
 from scenarios.disclosure.params import FAIL, REVIEW
 from scenarios.forms import (
     MitigateForm,
@@ -336,14 +336,7 @@ def output_mitigate(request, pk: int):
 def output_file(request, pk: int):
     """A released output, for a member of its organization (audited); 404 otherwise."""
     output = output_svc.output_download(by=request.user, output_id=pk)
-    response = FileResponse(
-        open(data_path(output.path), "rb"),  # noqa: SIM115 (closed by the response)
-        as_attachment=True,
-        filename=output.name,
-        content_type="application/octet-stream",
-    )
-    response["X-Content-SHA256"] = output.sha256
-    return response
+    return attachment(output.path, output.name, sha256=output.sha256)
 
 
 # Release requests: the developer's side -------------------------------------------------
