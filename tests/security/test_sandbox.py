@@ -387,7 +387,7 @@ def test_memory_spread_over_processes_is_held_at_the_memory_limit(sandbox):
         "for i in range(4):\n"
         "    os.wait()\n"
     )
-    job = sandbox.hostile(code, cpu_seconds=5, wall_seconds=10)  # 3.2 GB at once, limit 2 GB
+    job = sandbox.hostile(code, cpu_seconds=20, wall_seconds=30)  # 3.2 GB at once, limit 2 GB
     assert log(job, JobOutputKind.STDOUT) == "started\n"
     assert (job.status, job.reason) == ("killed", "Stopped at the memory limit of 2048 MB.")
 
@@ -402,7 +402,8 @@ def test_memory_in_memfd_files_is_held_at_the_memory_limit(sandbox):
         "    held.append(os.memfd_create('x'))\n"
         "    os.write(held[-1], b'x' * 64 * 1024 * 1024)\n"
     )
-    job = sandbox.hostile(code, file_size_mb=64)  # 2.5 GB outside the address space
+    # 2.5 GB outside the address space; writing it takes seconds on a loaded machine.
+    job = sandbox.hostile(code, file_size_mb=64, cpu_seconds=20, wall_seconds=30)
     assert log(job, JobOutputKind.STDOUT) == "started\n"
     assert (job.status, job.reason) == ("killed", "Stopped at the memory limit of 2048 MB.")
 
