@@ -403,3 +403,23 @@ def test_a_sandbox_python_under_tmp_is_mounted_over_the_private_tmp(tmp_path, se
     command = engine._bwrap_command(spec, "/runner.py", "/job/spec.json", 3)
     private_tmp = command.index(engine.TMP, command.index("--tmpfs"))
     assert command.index(str(venv)) > private_tmp  # else /tmp hides it (a clone under /tmp)
+
+
+def test_python_jobs_have_the_curated_environment(authorized, submit):
+    scenario, developer = authorized
+    code = (
+        "import matplotlib.pyplot as plt, numpy, pandas, pyarrow, duckdb, sklearn, statsmodels\n"
+        "import statsmodels.api as sm\n"
+        "from sklearn.linear_model import LinearRegression\n"
+        "import workspace\n"
+        "frame = workspace.sql(\n"
+        "    'SELECT hour(arrival_time) AS h, count(*) AS n FROM hy_0001 GROUP BY 1')\n"
+        "LinearRegression().fit(frame[['h']], frame['n'])\n"
+        "print(int(sm.OLS(frame['n'], sm.add_constant(frame['h'])).fit().df_resid))\n"
+        "plt.bar(frame['h'], frame['n'])\n"
+        "plt.savefig('hours.png')\n"
+    )
+    job = submit(developer, scenario, code, language="python", dry_run=True)
+    assert job.status == JobStatus.SUCCEEDED, job.reason
+    assert read(job.outputs.get(name="stdout.txt")).strip().isdigit()
+    assert data_path(job.outputs.get(name="hours.png").path).read_bytes()[:4] == b"\x89PNG"

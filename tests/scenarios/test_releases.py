@@ -402,3 +402,21 @@ def test_a_checked_file_is_the_workers_own_rendering_and_overwrites_never_pass(a
     overwrite = BY_TYPE + ";\n" + SMUGGLE
     smuggled = run(developer, scenario, overwrite).outputs.get(name="output-1.csv")
     assert smuggled.check_status != CheckStatus.PASS
+
+
+def test_a_jobs_author_never_reviews_its_outputs_even_after_moving_to_the_operator(
+    authorized, run, reviewers
+):
+    scenario, developer = authorized
+    output = run(developer, scenario, BY_TYPE).outputs.get(name="by_type.csv")
+    request = svc.release_request_create(by=developer, scenario=scenario, items=[item(output)])
+    operator = staff_user("op").membership.organization
+    Membership.objects.filter(user=developer).update(organization=operator)
+    from tenants.services.organizations import role_grant
+
+    role_grant(by=None, user=developer, role=PlatformRole.REVIEWER)
+    developer.refresh_from_db()
+    with pytest.raises(PermissionRefused, match="author"):
+        svc.release_review(by=developer, request=request, decision="approve")
+    request.refresh_from_db()
+    assert not request.reviews.exists()
