@@ -526,12 +526,14 @@ def _release_context(request, release, *, review_form=None) -> dict:
     items = []
     for item in release.items.all():
         output = item.output
+        shown = output_shown(user, output)  # a developer: verdicts with counts only
         items.append(
             {
                 "item": item,
                 "output": output,
+                "shown": shown,
                 "job": output.job,
-                **_check_context(output),
+                **_check_context(output, shown["check_record"]),
                 "content": _content(output) if sees_content else None,
             }
         )

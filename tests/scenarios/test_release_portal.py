@@ -421,3 +421,21 @@ def test_a_rejected_output_is_never_offered_again(client, lab, run, reviewers):
     assert 'data-output="by_type.csv"' not in form
     detail = page_of(client, developer, f"/scenarios/releases/{release.pk}/")
     assert "不宜公开" in detail and 'id="release-resubmit"' not in detail
+
+
+def test_the_developers_request_page_shows_verdicts_never_cells_or_digests(
+    client, lab, run, reviewers
+):
+    scenario, developer = lab
+    crosstab = run(developer, scenario, BY_BERTH_AND_TYPE).outputs.get(name="crosstab.csv")
+    request = svc.release_request_create(
+        by=developer, scenario=scenario, items=[item(crosstab, exception="组合为公开信息")]
+    )
+    page = page_of(client, developer, f"/scenarios/releases/{request.pk}/")
+    assert 'data-check="MinimumThresholdCheck"' in page
+    assert crosstab.sha256 not in page and "fewer than 10 entities" not in page
+    assert "海天" not in page
+    form = page_of(client, developer, f"/scenarios/{scenario.pk}/releases/new/")
+    assert "MinimumThresholdCheck:" not in form
+    reviewer_page = page_of(client, reviewers[0], f"/scenarios/releases/{request.pk}/")
+    assert crosstab.sha256 in reviewer_page and "fewer than 10 entities" in reviewer_page
