@@ -14,6 +14,7 @@ class ApplicationError(Exception):
 
     status = 400
     code = "invalid"
+    headers: dict[str, str] = {}
 
     def __init__(self, message: str, *, code: str | None = None, field: str | None = None):
         super().__init__(str(message))
@@ -43,6 +44,25 @@ class NotFound(ApplicationError):
         super().__init__(message or str(_("Not found.")), **kwargs)
 
 
+class Unauthenticated(ApplicationError):
+    """No valid credential (a data service's API key)."""
+
+    status = 401
+    code = "unauthenticated"
+    headers = {"WWW-Authenticate": "ApiKey"}
+
+
+class RateLimited(ApplicationError):
+    """A quota or rate limit is reached: try again after ``retry_after`` seconds."""
+
+    status = 429
+    code = "rate_limited"
+
+    def __init__(self, message: str, *, retry_after: int, code: str | None = None):
+        super().__init__(message, code=code)
+        self.headers = {"Retry-After": str(max(1, int(retry_after)))}
+
+
 class Conflict(ApplicationError):
     """The object is not in a state that allows this action."""
 
@@ -55,7 +75,7 @@ def api_exception_handler(exc, context):
         body = {"code": exc.code, "detail": exc.message}
         if exc.field:
             body["field"] = exc.field
-        return Response(body, status=exc.status)
+        return Response(body, status=exc.status, headers=exc.headers)
     if isinstance(exc, Http404):
         exc = drf_exceptions.NotFound()
     if isinstance(exc, drf_exceptions.ValidationError) and isinstance(exc.detail, dict):

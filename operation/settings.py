@@ -181,6 +181,10 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BEAT_SCHEDULE = {
     "expire-scenarios": {"task": "scenarios.tasks.scenarios_expire_due", "schedule": 3600.0},
     "reap-jobs": {"task": "scenarios.tasks.jobs_reap_due", "schedule": 60.0},
+    "purge-service-counters": {
+        "task": "scenarios.tasks.service_counters_purge",
+        "schedule": 3600.0,
+    },
 }
 # Jobs run on their own queue, so sandbox workers can be scaled (and placed) apart.
 CELERY_TASK_ROUTES = {"scenarios.tasks.job_run": {"queue": "sandbox"}}
@@ -239,6 +243,32 @@ DISCLOSURE_DEFAULTS = {
     "dominance_k": 0.9,
     "p_percent": 0.1,
     "min_dof": 10,
+}
+
+# Data services. Quota and rate counters and cached results are shared by every web
+# worker: in Redis when SERVICES_REDIS_URL is set (by default the broker's, when it is
+# Redis), otherwise in the database (counters) and under var/ (cached results).
+SERVICES_REDIS_URL = env_str(
+    "SERVICES_REDIS_URL",
+    CELERY_BROKER_URL if CELERY_BROKER_URL.startswith(("redis://", "rediss://")) else "",
+)
+SERVICES_KEY_PREFIX = env_str("SERVICES_KEY_PREFIX", "svc:")
+SERVICES_DAILY_QUOTA = env_int("SERVICES_DAILY_QUOTA", default=1000, minimum=1)
+SERVICES_RATE_PER_MINUTE = env_int("SERVICES_RATE_PER_MINUTE", default=60, minimum=1)
+SERVICES_CACHE_SECONDS = env_int("SERVICES_CACHE_SECONDS", default=600, minimum=1)
+SERVICES_MAX_ROWS = env_int("SERVICES_MAX_ROWS", default=10000, minimum=1)
+SERVICES_TIMEOUT_SECONDS = env_int("SERVICES_TIMEOUT_SECONDS", default=10, minimum=1)
+SERVICES_MEMORY_LIMIT = env_str("SERVICES_MEMORY_LIMIT", "512MB")
+CACHES = {
+    "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+    "services": (
+        {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": SERVICES_REDIS_URL}
+        if SERVICES_REDIS_URL
+        else {
+            "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+            "LOCATION": str(VAR_DIR / "cache" / "services"),
+        }
+    ),
 }
 
 # Sandboxed jobs: bubblewrap on the worker; per-job limits (a scenario type may set its

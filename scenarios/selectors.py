@@ -1,15 +1,25 @@
 """Reads of scenario types and scenarios, scoped to the caller (missing = forbidden = 404)."""
 
-from django.db.models import Q, QuerySet
+from datetime import date, timedelta
 
-from operation.errors import NotFound
+from django.db.models import Avg, Count, Q, QuerySet, Sum
+from django.db.models.functions import TruncDate
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from operation.errors import InvalidInput, NotFound
 from scenarios.models import (
+    ApiKey,
+    DataService,
+    DefinitionStatus,
     Job,
     JobOutput,
     ReleaseRequest,
     Scenario,
     ScenarioType,
     ScenarioTypeStatus,
+    ServiceCall,
+    ServiceDefinition,
 )
 from tenants.roles import PlatformRole, has_role
 from tenants.selectors import membership_of
@@ -157,3 +167,166 @@ def output_shown(user, output: JobOutput) -> dict:
         "sha256": output.sha256 if full else None,
         "check_record": record,
     }
+
+
+# --- Data services ---------------------------------------------------------------------------
+
+USAGE = (PlatformRole.OPERATOR_STAFF, PlatformRole.AUDITOR)
+USAGE_MAX_DAYS = 366
+
+
+def definitions_visible_to(user) -> QuerySet[ServiceDefinition]:
+    """Approved services are public to everyone logged in, as their types are; versions
+    in any other state to the type's proposing organization and to oversight."""
+    base = ServiceDefinition.objects.select_related(
+        "service__scenario_type__proposer", "proposed_by"
+    )
+    if has_role(user, *OVERSIGHT):
+        return base
+    visible = Q(status=DefinitionStatus.APPROVED)
+    membership = membership_of(user)
+    if membership is not None:
+        visible |= Q(service__scenario_type__proposer=membership.organization)
+    return base.filter(visible)
+
+
+def service_get(user, code: str) -> DataService:
+    found = DataService.objects.filter(
+        pk__in=definitions_visible_to(user).filter(service__code=code).values("service")
+    ).first()
+    if found is None:
+        raise NotFound()
+    return found
+
+
+def definition_get(user, pk) -> ServiceDefinition:
+    found = definitions_visible_to(user).filter(pk=pk).first()
+    if found is None:
+        raise NotFound()
+    return found
+
+
+def api_keys_visible_to(user) -> QuerySet[ApiKey]:
+    """Operator staff and auditors see every key (never a secret: none is stored); an
+    organization's members see its own."""
+    base = ApiKey.objects.select_related("scenario", "organization", "created_by")
+    if has_role(user, *USAGE):
+        return base
+    membership = membership_of(user)
+    if membership is None:
+        return base.none()
+    return base.filter(organization=membership.organization)
+
+
+def api_key_get(user, pk) -> ApiKey:
+    found = api_keys_visible_to(user).filter(pk=pk).first()
+    if found is None:
+        raise NotFound()
+    return found
+
+
+def service_calls_visible_to(user) -> QuerySet[ServiceCall]:
+    """Operator staff and auditors see every call; an organization's members its own."""
+    if has_role(user, *USAGE):
+        return ServiceCall.objects.all()
+    membership = membership_of(user)
+    if membership is None:
+        return ServiceCall.objects.none()
+    return ServiceCall.objects.filter(organization=membership.organization)
+
+
+def _day(text, field: str) -> date | None:
+    if not text:
+        return None
+    try:
+        return date.fromisoformat(str(text))
+    except ValueError:
+        raise InvalidInput(_("Give the date as YYYY-MM-DD."), field=field) from None
+
+
+def usage_filter(calls: QuerySet[ServiceCall], params) -> tuple[QuerySet, date, date]:
+    """Calls between ``from`` and ``to`` (local days, inclusive; the last 30 days by
+    default), of one ``service`` (code) and one ``organization`` (id) when given."""
+    today = timezone.localdate()
+    end = _day(params.get("to"), "to") or today
+    start = _day(params.get("from"), "from") or end - timedelta(days=29)
+    if start > end:
+        raise InvalidInput(_("The period ends before it starts."), field="to")
+    if (end - start).days >= USAGE_MAX_DAYS:
+        raise InvalidInput(
+            _("Choose at most %(days)s days.") % {"days": USAGE_MAX_DAYS}, field="from"
+        )
+    calls = calls.filter(at__date__gte=start, at__date__lte=end)
+    if params.get("service"):
+        calls = calls.filter(service_code=params["service"])
+    if str(params.get("organization", "")).isdigit():
+        calls = calls.filter(organization_id=int(params["organization"]))
+    return calls, start, end
+
+
+def usage_summary(calls: QuerySet[ServiceCall], start: date, end: date) -> dict:
+    """Calls per day (every day of the period, zeros included), per service and per
+    organization, with refusals, rows, suppressed cells and mean latency."""
+    measures = {
+        "calls": Count("pk"),
+        "refused": Count("pk", filter=Q(status__gte=400)),
+        "rows": Sum("rows"),
+        "suppressed": Sum("suppressed"),
+        "latency_ms": Avg("latency_ms"),
+    }
+    by_day = {
+        row["day"]: row
+        for row in calls.annotate(day=TruncDate("at")).values("day").annotate(**measures)
+    }
+    days = []
+    for offset in range((end - start).days + 1):
+        day = start + timedelta(days=offset)
+        row = by_day.get(day, {})
+        days.append({"day": day, "calls": row.get("calls", 0), "refused": row.get("refused", 0)})
+    services = list(
+        calls.values("service_code").annotate(**measures).order_by("-calls", "service_code")
+    )
+    organizations = list(
+        calls.values("organization_id", "organization__name")
+        .annotate(**measures)
+        .order_by("-calls", "organization__name")
+    )
+    peak = max((d["calls"] for d in days), default=0)
+    return {
+        "start": start,
+        "end": end,
+        "total": sum(d["calls"] for d in days),
+        "refused": sum(d["refused"] for d in days),
+        "peak": peak,
+        "days": days,
+        "services": services,
+        "organizations": organizations,
+    }
+
+
+USAGE_EXPORT_HEADER = ["day", "service", "organization", "calls", "refused", "rows", "suppressed"]
+
+
+def usage_export_rows(calls: QuerySet[ServiceCall]):
+    """Per day, service and organization: the CSV export's rows."""
+    grouped = (
+        calls.annotate(day=TruncDate("at"))
+        .values("day", "service_code", "organization__name")
+        .annotate(
+            calls=Count("pk"),
+            refused=Count("pk", filter=Q(status__gte=400)),
+            rows=Sum("rows"),
+            suppressed=Sum("suppressed"),
+        )
+        .order_by("day", "service_code", "organization__name")
+    )
+    for row in grouped:
+        yield [
+            row["day"].isoformat(),
+            row["service_code"],
+            row["organization__name"],
+            row["calls"],
+            row["refused"],
+            row["rows"] or 0,
+            row["suppressed"] or 0,
+        ]

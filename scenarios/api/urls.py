@@ -1,6 +1,6 @@
 from django.urls import path
 
-from scenarios.api import jobs, releases, views
+from scenarios.api import jobs, releases, services, views
 
 urlpatterns = [
     path("scenario-types/", views.ScenarioTypeListView.as_view(), name="api-scenario-types"),
@@ -8,6 +8,11 @@ urlpatterns = [
         "scenario-types/<int:pk>/",
         views.ScenarioTypeDetailView.as_view(),
         name="api-scenario-type",
+    ),
+    path(
+        "scenario-types/<int:pk>/services/",
+        services.TypeServiceProposeView.as_view(),
+        name="api-type-services",
     ),
     path(
         "scenario-types/<int:pk>/<str:action>/",
@@ -50,6 +55,25 @@ urlpatterns = [
         "release-requests/<int:pk>/<str:action>/",
         releases.ReleaseRequestActionView.as_view(),
         name="api-release-request-action",
+    ),
+    path("services/", services.DefinitionListView.as_view(), name="api-services"),
+    path("services/usage/", services.UsageView.as_view(), name="api-service-usage"),
+    path("services/quotas/", services.QuotaView.as_view(), name="api-service-quotas"),
+    path("services/<slug:code>/call", services.ServiceCallView.as_view(), name="api-service-call"),
+    path(
+        "service-definitions/<int:pk>/review/",
+        services.DefinitionReviewView.as_view(),
+        name="api-service-review",
+    ),
+    path(
+        "scenarios/<int:pk>/api-keys/",
+        services.ScenarioApiKeyListView.as_view(),
+        name="api-scenario-keys",
+    ),
+    path(
+        "api-keys/<int:pk>/<str:action>/",
+        services.ApiKeyActionView.as_view(),
+        name="api-key-action",
     ),
     path(
         "scenarios/<int:pk>/<str:action>/",

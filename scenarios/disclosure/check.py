@@ -125,7 +125,7 @@ def _layout(output: Path) -> _Layout:
     return _Layout(error="the file is not a table the checks compare (CSV, TSV, Parquet)")
 
 
-class _NotDerived(Exception):
+class NotDerived(Exception):
     """Evidence cannot be derived; the message is the reason (no data values)."""
 
 
@@ -306,28 +306,31 @@ def _trusted_csv(db: _Locked, shape: Shape) -> str | None:
     return target.read_text(encoding="utf-8")
 
 
-def _derive(
-    db: _Locked, shape: Shape, *, entity: str | None, params: Parameters
-) -> tuple[dict, dict, list[str] | None]:
-    """(evaluation, FileMatchesQueryCheck entry, file column names)."""
-    types = {row[0]: row[1] for row in db.rows(f"DESCRIBE {SOURCE}")}
-    folded = {name.lower(): name for name in types}
+def measure_of(item, types: dict[str, str]) -> tuple[str, str | None]:
+    """The measure an aggregate item needs evidence for: (count, sum (sums and means),
+    min, max or median; the table's own name of its column, None for count(*))."""
+    column = item.column
+    if column is not None:
+        column = {name.lower(): name for name in types}.get(column.lower())
+        if column is None:
+            raise NotDerived("the query aggregates a column the table does not have")
+    kind = KINDS[item.function]
+    if kind == "sum" and not is_numeric(types[column]):
+        raise NotDerived("the query sums or averages a column that is not numeric")
+    return (item.function if kind != "sum" else "sum", column)
+
+
+def measure_evaluations(
+    rows, shape: Shape, source: str, *, types: dict[str, str], entity: str | None, params
+) -> dict[tuple[str, str | None], dict]:
+    """Per measure of the query's aggregates (``measure_of``), its cell-by-cell
+    evaluation on evidence derived from ``source`` (a relation name) by ``rows`` (runs
+    SQL, returns rows). Cells are keyed by the group values cast to text."""
     if entity is not None and entity not in types:
         entity = None  # the identifier is not in this workspace: every row is a unit
     measures: dict[tuple[str, str | None], list[str]] = {}
     for item in shape.aggregates:
-        column = item.column
-        if column is not None:
-            column = folded.get(column.lower())
-            if column is None:
-                raise _NotDerived("the query aggregates a column the table does not have")
-        kind = KINDS[item.function]
-        if kind == "sum" and not is_numeric(types[column]):
-            raise _NotDerived("the query sums or averages a column that is not numeric")
-        measures.setdefault((item.function if kind != "sum" else "sum", column), []).append(
-            item.label
-        )
-    match, names = _file_matches(db, shape)
+        measures.setdefault(measure_of(item, types), []).append(item.label)
     keys = [item.sql for item in shape.groups]
     key_columns = [f"g{index}" for index in range(len(keys))]
     projected = [
@@ -335,7 +338,7 @@ def _derive(
         for sql, name in zip(keys, key_columns, strict=True)
     ]
     rows_by_value: dict[str | None, list] = {}
-    evaluations = []
+    evaluations = {}
     for (function, column), labels in measures.items():
         if column not in rows_by_value:
             parts = list(projected)
@@ -345,7 +348,7 @@ def _derive(
                 parts.append(f'{quote_ident(entity)} AS "e"')
             relation = (
                 f"SELECT {', '.join(parts) or '1 AS one'} "  # noqa: S608
-                f"FROM ({shape.filtered_sql(SOURCE)}) AS filtered"
+                f"FROM ({shape.filtered_sql(source)}) AS filtered"
             )
             sql = evidence_sql(
                 relation,
@@ -355,17 +358,29 @@ def _derive(
                 max(params.dominance_n, 2),
                 numeric=column is None or is_numeric(types[column]),
             )
-            rows_by_value[column] = db.rows(sql)
-        evaluations.append(
-            evaluate(
-                rows_by_value[column],
-                agg=function,
-                params=params,
-                value=column,
-                label=", ".join(dict.fromkeys(labels)),
-            )
+            rows_by_value[column] = rows(sql)
+        evaluations[function, column] = evaluate(
+            rows_by_value[column],
+            agg=function,
+            params=params,
+            value=column,
+            label=", ".join(dict.fromkeys(labels)),
         )
-    return combine(evaluations), match, names
+    return evaluations
+
+
+def _derive(
+    db: _Locked, shape: Shape, *, entity: str | None, params: Parameters
+) -> tuple[dict, dict, list[str] | None]:
+    """(evaluation, FileMatchesQueryCheck entry, file column names)."""
+    types = {row[0]: row[1] for row in db.rows(f"DESCRIBE {SOURCE}")}
+    for item in shape.aggregates:
+        measure_of(item, types)  # the query's own errors before the file's
+    match, names = _file_matches(db, shape)
+    evaluations = measure_evaluations(
+        db.rows, shape, SOURCE, types=types, entity=entity, params=params
+    )
+    return combine(list(evaluations.values())), match, names
 
 
 def check_sql_output(
@@ -518,7 +533,7 @@ def _checked_aggregate(
             evaluation, match, names = _derive(db, shape, entity=entity, params=params)
             if names is not None:
                 trusted = _trusted_csv(db, shape)
-    except _NotDerived as error:
+    except NotDerived as error:
         return _not_derived(str(error)), None, None
     except duckdb.InterruptException:
         return _not_derived(f"deriving it took longer than {seconds:g} seconds"), None, None

@@ -108,6 +108,7 @@ _TYPES = {
     "TIMESTAMPTZ",
 }
 _WORD = re.compile(r"^[A-Za-z_]{1,20}$")
+_PLACEHOLDER = re.compile(r"^[a-z][a-z0-9_]{0,39}$")  # a data service's $parameter
 _SELECT_PARTS = {"expressions", "from_", "where", "group", "order"}
 # aggregate node -> its name in check records
 _AGGREGATES = {
@@ -192,8 +193,14 @@ def _sql(node: exp.Expression) -> str:
     return copy.sql(dialect=DIALECT, identify=True, comments=False)
 
 
-def _check_scalar(node: exp.Expression, qualifiers: set[str]) -> None:
+def _check_scalar(
+    node: exp.Expression, qualifiers: set[str], *, placeholders: bool = False
+) -> None:
     for part in node.walk():
+        if placeholders and isinstance(part, exp.Placeholder):
+            if not isinstance(part.this, str) or not _PLACEHOLDER.match(part.this):
+                raise _Refused("placeholder")
+            continue
         if not isinstance(part, _SCALAR):
             raise _Refused(type(part).__name__)
         if isinstance(part, exp.Column):
@@ -287,7 +294,7 @@ def _table(select: exp.Select, tables: dict[str, str]) -> tuple[str, set[str]]:
     return code, qualifiers
 
 
-def _shape(statement_sql: str, tables: dict[str, str]) -> Shape:
+def _shape(statement_sql: str, tables: dict[str, str], placeholders: bool) -> Shape:
     try:
         parsed = [p for p in sqlglot.parse(statement_sql, read=DIALECT) if p is not None]
     except (sqlglot.errors.SqlglotError, ValueError, RecursionError):
@@ -302,7 +309,7 @@ def _shape(statement_sql: str, tables: dict[str, str]) -> Shape:
     where = ""
     if select.args.get("where") is not None:
         condition = select.args["where"].this
-        _check_scalar(condition, qualifiers)
+        _check_scalar(condition, qualifiers, placeholders=placeholders)
         where = _sql(condition)
 
     items: list[Item] = []
@@ -362,12 +369,15 @@ def _group_expression(
     return _sql(expression)
 
 
-def aggregate_shape(statement_sql: str, tables: dict[str, str]) -> Shape | None:
+def aggregate_shape(
+    statement_sql: str, tables: dict[str, str], *, placeholders: bool = False
+) -> Shape | None:
     """The shape of an aggregate query over one of ``tables`` (the workspace's tables,
     catalog code -> file, matched by code or by its alias ``hy_0001``), or None when its
-    evidence cannot be derived (review)."""
+    evidence cannot be derived (review). With ``placeholders`` (a data service's
+    template), the filter may hold named parameters ``$name``, bound when it runs."""
     try:
-        return _shape(statement_sql, tables)
+        return _shape(statement_sql, tables, placeholders)
     except (_Refused, RecursionError):
         return None
 

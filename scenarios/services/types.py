@@ -133,7 +133,9 @@ def scenario_type_review(
     *, by, scenario_type: ScenarioType, decision: str, comment: str = ""
 ) -> ScenarioType:
     """One reviewer's decision in the current round. Any rejection or return decides the
-    round at once; N distinct approvals approve the type."""
+    round at once; N distinct approvals approve the type and the services proposed with it."""
+    from scenarios.services.dataservices import definitions_approve_with_type
+
     check_reviewer(by, scenario_type.proposer)
     if decision not in TypeReview.Decision.values:
         raise InvalidInput(_("Decide approve, reject or return."), field="decision")
@@ -165,6 +167,7 @@ def scenario_type_review(
             scenario_type.status = S.APPROVED
             scenario_type.scope_version += 1
             scenario_type.approved_at = timezone.now()
+            definitions_approve_with_type(by=by, scenario_type=scenario_type)
         scenario_type.save()
         audit_record(
             by=by,

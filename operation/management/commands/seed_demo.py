@@ -14,7 +14,7 @@ from django.db import transaction
 from django.utils import timezone
 from pypdf import PdfWriter
 
-from operation.demo_data import DATASETS, generate
+from operation.demo_data import BERTHS, DATASETS, VESSEL_TYPES, generate
 from operation.models import Catalog, DataZone
 from operation.services.catalogs import (
     catalog_create,
@@ -25,8 +25,16 @@ from operation.services.catalogs import (
 )
 from operation.storage import data_path
 from scenarios.agreement import AGREEMENT_SHA256
-from scenarios.models import ScenarioType
+from scenarios.models import (
+    ApiKey,
+    DefinitionStatus,
+    Scenario,
+    ScenarioStatus,
+    ScenarioType,
+    ServiceDefinition,
+)
 from scenarios.services.compute import voucher_grant
+from scenarios.services.dataservices import api_key_create, service_propose, service_review
 from scenarios.services.scenarios import scenario_apply
 from scenarios.services.types import (
     scenario_type_propose,
@@ -136,7 +144,7 @@ DEMO_TYPES = [
         "name_en": "Vessel traffic and port congestion",
         "purpose": "分析在港船舶到离港与泊位占用，评估港口拥堵与航运风险。",
         "public_interest": False,
-        "output_kinds": ["aggregate", "model"],
+        "output_kinds": ["aggregate", "model", "service"],
         "proposer": "insurer",
         "applicant": "insurer",
         "scenario": "港口拥堵与船舶风险评分",
@@ -150,6 +158,98 @@ DEMO_TYPES = [
                 "departure_time",
             ],
         },
+    },
+]
+
+
+# The demo's data services, and the demo API key of xmu_lab (documented in the README,
+# like the demo passwords: demo data only).
+DEMO_API_KEY = "sbx_demo0001_xmu-lab-red-tide-demo-key-not-secret"
+DEMO_SERVICES = [
+    {
+        "type": "赤潮预警",
+        "proposer": "xmu_lab",
+        "code": "redtide-risk",
+        "name": "海域赤潮风险（按网格和日）",
+        "name_en": "Red-tide risk by sea area and day",
+        "description": "浮标读数按0.1°网格和日汇总：读数条数、叶绿素a和溶解氧均值；"
+        "可只统计叶绿素a不低于给定值的读数。",
+        "sql": (
+            "SELECT round(longitude, 1) AS cell_lon, round(latitude, 1) AS cell_lat,\n"
+            "  CAST(date_trunc('day', ts) AS DATE) AS day,\n"
+            "  count(*) AS readings,\n"
+            "  round(avg(chlorophyll_a), 2) AS mean_chlorophyll_a,\n"
+            "  round(avg(dissolved_oxygen), 2) AS mean_dissolved_oxygen\n"
+            "FROM hy_0001\n"
+            "WHERE CAST(ts AS DATE) BETWEEN $period_start AND $period_end\n"
+            "  AND ($min_chlorophyll_a IS NULL OR chlorophyll_a >= $min_chlorophyll_a)\n"
+            "GROUP BY round(longitude, 1), round(latitude, 1), CAST(date_trunc('day', ts) AS DATE)"
+        ),
+        "parameters": [
+            {"name": "period", "type": "date_range", "label": "观测日期", "max_days": 92},
+            {
+                "name": "min_chlorophyll_a",
+                "type": "number",
+                "label": "叶绿素a下限 (µg/L)",
+                "required": False,
+                "min": 0,
+                "max": 1000,
+            },
+        ],
+        "columns": [
+            "cell_lon",
+            "cell_lat",
+            "day",
+            "readings",
+            "mean_chlorophyll_a",
+            "mean_dissolved_oxygen",
+        ],
+        "unit": "",
+        "cached": True,
+    },
+    {
+        "type": "船舶交通与港口拥堵",
+        "proposer": "insurer",
+        "code": "vessel-traffic",
+        "name": "船舶到港流量（按泊位和小时）",
+        "name_en": "Vessel traffic by berth and hour",
+        "description": "到港船舶按到港小时统计：到港艘次和平均总吨；可限定泊位和船舶类型。"
+        "按船舶计数：少于阈值艘船舶的单元格被抑制。",
+        "sql": (
+            "SELECT hour(arrival_time) AS arrival_hour,\n"
+            "  count(*) AS port_calls,\n"
+            "  round(avg(gross_tonnage), 0) AS mean_gross_tonnage\n"
+            "FROM hy_0003\n"
+            "WHERE CAST(arrival_time AS DATE) BETWEEN $period_start AND $period_end\n"
+            "  AND ($berth IS NULL OR berth = $berth)\n"
+            "  AND ($vessel_type IS NULL OR vessel_type = $vessel_type)\n"
+            "GROUP BY hour(arrival_time)"
+        ),
+        "parameters": [
+            {"name": "period", "type": "date_range", "label": "到港日期", "max_days": 366},
+            {
+                "name": "berth",
+                "type": "choice",
+                "label": "泊位",
+                "required": False,
+                "choices": [
+                    f"{terminal}{number}号泊位"
+                    for group in BERTHS
+                    for terminal in group
+                    for number in range(1, 13)
+                ],
+            },
+            {
+                "name": "vessel_type",
+                "type": "choice",
+                "label": "船舶类型",
+                "required": False,
+                "choices": [vessel[0] for vessel in VESSEL_TYPES],
+            },
+        ],
+        "columns": ["arrival_hour", "port_calls", "mean_gross_tonnage"],
+        "unit": "mmsi",
+        "cached": False,
     },
 ]
 
@@ -213,6 +313,7 @@ class Command(BaseCommand):
                 self._admission(developer, admin, operator_staff, admitted=admitted)
         self._catalogs(operator_staff, scale)
         self._scenarios()
+        self._services()
         self.stdout.write(self.style.SUCCESS("Demo data ready."))
 
     def _catalogs(self, staff, scale: int) -> None:
@@ -325,6 +426,38 @@ class Command(BaseCommand):
                     valid_until=today + timedelta(days=365),
                     reason="演示算力券 (demo compute voucher)",
                 )
+
+    def _services(self) -> None:
+        """The demo's data services (amendments of the approved types, approved by both
+        reviewers) and xmu_lab's API key for its red-tide scenario."""
+        users = {u.username: u for u in User.objects.filter(username__in=SCENARIO_USERS)}
+        for spec in DEMO_SERVICES:
+            scenario_type = ScenarioType.objects.filter(name=spec["type"]).first()
+            if scenario_type is None or "service" not in scenario_type.output_kinds:
+                continue
+            if ServiceDefinition.objects.filter(service__code=spec["code"]).exists():
+                continue
+            fields = {k: v for k, v in spec.items() if k not in ("type", "proposer")}
+            definition = service_propose(
+                by=users[spec["proposer"]], scenario_type=scenario_type, **fields
+            )
+            for reviewer in ("reviewer1", "reviewer2"):
+                if definition.status == DefinitionStatus.SUBMITTED:
+                    definition = service_review(
+                        by=users[reviewer], definition=definition, decision="approve"
+                    )
+            self.stdout.write(f"  data service {spec['code']}: {definition.status}")
+        scenario = Scenario.objects.filter(
+            organization__memberships__user=users["xmu_lab"], status=ScenarioStatus.AUTHORIZED
+        ).first()
+        if scenario is not None and not ApiKey.objects.filter(prefix="demo0001").exists():
+            api_key_create(
+                by=users["xmu_lab"],
+                scenario=scenario,
+                name="演示密钥 (demo key)",
+                secret=DEMO_API_KEY,
+            )
+            self.stdout.write(f"  API key for xmu_lab: {DEMO_API_KEY}")
 
     def _organization(self, kind, fields, by=None) -> Organization:
         existing = Organization.objects.filter(credit_code=fields["credit_code"]).first()

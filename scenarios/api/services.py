@@ -1,0 +1,312 @@
+"""Data services through the API: the call (with an API key), definitions and their
+review, keys, quotas and usage. Thin views over selectors and services."""
+
+import csv
+import io
+
+from django.http import HttpResponse
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework import serializers, status
+from rest_framework.generics import ListAPIView
+from rest_framework.negotiation import BaseContentNegotiation, DefaultContentNegotiation
+from rest_framework.permissions import AllowAny
+from rest_framework.renderers import JSONRenderer
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from operation.errors import InvalidInput, NotFound
+from scenarios.models import ApiKey, DataService, ServiceDefinition
+from scenarios.selectors import (
+    USAGE_EXPORT_HEADER,
+    api_key_get,
+    api_keys_visible_to,
+    definition_get,
+    definitions_visible_to,
+    scenario_get,
+    scenario_type_get,
+    service_calls_visible_to,
+    usage_export_rows,
+    usage_filter,
+    usage_summary,
+)
+from scenarios.services import dataservices as svc
+from tenants.selectors import organizations_visible_to
+
+
+class JsonOrCsv(BaseContentNegotiation):
+    """Answers are JSON, or CSV written by the view itself for ``Accept: text/csv``; an
+    error is JSON whatever the Accept header says, never a 406."""
+
+    def select_renderer(self, request, renderers, format_suffix=None):
+        return renderers[0], renderers[0].media_type
+
+    def select_parser(self, request, parsers):
+        return DefaultContentNegotiation().select_parser(request, parsers)
+
+
+def wants_csv(request) -> bool:
+    return "text/csv" in request.META.get("HTTP_ACCEPT", "")
+
+
+def csv_response(header: list[str], rows, filename: str) -> HttpResponse:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(header)
+    writer.writerows(rows)
+    response = HttpResponse(buffer.getvalue(), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
+def api_key_of(request) -> str:
+    """The key from ``Authorization: ApiKey <key>`` (or ``X-API-Key``)."""
+    header = request.META.get("HTTP_AUTHORIZATION", "")
+    scheme, _sep, value = header.partition(" ")
+    if scheme.lower() == "apikey":
+        return value.strip()
+    return request.META.get("HTTP_X_API_KEY", "").strip()
+
+
+class ServiceCallView(APIView):
+    """Call a data service with an API key bound to an authorized scenario."""
+
+    authentication_classes = []
+    permission_classes = [AllowAny]
+    renderer_classes = [JSONRenderer]
+    content_negotiation_class = JsonOrCsv
+
+    def _answer(self, request, code: str, given: dict):
+        answer = svc.service_call(secret=api_key_of(request), code=code, given=given)
+        if not wants_csv(request):
+            return Response(answer)
+        columns = answer["columns"]
+        rows = (
+            [("" if row[c] is None else row[c]) for c in columns] + [";".join(row["suppressed"])]
+            for row in answer["rows"]
+        )
+        response = csv_response([*columns, "suppressed"], rows, f"{code}.csv")
+        response["X-Cells-Suppressed"] = str(answer["cells_suppressed"])
+        return response
+
+    @extend_schema(
+        parameters=[OpenApiParameter("Authorization", str, OpenApiParameter.HEADER)],
+        responses={200: OpenApiResponse(description="columns, rows, suppressed cells")},
+    )
+    def get(self, request, code: str):
+        return self._answer(request, code, {k: request.GET.getlist(k) for k in request.GET})
+
+    @extend_schema(request=dict, responses={200: OpenApiResponse(description="as GET")})
+    def post(self, request, code: str):
+        if not isinstance(request.data, dict):
+            raise InvalidInput("Send the parameters as a JSON object.")
+        return self._answer(request, code, dict(request.data))
+
+
+class DefinitionOutput(serializers.ModelSerializer):
+    code = serializers.CharField(source="service.code")
+    scenario_type = serializers.IntegerField(source="service.scenario_type_id")
+    call = serializers.SerializerMethodField()
+
+    class Meta:
+        model = ServiceDefinition
+        fields = [
+            "id",
+            "code",
+            "version",
+            "scenario_type",
+            "name",
+            "name_en",
+            "description",
+            "sql",
+            "parameters",
+            "columns",
+            "unit",
+            "cached",
+            "status",
+            "reason",
+            "created_at",
+            "approved_at",
+            "call",
+        ]
+
+    def get_call(self, obj) -> str:
+        return f"/api/v1/services/{obj.service.code}/call"
+
+
+class DefinitionInput(serializers.Serializer):
+    code = serializers.CharField(max_length=60)
+    name = serializers.CharField(max_length=200)
+    name_en = serializers.CharField(max_length=200, required=False, allow_blank=True)
+    description = serializers.CharField(required=False, allow_blank=True)
+    sql = serializers.CharField(trim_whitespace=False)
+    parameters = serializers.JSONField(default=list)
+    columns = serializers.ListField(child=serializers.CharField(max_length=63))
+    unit = serializers.CharField(max_length=100, required=False, allow_blank=True)
+    cached = serializers.BooleanField(default=False)
+
+
+class DefinitionListView(ListAPIView):
+    """Service versions visible to the caller (approved ones to everyone logged in);
+    ``?status=`` and ``?scenario_type=`` filter."""
+
+    serializer_class = DefinitionOutput
+
+    def get_queryset(self):
+        found = definitions_visible_to(self.request.user)
+        if self.request.GET.get("status"):
+            found = found.filter(status=self.request.GET["status"])
+        if str(self.request.GET.get("scenario_type", "")).isdigit():
+            found = found.filter(service__scenario_type_id=int(self.request.GET["scenario_type"]))
+        return found
+
+
+class TypeServiceProposeView(APIView):
+    @extend_schema(request=DefinitionInput, responses={201: DefinitionOutput})
+    def post(self, request, pk: int):
+        scenario_type = scenario_type_get(request.user, pk)
+        values = DefinitionInput(data=request.data)
+        values.is_valid(raise_exception=True)
+        definition = svc.service_propose(
+            by=request.user, scenario_type=scenario_type, **values.validated_data
+        )
+        return Response(DefinitionOutput(definition).data, status=status.HTTP_201_CREATED)
+
+
+class ReviewInput(serializers.Serializer):
+    decision = serializers.CharField()
+    comment = serializers.CharField(required=False, allow_blank=True, default="")
+
+
+class DefinitionReviewView(APIView):
+    @extend_schema(request=ReviewInput, responses={200: DefinitionOutput})
+    def post(self, request, pk: int):
+        definition = definition_get(request.user, pk)
+        values = ReviewInput(data=request.data)
+        values.is_valid(raise_exception=True)
+        definition = svc.service_review(
+            by=request.user, definition=definition, **values.validated_data
+        )
+        return Response(DefinitionOutput(definition).data)
+
+
+class ApiKeyOutput(serializers.ModelSerializer):
+    scenario = serializers.IntegerField(source="scenario_id")
+    organization = serializers.IntegerField(source="organization_id")
+    created_by = serializers.CharField(source="created_by.username")
+
+    class Meta:
+        model = ApiKey
+        fields = [
+            "id",
+            "name",
+            "prefix",
+            "scenario",
+            "organization",
+            "created_by",
+            "created_at",
+            "expires_at",
+            "revoked_at",
+            "last_used_at",
+            "rate_per_minute",
+        ]
+
+
+class ApiKeyInput(serializers.Serializer):
+    name = serializers.CharField(max_length=100)
+    expires_at = serializers.DateTimeField(required=False, allow_null=True, default=None)
+
+
+class ScenarioApiKeyListView(ListAPIView):
+    """A scenario's keys; an administrator of its organization creates one (its secret
+    is in the answer, once)."""
+
+    serializer_class = ApiKeyOutput
+
+    def get_queryset(self):
+        scenario = scenario_get(self.request.user, self.kwargs["pk"])
+        return api_keys_visible_to(self.request.user).filter(scenario=scenario)
+
+    @extend_schema(request=ApiKeyInput, responses={201: ApiKeyOutput})
+    def post(self, request, pk: int):
+        scenario = scenario_get(request.user, pk)
+        values = ApiKeyInput(data=request.data)
+        values.is_valid(raise_exception=True)
+        key, secret = svc.api_key_create(
+            by=request.user, scenario=scenario, **values.validated_data
+        )
+        return Response({**ApiKeyOutput(key).data, "key": secret}, status=status.HTTP_201_CREATED)
+
+
+class RateInput(serializers.Serializer):
+    rate_per_minute = serializers.IntegerField(allow_null=True, min_value=1)
+
+
+class ApiKeyActionView(APIView):
+    @extend_schema(request=RateInput, responses={200: ApiKeyOutput})
+    def post(self, request, pk: int, action: str):
+        key = api_key_get(request.user, pk)
+        if action == "revoke":
+            key = svc.api_key_revoke(by=request.user, key=key)
+        elif action == "rate":
+            values = RateInput(data=request.data)
+            values.is_valid(raise_exception=True)
+            key = svc.api_key_rate_set(by=request.user, key=key, **values.validated_data)
+        else:
+            raise NotFound()
+        return Response(ApiKeyOutput(key).data)
+
+
+class QuotaInput(serializers.Serializer):
+    organization = serializers.IntegerField()
+    service = serializers.CharField()
+    calls_per_day = serializers.IntegerField(allow_null=True, min_value=1)
+
+
+class QuotaView(APIView):
+    """Operator staff set an organization's daily calls to a service (null: default)."""
+
+    @extend_schema(request=QuotaInput, responses={200: QuotaInput})
+    def put(self, request):
+        values = QuotaInput(data=request.data)
+        values.is_valid(raise_exception=True)
+        organization = (
+            organizations_visible_to(request.user)
+            .filter(pk=values.validated_data["organization"])
+            .first()
+        )
+        service = DataService.objects.filter(code=values.validated_data["service"]).first()
+        if organization is None or service is None:
+            raise NotFound()
+        svc.quota_set(
+            by=request.user,
+            organization=organization,
+            service=service,
+            calls_per_day=values.validated_data["calls_per_day"],
+        )
+        return Response(values.validated_data)
+
+
+class UsageView(APIView):
+    """Calls per day, service and organization: everything for operator staff and
+    auditors, one's own organization's for its members. ``Accept: text/csv`` exports."""
+
+    renderer_classes = [JSONRenderer]
+    content_negotiation_class = JsonOrCsv
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("from", str),
+            OpenApiParameter("to", str),
+            OpenApiParameter("service", str),
+            OpenApiParameter("organization", int),
+        ],
+        responses={200: OpenApiResponse(description="usage summary")},
+    )
+    def get(self, request):
+        calls, start, end = usage_filter(service_calls_visible_to(request.user), request.GET)
+        if wants_csv(request):
+            return csv_response(
+                USAGE_EXPORT_HEADER, usage_export_rows(calls), f"usage-{start}-{end}.csv"
+            )
+        summary = usage_summary(calls, start, end)
+        return Response(summary)

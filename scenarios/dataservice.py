@@ -1,0 +1,457 @@
+"""Data services' templates, parameters and runs (no database state here).
+
+A template is one aggregate query over one catalog of its type's scope, of the shape the
+output checks can derive evidence for (``scenarios.disclosure.sqlshape``), whose filter
+may hold named parameters (``$name``). A call binds typed values to them (never pasted
+into the SQL), runs the re-generated query on the scenario's workspace in a locked
+DuckDB connection, derives each cell's evidence from the same rows and suppresses every
+cell that fails the type's disclosure rules.
+"""
+
+import dataclasses
+import math
+import re
+import threading
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+import duckdb
+import sqlglot
+from django.utils.translation import gettext as _
+from sqlglot import exp
+
+from operation.ingest import quote_literal
+from scenarios.disclosure.cells import plain
+from scenarios.disclosure.check import NotDerived, measure_evaluations, measure_of
+from scenarios.disclosure.params import FAIL, REVIEW, Parameters
+from scenarios.disclosure.sqlshape import DIALECT, Shape, aggregate_shape
+
+NAME = re.compile(r"^[a-z][a-z0-9_]{0,29}$")
+COLUMN = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,62}$")
+RESERVED_COLUMNS = {"suppressed"}
+SOURCE = '"service_source"'
+TYPES = ("date", "date_range", "integer", "number", "choice")
+MAX_CHOICES = 500
+_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+_INTEGER = re.compile(r"^[+-]?\d{1,18}$")
+_NUMBER = re.compile(r"^[+-]?(\d{1,18}(\.\d{0,12})?|\.\d{1,12})([eE][+-]?\d{1,3})?$")
+
+
+class TemplateError(ValueError):
+    def __init__(self, message: str, field: str):
+        super().__init__(message)
+        self.field = field
+
+
+class ParameterError(ValueError):
+    def __init__(self, message: str, field: str | None):
+        super().__init__(message)
+        self.field = field
+
+
+class RunError(Exception):
+    """The query did not run; the message names no data value."""
+
+    def __init__(self, message: str, *, code: str, status: int):
+        super().__init__(message)
+        self.code, self.status = code, status
+
+
+# --- Definitions -------------------------------------------------------------------------
+
+
+def _number(value, field: str, what: str) -> float | None:
+    if value is None or value == "":
+        return None
+    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+        raise TemplateError(_("%(what)s must be a number.") % {"what": what}, field)
+    return value
+
+
+def parameters_clean(raw) -> list[dict]:
+    """The declared parameters, normalized; TemplateError names the first problem."""
+    if not isinstance(raw, list):
+        raise TemplateError(_("Declare the parameters as a list."), "parameters")
+    cleaned, seen = [], set()
+    for spec in raw:
+        if not isinstance(spec, dict):
+            raise TemplateError(
+                _("Each parameter is an object with a name and a type."), "parameters"
+            )
+        name = spec.get("name")
+        if not isinstance(name, str) or not NAME.match(name):
+            raise TemplateError(
+                _("A parameter's name is lower-case letters, digits and _ (at most 30)."),
+                "parameters",
+            )
+        if name in seen:
+            raise TemplateError(
+                _("Parameter %(name)s is declared twice.") % {"name": name}, "parameters"
+            )
+        seen.add(name)
+        kind = spec.get("type")
+        if kind not in TYPES:
+            raise TemplateError(
+                _("Parameter %(name)s: the type is one of %(types)s.")
+                % {"name": name, "types": ", ".join(TYPES)},
+                "parameters",
+            )
+        item = {
+            "name": name,
+            "type": kind,
+            "label": str(spec.get("label") or name)[:200],
+            "required": spec.get("required", True) is not False,
+        }
+        if kind == "choice":
+            choices = spec.get("choices")
+            if (
+                not isinstance(choices, list)
+                or not choices
+                or len(choices) > MAX_CHOICES
+                or not all(isinstance(c, str) and 0 < len(c) <= 100 for c in choices)
+                or len(set(choices)) != len(choices)
+            ):
+                raise TemplateError(
+                    _("Parameter %(name)s: list its choices (distinct texts).") % {"name": name},
+                    "parameters",
+                )
+            item["choices"] = choices
+        if kind in ("integer", "number"):
+            for bound in ("min", "max"):
+                value = _number(spec.get(bound), "parameters", f"{name}.{bound}")
+                if value is not None:
+                    if kind == "integer" and value != int(value):
+                        raise TemplateError(
+                            _("Parameter %(name)s: its bounds are integers.") % {"name": name},
+                            "parameters",
+                        )
+                    item[bound] = int(value) if kind == "integer" else value
+            low, high = item.get("min"), item.get("max")
+            if low is not None and high is not None and low > high:
+                raise TemplateError(
+                    _("Parameter %(name)s: min is above max.") % {"name": name}, "parameters"
+                )
+        if kind == "date_range":
+            max_days = spec.get("max_days")
+            if max_days is not None:
+                if isinstance(max_days, bool) or not isinstance(max_days, int) or max_days < 1:
+                    raise TemplateError(
+                        _("Parameter %(name)s: max_days is a positive integer.") % {"name": name},
+                        "parameters",
+                    )
+                item["max_days"] = max_days
+        cleaned.append(item)
+    return cleaned
+
+
+def placeholders_of(parameters: list[dict]) -> set[str]:
+    """The $names the template binds: a date range ``p`` binds p_start and p_end."""
+    names = set()
+    for spec in parameters:
+        if spec["type"] == "date_range":
+            names |= {f"{spec['name']}_start", f"{spec['name']}_end"}
+        else:
+            names.add(spec["name"])
+    return names
+
+
+def template_check(
+    sql: str, *, parameters: list[dict], columns, unit: str, scope: dict[str, list[str]]
+) -> Shape:
+    """The template's shape, when it is one aggregate query over a catalog of ``scope``
+    (catalog code -> its fields in the type's scope) reading only fields in scope, binding
+    exactly the declared parameters and naming exactly the declared output columns."""
+    if not isinstance(sql, str) or not sql.strip() or len(sql) > 20000:
+        raise TemplateError(_("Write the service's SQL (at most 20,000 characters)."), "sql")
+    shape = aggregate_shape(sql, {code: code for code in scope}, placeholders=True)
+    if shape is None:
+        raise TemplateError(
+            _(
+                "The SQL must be one aggregate query over one catalog of the type's scope: "
+                "SELECT grouping columns and count, sum, avg, min, max or median of fields, "
+                "FROM the catalog (by code or as hy_0001), WHERE filters with $parameters, "
+                "GROUP BY the grouping columns. No joins, subqueries, HAVING or LIMIT; "
+                "parameters only in WHERE."
+            ),
+            "sql",
+        )
+    parsed = sqlglot.parse_one(sql, read=DIALECT)
+    allowed = {name.lower() for name in scope[shape.table]}
+    outside = sorted({c.name for c in parsed.find_all(exp.Column) if c.name.lower() not in allowed})
+    if outside:
+        raise TemplateError(
+            _("The SQL reads fields outside the type's scope of %(catalog)s: %(names)s.")
+            % {"catalog": shape.table, "names": ", ".join(outside)},
+            "sql",
+        )
+    used = {p.this for p in parsed.find_all(exp.Placeholder)}
+    declared = placeholders_of(parameters)
+    if used - declared:
+        raise TemplateError(
+            _("The SQL uses undeclared parameters: %(names)s.")
+            % {"names": ", ".join(f"${n}" for n in sorted(used - declared))},
+            "sql",
+        )
+    if declared - used:
+        raise TemplateError(
+            _("Declared parameters the SQL does not use: %(names)s.")
+            % {"names": ", ".join(f"${n}" for n in sorted(declared - used))},
+            "parameters",
+        )
+    names = [item.name for item in shape.items]
+    if any(name is None or not COLUMN.match(name) for name in names):
+        raise TemplateError(_("Name every output column (AS name: letters, digits and _)."), "sql")
+    if len({name.lower() for name in names}) != len(names):
+        raise TemplateError(_("Two output columns have the same name."), "sql")
+    if RESERVED_COLUMNS & {name.lower() for name in names}:
+        raise TemplateError(_("An output column cannot be named 'suppressed'."), "sql")
+    if list(columns or []) != names:
+        raise TemplateError(
+            _("The output columns declared (%(declared)s) differ from the query's (%(query)s).")
+            % {"declared": ", ".join(map(str, columns or [])), "query": ", ".join(names)},
+            "columns",
+        )
+    if unit and unit not in scope[shape.table]:
+        raise TemplateError(
+            _("The unit counted must be a field of %(catalog)s in the type's scope.")
+            % {"catalog": shape.table},
+            "unit",
+        )
+    return shape
+
+
+def fields_read(sql: str) -> set[str]:
+    """The field names a (checked) template reads."""
+    return {column.name for column in sqlglot.parse_one(sql, read=DIALECT).find_all(exp.Column)}
+
+
+# --- Calls -------------------------------------------------------------------------------
+
+
+def _describe(spec: dict) -> str:
+    kind = spec["type"]
+    if kind == "date":
+        return _("a date, YYYY-MM-DD")
+    if kind == "date_range":
+        text = _("a date range, YYYY-MM-DD/YYYY-MM-DD")
+        if "max_days" in spec:
+            text += _(" of at most %(days)s days") % {"days": spec["max_days"]}
+        return text
+    if kind == "choice":
+        shown = ", ".join(spec["choices"][:10])
+        return _("one of %(choices)s") % {
+            "choices": shown + (" …" if len(spec["choices"]) > 10 else "")
+        }
+    bounds = ""
+    if "min" in spec or "max" in spec:
+        bounds = f" [{spec.get('min', '…')}, {spec.get('max', '…')}]"
+    return (_("an integer") if kind == "integer" else _("a number")) + bounds
+
+
+def _invalid(spec: dict) -> ParameterError:
+    return ParameterError(
+        _("Parameter %(name)s must be %(what)s.") % {"name": spec["name"], "what": _describe(spec)},
+        spec["name"],
+    )
+
+
+def _date(value, spec: dict) -> date:
+    if not isinstance(value, str) or not _DATE.match(value):
+        raise _invalid(spec)
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise _invalid(spec) from None
+
+
+def _value(spec: dict, value):
+    kind = spec["type"]
+    if kind == "date":
+        return _date(value, spec)
+    if kind == "date_range":
+        if isinstance(value, dict) and set(value) == {"start", "end"}:
+            start, end = value["start"], value["end"]
+        elif isinstance(value, str) and value.count("/") == 1:
+            start, end = value.split("/")
+        else:
+            raise _invalid(spec)
+        start, end = _date(start, spec), _date(end, spec)
+        if end < start or ("max_days" in spec and (end - start).days + 1 > spec["max_days"]):
+            raise _invalid(spec)
+        return start, end
+    if kind == "choice":
+        if not isinstance(value, str) or value not in spec["choices"]:
+            raise _invalid(spec)
+        return value
+    if isinstance(value, bool):
+        raise _invalid(spec)
+    if kind == "integer":
+        if isinstance(value, str) and _INTEGER.match(value):
+            value = int(value)
+        if not isinstance(value, int):
+            raise _invalid(spec)
+    else:
+        if isinstance(value, str) and _NUMBER.match(value):
+            value = float(value)
+        if not isinstance(value, int | float) or not math.isfinite(value):
+            raise _invalid(spec)
+    if ("min" in spec and value < spec["min"]) or ("max" in spec and value > spec["max"]):
+        raise _invalid(spec)
+    return value
+
+
+def parameters_bind(parameters: list[dict], given: dict) -> dict:
+    """The values to bind, by placeholder name, from the caller's ``given`` (name ->
+    text, or JSON values; a list means the name was given more than once)."""
+    known = {spec["name"] for spec in parameters}
+    unknown = sorted(set(given) - known)
+    if unknown:
+        raise ParameterError(
+            _("Unknown parameter %(name)s; this service takes %(known)s.")
+            % {"name": unknown[0], "known": ", ".join(sorted(known)) or _("none")},
+            unknown[0],
+        )
+    bindings = {}
+    for spec in parameters:
+        name, value = spec["name"], given.get(spec["name"])
+        if isinstance(value, list):
+            if len(value) != 1:
+                raise ParameterError(_("Give parameter %(name)s once.") % {"name": name}, name)
+            value = value[0]
+        if value is None or value == "":
+            if spec["required"]:
+                raise ParameterError(
+                    _("Parameter %(name)s is required: %(what)s.")
+                    % {"name": name, "what": _describe(spec)},
+                    name,
+                )
+            value = (None, None) if spec["type"] == "date_range" else None
+        else:
+            value = _value(spec, value)
+        if spec["type"] == "date_range":
+            bindings[f"{name}_start"], bindings[f"{name}_end"] = value
+        else:
+            bindings[name] = value
+    return bindings
+
+
+@dataclass
+class Result:
+    columns: list[str]
+    rows: list[list]  # JSON-ready values; a suppressed cell is None
+    suppressed: list[list[str]]  # per row, the columns suppressed
+
+    @property
+    def cells_suppressed(self) -> int:
+        return sum(len(names) for names in self.suppressed)
+
+    def to_dict(self) -> dict:
+        return dataclasses.asdict(self)
+
+
+def _result_sql(shape: Shape, source: str, limit: int) -> str:
+    """The query's cells with, after them, each group value as text (the evidence's key)."""
+    columns = [f'{item.sql} AS "c{index}"' for index, item in enumerate(shape.items)]
+    columns += [
+        f'CAST({item.sql} AS VARCHAR) AS "k{index}"' for index, item in enumerate(shape.groups)
+    ]
+    group = f" GROUP BY {', '.join(shape.group_by)}" if shape.group_by else ""
+    positions = [str(i + 1) for i, item in enumerate(shape.items) if not item.is_aggregate]
+    order = f" ORDER BY {', '.join(positions)}" if positions else ""
+    return (
+        f"SELECT {', '.join(columns)} FROM ({shape.filtered_sql(source)}) AS cell_rows"  # noqa: S608
+        f"{group}{order} LIMIT {int(limit)}"
+    )
+
+
+def run(
+    shape: Shape,
+    *,
+    table: Path,
+    bindings: dict,
+    unit: str | None,
+    params: Parameters,
+    max_rows: int,
+    memory_limit: str,
+    seconds: float,
+) -> Result:
+    """The service's result on one workspace table, every failing cell suppressed."""
+    params = dataclasses.replace(params, check_missing=False)  # gaps disclose nothing
+    connection = duckdb.connect(
+        config={
+            "memory_limit": memory_limit,
+            "threads": 1,
+            "autoinstall_known_extensions": False,
+            "autoload_known_extensions": False,
+        }
+    )
+    timer = threading.Timer(seconds, connection.interrupt)
+    try:
+        connection.execute(
+            f"CREATE VIEW {SOURCE} AS SELECT * FROM read_parquet({quote_literal(str(table))})"  # noqa: S608
+        )
+        folder = quote_literal(str(table.parent).rstrip("/") + "/")
+        for statement in (
+            "SET enable_progress_bar = false",
+            f"SET allowed_directories = [{folder}]",
+            "SET enable_external_access = false",
+            "SET lock_configuration = true",
+        ):
+            connection.execute(statement)
+        timer.start()
+        types = {row[0]: row[1] for row in connection.execute(f"DESCRIBE {SOURCE}").fetchall()}
+        measures = [measure_of(item, types) if item.is_aggregate else None for item in shape.items]
+
+        def rows(sql: str) -> list[tuple]:
+            return connection.execute(sql, bindings).fetchall()
+
+        found = rows(_result_sql(shape, SOURCE, max_rows + 1))
+        if len(found) > max_rows:
+            raise RunError(
+                _("The result has more than %(rows)s rows; narrow the parameters.")
+                % {"rows": max_rows},
+                code="too_many_rows",
+                status=400,
+            )
+        evaluations = measure_evaluations(
+            rows, shape, SOURCE, types=types, entity=unit or None, params=params
+        )
+    except NotDerived:
+        raise RunError(
+            _("The service does not match the workspace's data."), code="service_error", status=500
+        ) from None
+    except duckdb.InterruptException:
+        raise RunError(
+            _("The service took longer than %(seconds)s seconds; narrow the parameters.")
+            % {"seconds": seconds},
+            code="timeout",
+            status=503,
+        ) from None
+    except duckdb.Error as error:  # its message may quote data values: only the class
+        raise RunError(
+            _("The service failed to run (%(error)s).") % {"error": type(error).__name__},
+            code="service_error",
+            status=500,
+        ) from None
+    finally:
+        timer.cancel()
+        connection.close()
+    verdicts = {
+        measure: {repr(cell["key"]): cell["status"] for cell in evaluation["cells"]}
+        for measure, evaluation in evaluations.items()
+    }
+    width = len(shape.items)
+    result = Result(columns=[item.name for item in shape.items], rows=[], suppressed=[])
+    for found_row in found:
+        key = repr([plain(part) for part in found_row[width:]])
+        values, hidden = [], []
+        for item, measure, value in zip(shape.items, measures, found_row[:width], strict=True):
+            if measure is not None and verdicts[measure].get(key, FAIL) in (FAIL, REVIEW):
+                values.append(None)
+                hidden.append(item.name)
+            else:
+                values.append(plain(value))
+        result.rows.append(values)
+        result.suppressed.append(hidden)
+    return result
