@@ -197,7 +197,7 @@ def approved_type(tmp_path, *, proposer_username: str = "lab", scope=None, **ove
     return scenario_type, proposer
 
 
-def authorized_scenario(tmp_path, *, username: str = "lab", cpu_hours: str = "10"):
+def authorized_scenario(tmp_path, *, username: str = "lab", cpu_hours: str = "10", **type_fields):
     """An authorized scenario over the vessels catalog with a ready workspace, its
     organization granted a compute voucher. Returns (scenario, developer). Run inside
     ``django_capture_on_commit_callbacks(execute=True)`` or a transactional test, so the
@@ -208,7 +208,7 @@ def authorized_scenario(tmp_path, *, username: str = "lab", cpu_hours: str = "10
     from scenarios.services.compute import voucher_grant
     from scenarios.services.scenarios import scenario_apply
 
-    scenario_type, developer = approved_type(tmp_path, proposer_username=username)
+    scenario_type, developer = approved_type(tmp_path, proposer_username=username, **type_fields)
     scenario = scenario_apply(
         by=developer,
         scenario_type=scenario_type,
@@ -228,3 +228,55 @@ def authorized_scenario(tmp_path, *, username: str = "lab", cpu_hours: str = "10
         reason="研究算力券",
     )
     return scenario, developer
+
+
+# A data service over the vessels catalog with a parameter of every type. 200 port calls
+# over 7 berths (about 28 each) in March 2025: a whole month passes the threshold of 10,
+# a few days do not.
+BERTH_SERVICE = {
+    "code": "berth-traffic",
+    "name": "泊位到港艘次",
+    "name_en": "Port calls by berth",
+    "sql": (
+        "SELECT berth, count(*) AS port_calls FROM hy_0001 "
+        "WHERE CAST(arrival_time AS DATE) BETWEEN $period_start AND $period_end "
+        "AND ($vessel_type IS NULL OR vessel_type = $vessel_type) "
+        "AND ($min_hour IS NULL OR hour(arrival_time) >= $min_hour) "
+        "AND ($max_hour IS NULL OR hour(arrival_time) <= $max_hour) "
+        "AND ($since IS NULL OR CAST(arrival_time AS DATE) >= $since) "
+        "GROUP BY berth"
+    ),
+    "parameters": [
+        {"name": "period", "type": "date_range", "max_days": 62},
+        {
+            "name": "vessel_type",
+            "type": "choice",
+            "required": False,
+            "choices": ["集装箱船", "散货船", "油轮", "客滚船"],
+        },
+        {"name": "min_hour", "type": "integer", "required": False, "min": 0, "max": 23},
+        {"name": "max_hour", "type": "number", "required": False, "min": 0, "max": 23},
+        {"name": "since", "type": "date", "required": False},
+    ],
+    "columns": ["berth", "port_calls"],
+    "unit": "mmsi",
+}
+
+
+def serviced_scenario(tmp_path, *, username: str = "lab", **service_fields):
+    """An authorized scenario (see ``authorized_scenario``) whose type carries the
+    berth-traffic service, approved as an amendment by two reviewers, and an API key of
+    the scenario. Returns (scenario, developer, definition, secret)."""
+    from scenarios.services.dataservices import api_key_create, service_propose, service_review
+
+    scenario, developer = authorized_scenario(
+        tmp_path, username=username, output_kinds=["aggregate", "service"]
+    )
+    fields = {**BERTH_SERVICE, **service_fields}
+    definition = service_propose(by=developer, scenario_type=scenario.scenario_type, **fields)
+    for name in ("reviewer1", "reviewer2"):
+        definition = service_review(
+            by=staff_user(name, PlatformRole.REVIEWER), definition=definition, decision="approve"
+        )
+    _key, secret = api_key_create(by=developer, scenario=scenario, name="test key")
+    return scenario, developer, definition, secret
