@@ -1,0 +1,351 @@
+"""Data services: definitions reviewed with their type or as its amendment, keys,
+metered calls, cached results and the API around them."""
+
+import datetime
+import uuid
+
+import pytest
+from django.test import Client
+
+from operation.errors import Conflict, InvalidInput, PermissionRefused
+from operation.models import AuditEvent
+from scenarios.models import DefinitionStatus, ServiceCall, ServiceDefinition
+from scenarios.services.dataservices import (
+    api_key_create,
+    service_call,
+    service_propose,
+    service_review,
+)
+from scenarios.services.types import scenario_type_review, scenario_type_submit
+from tenants.roles import PlatformRole
+from tests.factories import (
+    BERTH_SERVICE,
+    approved_type,
+    serviced_scenario,
+    staff_user,
+)
+
+pytestmark = pytest.mark.django_db
+MARCH = "2025-03-01/2025-03-31"
+
+
+@pytest.fixture(autouse=True)
+def _own_counters(settings):
+    settings.SERVICES_KEY_PREFIX = f"test-{uuid.uuid4().hex}:"
+
+
+@pytest.fixture
+def served(tmp_path, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        return serviced_scenario(tmp_path)
+
+
+def _reviewers():
+    return [staff_user(name, PlatformRole.REVIEWER) for name in ("reviewer1", "reviewer2")]
+
+
+# --- Definitions ---------------------------------------------------------------------------
+
+
+def test_services_proposed_with_a_draft_type_are_approved_with_it(tmp_path):
+    from scenarios.services.types import scenario_type_propose
+    from tests.factories import admitted_developer, published_vessel_catalog
+
+    operator = staff_user("op")
+    published_vessel_catalog(operator, tmp_path)
+    _org, proposer = admitted_developer("海洋实验室", "lab", by=operator)
+    scenario_type = scenario_type_propose(
+        by=proposer,
+        scope={"HY-0001": ["mmsi", "vessel_type", "berth", "arrival_time"]},
+        name="港口",
+        purpose="研究",
+        output_kinds=["aggregate", "service"],
+        valid_from=datetime.date.today(),
+        valid_until=datetime.date.today() + datetime.timedelta(days=90),
+    )
+    definition = service_propose(by=proposer, scenario_type=scenario_type, **BERTH_SERVICE)
+    assert definition.status == DefinitionStatus.DRAFT
+    scenario_type_submit(by=proposer, scenario_type=scenario_type)
+    for reviewer in _reviewers():
+        scenario_type_review(by=reviewer, scenario_type=scenario_type, decision="approve")
+    definition.refresh_from_db()
+    assert definition.status == DefinitionStatus.APPROVED
+    assert AuditEvent.objects.filter(action="data_service.approve").count() == 1
+
+
+def test_a_service_added_to_an_approved_type_is_an_amendment_needing_two_reviewers(tmp_path):
+    scenario_type, proposer = approved_type(tmp_path, output_kinds=["aggregate", "service"])
+    version = scenario_type.scope_version
+    definition = service_propose(by=proposer, scenario_type=scenario_type, **BERTH_SERVICE)
+    assert definition.status == DefinitionStatus.SUBMITTED
+    first, second = _reviewers()
+    definition = service_review(by=first, definition=definition, decision="approve")
+    assert definition.status == DefinitionStatus.SUBMITTED
+    with pytest.raises(Conflict):
+        service_review(by=first, definition=definition, decision="approve")
+    definition = service_review(by=second, definition=definition, decision="approve")
+    assert definition.status == DefinitionStatus.APPROVED
+    scenario_type.refresh_from_db()
+    assert scenario_type.scope_version == version + 1
+    assert AuditEvent.objects.filter(action="scenario_type.amend").exists()
+
+
+def test_a_changed_service_keeps_serving_the_approved_version_until_its_review(served):
+    scenario, developer, definition, secret = served
+    changed = {**BERTH_SERVICE, "name": "泊位到港艘次（新）"}
+    new = service_propose(by=developer, scenario_type=scenario.scenario_type, **changed)
+    assert (new.version, new.status) == (2, DefinitionStatus.SUBMITTED)
+    assert (
+        service_call(secret=secret, code="berth-traffic", given={"period": MARCH})["version"] == 1
+    )
+    with pytest.raises(Conflict, match="already under review"):
+        service_propose(by=developer, scenario_type=scenario.scenario_type, **changed)
+    first, second = _reviewers()
+    service_review(by=first, definition=new, decision="approve")
+    service_review(by=second, definition=new, decision="approve")
+    definition.refresh_from_db()
+    assert definition.status == DefinitionStatus.SUPERSEDED
+    assert (
+        service_call(secret=secret, code="berth-traffic", given={"period": MARCH})["version"] == 2
+    )
+
+
+def test_a_rejected_amendment_never_serves(served):
+    scenario, developer, _definition, secret = served
+    changed = {**BERTH_SERVICE, "columns": ["berth", "calls"]}
+    changed["sql"] = changed["sql"].replace("AS port_calls", "AS calls")
+    new = service_propose(by=developer, scenario_type=scenario.scenario_type, **changed)
+    with pytest.raises(InvalidInput):
+        service_review(by=_reviewers()[0], definition=new, decision="reject")
+    new = service_review(by=_reviewers()[0], definition=new, decision="reject", comment="no")
+    assert new.status == DefinitionStatus.REJECTED
+    answer = service_call(secret=secret, code="berth-traffic", given={"period": MARCH})
+    assert answer["columns"] == ["berth", "port_calls"]
+
+
+@pytest.mark.parametrize(
+    ("change", "field", "message"),
+    [
+        ({"sql": "SELECT * FROM hy_0001"}, "sql", "one aggregate query"),
+        (
+            {
+                "sql": "SELECT berth, count(*) AS n FROM hy_0001 a JOIN hy_0001 b USING (berth) "
+                "GROUP BY berth"
+            },
+            "sql",
+            "No joins",
+        ),
+        (
+            {
+                "sql": "SELECT owner_phone, count(*) AS port_calls FROM hy_0001 "
+                "GROUP BY owner_phone",
+                "parameters": [],
+                "columns": ["owner_phone", "port_calls"],
+            },
+            "sql",
+            "outside the type's scope",
+        ),
+        ({"columns": ["berth", "calls"]}, "columns", "differ"),
+        ({"parameters": []}, "sql", "undeclared parameters"),
+        (
+            {"parameters": [*BERTH_SERVICE["parameters"], {"name": "extra", "type": "date"}]},
+            "parameters",
+            r"does not use: \$extra",
+        ),
+        ({"parameters": [{"name": "period", "type": "text"}]}, "parameters", "the type is"),
+        ({"unit": "owner_phone"}, "unit", "unit counted"),
+        ({"code": "Bad Code"}, "code", "lower-case"),
+        (
+            {
+                "sql": "SELECT berth, count(*) AS port_calls FROM hy_0001 WHERE berth = ? "
+                "GROUP BY berth",
+                "parameters": [],
+            },
+            "sql",
+            "one aggregate query",
+        ),
+    ],
+)
+def test_a_bad_definition_is_refused_naming_the_problem(tmp_path, change, field, message):
+    scenario_type, proposer = approved_type(tmp_path, output_kinds=["aggregate", "service"])
+    with pytest.raises(InvalidInput, match=message) as refused:
+        service_propose(by=proposer, scenario_type=scenario_type, **{**BERTH_SERVICE, **change})
+    assert refused.value.field == field
+    assert not ServiceDefinition.objects.exists()
+
+
+def test_only_the_proposing_organization_or_staff_propose_and_only_types_allowing_services(
+    tmp_path,
+):
+    from tests.factories import admitted_developer
+
+    scenario_type, _proposer = approved_type(tmp_path)  # output kinds: aggregate only
+    _org, stranger = admitted_developer("保险公司", "insurer", by=staff_user("op"))
+    with pytest.raises(PermissionRefused):
+        service_propose(by=stranger, scenario_type=scenario_type, **BERTH_SERVICE)
+    with pytest.raises(Conflict, match="do not include data services"):
+        service_propose(by=staff_user("op"), scenario_type=scenario_type, **BERTH_SERVICE)
+
+
+# --- Calls ---------------------------------------------------------------------------------
+
+
+def test_every_call_is_recorded_with_its_outcome(served):
+    scenario, _developer, definition, secret = served
+    service_call(secret=secret, code="berth-traffic", given={"period": MARCH})
+    with pytest.raises(InvalidInput):
+        service_call(secret=secret, code="berth-traffic", given={"period": "March"})
+    ok, bad = ServiceCall.objects.order_by("pk")
+    assert (ok.status, ok.rows, ok.suppressed, ok.version) == (200, 7, 0, 1)
+    assert ok.service == definition.service and ok.scenario == scenario
+    assert ok.organization == scenario.organization and ok.latency_ms > 0
+    assert bad.status == 400 and bad.rows == 0
+    assert ok.params_sha256 != bad.params_sha256 and len(ok.params_sha256) == 64
+
+
+def test_a_cached_service_answers_repeated_calls_from_the_cache(
+    tmp_path, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        _scenario, _developer, _definition, secret = serviced_scenario(tmp_path, cached=True)
+    first = service_call(secret=secret, code="berth-traffic", given={"period": MARCH})
+    second = service_call(secret=secret, code="berth-traffic", given={"period": MARCH})
+    other = service_call(
+        secret=secret, code="berth-traffic", given={"period": "2025-03-01/2025-03-20"}
+    )
+    assert (first["cached"], second["cached"], other["cached"]) == (False, True, False)
+    assert second["rows"] == first["rows"]
+    assert ServiceCall.objects.filter(cached=True).count() == 1
+
+
+def test_a_key_is_made_by_an_organization_admin_for_an_authorized_scenario(served):
+    from tests.factories import admitted_developer
+
+    scenario, developer, _definition, _secret = served
+    _org, stranger = admitted_developer("保险公司", "insurer", by=staff_user("op"))
+    with pytest.raises(PermissionRefused):
+        api_key_create(by=stranger, scenario=scenario, name="x")
+    with pytest.raises(InvalidInput, match="future"):
+        api_key_create(
+            by=developer,
+            scenario=scenario,
+            name="x",
+            expires_at=datetime.datetime.now(datetime.UTC) - datetime.timedelta(minutes=1),
+        )
+    key, secret = api_key_create(by=developer, scenario=scenario, name="second")
+    assert secret.startswith(f"sbx_{key.prefix}_") and secret not in key.key_sha256
+
+
+# --- API -----------------------------------------------------------------------------------
+
+
+def test_the_api_answers_json_and_csv(served):
+    _scenario, _developer, _definition, secret = served
+    client = Client()
+    url = "/api/v1/services/berth-traffic/call"
+    answer = client.get(
+        url, {"period": MARCH, "vessel_type": "油轮"}, HTTP_AUTHORIZATION=f"ApiKey {secret}"
+    )
+    assert answer.status_code == 200
+    body = answer.json()
+    assert body["columns"] == ["berth", "port_calls"] and body["threshold"] == 10
+    as_csv = client.get(
+        url, {"period": MARCH}, HTTP_AUTHORIZATION=f"ApiKey {secret}", HTTP_ACCEPT="text/csv"
+    )
+    lines = as_csv.content.decode().splitlines()
+    assert as_csv["Content-Type"].startswith("text/csv")
+    assert lines[0] == "berth,port_calls,suppressed" and len(lines) == 8
+    posted = client.post(
+        url,
+        {"period": {"start": "2025-03-01", "end": "2025-03-31"}, "min_hour": 12},
+        content_type="application/json",
+        HTTP_X_API_KEY=secret,
+    )
+    assert posted.status_code == 200
+    assert sum(r["port_calls"] or 0 for r in posted.json()["rows"]) < sum(
+        int(line.split(",")[1]) for line in lines[1:]
+    )
+
+
+def test_api_errors_are_clear(served):
+    _scenario, _developer, _definition, secret = served
+    client = Client()
+    auth = {"HTTP_AUTHORIZATION": f"ApiKey {secret}"}
+    missing = client.get("/api/v1/services/berth-traffic/call", **auth)
+    assert missing.status_code == 400 and missing.json()["field"] == "period"
+    unknown = client.get("/api/v1/services/nothing-here/call", {"period": MARCH}, **auth)
+    assert unknown.status_code == 404 and unknown.json()["code"] == "unknown_service"
+    no_key = client.get("/api/v1/services/berth-traffic/call", {"period": MARCH})
+    assert no_key.status_code == 401 and no_key["WWW-Authenticate"] == "ApiKey"
+    as_csv = client.get("/api/v1/services/berth-traffic/call", HTTP_ACCEPT="text/csv", **auth)
+    assert as_csv.status_code == 400 and as_csv.json()["field"] == "period"
+
+
+def test_services_are_proposed_reviewed_and_listed_through_the_api(tmp_path):
+    scenario_type, proposer = approved_type(tmp_path, output_kinds=["aggregate", "service"])
+    client = Client()
+    client.force_login(proposer)
+    created = client.post(
+        f"/api/v1/scenario-types/{scenario_type.pk}/services/",
+        BERTH_SERVICE,
+        content_type="application/json",
+    )
+    assert created.status_code == 201, created.json()
+    assert created.json()["status"] == "submitted"
+    bad = client.post(
+        f"/api/v1/scenario-types/{scenario_type.pk}/services/",
+        {**BERTH_SERVICE, "sql": "DROP TABLE hy_0001"},
+        content_type="application/json",
+    )
+    assert bad.status_code == 400 and bad.json()["field"] == "sql"
+    for reviewer in _reviewers():
+        client.force_login(reviewer)
+        decided = client.post(
+            f"/api/v1/service-definitions/{created.json()['id']}/review/", {"decision": "approve"}
+        )
+        assert decided.status_code == 200
+    assert decided.json()["status"] == "approved"
+    client.force_login(staff_user("someone", PlatformRole.AUDITOR))
+    listed = client.get("/api/v1/services/", {"status": "approved"}).json()["results"]
+    assert [(d["code"], d["call"]) for d in listed] == [
+        ("berth-traffic", "/api/v1/services/berth-traffic/call")
+    ]
+
+
+def test_keys_through_the_api_show_the_secret_once(served):
+    scenario, developer, _definition, _secret = served
+    client = Client()
+    client.force_login(developer)
+    created = client.post(f"/api/v1/scenarios/{scenario.pk}/api-keys/", {"name": "batch"})
+    assert created.status_code == 201
+    secret = created.json()["key"]
+    listed = client.get(f"/api/v1/scenarios/{scenario.pk}/api-keys/")
+    assert secret not in listed.content.decode()
+    assert {k["name"] for k in listed.json()["results"]} == {"test key", "batch"}
+    ok = Client().get(
+        "/api/v1/services/berth-traffic/call", {"period": MARCH}, HTTP_X_API_KEY=secret
+    )
+    assert ok.status_code == 200
+    revoked = client.post(f"/api/v1/api-keys/{created.json()['id']}/revoke/")
+    assert revoked.status_code == 200 and revoked.json()["revoked_at"]
+    refused = Client().get(
+        "/api/v1/services/berth-traffic/call", {"period": MARCH}, HTTP_X_API_KEY=secret
+    )
+    assert refused.status_code == 401 and refused.json()["code"] == "key_revoked"
+
+
+def test_usage_through_the_api_counts_an_organizations_own_calls(served):
+    _scenario, developer, _definition, secret = served
+    for _ in range(3):
+        service_call(secret=secret, code="berth-traffic", given={"period": MARCH})
+    client = Client()
+    client.force_login(developer)
+    summary = client.get("/api/v1/services/usage/").json()
+    assert summary["total"] == 3 and summary["services"][0]["service_code"] == "berth-traffic"
+    today = [d for d in summary["days"] if d["calls"]]
+    assert len(today) == 1 and today[0]["calls"] == 3
+    exported = client.get("/api/v1/services/usage/", HTTP_ACCEPT="text/csv").content.decode()
+    assert exported.splitlines()[0] == "day,service,organization,calls,refused,rows,suppressed"
+    assert exported.splitlines()[1].endswith(",3,0,21,0")
+    bad = client.get("/api/v1/services/usage/", {"from": "2025-13-01"})
+    assert bad.status_code == 400 and bad.json()["field"] == "from"
