@@ -7,6 +7,7 @@ import re
 import secrets
 import time
 from datetime import datetime, timedelta
+from functools import lru_cache
 
 from django.conf import settings
 from django.core.cache import caches
@@ -27,6 +28,7 @@ from operation.services.audit import audit_record
 from operation.storage import data_path
 from scenarios import counters, dataservice
 from scenarios.disclosure.params import Parameters
+from scenarios.disclosure.sqlshape import Shape
 from scenarios.models import (
     ApiKey,
     DataService,
@@ -455,14 +457,28 @@ def _limit(key: ApiKey, service: DataService, now: datetime) -> None:
         )
 
 
-def _workspace_table(scenario: Scenario, definition: ServiceDefinition, table: str):
+@lru_cache(maxsize=256)
+def _checked(
+    sql: str, parameters: str, columns: tuple, unit: str, scope: str
+) -> tuple[Shape, frozenset[str]]:
+    """An approved template's shape and the fields it reads (parsed once per process)."""
+    shape = dataservice.template_check(
+        sql,
+        parameters=json.loads(parameters),
+        columns=list(columns),
+        unit=unit,
+        scope=json.loads(scope),
+    )
+    return shape, frozenset(dataservice.fields_read(sql))
+
+
+def _workspace_table(scenario: Scenario, table: str, read: frozenset[str]):
     workspace = (
         scenario.workspaces.filter(status=WorkspaceStatus.READY).order_by("-version").first()
     )
     if workspace is None:
         raise Conflict(_("The scenario's workspace is not ready yet."))
     info = workspace.manifest.get("tables", {}).get(table)
-    read = dataservice.fields_read(definition.sql)
     if info is None or not {name.lower() for name in read} <= {
         name.lower() for name in info["columns"]
     }:
@@ -485,15 +501,14 @@ def _run(scenario: Scenario, definition: ServiceDefinition, given: dict, call: S
     except dataservice.ParameterError as error:
         raise InvalidInput(str(error), field=error.field) from None
     _limit(call.api_key, definition.service, call.at)
-    scope = _type_scope(scenario.scenario_type)
-    shape = dataservice.template_check(
+    shape, read = _checked(
         definition.sql,
-        parameters=definition.parameters,
-        columns=definition.columns,
-        unit=definition.unit,
-        scope=scope,
+        json.dumps(definition.parameters, sort_keys=True),
+        tuple(definition.columns),
+        definition.unit,
+        json.dumps(_type_scope(scenario.scenario_type), sort_keys=True),
     )
-    workspace, table = _workspace_table(scenario, definition, shape.table)
+    workspace, table = _workspace_table(scenario, shape.table, read)
     params = Parameters.of_type(scenario.scenario_type)
     cache_key = None
     if definition.cached:
