@@ -157,11 +157,19 @@ def placeholders_of(parameters: list[dict]) -> set[str]:
 
 
 def template_check(
-    sql: str, *, parameters: list[dict], columns, unit: str, scope: dict[str, list[str]]
+    sql: str,
+    *,
+    parameters: list[dict],
+    columns,
+    unit: str,
+    scope: dict[str, list[str]],
+    identifiers: dict[str, set[str]] | None = None,
 ) -> Shape:
     """The template's shape, when it is one aggregate query over a catalog of ``scope``
     (catalog code -> its fields in the type's scope) reading only fields in scope, binding
-    exactly the declared parameters and naming exactly the declared output columns."""
+    exactly the declared parameters and naming exactly the declared output columns. An
+    identifier or pseudonymized field (``identifiers``, per catalog code) is only counted
+    or filtered on: never a grouping column, never a min, max or median."""
     if not isinstance(sql, str) or not sql.strip() or len(sql) > 20000:
         raise TemplateError(_("Write the service's SQL (at most 20,000 characters)."), "sql")
     shape = aggregate_shape(sql, {code: code for code in scope}, placeholders=True)
@@ -185,6 +193,17 @@ def template_check(
             % {"catalog": shape.table, "names": ", ".join(outside)},
             "sql",
         )
+    hidden = {name.lower() for name in (identifiers or {}).get(shape.table, ())}
+    for node, item in zip(parsed.expressions, shape.items, strict=True):
+        if item.function == "count":
+            continue
+        shown = {c.name for c in node.find_all(exp.Column) if c.name.lower() in hidden}
+        if shown:
+            raise TemplateError(
+                _("An identifier can only be counted, never shown: %(names)s.")
+                % {"names": ", ".join(sorted(shown))},
+                "sql",
+            )
     used = {p.this for p in parsed.find_all(exp.Placeholder)}
     declared = placeholders_of(parameters)
     if used - declared:

@@ -93,7 +93,10 @@ class ServiceCallView(APIView):
         responses={200: OpenApiResponse(description="columns, rows, suppressed cells")},
     )
     def get(self, request, code: str):
-        return self._answer(request, code, {k: request.GET.getlist(k) for k in request.GET})
+        given = {k: request.GET.getlist(k) for k in request.GET}
+        return self._answer(
+            request, code, {k: v[0] if len(v) == 1 else v for k, v in given.items()}
+        )
 
     @extend_schema(request=dict, responses={200: OpenApiResponse(description="as GET")})
     def post(self, request, code: str):

@@ -12,6 +12,7 @@ from functools import lru_cache
 from django.conf import settings
 from django.core.cache import caches
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -24,6 +25,7 @@ from operation.errors import (
     RateLimited,
     Unauthenticated,
 )
+from operation.models import CatalogField, MaskingRule
 from operation.services.audit import audit_record
 from operation.storage import data_path
 from scenarios import counters, dataservice
@@ -64,6 +66,17 @@ def _type_scope(scenario_type: ScenarioType) -> dict[str, list[str]]:
     }
 
 
+def _identifiers(scenario_type: ScenarioType) -> dict[str, set[str]]:
+    """Per catalog of the type's scope, its identifier and pseudonymized fields."""
+    found: dict[str, set[str]] = {}
+    fields = CatalogField.objects.filter(catalog__in=scenario_type.scope.values("catalog")).filter(
+        Q(is_identifier=True) | Q(masking=MaskingRule.PSEUDONYM)
+    )
+    for code, column in fields.values_list("catalog__code", "column"):
+        found.setdefault(code, set()).add(column)
+    return found
+
+
 def service_propose(
     *,
     by,
@@ -100,6 +113,7 @@ def service_propose(
             columns=columns,
             unit=unit or "",
             scope=_type_scope(scenario_type),
+            identifiers=_identifiers(scenario_type),
         )
     except dataservice.TemplateError as error:
         raise InvalidInput(str(error), field=error.field) from None

@@ -145,6 +145,23 @@ def test_a_rejected_amendment_never_serves(served):
             "sql",
             "outside the type's scope",
         ),
+        (
+            {
+                "sql": "SELECT mmsi, count(*) AS port_calls FROM hy_0001 GROUP BY mmsi",
+                "parameters": [],
+                "columns": ["mmsi", "port_calls"],
+            },
+            "sql",
+            "identifier can only be counted",
+        ),
+        (
+            {
+                "sql": "SELECT berth, max(mmsi) AS port_calls FROM hy_0001 GROUP BY berth",
+                "parameters": [],
+            },
+            "sql",
+            "identifier can only be counted",
+        ),
         ({"columns": ["berth", "calls"]}, "columns", "differ"),
         ({"parameters": []}, "sql", "undeclared parameters"),
         (
