@@ -4,13 +4,18 @@ from django.db import transaction
 from rest_framework.authtoken.models import Token
 
 from operation.services.audit import audit_record
+from tenants.authentication import token_expired
 from tenants.selectors import membership_of
 
 
 def token_issue(*, by) -> Token:
-    """The caller's API token (created on first use; the same token afterwards)."""
+    """The caller's API token: created on first use, the same one afterwards until it
+    expires (API_TOKEN_DAYS), then a new one."""
     with transaction.atomic():
-        token, created = Token.objects.get_or_create(user=by)
+        token, created = Token.objects.select_for_update().get_or_create(user=by)
+        if token_expired(token):
+            token.delete()
+            token, created = Token.objects.create(user=by), True
         membership = membership_of(by)
         audit_record(
             by=by,

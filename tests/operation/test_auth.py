@@ -92,3 +92,26 @@ def test_changing_the_password_revokes_the_api_token(client):
     assert api.get("/api/v1/me/").status_code == 401
     assert AuditEvent.objects.filter(action="token.revoke", actor_username="lab").exists()
     assert AuditEvent.objects.filter(action="account.password_change").exists()
+
+
+def test_an_api_token_expires_and_a_new_one_is_issued(settings):
+    from datetime import timedelta
+
+    from django.utils import timezone
+    from rest_framework.authtoken.models import Token
+
+    settings.API_TOKEN_DAYS = 30
+    developer("海洋实验室", "lab")
+    client = APIClient()
+    first = client.post("/api/v1/auth/token/", {"username": "lab", "password": PASSWORD}).json()
+    client.credentials(HTTP_AUTHORIZATION=f"Token {first['token']}")
+    assert client.get("/api/v1/me/").status_code == 200
+    Token.objects.filter(key=first["token"]).update(created=timezone.now() - timedelta(days=30))
+    expired = client.get("/api/v1/me/")
+    assert expired.status_code == 401 and "expired" in expired.json()["detail"]
+    client.credentials()
+    second = client.post("/api/v1/auth/token/", {"username": "lab", "password": PASSWORD}).json()
+    assert second["token"] != first["token"]
+    client.credentials(HTTP_AUTHORIZATION=f"Token {second['token']}")
+    assert client.get("/api/v1/me/").status_code == 200
+    assert not Token.objects.filter(key=first["token"]).exists()
