@@ -1,4 +1,5 @@
 import tempfile
+import uuid
 from pathlib import Path
 
 import pytest
@@ -16,6 +17,13 @@ def _isolated_data_root(settings, tmp_path):
         if folder == Path(tempfile.gettempdir()):
             break
         folder.chmod(0o755)
+
+
+@pytest.fixture(autouse=True)
+def _own_service_counters(settings):
+    """Data-service quota and rate counters and cached results live outside the test
+    database (Redis, or files): each test has its own."""
+    settings.SERVICES_KEY_PREFIX = f"test-{uuid.uuid4().hex}:"
 
 
 @pytest.fixture(autouse=True)

@@ -158,7 +158,14 @@ def published_vessel_catalog(staff, tmp_path, *, rows: int = 200, code: str = ""
     return svc.catalog_publish(by=staff, catalog=catalog)
 
 
-def approved_type(tmp_path, *, proposer_username: str = "lab", scope=None, **overrides):
+def approved_type(
+    tmp_path,
+    *,
+    proposer_username: str = "lab",
+    organization: str = "海洋实验室",
+    scope=None,
+    **overrides,
+):
     """An approved scenario type over the vessels catalog, proposed by an admitted
     developer and approved by two reviewers from the operator."""
     import datetime
@@ -173,7 +180,7 @@ def approved_type(tmp_path, *, proposer_username: str = "lab", scope=None, **ove
     operator = staff_user("op")
     if not Catalog.objects.filter(code="HY-0001").exists():
         published_vessel_catalog(operator, tmp_path)
-    _org, proposer = admitted_developer("海洋实验室", proposer_username, by=operator)
+    _org, proposer = admitted_developer(organization, proposer_username, by=operator)
     fields = {
         "name": "船舶交通与港口拥堵",
         "name_en": "Vessel traffic and port congestion",

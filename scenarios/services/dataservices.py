@@ -55,6 +55,7 @@ D = DefinitionStatus
 CODE = re.compile(r"^[a-z0-9][a-z0-9-]{1,59}$")
 KEY = re.compile(r"^sbx_([a-z0-9]{8})_([A-Za-z0-9_-]{32,64})$")
 PENDING = (D.DRAFT, D.SUBMITTED)
+RESERVED_CODES = {"usage", "quotas"}  # the portal's and the API's own pages
 
 
 # --- Definitions -------------------------------------------------------------------------
@@ -99,9 +100,10 @@ def service_propose(
     if not own and not has_role(by, PlatformRole.OPERATOR_STAFF):
         raise PermissionRefused(_("Only the type's proposing organization or operator staff do."))
     code = (code or "").strip()
-    if not CODE.match(code):
+    if not CODE.match(code) or code in RESERVED_CODES:
         raise InvalidInput(
-            _("The code is 2 to 60 lower-case letters, digits and hyphens."), field="code"
+            _("The code is 2 to 60 lower-case letters, digits and hyphens (not usage or quotas)."),
+            field="code",
         )
     if not (name or "").strip():
         raise InvalidInput(_("Name the service."), field="name")
@@ -526,7 +528,7 @@ def _run(scenario: Scenario, definition: ServiceDefinition, given: dict, call: S
     params = Parameters.of_type(scenario.scenario_type)
     cache_key = None
     if definition.cached:
-        material = [definition.pk, definition.version, workspace.pk, workspace.version, bindings]
+        material = [definition.pk, definition.created_at, workspace.pk, workspace.version, bindings]
         digest = hashlib.sha256(json.dumps(material, default=str).encode()).hexdigest()
         cache_key = f"{settings.SERVICES_KEY_PREFIX}result:{digest}"
         hit = caches["services"].get(cache_key)

@@ -9,6 +9,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from operation.errors import Conflict, InvalidInput, PermissionRefused
+from operation.models import Catalog
 from operation.services.audit import audit_record
 from operation.services.notifications import notification_send
 from scenarios.models import (
@@ -270,8 +271,14 @@ def _decide(request: ReleaseRequest, decisions: list[str]) -> None:
 
 
 def _differencing_at_release(request: ReleaseRequest) -> list[dict]:
-    """Outputs of the request that difference a released aggregate or one another."""
+    """Outputs of the request that difference a released aggregate or one another.
+
+    The catalogs of the aggregates are locked first, in one order, so two approvals over
+    the same table (of any scenarios) are checked one after the other, each seeing what
+    the other released."""
     outputs = [item.output for item in request.items.select_related("output")]
+    tables = {((o.check_record or {}).get("aggregate") or {}).get("table") for o in outputs}
+    list(Catalog.objects.select_for_update().filter(code__in=tables - {None}).order_by("pk"))
     found = []
     for output in outputs:
         differencing_refresh(output, also=[o for o in outputs if o.pk != output.pk])

@@ -2,7 +2,6 @@
 metered calls, cached results and the API around them."""
 
 import datetime
-import uuid
 
 import pytest
 from django.test import Client
@@ -27,11 +26,6 @@ from tests.factories import (
 
 pytestmark = pytest.mark.django_db
 MARCH = "2025-03-01/2025-03-31"
-
-
-@pytest.fixture(autouse=True)
-def _own_counters(settings):
-    settings.SERVICES_KEY_PREFIX = f"test-{uuid.uuid4().hex}:"
 
 
 @pytest.fixture
@@ -172,6 +166,7 @@ def test_a_rejected_amendment_never_serves(served):
         ({"parameters": [{"name": "period", "type": "text"}]}, "parameters", "the type is"),
         ({"unit": "owner_phone"}, "unit", "unit counted"),
         ({"code": "Bad Code"}, "code", "lower-case"),
+        ({"code": "usage"}, "code", "not usage"),
         (
             {
                 "sql": "SELECT berth, count(*) AS port_calls FROM hy_0001 WHERE berth = ? "

@@ -420,3 +420,74 @@ def test_a_jobs_author_never_reviews_its_outputs_even_after_moving_to_the_operat
         svc.release_review(by=developer, request=request, decision="approve")
     request.refresh_from_db()
     assert not request.reviews.exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_approvals_over_one_table_in_two_scenarios_at_once_see_each_others_release(
+    tmp_path, monkeypatch
+):
+    """Released together, the two outputs (of two scenarios, over one catalog) would give
+    away one vessel's type: the approval that comes second must see the first one's
+    release and return its request."""
+    import threading
+    import time
+
+    import duckdb
+    from django.db import connection
+
+    from operation.storage import data_path
+    from scenarios.services import outputs as outputs_svc
+
+    first_scenario, first_developer = authorized_scenario(tmp_path, username="lab")
+    second_scenario, second_developer = authorized_scenario(
+        tmp_path, username="lab2", organization="航运研究所"
+    )
+    path = data_path(second_scenario.workspaces.get().path) / "HY-0001.parquet"
+    one = duckdb.sql("SELECT min(mmsi) FROM read_parquet($p)", params={"p": str(path)}).fetchall()
+    but_one = BY_TYPE.replace("by_type", "but_one").replace(
+        "FROM hy_0001", f"FROM hy_0001 WHERE mmsi <> '{one[0][0]}'"
+    )
+    requests = []
+    for scenario, developer, code, name in (
+        (first_scenario, first_developer, BY_TYPE, "by_type.csv"),
+        (second_scenario, second_developer, but_one, "but_one.csv"),
+    ):
+        job = job_submit(by=developer, scenario=scenario, language="sql", code=code, dry_run=False)
+        job.refresh_from_db()
+        assert job.status == JobStatus.SUCCEEDED, job.reason
+        output = job.outputs.get(name=name)
+        requests.append(
+            svc.release_request_create(by=developer, scenario=scenario, items=[item(output)])
+        )
+    reviewers = [staff_user(f"reviewer{n}", PlatformRole.REVIEWER) for n in (1, 2, 3, 4)]
+    for request, reviewer in zip(requests, reviewers[:2], strict=True):
+        svc.release_review(by=reviewer, request=request, decision="approve")
+
+    slow = outputs_svc.differencing_refresh
+
+    def refresh_slowly(output, **kwargs):
+        slow(output, **kwargs)
+        time.sleep(0.5)  # the other approval runs meanwhile, unless it waits for the lock
+
+    monkeypatch.setattr(svc, "differencing_refresh", refresh_slowly)
+    errors = []
+
+    def approve(request, reviewer):
+        try:
+            svc.release_review(by=reviewer, request=request, decision="approve")
+        except Exception as error:  # reported below
+            errors.append(error)
+        finally:
+            connection.close()
+
+    threads = [
+        threading.Thread(target=approve, args=(request, reviewer))
+        for request, reviewer in zip(requests, reviewers[2:], strict=True)
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert not errors
+    statuses = sorted(type(r).objects.get(pk=r.pk).status for r in requests)
+    assert statuses == [ReleaseStatus.APPROVED, ReleaseStatus.RETURNED]
