@@ -1,6 +1,6 @@
 from django.urls import path
 
-from scenarios.views import jobs, portal, releases
+from scenarios.views import jobs, portal, releases, services
 
 urlpatterns = [
     path("scenario-types/", portal.type_list, name="scenario-type-list"),
@@ -9,6 +9,7 @@ urlpatterns = [
     path("scenario-types/<int:pk>/submit/", portal.type_submit, name="scenario-type-submit"),
     path("scenario-types/<int:pk>/review/", portal.type_review, name="scenario-type-review"),
     path("scenario-types/<int:pk>/revoke/", portal.type_revoke, name="scenario-type-revoke"),
+    path("scenario-types/<int:pk>/services/new/", services.service_new, name="service-new"),
     path("scenarios/", portal.scenario_list, name="scenario-list"),
     path("scenarios/apply/<int:type_id>/", portal.scenario_apply, name="scenario-apply"),
     path("scenarios/<int:pk>/", portal.scenario_detail, name="scenario-detail"),
@@ -41,6 +42,19 @@ urlpatterns = [
     ),
     path("reviews/releases/", releases.release_queue, name="release-queue"),
     path("compute/", jobs.compute_index, name="compute-index"),
+    path("services/", services.service_list, name="service-list"),
+    path("services/usage/", services.service_usage, name="service-usage"),
+    path("services/usage.csv", services.service_usage_csv, name="service-usage-csv"),
+    path("services/<slug:code>/", services.service_detail, name="service-detail"),
+    path("services/<slug:code>/quota/", services.service_quota, name="service-quota"),
+    path(
+        "services/<slug:code>/versions/<int:version>/review/",
+        services.service_review,
+        name="service-review",
+    ),
+    path("scenarios/<int:pk>/api-keys/", services.scenario_api_keys, name="scenario-api-keys"),
+    path("scenarios/api-keys/<int:pk>/revoke/", services.api_key_revoke, name="api-key-revoke"),
+    path("scenarios/api-keys/<int:pk>/rate/", services.api_key_rate, name="api-key-rate"),
     path("organizations/<int:pk>/compute/", jobs.compute_detail, name="compute-detail"),
     path(
         "scenarios/<int:pk>/<str:action>/",

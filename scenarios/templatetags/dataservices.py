@@ -1,0 +1,21 @@
+"""The data services a scenario type carries, for its page (the type's view stays as it
+is): the versions the viewer may see, through the selector, and the proposal link."""
+
+from django import template
+
+from scenarios.selectors import definitions_visible_to
+from scenarios.views.services import may_propose, service_rows
+
+register = template.Library()
+
+
+@register.inclusion_tag("scenarios/_type_services.html", takes_context=True)
+def type_services(context, scenario_type):
+    user = context["request"].user
+    definitions = definitions_visible_to(user).filter(service__scenario_type=scenario_type)
+    return {
+        "scenario_type": scenario_type,
+        "rows": service_rows(definitions.order_by("service__code", "-version")),
+        "can_propose": may_propose(user, scenario_type),
+        "carries_services": "service" in (scenario_type.output_kinds or []),
+    }
