@@ -33,9 +33,10 @@ RESERVED_COLUMNS = {"suppressed"}
 SOURCE = '"service_source"'
 TYPES = ("date", "date_range", "integer", "number", "choice")
 MAX_CHOICES = 500
-_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
-_INTEGER = re.compile(r"^[+-]?\d{1,18}$")
-_NUMBER = re.compile(r"^[+-]?(\d{1,18}(\.\d{0,12})?|\.\d{1,12})([eE][+-]?\d{1,3})?$")
+# ASCII digits only, the whole text (fullmatch: no trailing newline)
+_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+_INTEGER = re.compile(r"[+-]?[0-9]{1,18}")
+_NUMBER = re.compile(r"[+-]?([0-9]{1,18}(\.[0-9]{0,12})?|\.[0-9]{1,12})([eE][+-]?[0-9]{1,3})?")
 
 
 class TemplateError(ValueError):
@@ -276,7 +277,7 @@ def _invalid(spec: dict) -> ParameterError:
 
 
 def _date(value, spec: dict) -> date:
-    if not isinstance(value, str) or not _DATE.match(value):
+    if not isinstance(value, str) or not _DATE.fullmatch(value):
         raise _invalid(spec)
     try:
         return date.fromisoformat(value)
@@ -306,12 +307,12 @@ def _value(spec: dict, value):
     if isinstance(value, bool):
         raise _invalid(spec)
     if kind == "integer":
-        if isinstance(value, str) and _INTEGER.match(value):
+        if isinstance(value, str) and _INTEGER.fullmatch(value):
             value = int(value)
         if not isinstance(value, int):
             raise _invalid(spec)
     else:
-        if isinstance(value, str) and _NUMBER.match(value):
+        if isinstance(value, str) and _NUMBER.fullmatch(value):
             value = float(value)
         if not isinstance(value, int | float) or not math.isfinite(value):
             raise _invalid(spec)
@@ -323,6 +324,8 @@ def _value(spec: dict, value):
 def parameters_bind(parameters: list[dict], given: dict) -> dict:
     """The values to bind, by placeholder name, from the caller's ``given`` (name ->
     text, or JSON values; a list means the name was given more than once)."""
+    if not isinstance(given, dict):
+        raise ParameterError(_("Send the parameters as a JSON object."), None)
     known = {spec["name"] for spec in parameters}
     unknown = sorted(set(given) - known)
     if unknown:
@@ -335,9 +338,7 @@ def parameters_bind(parameters: list[dict], given: dict) -> dict:
     for spec in parameters:
         name, value = spec["name"], given.get(spec["name"])
         if isinstance(value, list):
-            if len(value) != 1:
-                raise ParameterError(_("Give parameter %(name)s once.") % {"name": name}, name)
-            value = value[0]
+            raise ParameterError(_("Give parameter %(name)s once.") % {"name": name}, name)
         if value is None or value == "":
             if spec["required"]:
                 raise ParameterError(

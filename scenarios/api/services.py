@@ -1,20 +1,25 @@
 """Data services through the API: the call (with an API key), definitions and their
 review, keys, quotas and usage. Thin views over selectors and services."""
 
+import codecs
 import csv
 import io
+import json
 
-from django.http import HttpResponse
+from django.conf import settings
+from django.http import HttpResponse, QueryDict
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import serializers, status
+from rest_framework.exceptions import ParseError
 from rest_framework.generics import ListAPIView
 from rest_framework.negotiation import BaseContentNegotiation, DefaultContentNegotiation
+from rest_framework.parsers import FormParser, JSONParser
 from rest_framework.permissions import AllowAny
 from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from operation.errors import InvalidInput, NotFound
+from operation.errors import NotFound
 from scenarios.models import ApiKey, DataService, ServiceDefinition
 from scenarios.selectors import (
     USAGE_EXPORT_HEADER,
@@ -67,12 +72,43 @@ def api_key_of(request) -> str:
     return request.META.get("HTTP_X_API_KEY", "").strip()
 
 
+def _single(query: QueryDict) -> dict:
+    """A query's values: one per name, a list for a name given more than once."""
+    lists = {name: query.getlist(name) for name in query}
+    return {name: values[0] if len(values) == 1 else values for name, values in lists.items()}
+
+
+def _object(pairs) -> dict:
+    """A JSON object whose keys given more than once hold the list of their values."""
+    values: dict[str, list] = {}
+    for key, value in pairs:
+        values.setdefault(key, []).append(value)
+    return {key: found[0] if len(found) == 1 else found for key, found in values.items()}
+
+
+class JsonParametersParser(JSONParser):
+    """Strict JSON (no NaN or Infinity) in which a repeated key is never silently lost."""
+
+    def parse(self, stream, media_type=None, parser_context=None):
+        encoding = (parser_context or {}).get("encoding", settings.DEFAULT_CHARSET)
+        try:
+            text = codecs.getreader(encoding)(stream).read()
+            return json.loads(text, object_pairs_hook=_object, parse_constant=_no_constant)
+        except ValueError as error:
+            raise ParseError(f"JSON parse error - {error}") from None
+
+
+def _no_constant(name: str):
+    raise ValueError(f"{name} is not a JSON number")
+
+
 class ServiceCallView(APIView):
     """Call a data service with an API key bound to an authorized scenario."""
 
     authentication_classes = []
     permission_classes = [AllowAny]
     renderer_classes = [JSONRenderer]
+    parser_classes = [JsonParametersParser, FormParser]
     content_negotiation_class = JsonOrCsv
 
     def _answer(self, request, code: str, given: dict):
@@ -93,16 +129,17 @@ class ServiceCallView(APIView):
         responses={200: OpenApiResponse(description="columns, rows, suppressed cells")},
     )
     def get(self, request, code: str):
-        given = {k: request.GET.getlist(k) for k in request.GET}
-        return self._answer(
-            request, code, {k: v[0] if len(v) == 1 else v for k, v in given.items()}
-        )
+        return self._answer(request, code, _single(request.GET))
 
     @extend_schema(request=dict, responses={200: OpenApiResponse(description="as GET")})
     def post(self, request, code: str):
-        if not isinstance(request.data, dict):
-            raise InvalidInput("Send the parameters as a JSON object.")
-        return self._answer(request, code, dict(request.data))
+        try:
+            given = request.data
+        except ParseError:
+            given = None  # refused by the call, after the key, so it is recorded
+        if isinstance(given, QueryDict):
+            given = _single(given)
+        return self._answer(request, code, given)
 
 
 class DefinitionOutput(serializers.ModelSerializer):

@@ -452,7 +452,7 @@ def _limit(key: ApiKey, service: DataService, now: datetime) -> None:
     """Count the call against the key's rate and the organization's daily quota."""
     epoch = int(now.timestamp())
     rate = key.rate_per_minute or settings.SERVICES_RATE_PER_MINUTE
-    if counters.incr(f"rate:{key.prefix}:{epoch // 60}", seconds=120) > rate:
+    if not counters.take(f"rate:{key.prefix}:{epoch // 60}", limit=rate, seconds=120):
         raise RateLimited(
             _("This key's rate limit (%(rate)s calls a minute) is reached.") % {"rate": rate},
             retry_after=60 - epoch % 60,
@@ -464,7 +464,7 @@ def _limit(key: ApiKey, service: DataService, now: datetime) -> None:
     ) or settings.SERVICES_DAILY_QUOTA
     day = timezone.localtime(now).strftime("%Y%m%d")
     name = f"quota:{key.organization_id}:{service.code}:{day}"
-    if counters.incr(name, seconds=2 * 86400) > quota:
+    if not counters.take(name, limit=quota, seconds=2 * 86400):
         raise RateLimited(
             _("Your organization's daily quota of %(quota)s calls to %(code)s is used up.")
             % {"quota": quota, "code": service.code},
@@ -516,7 +516,6 @@ def _run(scenario: Scenario, definition: ServiceDefinition, given: dict, call: S
         bindings = dataservice.parameters_bind(definition.parameters, given)
     except dataservice.ParameterError as error:
         raise InvalidInput(str(error), field=error.field) from None
-    _limit(call.api_key, definition.service, call.at)
     shape, read = _checked(
         definition.sql,
         json.dumps(definition.parameters, sort_keys=True),
@@ -525,6 +524,7 @@ def _run(scenario: Scenario, definition: ServiceDefinition, given: dict, call: S
         json.dumps(_type_scope(scenario.scenario_type), sort_keys=True),
     )
     workspace, table = _workspace_table(scenario, shape.table, read)
+    _limit(call.api_key, definition.service, call.at)
     params = Parameters.of_type(scenario.scenario_type)
     cache_key = None
     if definition.cached:
