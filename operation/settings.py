@@ -269,6 +269,7 @@ CACHES = {
         else {
             "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
             "LOCATION": str(VAR_DIR / "cache" / "services"),
+            "OPTIONS": {"MAX_ENTRIES": 5000},
         }
     ),
 }

@@ -3,6 +3,7 @@ import uuid
 from pathlib import Path
 
 import pytest
+import redis
 from django.utils import translation
 
 from operation.celery import app as celery_app
@@ -21,9 +22,25 @@ def _isolated_data_root(settings, tmp_path):
 
 @pytest.fixture(autouse=True)
 def _own_service_counters(settings):
-    """Data-service quota and rate counters and cached results live outside the test
-    database (Redis, or files): each test has its own."""
-    settings.SERVICES_KEY_PREFIX = f"test-{uuid.uuid4().hex}:"
+    """Data-service quota and rate counters and cached results outlive a test (in Redis,
+    or files and a shared database): each test counts under its own prefix, and its Redis
+    keys go with it."""
+    settings.SERVICES_KEY_PREFIX = prefix = f"test-{uuid.uuid4().hex}:"
+    yield
+    if settings.SERVICES_REDIS_URL:
+        client = redis.Redis.from_url(settings.SERVICES_REDIS_URL)
+        for name in client.scan_iter(match=f"{prefix}*"):
+            client.delete(name)
+
+
+@pytest.fixture
+def serviced(tmp_path, django_capture_on_commit_callbacks):
+    """(scenario, developer, definition, secret): an authorized scenario whose type
+    carries the berth-traffic data service, and its API key (tests.factories)."""
+    from tests.factories import serviced_scenario
+
+    with django_capture_on_commit_callbacks(execute=True):
+        return serviced_scenario(tmp_path)
 
 
 @pytest.fixture(autouse=True)

@@ -448,8 +448,8 @@ def _seconds_to_midnight(now: datetime) -> int:
     return max(1, int((midnight - local).total_seconds()) + 1)
 
 
-def _limit(key: ApiKey, service: DataService, now: datetime) -> None:
-    """Count the call against the key's rate and the organization's daily quota."""
+def _rate(key: ApiKey, now: datetime) -> None:
+    """Count the call against the key's rate: every call of a live key does, a bad one too."""
     epoch = int(now.timestamp())
     rate = key.rate_per_minute or settings.SERVICES_RATE_PER_MINUTE
     if not counters.take(f"rate:{key.prefix}:{epoch // 60}", limit=rate, seconds=120):
@@ -457,6 +457,11 @@ def _limit(key: ApiKey, service: DataService, now: datetime) -> None:
             _("This key's rate limit (%(rate)s calls a minute) is reached.") % {"rate": rate},
             retry_after=60 - epoch % 60,
         )
+
+
+def _quota(key: ApiKey, service: DataService, now: datetime) -> None:
+    """Count the call against the organization's daily quota of the service: only calls
+    that are answered (valid, in scope) do."""
     quota = (
         ServiceQuota.objects.filter(organization_id=key.organization_id, service=service)
         .values_list("calls_per_day", flat=True)
@@ -475,17 +480,19 @@ def _limit(key: ApiKey, service: DataService, now: datetime) -> None:
 
 @lru_cache(maxsize=256)
 def _checked(
-    sql: str, parameters: str, columns: tuple, unit: str, scope: str
+    definition_pk: int, created_at: datetime, type_pk: int, scope_version: int
 ) -> tuple[Shape, frozenset[str]]:
-    """An approved template's shape and the fields it reads (parsed once per process)."""
+    """An approved template's shape and the fields it reads, parsed once per process for
+    each version of the definition and of its type's scope."""
+    definition = ServiceDefinition.objects.get(pk=definition_pk)
     shape = dataservice.template_check(
-        sql,
-        parameters=json.loads(parameters),
-        columns=list(columns),
-        unit=unit,
-        scope=json.loads(scope),
+        definition.sql,
+        parameters=definition.parameters,
+        columns=definition.columns,
+        unit=definition.unit,
+        scope=_type_scope(ScenarioType.objects.get(pk=type_pk)),
     )
-    return shape, frozenset(dataservice.fields_read(sql))
+    return shape, frozenset(dataservice.fields_read(definition.sql))
 
 
 def _workspace_table(scenario: Scenario, table: str, read: frozenset[str]):
@@ -517,14 +524,13 @@ def _run(scenario: Scenario, definition: ServiceDefinition, given: dict, call: S
     except dataservice.ParameterError as error:
         raise InvalidInput(str(error), field=error.field) from None
     shape, read = _checked(
-        definition.sql,
-        json.dumps(definition.parameters, sort_keys=True),
-        tuple(definition.columns),
-        definition.unit,
-        json.dumps(_type_scope(scenario.scenario_type), sort_keys=True),
+        definition.pk,
+        definition.created_at,
+        scenario.scenario_type_id,
+        scenario.scenario_type.scope_version,
     )
     workspace, table = _workspace_table(scenario, shape.table, read)
-    _limit(call.api_key, definition.service, call.at)
+    _quota(call.api_key, definition.service, call.at)
     params = Parameters.of_type(scenario.scenario_type)
     cache_key = None
     if definition.cached:
@@ -573,6 +579,7 @@ def service_call(*, secret: str, code: str, given: dict) -> dict:
         latency_ms=0.0,
     )
     try:
+        _rate(key, now)
         _check_authorized(scenario)
         definition = _definition(scenario, code)
         call.service, call.version = definition.service, definition.version

@@ -5,7 +5,6 @@ CSV export."""
 import csv
 import hashlib
 import re
-import uuid
 from pathlib import Path
 
 import pytest
@@ -20,11 +19,6 @@ from tests.factories import serviced_scenario
 pytestmark = [pytest.mark.e2e, pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 
 MARCH = "2025-03-01/2025-03-31"
-
-
-@pytest.fixture(autouse=True)
-def _own_counters(settings):
-    settings.SERVICES_KEY_PREFIX = f"test-{uuid.uuid4().hex}:"
 
 
 def test_an_admin_makes_a_key_and_follows_its_calls_on_the_dashboard(page, live_server, tmp_path):

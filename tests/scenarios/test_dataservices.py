@@ -28,12 +28,6 @@ pytestmark = pytest.mark.django_db
 MARCH = "2025-03-01/2025-03-31"
 
 
-@pytest.fixture
-def served(tmp_path, django_capture_on_commit_callbacks):
-    with django_capture_on_commit_callbacks(execute=True):
-        return serviced_scenario(tmp_path)
-
-
 def _reviewers():
     return [staff_user(name, PlatformRole.REVIEWER) for name in ("reviewer1", "reviewer2")]
 
@@ -84,8 +78,8 @@ def test_a_service_added_to_an_approved_type_is_an_amendment_needing_two_reviewe
     assert AuditEvent.objects.filter(action="scenario_type.amend").exists()
 
 
-def test_a_changed_service_keeps_serving_the_approved_version_until_its_review(served):
-    scenario, developer, definition, secret = served
+def test_a_changed_service_keeps_serving_the_approved_version_until_its_review(serviced):
+    scenario, developer, definition, secret = serviced
     changed = {**BERTH_SERVICE, "name": "泊位到港艘次（新）"}
     new = service_propose(by=developer, scenario_type=scenario.scenario_type, **changed)
     assert (new.version, new.status) == (2, DefinitionStatus.SUBMITTED)
@@ -104,8 +98,8 @@ def test_a_changed_service_keeps_serving_the_approved_version_until_its_review(s
     )
 
 
-def test_a_rejected_amendment_never_serves(served):
-    scenario, developer, _definition, secret = served
+def test_a_rejected_amendment_never_serves(serviced):
+    scenario, developer, _definition, secret = serviced
     changed = {**BERTH_SERVICE, "columns": ["berth", "calls"]}
     changed["sql"] = changed["sql"].replace("AS port_calls", "AS calls")
     new = service_propose(by=developer, scenario_type=scenario.scenario_type, **changed)
@@ -202,8 +196,8 @@ def test_only_the_proposing_organization_or_staff_propose_and_only_types_allowin
 # --- Calls ---------------------------------------------------------------------------------
 
 
-def test_every_call_is_recorded_with_its_outcome(served):
-    scenario, _developer, definition, secret = served
+def test_every_call_is_recorded_with_its_outcome(serviced):
+    scenario, _developer, definition, secret = serviced
     service_call(secret=secret, code="berth-traffic", given={"period": MARCH})
     with pytest.raises(InvalidInput):
         service_call(secret=secret, code="berth-traffic", given={"period": "March"})
@@ -230,10 +224,10 @@ def test_a_cached_service_answers_repeated_calls_from_the_cache(
     assert ServiceCall.objects.filter(cached=True).count() == 1
 
 
-def test_a_key_is_made_by_an_organization_admin_for_an_authorized_scenario(served):
+def test_a_key_is_made_by_an_organization_admin_for_an_authorized_scenario(serviced):
     from tests.factories import admitted_developer
 
-    scenario, developer, _definition, _secret = served
+    scenario, developer, _definition, _secret = serviced
     _org, stranger = admitted_developer("保险公司", "insurer", by=staff_user("op"))
     with pytest.raises(PermissionRefused):
         api_key_create(by=stranger, scenario=scenario, name="x")
@@ -251,8 +245,8 @@ def test_a_key_is_made_by_an_organization_admin_for_an_authorized_scenario(serve
 # --- API -----------------------------------------------------------------------------------
 
 
-def test_the_api_answers_json_and_csv(served):
-    _scenario, _developer, _definition, secret = served
+def test_the_api_answers_json_and_csv(serviced):
+    _scenario, _developer, _definition, secret = serviced
     client = Client()
     url = "/api/v1/services/berth-traffic/call"
     answer = client.get(
@@ -279,8 +273,8 @@ def test_the_api_answers_json_and_csv(served):
     )
 
 
-def test_api_errors_are_clear(served):
-    _scenario, _developer, _definition, secret = served
+def test_api_errors_are_clear(serviced):
+    _scenario, _developer, _definition, secret = serviced
     client = Client()
     auth = {"HTTP_AUTHORIZATION": f"ApiKey {secret}"}
     missing = client.get("/api/v1/services/berth-traffic/call", **auth)
@@ -324,8 +318,8 @@ def test_services_are_proposed_reviewed_and_listed_through_the_api(tmp_path):
     ]
 
 
-def test_keys_through_the_api_show_the_secret_once(served):
-    scenario, developer, _definition, _secret = served
+def test_keys_through_the_api_show_the_secret_once(serviced):
+    scenario, developer, _definition, _secret = serviced
     client = Client()
     client.force_login(developer)
     created = client.post(f"/api/v1/scenarios/{scenario.pk}/api-keys/", {"name": "batch"})
@@ -346,8 +340,8 @@ def test_keys_through_the_api_show_the_secret_once(served):
     assert refused.status_code == 401 and refused.json()["code"] == "key_revoked"
 
 
-def test_usage_through_the_api_counts_an_organizations_own_calls(served):
-    _scenario, developer, _definition, secret = served
+def test_usage_through_the_api_counts_an_organizations_own_calls(serviced):
+    _scenario, developer, _definition, secret = serviced
     for _ in range(3):
         service_call(secret=secret, code="berth-traffic", given={"period": MARCH})
     client = Client()

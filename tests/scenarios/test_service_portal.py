@@ -6,7 +6,6 @@ import datetime
 import hashlib
 import io
 import re
-import uuid
 
 import pytest
 from django.db import connection
@@ -26,24 +25,12 @@ from tests.factories import (
     BERTH_SERVICE,
     PASSWORD,
     admitted_developer,
-    serviced_scenario,
     staff_user,
 )
 
 pytestmark = pytest.mark.django_db
 MARCH = "2025-03-01/2025-03-31"
 SECRET_SHAPE = re.compile(r"sbx_[a-z0-9]{8}_[A-Za-z0-9_-]{32,64}")
-
-
-@pytest.fixture(autouse=True)
-def _own_counters(settings):
-    settings.SERVICES_KEY_PREFIX = f"test-{uuid.uuid4().hex}:"
-
-
-@pytest.fixture
-def served(tmp_path, django_capture_on_commit_callbacks):
-    with django_capture_on_commit_callbacks(execute=True):
-        return serviced_scenario(tmp_path)
 
 
 def other_developer():
@@ -89,7 +76,7 @@ def proposal(**overrides) -> dict:
 # --- Services ------------------------------------------------------------------------------
 
 
-def test_the_service_list_shows_approved_services_to_everyone_logged_in(client, served):
+def test_the_service_list_shows_approved_services_to_everyone_logged_in(client, serviced):
     _org, insurer = other_developer()
     client.force_login(insurer)
 
@@ -101,13 +88,13 @@ def test_the_service_list_shows_approved_services_to_everyone_logged_in(client, 
     assert "<code>period</code>" in page
 
 
-def test_the_service_pages_need_a_login(client, served):
+def test_the_service_pages_need_a_login(client, serviced):
     assert client.get("/services/")["Location"].startswith("/login/")
     assert client.get("/services/usage/")["Location"].startswith("/login/")
 
 
-def test_the_service_page_shows_the_definition_and_a_curl_line(client, served):
-    _scenario, developer, _definition, _secret = served
+def test_the_service_page_shows_the_definition_and_a_curl_line(client, serviced):
+    _scenario, developer, _definition, _secret = serviced
     client.force_login(developer)
 
     page = client.get("/services/berth-traffic/").content.decode()
@@ -124,8 +111,8 @@ def test_the_service_page_shows_the_definition_and_a_curl_line(client, served):
     assert 'id="service-review-form"' not in page
 
 
-def test_a_version_under_review_is_seen_by_its_proposer_only(client, served):
-    scenario, developer, _definition, _secret = served
+def test_a_version_under_review_is_seen_by_its_proposer_only(client, serviced):
+    scenario, developer, _definition, _secret = serviced
     client.force_login(developer)
     response = client.post(
         f"/scenario-types/{scenario.scenario_type_id}/services/new/",
@@ -142,8 +129,8 @@ def test_a_version_under_review_is_seen_by_its_proposer_only(client, served):
     assert "berth-by-type" not in client.get("/services/").content.decode()
 
 
-def test_a_new_version_proposed_in_the_portal_is_approved_by_two_reviewers(client, served):
-    scenario, developer, _definition, _secret = served
+def test_a_new_version_proposed_in_the_portal_is_approved_by_two_reviewers(client, serviced):
+    scenario, developer, _definition, _secret = serviced
     client.force_login(developer)
     form = client.get(
         f"/scenario-types/{scenario.scenario_type_id}/services/new/?code=berth-traffic"
@@ -169,8 +156,8 @@ def test_a_new_version_proposed_in_the_portal_is_approved_by_two_reviewers(clien
     assert page.count('data-review-version="2" data-decision="approve"') == 2
 
 
-def test_a_rejection_needs_a_reason_and_shows_it(client, served):
-    scenario, developer, _definition, _secret = served
+def test_a_rejection_needs_a_reason_and_shows_it(client, serviced):
+    scenario, developer, _definition, _secret = serviced
     client.force_login(developer)
     client.post(f"/scenario-types/{scenario.scenario_type_id}/services/new/", proposal())
     client.force_login(staff_user("reviewer1", PlatformRole.REVIEWER))
@@ -190,8 +177,8 @@ def test_a_rejection_needs_a_reason_and_shows_it(client, served):
     assert "按船型分组单元过小" in page
 
 
-def test_bad_sql_is_shown_on_the_form_which_keeps_the_input(client, served):
-    scenario, developer, _definition, _secret = served
+def test_bad_sql_is_shown_on_the_form_which_keeps_the_input(client, serviced):
+    scenario, developer, _definition, _secret = serviced
     client.force_login(developer)
     sql = "SELECT * FROM hy_0001 WHERE berth = 'B1'"
 
@@ -207,8 +194,8 @@ def test_bad_sql_is_shown_on_the_form_which_keeps_the_input(client, served):
     assert not ServiceDefinition.objects.filter(service__code="berth-rows").exists()
 
 
-def test_parameters_that_are_not_json_are_refused_on_the_form(client, served):
-    scenario, developer, _definition, _secret = served
+def test_parameters_that_are_not_json_are_refused_on_the_form(client, serviced):
+    scenario, developer, _definition, _secret = serviced
     client.force_login(developer)
 
     response = client.post(
@@ -222,8 +209,8 @@ def test_parameters_that_are_not_json_are_refused_on_the_form(client, served):
     assert ServiceDefinition.objects.count() == 1
 
 
-def test_a_code_of_another_type_is_refused_on_the_code_field(client, served):
-    _scenario, developer, _definition, _secret = served
+def test_a_code_of_another_type_is_refused_on_the_code_field(client, serviced):
+    _scenario, developer, _definition, _secret = serviced
     other_type = scenario_type_propose(
         by=developer,
         scope={"HY-0001": ["mmsi", "vessel_type", "berth", "arrival_time"]},
@@ -242,8 +229,8 @@ def test_a_code_of_another_type_is_refused_on_the_code_field(client, served):
     assert ServiceDefinition.objects.count() == 1
 
 
-def test_only_the_proposing_organization_and_staff_may_propose(client, served):
-    scenario, _developer, _definition, _secret = served
+def test_only_the_proposing_organization_and_staff_may_propose(client, serviced):
+    scenario, _developer, _definition, _secret = serviced
     url = f"/scenario-types/{scenario.scenario_type_id}/services/new/"
     _org, insurer = other_developer()
     client.force_login(insurer)
@@ -253,8 +240,8 @@ def test_only_the_proposing_organization_and_staff_may_propose(client, served):
     assert client.get(url).status_code == 200
 
 
-def test_the_type_page_lists_its_services_and_links_the_proposal_form(client, served):
-    scenario, developer, _definition, _secret = served
+def test_the_type_page_lists_its_services_and_links_the_proposal_form(client, serviced):
+    scenario, developer, _definition, _secret = serviced
     url = f"/scenario-types/{scenario.scenario_type_id}/"
     client.force_login(developer)
     page = client.get(url).content.decode()
@@ -275,8 +262,8 @@ def _queries(client, url: str) -> int:
     return len(queries)
 
 
-def test_the_service_and_key_lists_take_as_many_queries_for_many_rows(client, served):
-    scenario, developer, _definition, _secret = served
+def test_the_service_and_key_lists_take_as_many_queries_for_many_rows(client, serviced):
+    scenario, developer, _definition, _secret = serviced
     client.force_login(developer)
     urls = ("/services/", f"/scenarios/{scenario.pk}/api-keys/")
     before = [_queries(client, url) for url in urls]
@@ -295,8 +282,8 @@ def test_the_service_and_key_lists_take_as_many_queries_for_many_rows(client, se
 # --- Quotas ----------------------------------------------------------------------------------
 
 
-def test_operator_staff_set_an_organizations_daily_quota(client, served):
-    scenario, _developer, _definition, _secret = served
+def test_operator_staff_set_an_organizations_daily_quota(client, serviced):
+    scenario, _developer, _definition, _secret = serviced
     client.force_login(staff_user("op"))
     page = client.get("/services/berth-traffic/").content.decode()
     assert 'id="quota-form"' in page
@@ -312,8 +299,8 @@ def test_operator_staff_set_an_organizations_daily_quota(client, served):
     assert f'data-organization="{scenario.organization_id}"' in response.content.decode()
 
 
-def test_a_developer_cannot_set_quotas(client, served):
-    scenario, developer, _definition, _secret = served
+def test_a_developer_cannot_set_quotas(client, serviced):
+    scenario, developer, _definition, _secret = serviced
     client.force_login(developer)
 
     response = client.post(
@@ -328,8 +315,8 @@ def test_a_developer_cannot_set_quotas(client, served):
 # --- API keys --------------------------------------------------------------------------------
 
 
-def test_an_admin_makes_a_key_and_sees_its_secret_once(client, served):
-    scenario, developer, _definition, _secret = served
+def test_an_admin_makes_a_key_and_sees_its_secret_once(client, serviced):
+    scenario, developer, _definition, _secret = serviced
     client.force_login(developer)
     url = f"/scenarios/{scenario.pk}/api-keys/"
 
@@ -353,8 +340,8 @@ def test_an_admin_makes_a_key_and_sees_its_secret_once(client, served):
     assert "no-store" in again["Cache-Control"]
 
 
-def test_a_key_with_an_expiry_day_stops_at_its_end_and_a_past_day_is_refused(client, served):
-    scenario, developer, _definition, _secret = served
+def test_a_key_with_an_expiry_day_stops_at_its_end_and_a_past_day_is_refused(client, serviced):
+    scenario, developer, _definition, _secret = serviced
     client.force_login(developer)
     url = f"/scenarios/{scenario.pk}/api-keys/"
     today = timezone.localdate()
@@ -369,8 +356,8 @@ def test_a_key_with_an_expiry_day_stops_at_its_end_and_a_past_day_is_refused(cli
     assert not ApiKey.objects.filter(name="过期").exists()
 
 
-def test_a_member_who_is_not_an_admin_sees_the_keys_but_cannot_make_one(client, served):
-    scenario, _developer, _definition, _secret = served
+def test_a_member_who_is_not_an_admin_sees_the_keys_but_cannot_make_one(client, serviced):
+    scenario, _developer, _definition, _secret = serviced
     member = plain_member(scenario.organization)
     client.force_login(member)
     url = f"/scenarios/{scenario.pk}/api-keys/"
@@ -384,8 +371,8 @@ def test_a_member_who_is_not_an_admin_sees_the_keys_but_cannot_make_one(client, 
     assert not ApiKey.objects.filter(name="mine").exists()
 
 
-def test_another_organization_sees_neither_the_keys_nor_the_page(client, served):
-    scenario, _developer, _definition, _secret = served
+def test_another_organization_sees_neither_the_keys_nor_the_page(client, serviced):
+    scenario, _developer, _definition, _secret = serviced
     key = ApiKey.objects.get()
     _org, insurer = other_developer()
     client.force_login(insurer)
@@ -396,8 +383,8 @@ def test_another_organization_sees_neither_the_keys_nor_the_page(client, served)
     assert ApiKey.objects.get().revoked_at is None
 
 
-def test_the_scenario_page_links_its_keys_for_its_members(client, served):
-    scenario, developer, _definition, _secret = served
+def test_the_scenario_page_links_its_keys_for_its_members(client, serviced):
+    scenario, developer, _definition, _secret = serviced
     client.force_login(developer)
 
     page = client.get(f"/scenarios/{scenario.pk}/").content.decode()
@@ -405,8 +392,8 @@ def test_the_scenario_page_links_its_keys_for_its_members(client, served):
     assert f'href="/scenarios/{scenario.pk}/api-keys/"' in page
 
 
-def test_an_admin_revokes_a_key_and_its_calls_are_refused(client, served):
-    scenario, developer, _definition, secret = served
+def test_an_admin_revokes_a_key_and_its_calls_are_refused(client, serviced):
+    scenario, developer, _definition, secret = serviced
     key = ApiKey.objects.get()
     client.force_login(developer)
     page = client.get(f"/scenarios/{scenario.pk}/api-keys/").content.decode()
@@ -422,8 +409,8 @@ def test_an_admin_revokes_a_key_and_its_calls_are_refused(client, served):
         service_call(secret=secret, code="berth-traffic", given={"period": MARCH})
 
 
-def test_operator_staff_set_a_keys_rate_and_others_cannot(client, served):
-    scenario, developer, _definition, _secret = served
+def test_operator_staff_set_a_keys_rate_and_others_cannot(client, serviced):
+    scenario, developer, _definition, _secret = serviced
     key = ApiKey.objects.get()
     client.force_login(developer)
     assert (
@@ -450,8 +437,8 @@ def _figure(page: str, name: str) -> int:
     return int(re.search(rf'id="{name}">(\d+)<', page).group(1))
 
 
-def test_the_usage_page_counts_the_calls_made(client, served):
-    scenario, developer, _definition, secret = served
+def test_the_usage_page_counts_the_calls_made(client, serviced):
+    scenario, developer, _definition, secret = serviced
     for _ in range(3):
         call(secret)
     call(secret, period="March")  # refused: a bad parameter, still metered
@@ -472,8 +459,8 @@ def test_the_usage_page_counts_the_calls_made(client, served):
     assert 'id="id_organization"' not in page  # a member sees only their own
 
 
-def test_the_csv_export_matches_the_calls(client, served):
-    scenario, developer, _definition, secret = served
+def test_the_csv_export_matches_the_calls(client, serviced):
+    scenario, developer, _definition, secret = serviced
     answers = [call(secret) for _ in range(2)]
     call(secret, period="March")
     client.force_login(developer)
@@ -499,8 +486,8 @@ def test_the_csv_export_matches_the_calls(client, served):
     ]
 
 
-def test_another_organization_sees_an_empty_dashboard_and_export(client, served):
-    _scenario, _developer, _definition, secret = served
+def test_another_organization_sees_an_empty_dashboard_and_export(client, serviced):
+    _scenario, _developer, _definition, secret = serviced
     call(secret)
     _org, insurer = other_developer()
     client.force_login(insurer)
@@ -514,8 +501,8 @@ def test_another_organization_sees_an_empty_dashboard_and_export(client, served)
     assert export.strip().splitlines() == [",".join(USAGE_EXPORT_HEADER)]
 
 
-def test_staff_and_auditors_see_every_organization_and_filter_by_one(client, served):
-    scenario, _developer, _definition, secret = served
+def test_staff_and_auditors_see_every_organization_and_filter_by_one(client, serviced):
+    scenario, _developer, _definition, secret = serviced
     call(secret)
     call(secret)
     other, _insurer = other_developer()
@@ -531,8 +518,8 @@ def test_staff_and_auditors_see_every_organization_and_filter_by_one(client, ser
     assert f"organization={other.pk}" in filtered
 
 
-def test_a_period_that_ends_before_it_starts_is_shown_on_the_filter(client, served):
-    _scenario, developer, _definition, _secret = served
+def test_a_period_that_ends_before_it_starts_is_shown_on_the_filter(client, serviced):
+    _scenario, developer, _definition, _secret = serviced
     client.force_login(developer)
 
     response = client.get("/services/usage/?from=2025-03-10&to=2025-03-01")
@@ -541,8 +528,8 @@ def test_a_period_that_ends_before_it_starts_is_shown_on_the_filter(client, serv
     assert "The period ends before it starts." in response.content.decode()
 
 
-def test_the_period_filter_limits_the_chart_to_its_days(client, served):
-    _scenario, developer, _definition, secret = served
+def test_the_period_filter_limits_the_chart_to_its_days(client, serviced):
+    _scenario, developer, _definition, secret = serviced
     call(secret)
     client.force_login(developer)
 
@@ -556,11 +543,11 @@ def test_the_period_filter_limits_the_chart_to_its_days(client, served):
 
 
 def test_the_home_page_counts_answered_calls_and_real_jobs_run(
-    client, served, settings, django_capture_on_commit_callbacks
+    client, serviced, settings, django_capture_on_commit_callbacks
 ):
     # What is counted, not how jobs are isolated: the jobs may run without bubblewrap.
     settings.SANDBOX_INSECURE_DEV = True
-    scenario, developer, _definition, secret = served
+    scenario, developer, _definition, secret = serviced
     call(secret)
     call(secret)
     call(secret, period="March")  # refused: not counted

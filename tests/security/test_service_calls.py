@@ -7,11 +7,9 @@ import datetime
 import hashlib
 import io
 import json
-import uuid
 
 import duckdb
 import pytest
-import redis
 from django.apps import apps
 from django.db import connection
 from django.utils import timezone
@@ -35,32 +33,21 @@ from scenarios.services.types import (
     scenario_type_submit,
 )
 from tenants.roles import PlatformRole
-from tests.factories import admitted_developer, serviced_scenario, staff_user
+from tests.factories import admitted_developer, staff_user
 
 pytestmark = [pytest.mark.django_db, pytest.mark.security]
+
+
+@pytest.fixture(autouse=True)
+def _rate_out_of_the_way(settings):
+    """Every call of a key counts against its rate, a refused one too; these tests make
+    many (tests/scenarios/test_service_counters.py tests the rate)."""
+    settings.SERVICES_RATE_PER_MINUTE = 100_000
+
 
 CALL = "/api/v1/services/berth-traffic/call"
 MONTH = "2025-03-01/2025-03-31"
 TODAY = datetime.date.today()
-
-
-@pytest.fixture(autouse=True)
-def _own_counters(settings):
-    """Counters outlive a test (in Redis, or in a shared database): each test counts
-    under its own prefix."""
-    settings.SERVICES_KEY_PREFIX = prefix = f"test-{uuid.uuid4().hex}:"
-    yield
-    if settings.SERVICES_REDIS_URL:
-        client = redis.Redis.from_url(settings.SERVICES_REDIS_URL)
-        for name in client.scan_iter(match=f"{prefix}*"):
-            client.delete(name)
-
-
-@pytest.fixture
-def serviced(tmp_path, django_capture_on_commit_callbacks):
-    """(scenario, developer, definition, secret) with the berth-traffic service."""
-    with django_capture_on_commit_callbacks(execute=True):
-        return serviced_scenario(tmp_path)
 
 
 def call(secret, params=None, *, method="get", body=None, path=CALL, **headers):
