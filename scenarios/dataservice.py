@@ -22,7 +22,7 @@ import sqlglot
 from django.utils.translation import gettext as _
 from sqlglot import exp
 
-from operation.ingest import quote_literal
+from operation.ingest import quote_ident, quote_literal
 from scenarios.disclosure.cells import plain
 from scenarios.disclosure.check import NotDerived, measure_evaluations, measure_of
 from scenarios.disclosure.params import FAIL, REVIEW, Parameters
@@ -32,6 +32,7 @@ NAME = re.compile(r"^[a-z][a-z0-9_]{0,29}$")
 COLUMN = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,62}$")
 RESERVED_COLUMNS = {"suppressed"}
 SOURCE = '"service_source"'
+ROWS = '"service_rows"'  # a call's filtered rows (temporary: its cursor's own)
 TYPES = ("date", "date_range", "integer", "number", "choice")
 MAX_CHOICES = 500
 # ASCII digits only, the whole text (fullmatch: no trailing newline)
@@ -431,6 +432,7 @@ def run(
     shape: Shape,
     *,
     table: Path,
+    fields: frozenset[str],
     bindings: dict,
     unit: str | None,
     params: Parameters,
@@ -438,7 +440,8 @@ def run(
     memory_limit: str,
     seconds: float,
 ) -> Result:
-    """The service's result on one workspace table, every failing cell suppressed."""
+    """The service's result on one workspace table (of which it reads ``fields``), every
+    failing cell suppressed."""
     params = dataclasses.replace(params, check_missing=False)  # gaps disclose nothing
     try:
         database, types = _database(table, memory_limit)
@@ -453,11 +456,21 @@ def run(
     try:
         timer.start()
         measures = [measure_of(item, types) if item.is_aggregate else None for item in shape.items]
+        # The filtered rows once, in a temporary table of this cursor's: the result and
+        # every measure's evidence read it, with the parameters already bound.
+        wanted = {name.lower() for name in fields} | {(unit or "").lower()}
+        kept = ", ".join(quote_ident(name) for name in types if name.lower() in wanted)
+        connection.execute(
+            f"CREATE TEMPORARY TABLE {ROWS} AS SELECT {kept} "  # noqa: S608
+            f"FROM ({shape.filtered_sql(SOURCE)}) AS filtered",
+            bindings,
+        )
+        filtered = dataclasses.replace(shape, where="")
 
         def rows(sql: str) -> list[tuple]:
-            return connection.execute(sql, bindings).fetchall()
+            return connection.execute(sql).fetchall()
 
-        found = rows(_result_sql(shape, SOURCE, max_rows + 1))
+        found = rows(_result_sql(filtered, ROWS, max_rows + 1))
         if len(found) > max_rows:
             raise RunError(
                 _("The result has more than %(rows)s rows; narrow the parameters.")
@@ -466,7 +479,7 @@ def run(
                 status=400,
             )
         evaluations = measure_evaluations(
-            rows, shape, SOURCE, types=types, entity=unit or None, params=params
+            rows, filtered, ROWS, types=types, entity=unit or None, params=params
         )
     except NotDerived:
         raise RunError(

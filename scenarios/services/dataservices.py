@@ -393,13 +393,10 @@ def api_key_authenticate(secret: str) -> ApiKey:
     match = KEY.match(secret or "")
     key = None
     if match is not None:
-        key = (
-            ApiKey.objects.select_related(
-                "scenario__scenario_type", "scenario__organization__admission", "organization"
-            )
-            .filter(key_sha256=_hash(secret))
-            .first()
-        )
+        found = ApiKey.objects.select_related(
+            "scenario__scenario_type", "scenario__organization__admission", "organization"
+        ).filter(key_sha256=_hash(secret))[:1]  # unique; [:1] spares .first()'s ordering
+        key = next(iter(found), None)
     if key is None:
         raise Unauthenticated(_("Give a valid API key (header Authorization: ApiKey <key>)."))
     if key.revoked_at is not None:
@@ -427,11 +424,10 @@ def _check_authorized(scenario: Scenario) -> None:
 
 
 def _definition(scenario: Scenario, code: str) -> ServiceDefinition:
-    definition = (
-        ServiceDefinition.objects.select_related("service")
-        .filter(service__code=code, status=D.APPROVED)
-        .first()
-    )
+    found = ServiceDefinition.objects.select_related("service").filter(
+        service__code=code, status=D.APPROVED
+    )[:1]  # one approved version at most (a constraint)
+    definition = next(iter(found), None)
     if definition is None:
         raise NotFound(_("Unknown service %(code)s.") % {"code": code[:60]}, code="unknown_service")
     if definition.service.scenario_type_id != scenario.scenario_type_id:
@@ -462,11 +458,10 @@ def _rate(key: ApiKey, now: datetime) -> None:
 def _quota(key: ApiKey, service: DataService, now: datetime) -> None:
     """Count the call against the organization's daily quota of the service: only calls
     that are answered (valid, in scope) do."""
-    quota = (
-        ServiceQuota.objects.filter(organization_id=key.organization_id, service=service)
-        .values_list("calls_per_day", flat=True)
-        .first()
-    ) or settings.SERVICES_DAILY_QUOTA
+    found = ServiceQuota.objects.filter(
+        organization_id=key.organization_id, service=service
+    ).values_list("calls_per_day", flat=True)[:1]
+    quota = next(iter(found), None) or settings.SERVICES_DAILY_QUOTA
     day = timezone.localtime(now).strftime("%Y%m%d")
     name = f"quota:{key.organization_id}:{service.code}:{day}"
     if not counters.take(name, limit=quota, seconds=2 * 86400):
@@ -545,6 +540,7 @@ def _run(scenario: Scenario, definition: ServiceDefinition, given: dict, call: S
         result = dataservice.run(
             shape,
             table=table,
+            fields=read,
             bindings=bindings,
             unit=definition.unit,
             params=params,
