@@ -359,7 +359,7 @@ def test_a_memory_bomb_is_killed_at_the_memory_limit(sandbox):
         "while True:\n"
         "    blocks.append(bytearray(b'x') * (64 * 1024 * 1024))\n"
     )
-    job = sandbox.hostile(code)
+    job = sandbox.hostile(code, cpu_seconds=20, wall_seconds=30)  # slow on a loaded machine
     assert log(job, JobOutputKind.STDOUT) == "started\n"  # the bomb itself met the limit
     assert job.status == JobStatus.KILLED
     assert job.reason == "Stopped at the memory limit of 2048 MB."
