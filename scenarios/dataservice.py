@@ -363,10 +363,22 @@ class Result:
     columns: list[str]
     rows: list[list]  # JSON-ready values; a suppressed cell is None
     suppressed: list[list[str]]  # per row, the columns suppressed
+    units: list[int]  # per row, the units counted in its cell (never shown)
+    groups: list[int]  # positions of the grouping columns
 
     @property
     def cells_suppressed(self) -> int:
         return sum(len(names) for names in self.suppressed)
+
+    def key_of(self, index: int) -> list:
+        return [self.rows[index][position] for position in self.groups]
+
+    def suppress_row(self, index: int) -> None:
+        """Suppress every statistic of a row (its grouping columns stay)."""
+        for position, name in enumerate(self.columns):
+            if position not in self.groups and name not in self.suppressed[index]:
+                self.rows[index][position] = None
+                self.suppressed[index].append(name)
 
     def to_dict(self) -> dict:
         return dataclasses.asdict(self)
@@ -505,10 +517,19 @@ def run(
         measure: {repr(cell["key"]): cell["status"] for cell in evaluation["cells"]}
         for measure, evaluation in evaluations.items()
     }
+    # Every measure's evidence counts the same units per cell: the first one's say how many.
+    units = {repr(c["key"]): c["entities"] for c in next(iter(evaluations.values()))["cells"]}
     width = len(shape.items)
-    result = Result(columns=[item.name for item in shape.items], rows=[], suppressed=[])
+    result = Result(
+        columns=[item.name for item in shape.items],
+        rows=[],
+        suppressed=[],
+        units=[],
+        groups=[index for index, item in enumerate(shape.items) if not item.is_aggregate],
+    )
     for found_row in found:
         key = repr([plain(part) for part in found_row[width:]])
+        result.units.append(units.get(key, 0))
         values, hidden = [], []
         for item, measure, value in zip(shape.items, measures, found_row[:width], strict=True):
             if measure is not None and verdicts[measure].get(key, FAIL) in (FAIL, REVIEW):

@@ -39,6 +39,7 @@ from scenarios.models.service import (
     ServiceCall,
     ServiceCounter,
     ServiceDefinition,
+    ServiceLedger,
     ServiceQuota,
     ServiceReview,
 )
@@ -73,6 +74,7 @@ __all__ = [
     "ServiceCall",
     "ServiceCounter",
     "ServiceDefinition",
+    "ServiceLedger",
     "ServiceQuota",
     "ServiceReview",
     "TypeReview",

@@ -201,6 +201,30 @@ class ServiceCall(models.Model):
         return f"{self.service_code} {self.status} @ {self.at:%Y-%m-%d %H:%M:%S}"
 
 
+class ServiceLedger(models.Model):
+    """A cell an organization was answered by a service: its key (hashed) and the number
+    of units in it. A later answer whose same cell differs by fewer than the threshold
+    would disclose the difference: it is suppressed."""
+
+    organization = models.ForeignKey(
+        "tenants.Organization", on_delete=models.CASCADE, related_name="+"
+    )
+    service = models.ForeignKey(DataService, on_delete=models.CASCADE, related_name="+")
+    key_sha256 = models.CharField(max_length=64)
+    units = models.PositiveIntegerField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organization", "service", "key_sha256", "units"],
+                name="service_ledger_once",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.organization_id}:{self.service_id}:{self.key_sha256[:8]}={self.units}"
+
+
 class ServiceCounter(models.Model):
     """A quota or rate counter where no Redis is configured (the embedded default)."""
 

@@ -42,6 +42,7 @@ from scenarios.models import (
     ScenarioTypeStatus,
     ServiceCall,
     ServiceDefinition,
+    ServiceLedger,
     ServiceQuota,
     ServiceReview,
     WorkspaceStatus,
@@ -531,7 +532,7 @@ def _run(scenario: Scenario, definition: ServiceDefinition, given: dict, call: S
     if definition.cached:
         material = [definition.pk, definition.created_at, workspace.pk, workspace.version, bindings]
         digest = hashlib.sha256(json.dumps(material, default=str).encode()).hexdigest()
-        cache_key = f"{settings.SERVICES_KEY_PREFIX}result:{digest}"
+        cache_key = f"{settings.SERVICES_KEY_PREFIX}result:v2:{digest}"
         hit = caches["services"].get(cache_key)
         if hit is not None:
             call.cached = True
@@ -557,6 +558,37 @@ def _run(scenario: Scenario, definition: ServiceDefinition, given: dict, call: S
     return workspace, result, params
 
 
+def _key_sha256(key: list) -> str:
+    return hashlib.sha256(json.dumps(key, default=str, ensure_ascii=False).encode()).hexdigest()
+
+
+def _differencing(organization_id: int, service: DataService, result, threshold: int) -> None:
+    """Suppress the rows whose cell the organization was answered before (by any call of
+    this service) with a number of units fewer than ``threshold`` apart: the difference
+    would single out those units. The rows answered are recorded in the ledger."""
+    keys = [_key_sha256(result.key_of(index)) for index in range(len(result.rows))]
+    answered: dict[str, set[int]] = {}
+    earlier = ServiceLedger.objects.filter(
+        organization_id=organization_id, service=service, key_sha256__in=set(keys)
+    ).values_list("key_sha256", "units")
+    for key, units in earlier:
+        answered.setdefault(key, set()).add(units)
+    shown = []
+    for index, key in enumerate(keys):
+        if result.suppressed[index]:
+            continue  # a cell below the rules: not shown, nothing to compare
+        units = result.units[index]
+        if any(0 < abs(units - before) < threshold for before in answered.get(key, ())):
+            result.suppress_row(index)
+        else:
+            shown.append(
+                ServiceLedger(
+                    organization_id=organization_id, service=service, key_sha256=key, units=units
+                )
+            )
+    ServiceLedger.objects.bulk_create(shown, ignore_conflicts=True)
+
+
 def service_call(*, secret: str, code: str, given: dict) -> dict:
     """Call a service with an API key: the answer, or an ApplicationError. Every call
     with a valid key is recorded, whatever its outcome."""
@@ -580,6 +612,7 @@ def service_call(*, secret: str, code: str, given: dict) -> dict:
         definition = _definition(scenario, code)
         call.service, call.version = definition.service, definition.version
         workspace, result, params = _run(scenario, definition, given, call)
+        _differencing(key.organization_id, definition.service, result, params.threshold)
         call.rows, call.suppressed = len(result.rows), result.cells_suppressed
     except ApplicationError as error:
         call.status = error.status

@@ -370,3 +370,58 @@ def test_expired_database_counters_are_purged_and_live_ones_kept():
     ServiceCounter.objects.create(key="live", count=2, expires_at=now + datetime.timedelta(hours=1))
     assert service_counters_purge() == 1
     assert list(ServiceCounter.objects.values_list("key", flat=True)) == ["live"]
+
+
+def test_an_answer_that_would_difference_an_earlier_one_is_suppressed(
+    serviced, django_capture_on_commit_callbacks
+):
+    """A month, then the same month but its first three days: each berth's two counts
+    differ by a few port calls, which subtracting one answer from the other would show.
+    The second answer is suppressed; the first stays answerable, and another
+    organization's answers are its own."""
+    from tests.factories import admitted_developer
+
+    scenario, _developer, _definition, secret = serviced
+    month = service_call(secret=secret, code="berth-traffic", given={"period": MARCH})
+    assert month["cells_suppressed"] == 0
+    counts = {row["berth"]: row["port_calls"] for row in month["rows"]}
+    later = service_call(
+        secret=secret, code="berth-traffic", given={"period": "2025-03-04/2025-03-31"}
+    )
+    # Days 1 to 3 hold port calls of berths 1 to 3 only: those three differ by 8.
+    hidden = {row["berth"] for row in later["rows"] if row["suppressed"] == ["port_calls"]}
+    assert hidden == {"海天1号泊位", "海天2号泊位", "海天3号泊位"}
+    assert all(row["port_calls"] is None for row in later["rows"] if row["berth"] in hidden)
+    assert {r["berth"]: r["port_calls"] for r in later["rows"] if r["berth"] not in hidden} == {
+        berth: n for berth, n in counts.items() if berth not in hidden
+    }
+    assert ServiceCall.objects.order_by("-pk").first().suppressed == 3
+    again = service_call(secret=secret, code="berth-traffic", given={"period": MARCH})
+    assert {row["berth"]: row["port_calls"] for row in again["rows"]} == counts
+    # Half the month is far enough apart: more than the threshold in every berth.
+    half = service_call(
+        secret=secret, code="berth-traffic", given={"period": "2025-03-15/2025-03-31"}
+    )
+    assert half["cells_suppressed"] == 0
+
+    from scenarios.agreement import AGREEMENT_SHA256
+    from scenarios.services.scenarios import scenario_apply
+
+    _org, insurer = admitted_developer("保险公司", "insurer", by=staff_user("op"))
+    with django_capture_on_commit_callbacks(execute=True):
+        other = scenario_apply(
+            by=insurer,
+            scenario_type=scenario.scenario_type,
+            name="保险风险分析",
+            purpose="保险定价",
+            responsible_person="李四",
+            period_start=datetime.date.today(),
+            period_end=datetime.date.today() + datetime.timedelta(days=30),
+            scope={"HY-0001": ["mmsi", "vessel_type", "berth", "arrival_time"]},
+            agreement_sha256=AGREEMENT_SHA256,
+        )
+    _key, other_secret = api_key_create(by=insurer, scenario=other, name="insurer")
+    theirs = service_call(
+        secret=other_secret, code="berth-traffic", given={"period": "2025-03-04/2025-03-31"}
+    )
+    assert theirs["cells_suppressed"] == 0
