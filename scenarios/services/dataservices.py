@@ -568,25 +568,27 @@ def _differencing(organization_id: int, service: DataService, result, threshold:
     would single out those units. The rows answered are recorded in the ledger."""
     keys = [_key_sha256(result.key_of(index)) for index in range(len(result.rows))]
     answered: dict[str, set[int]] = {}
-    earlier = ServiceLedger.objects.filter(
+    recorded = ServiceLedger.objects.filter(
         organization_id=organization_id, service=service, key_sha256__in=set(keys)
     ).values_list("key_sha256", "units")
-    for key, units in earlier:
+    for key, units in recorded:
         answered.setdefault(key, set()).add(units)
     shown = []
     for index, key in enumerate(keys):
         if result.suppressed[index]:
             continue  # a cell below the rules: not shown, nothing to compare
         units = result.units[index]
-        if any(0 < abs(units - before) < threshold for before in answered.get(key, ())):
+        before = answered.get(key, set())
+        if any(0 < abs(units - earlier) < threshold for earlier in before):
             result.suppress_row(index)
-        else:
+        elif units not in before:
             shown.append(
                 ServiceLedger(
                     organization_id=organization_id, service=service, key_sha256=key, units=units
                 )
             )
-    ServiceLedger.objects.bulk_create(shown, ignore_conflicts=True)
+    if shown:
+        ServiceLedger.objects.bulk_create(shown, ignore_conflicts=True)
 
 
 def service_call(*, secret: str, code: str, given: dict) -> dict:
