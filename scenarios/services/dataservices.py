@@ -11,7 +11,7 @@ from functools import lru_cache
 
 from django.conf import settings
 from django.core.cache import caches
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -562,33 +562,50 @@ def _key_sha256(key: list) -> str:
     return hashlib.sha256(json.dumps(key, default=str, ensure_ascii=False).encode()).hexdigest()
 
 
-def _differencing(organization_id: int, service: DataService, result, threshold: int) -> None:
-    """Suppress the rows whose cell the organization was answered before (by any call of
-    this service) with a number of units fewer than ``threshold`` apart: the difference
-    would single out those units. The rows answered are recorded in the ledger."""
-    keys = [_key_sha256(result.key_of(index)) for index in range(len(result.rows))]
+def _answered(organization_id: int, service: DataService, keys: list[str]) -> dict[str, set]:
+    """The units of each cell (by key) the organization was answered before."""
     answered: dict[str, set[int]] = {}
     recorded = ServiceLedger.objects.filter(
         organization_id=organization_id, service=service, key_sha256__in=set(keys)
     ).values_list("key_sha256", "units")
     for key, units in recorded:
         answered.setdefault(key, set()).add(units)
-    shown = []
-    for index, key in enumerate(keys):
-        if result.suppressed[index]:
-            continue  # a cell below the rules: not shown, nothing to compare
-        units = result.units[index]
-        before = answered.get(key, set())
-        if any(0 < abs(units - earlier) < threshold for earlier in before):
-            result.suppress_row(index)
-        elif units not in before:
-            shown.append(
-                ServiceLedger(
-                    organization_id=organization_id, service=service, key_sha256=key, units=units
+    return answered
+
+
+def _differencing(organization_id: int, service: DataService, result, threshold: int) -> None:
+    """Suppress the rows whose cell the organization was answered before (by any call of
+    this service) with a number of units fewer than ``threshold`` apart: the difference
+    would single out those units. The rows answered are recorded in the ledger, one call
+    of an organization to a service at a time (on PostgreSQL an advisory lock; SQLite's
+    transactions take the database's write lock)."""
+    keys = [_key_sha256(result.key_of(index)) for index in range(len(result.rows))]
+    with transaction.atomic():
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    "SELECT pg_advisory_xact_lock(%s, %s)", [organization_id, service.pk]
                 )
-            )
-    if shown:
-        ServiceLedger.objects.bulk_create(shown, ignore_conflicts=True)
+        answered = _answered(organization_id, service, keys)
+        shown = []
+        for index, key in enumerate(keys):
+            if result.suppressed[index]:
+                continue  # a cell below the rules: not shown, nothing to compare
+            units = result.units[index]
+            before = answered.get(key, set())
+            if any(0 < abs(units - earlier) < threshold for earlier in before):
+                result.suppress_row(index)
+            elif units not in before:
+                shown.append(
+                    ServiceLedger(
+                        organization_id=organization_id,
+                        service=service,
+                        key_sha256=key,
+                        units=units,
+                    )
+                )
+        if shown:
+            ServiceLedger.objects.bulk_create(shown, ignore_conflicts=True)
 
 
 def service_call(*, secret: str, code: str, given: dict) -> dict:

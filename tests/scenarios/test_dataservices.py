@@ -425,3 +425,43 @@ def test_an_answer_that_would_difference_an_earlier_one_is_suppressed(
         secret=other_secret, code="berth-traffic", given={"period": "2025-03-04/2025-03-31"}
     )
     assert theirs["cells_suppressed"] == 0
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_calls_at_the_same_moment_are_checked_against_each_other(tmp_path, monkeypatch):
+    """Each call reads the ledger slowly: the second must wait for the first to record
+    its answer, then see it (one of the two answers is suppressed in three berths)."""
+    import threading
+    import time
+
+    from django.db import connection
+
+    from scenarios.services import dataservices
+
+    _scenario, _developer, _definition, secret = serviced_scenario(tmp_path)  # built inline
+    read = dataservices._answered
+
+    def read_slowly(*args):
+        found = read(*args)
+        time.sleep(0.5)  # the other call runs meanwhile, unless it waits for this one
+        return found
+
+    monkeypatch.setattr(dataservices, "_answered", read_slowly)
+    answers = {}
+
+    def call(period):
+        try:
+            answers[period] = service_call(
+                secret=secret, code="berth-traffic", given={"period": period}
+            )
+        finally:
+            connection.close()
+
+    threads = [
+        threading.Thread(target=call, args=(period,)) for period in (MARCH, "2025-03-04/2025-03-31")
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(answer["cells_suppressed"] for answer in answers.values()) == [0, 3]
