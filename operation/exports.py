@@ -1,9 +1,35 @@
-"""The published catalog list as CSV and as DCAT JSON-LD, for open-data portals."""
+"""CSV downloads, and the published catalog list as CSV and as DCAT JSON-LD, for
+open-data portals."""
 
 import csv
 import io
 
+from django.http import HttpResponse
+
 from operation.models import Catalog
+
+# A text cell starting with one of these is a formula to a spreadsheet.
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def spreadsheet_safe(value):
+    """A cell as text a spreadsheet shows as text: a leading apostrophe before a text
+    that would start a formula (an organization's name, a field's value). Numbers stay."""
+    if isinstance(value, str) and value.startswith(FORMULA_START):
+        return "'" + value
+    return value
+
+
+def csv_attachment(header: list[str], rows, filename: str) -> HttpResponse:
+    """A CSV download, every text cell spreadsheet-safe."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(header)
+    writer.writerows([spreadsheet_safe(value) for value in row] for row in rows)
+    response = HttpResponse(buffer.getvalue(), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
 
 FREQUENCY_URI = {
     "realtime": "http://purl.org/cld/freq/continuous",
@@ -41,27 +67,26 @@ def catalogs_csv(catalogs) -> str:
     writer = csv.writer(buffer)
     writer.writerow(CSV_COLUMNS)
     for c in catalogs:
-        writer.writerow(
-            [
-                c.code,
-                c.name,
-                c.name_en,
-                c.zone.name,
-                c.provider.name,
-                c.summary,
-                c.keywords,
-                c.update_frequency,
-                c.data_range,
-                c.sharing_type,
-                c.open_type,
-                c.time_coverage_start or "",
-                c.time_coverage_end or "",
-                f"L{c.level}",
-                c.version,
-                c.published_at.isoformat() if c.published_at else "",
-                "; ".join(f"{f.column}({f.name_zh})" for f in c.fields.all()),
-            ]
-        )
+        row = [
+            c.code,
+            c.name,
+            c.name_en,
+            c.zone.name,
+            c.provider.name,
+            c.summary,
+            c.keywords,
+            c.update_frequency,
+            c.data_range,
+            c.sharing_type,
+            c.open_type,
+            c.time_coverage_start or "",
+            c.time_coverage_end or "",
+            f"L{c.level}",
+            c.version,
+            c.published_at.isoformat() if c.published_at else "",
+            "; ".join(f"{f.column}({f.name_zh})" for f in c.fields.all()),
+        ]
+        writer.writerow([spreadsheet_safe(value) for value in row])
     return buffer.getvalue()
 
 

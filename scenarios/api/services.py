@@ -2,12 +2,10 @@
 review, keys, quotas and usage. Thin views over selectors and services."""
 
 import codecs
-import csv
-import io
 import json
 
 from django.conf import settings
-from django.http import HttpResponse, QueryDict
+from django.http import QueryDict
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import serializers, status
 from rest_framework.exceptions import ParseError
@@ -20,6 +18,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from operation.errors import NotFound
+from operation.exports import csv_attachment
 from scenarios.models import ApiKey, DataService, ServiceDefinition
 from scenarios.selectors import (
     USAGE_EXPORT_HEADER,
@@ -51,16 +50,6 @@ class JsonOrCsv(BaseContentNegotiation):
 
 def wants_csv(request) -> bool:
     return "text/csv" in request.META.get("HTTP_ACCEPT", "")
-
-
-def csv_response(header: list[str], rows, filename: str) -> HttpResponse:
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(header)
-    writer.writerows(rows)
-    response = HttpResponse(buffer.getvalue(), content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="{filename}"'
-    return response
 
 
 def api_key_of(request) -> str:
@@ -120,7 +109,7 @@ class ServiceCallView(APIView):
             [("" if row[c] is None else row[c]) for c in columns] + [";".join(row["suppressed"])]
             for row in answer["rows"]
         )
-        response = csv_response([*columns, "suppressed"], rows, f"{code}.csv")
+        response = csv_attachment([*columns, "suppressed"], rows, f"{code}.csv")
         response["X-Cells-Suppressed"] = str(answer["cells_suppressed"])
         return response
 
@@ -345,7 +334,7 @@ class UsageView(APIView):
     def get(self, request):
         calls, start, end = usage_filter(service_calls_visible_to(request.user), request.GET)
         if wants_csv(request):
-            return csv_response(
+            return csv_attachment(
                 USAGE_EXPORT_HEADER, usage_export_rows(calls), f"usage-{start}-{end}.csv"
             )
         summary = usage_summary(calls, start, end)

@@ -5,9 +5,7 @@ over the selectors (reads, 404 for anything not visible) and the services (every
 A key's secret is shown once, on the answer to the POST that made it (never stored, never
 cached by the browser: every key page is ``Cache-Control: no-store``)."""
 
-import csv
 import datetime
-import io
 import json
 from urllib.parse import urlencode
 
@@ -15,7 +13,7 @@ from django import forms
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpResponse
+from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -24,6 +22,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
 from operation.errors import Conflict, InvalidInput, NotFound, PermissionRefused
+from operation.exports import csv_attachment
 from scenarios.models import (
     DefinitionStatus,
     OutputKind,
@@ -704,10 +703,4 @@ def service_usage(request):
 def service_usage_csv(request):
     """The dashboard's calls, per day, service and organization, as CSV."""
     calls, start, end = usage_filter(service_calls_visible_to(request.user), request.GET)
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(USAGE_EXPORT_HEADER)
-    writer.writerows(usage_export_rows(calls))
-    response = HttpResponse(buffer.getvalue(), content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="usage-{start}-{end}.csv"'
-    return response
+    return csv_attachment(USAGE_EXPORT_HEADER, usage_export_rows(calls), f"usage-{start}-{end}.csv")

