@@ -9,12 +9,12 @@ import json
 import logging
 import os
 import resource
+import select
 import shutil
 import signal
 import stat
 import subprocess
 import time
-import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -26,7 +26,10 @@ RUNNER = Path(__file__).with_name("runner.py")
 # Paths inside the sandbox.
 WORKSPACE, OUTPUT, JOB, TMP, SHM = "/workspace", "/output", "/job", "/tmp", "/dev/shm"  # noqa: S108
 TICK_SECONDS = 0.05
+FIRST_TICK_SECONDS = 0.002
 EXIT_MEMORY = 3
+# How long the end of a supervision waits for a killed job's processes to be gone.
+REAP_SECONDS = 10.0
 
 
 class SandboxUnavailable(Exception):
@@ -315,7 +318,7 @@ def run(spec: RunSpec, *, should_stop: Callable[[], bool]) -> RunResult:
     group = None
     if spec.cgroups != "off":
         group = cgroup.create(
-            f"sandbox-{uuid.uuid4().hex}",
+            cgroup.group_name(),  # names this process, so a sweeper can tell its owner
             memory_bytes=spec.limits["memory_mb"] * 1024 * 1024,
             processes=spec.limits["processes"],
             root=spec.cgroup_root,
@@ -325,8 +328,66 @@ def run(spec: RunSpec, *, should_stop: Callable[[], bool]) -> RunResult:
     try:
         return _run(spec, should_stop, drop_to, processes, status_file, group)
     finally:
+        # Whatever ended the supervision (an exception included): nothing of the job is
+        # left in its group, and the group goes.
         if group is not None:
+            if not group.kill():
+                logger.error("sandbox processes survived SIGKILL in %s", group.memory)
             group.remove()
+
+
+@dataclass
+class _Job:
+    """The processes of one running job: bubblewrap (the leader of its own process
+    group) and the job's first process, its pid namespace's init."""
+
+    process: subprocess.Popen
+    pidfd: int | None = None  # the job's first process (bubblewrap only)
+    reaped: bool = False
+
+    def kill(self) -> None:
+        """The whole tree. The namespace's init dying takes every process of the namespace
+        with it; bubblewrap's process group holds the rest (insecure mode: the job)."""
+        if self.pidfd is not None:
+            with contextlib.suppress(ProcessLookupError):
+                signal.pidfd_send_signal(self.pidfd, signal.SIGKILL)
+        if not self.reaped:  # until reaped, the group's id cannot be anyone else's
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.killpg(self.process.pid, signal.SIGKILL)
+
+    def finish(self) -> None:
+        """End of supervision, however it ended: kill what is left, reap bubblewrap and
+        wait (bounded) for the namespace's init to be gone (it goes after the rest)."""
+        try:
+            self.kill()
+            deadline = time.monotonic() + REAP_SECONDS
+            while not self.reaped:
+                pid, status = os.waitpid(self.process.pid, os.WNOHANG)
+                if pid:
+                    self.reaped = True
+                    self.process.returncode = os.waitstatus_to_exitcode(status)
+                elif time.monotonic() > deadline:
+                    logger.error("bubblewrap %s did not end after SIGKILL", self.process.pid)
+                    break
+                else:
+                    time.sleep(0.01)
+            if self.pidfd is not None:
+                left = max(deadline - time.monotonic(), 0.1)
+                if not select.select([self.pidfd], [], [], left)[0]:
+                    logger.error("a job's processes did not end after SIGKILL")
+        finally:
+            if self.pidfd is not None:
+                os.close(self.pidfd)
+                self.pidfd = None
+
+
+def _pidfd(pid: int | None) -> int | None:
+    if pid is None:
+        return None
+    try:
+        return os.pidfd_open(pid)
+    except OSError:  # gone already, or a kernel without pidfds
+        return None
 
 
 def _run(spec, should_stop, drop_to, processes, status_file, group) -> RunResult:
@@ -342,46 +403,32 @@ def _run(spec, should_stop, drop_to, processes, status_file, group) -> RunResult
     started = time.monotonic()
     deadline = started + spec.limits["wall_seconds"]
     with (
+        open(info_read, "rb", buffering=0) as _info,  # closed however the run ends
         open(spec.folder / "stdout.txt", "wb") as stdout,
         open(spec.folder / "stderr.txt", "wb") as stderr,
     ):
-        process = subprocess.Popen(
-            command,
-            stdin=subprocess.DEVNULL,
-            stdout=stdout,
-            stderr=stderr,
-            cwd=cwd,
-            env=environment,
-            start_new_session=True,
-            preexec_fn=_preexec(spec.limits, drop_to, processes, group),
-            close_fds=True,
-            pass_fds=(info_write,),
-        )
-        os.close(info_write)
-        job_pid = process.pid if spec.insecure else _child_pid(info_read)
-        os.close(info_read)
-        device = (spec.folder / "output").stat().st_dev
-        stopped, polled_cpu, ticks = None, 0.0, 0
-        while True:
-            pid, status, usage = os.wait4(process.pid, os.WNOHANG)
-            if pid:
-                break
-            now = time.monotonic()
-            polled_cpu = max(polled_cpu, _cpu_of(job_pid))
-            if stopped is None:
-                size, count = _output_bytes(spec.folder / "output")
-                size += _held_bytes(None if spec.insecure else job_pid, device)
-                if now > deadline:
-                    stopped = "timed_out"
-                elif size > spec.max_output_bytes or count > MAX_OUTPUT_ENTRIES:
-                    stopped = "output"
-                elif should_stop():
-                    stopped = "cancelled"
-                if stopped:
-                    _kill(process.pid)
-            # Short ticks first (most jobs are quick), then TICK_SECONDS.
-            time.sleep(min(TICK_SECONDS, 0.002 * 2**ticks))
-            ticks += 1
+        try:
+            process = subprocess.Popen(
+                command,
+                stdin=subprocess.DEVNULL,
+                stdout=stdout,
+                stderr=stderr,
+                cwd=cwd,
+                env=environment,
+                start_new_session=True,
+                preexec_fn=_preexec(spec.limits, drop_to, processes, group),
+                close_fds=True,
+                pass_fds=(info_write,),
+            )
+        finally:
+            os.close(info_write)  # the worker's copy: the pipe ends when bubblewrap does
+        job = _Job(process)
+        try:
+            job_pid = process.pid if spec.insecure else _child_pid(info_read)
+            job.pidfd = None if spec.insecure else _pidfd(job_pid)
+            stopped, status, usage, polled_cpu = _watch(spec, should_stop, job, job_pid, deadline)
+        finally:
+            job.finish()  # however the supervision ended: no process of the job outlives it
     process.returncode = os.waitstatus_to_exitcode(status)
     result = RunResult(
         outcome="succeeded",
@@ -403,6 +450,37 @@ def _run(spec, should_stop, drop_to, processes, status_file, group) -> RunResult
         return result
     _classify(result, process.returncode, stopped, report, spec)
     return result
+
+
+def _watch(spec: RunSpec, should_stop, job: _Job, job_pid: int | None, deadline: float):
+    """Poll the job until it ends; stop it at its wall clock, its output limits, or when
+    ``should_stop`` says so. Returns (why it was stopped or None, wait status, usage, CPU
+    seconds seen while it ran)."""
+    device = (spec.folder / "output").stat().st_dev
+    stopped, polled_cpu, tick = None, 0.0, FIRST_TICK_SECONDS
+    while True:
+        pid, status, usage = os.wait4(job.process.pid, os.WNOHANG)
+        if pid:
+            job.reaped = True
+            return stopped, status, usage, polled_cpu
+        now = time.monotonic()
+        polled_cpu = max(polled_cpu, _cpu_of(job_pid))
+        if stopped is None:
+            size, count = _output_bytes(spec.folder / "output")
+            size += _held_bytes(None if spec.insecure else job_pid, device)
+            if now > deadline:
+                stopped = "timed_out"
+            elif size > spec.max_output_bytes:
+                stopped = "output_bytes"
+            elif count > MAX_OUTPUT_ENTRIES:
+                stopped = "output_entries"
+            elif should_stop():
+                stopped = "cancelled"
+            if stopped:
+                job.kill()
+        # Short ticks first (most jobs are quick), then TICK_SECONDS, however long the job.
+        time.sleep(tick)
+        tick = min(tick * 2, TICK_SECONDS)
 
 
 def _setup_failed(stderr: Path) -> bool:
@@ -441,12 +519,6 @@ def _cpu_of(pid: int | None) -> float:
         return 0.0
     # utime, stime, cutime, cstime are fields 14-17 of stat; fields[0] is field 3.
     return sum(int(value) for value in fields[11:15]) / CLOCK_TICKS
-
-
-def _kill(pgid: int) -> None:
-    """The whole tree: bwrap leads the group; its pid namespace dies with it."""
-    with contextlib.suppress(ProcessLookupError):
-        os.killpg(pgid, signal.SIGKILL)
 
 
 def _read_status(path: Path) -> dict:
@@ -502,9 +574,16 @@ def _classify(result: RunResult, code: int, stopped, report: dict, spec: RunSpec
         result.outcome = "timed_out"
         result.reason = f"Stopped at the wall-clock limit of {limits['wall_seconds']} s."
         return
-    if stopped == "output":
+    if stopped == "output_bytes":
         result.outcome = "killed"
         result.reason = f"The output folder grew past {spec.max_output_bytes} bytes."
+        return
+    if stopped == "output_entries":
+        result.outcome = "killed"
+        result.reason = (
+            f"The output folder grew past {MAX_OUTPUT_ENTRIES} files and folders "
+            "(sub-folders included)."
+        )
         return
     # bwrap exits with 128 + the signal that ended the job (the process itself otherwise).
     signum = code - 128 if code > 128 else -code if code < 0 else 0

@@ -1,10 +1,12 @@
 """Hostile sandboxed jobs: each fails safely, nothing leaks out, no process stays behind,
 and the worker runs the next ordinary job as if nothing had happened."""
 
+import contextlib
 import datetime
 import hashlib
 import json
 import os
+import select
 import socket
 import threading
 import time
@@ -40,24 +42,119 @@ ORDINARY = "SELECT count(*) AS n FROM hy_0001"
 REFUSED = {"FileNotFoundError", "PermissionError", "NotADirectoryError", "OSError"}
 
 
-def sandbox_processes() -> set[int]:
-    """Live processes on this machine running as the sandbox's user (a root worker drops
-    the sandbox to SANDBOX_UID; any other worker runs it as itself). A killed job's first
-    process may stay a zombie until the machine's init reaps it: it holds nothing."""
-    uid = django_settings.SANDBOX_UID if os.geteuid() == 0 else os.geteuid()
-    found = set()
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            status = dict(
-                line.split(":", 1) for line in (entry / "status").read_text().splitlines()
+@dataclass
+class Started:
+    """One job started by the engine, held so its processes can be told from any other
+    sandbox's on the machine: an open descriptor on its pid namespace (which keeps the
+    namespace, and so its inode number, from being reused) and a pidfd of bubblewrap."""
+
+    namespace: int
+    namespace_id: tuple[int, int]
+    bwrap_pid: int
+    bwrap: int
+
+
+def _state(pid: str) -> str:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (OSError, IndexError):
+        return "X"
+
+
+class JobProcesses:
+    """The processes of the jobs the engine starts while this watches (and only theirs:
+    another sandbox running beside the test is not counted). A killed job's first process
+    may stay a zombie until the machine's init reaps it: it holds nothing, so zombies are
+    not counted."""
+
+    def __init__(self, monkeypatch):
+        self.jobs: list[Started] = []
+        self.groups: list[Path] = []  # the folders of the control groups made for them
+        child_pid, create = engine._child_pid, cgroup.create
+
+        def recording_child_pid(descriptor):
+            pid = child_pid(descriptor)
+            if pid is not None:
+                self._record(pid)
+            return pid
+
+        def recording_create(name, **kwargs):
+            group = create(name, **kwargs)
+            if group is not None:
+                self.groups += group.folders()
+            return group
+
+        monkeypatch.setattr(engine, "_child_pid", recording_child_pid)
+        monkeypatch.setattr(cgroup, "create", recording_create)
+
+    def _record(self, pid: int) -> None:
+        """Called as the job starts: bubblewrap (its parent) cannot have been reaped yet."""
+        namespace = os.open(f"/proc/{pid}/ns/pid", os.O_RDONLY)
+        info = os.fstat(namespace)
+        status = dict(
+            line.split(":", 1) for line in Path(f"/proc/{pid}/status").read_text().splitlines()
+        )
+        parent = int(status["PPid"])
+        self.jobs.append(
+            Started(
+                namespace=namespace,
+                namespace_id=(info.st_dev, info.st_ino),
+                bwrap_pid=parent,
+                bwrap=os.pidfd_open(parent),
             )
-        except (OSError, ValueError):
-            continue
-        if int(status["Uid"].split()[0]) == uid and not status["State"].strip().startswith("Z"):
-            found.add(int(entry.name))
-    return found
+        )
+
+    def live(self) -> set[int]:
+        """Live processes of the watched jobs: in a job's pid namespace or control group,
+        or a job's bubblewrap."""
+        namespaces = {job.namespace_id for job in self.jobs}
+        found = set()
+        for entry in os.scandir("/proc"):
+            if not entry.name.isdigit():
+                continue
+            try:
+                info = os.stat(f"{entry.path}/ns/pid")
+            except OSError:
+                continue
+            if (info.st_dev, info.st_ino) in namespaces and _state(entry.name) not in "ZX":
+                found.add(int(entry.name))
+        for job in self.jobs:
+            ended = select.select([job.bwrap], [], [], 0)[0]
+            if not ended and _state(str(job.bwrap_pid)) not in "ZX":
+                found.add(job.bwrap_pid)
+        for folder in list(self.groups):
+            with contextlib.suppress(OSError):
+                found |= {int(pid) for pid in (folder / "cgroup.procs").read_text().split()}
+        return found
+
+    def groups_left(self) -> list[Path]:
+        return [folder for folder in self.groups if folder.exists()]
+
+    def close(self) -> None:
+        for job in self.jobs:
+            os.close(job.namespace)
+            os.close(job.bwrap)
+        self.jobs = []
+
+
+@pytest.fixture
+def job_processes(monkeypatch):
+    """Watches the jobs started during the test; at its end, none of their processes or
+    control groups is left."""
+    watch = JobProcesses(monkeypatch)
+    try:
+        yield watch
+        assert_no_process_left(watch)
+    finally:
+        watch.close()
+
+
+def assert_no_process_left(watch: JobProcesses, *, grace: float = 2.0) -> None:
+    deadline = time.monotonic() + grace
+    while (left := watch.live()) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not left, f"sandbox processes left behind: {sorted(left)}"
+    assert not watch.groups_left(), watch.groups_left()
 
 
 def everything(job: Job) -> str:
@@ -85,7 +182,7 @@ class Sandbox:
     scenario: object
     developer: object
     capture: object
-    baseline: set[int]
+    watch: JobProcesses
 
     def submit(self, code: str, *, language: str, limits: dict) -> Job:
         scenario_type = self.scenario.scenario_type
@@ -112,10 +209,8 @@ class Sandbox:
         return job
 
     def no_process_left(self) -> None:
-        deadline = time.monotonic() + 2
-        while (left := sandbox_processes() - self.baseline) and time.monotonic() < deadline:
-            time.sleep(0.05)
-        assert not left, f"sandbox processes left behind: {sorted(left)}"
+        """No process of any job this test started (another sandbox may run beside it)."""
+        assert_no_process_left(self.watch)
 
     def ordinary(self) -> None:
         job = self.submit(ORDINARY, language="sql", limits={})
@@ -124,11 +219,10 @@ class Sandbox:
 
 
 @pytest.fixture
-def sandbox(tmp_path, django_capture_on_commit_callbacks):
+def sandbox(tmp_path, django_capture_on_commit_callbacks, job_processes):
     with django_capture_on_commit_callbacks(execute=True):
         scenario, developer = authorized_scenario(tmp_path)
-    baseline = sandbox_processes()
-    return Sandbox(scenario, developer, django_capture_on_commit_callbacks, baseline)
+    return Sandbox(scenario, developer, django_capture_on_commit_callbacks, job_processes)
 
 
 def another_scenario(scenario_type):
@@ -322,7 +416,7 @@ def test_a_fork_bomb_does_not_keep_other_jobs_of_the_machine_from_running(sandbo
     running.start()
     try:
         deadline = time.monotonic() + 2
-        while len(sandbox_processes() - sandbox.baseline) < SMALL["processes"] // 2:
+        while len(sandbox.watch.live()) < SMALL["processes"] // 2:
             assert time.monotonic() < deadline, "the bomb did not start"
             time.sleep(0.05)
         time.sleep(0.2)  # at its limit now (threads count too)
