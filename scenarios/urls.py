@@ -42,6 +42,7 @@ urlpatterns = [
     ),
     path("reviews/releases/", releases.release_queue, name="release-queue"),
     path("compute/", jobs.compute_index, name="compute-index"),
+    path("jobs/queue/", jobs.job_queue, name="job-queue"),
     path("services/", services.service_list, name="service-list"),
     path("services/usage/", services.service_usage, name="service-usage"),
     path("services/usage.csv", services.service_usage_csv, name="service-usage-csv"),

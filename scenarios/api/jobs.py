@@ -1,6 +1,6 @@
 """Jobs and compute vouchers through the API: thin views over selectors and services."""
 
-from drf_spectacular.utils import OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_field
 from rest_framework import serializers, status
 from rest_framework.generics import ListAPIView
 from rest_framework.response import Response
@@ -8,7 +8,9 @@ from rest_framework.views import APIView
 
 from operation.errors import NotFound
 from operation.storage import attachment, data_path
-from scenarios.models import Job, JobLanguage
+from operation.workers import sandbox_workers_ok
+from scenarios.models import Job, JobLanguage, JobStatus
+from scenarios.queue_status import job_queue_for, job_waiting
 from scenarios.selectors import (
     dry_run_output_get,
     job_get,
@@ -47,12 +49,28 @@ class JobOutputOutput(serializers.Serializer):
         return f"/api/v1/outputs/{obj.pk}/download" if obj.released_at else None
 
 
+class JobWaitingOutput(serializers.Serializer):
+    """Why a queued job has not started yet."""
+
+    workers = serializers.ChoiceField(
+        choices=["ok", "down"],
+        help_text="ok: a sandbox worker is alive (the job waits for a free slot); "
+        "down: no sandbox worker is running (the job starts when one is).",
+    )
+    ahead = serializers.IntegerField(
+        help_text="Queued jobs of the same organization submitted before this one: they "
+        "start first. Organizations take turns, so other organizations' jobs may too."
+    )
+    note = serializers.CharField(help_text="The same, in words, in the request's language.")
+
+
 class JobOutput(serializers.ModelSerializer):
     scenario = serializers.IntegerField(source="scenario_id")
     workspace_version = serializers.IntegerField(source="workspace.version")
     submitted_by = serializers.CharField(source="submitted_by.username")
     outputs = serializers.SerializerMethodField()
     logs = serializers.SerializerMethodField()
+    queue = serializers.SerializerMethodField()
 
     class Meta:
         model = Job
@@ -78,10 +96,21 @@ class JobOutput(serializers.ModelSerializer):
             "wall_seconds",
             "outputs",
             "logs",
+            "queue",
         ]
 
     def get_outputs(self, obj) -> list[dict]:
         return JobOutputOutput(obj.outputs.all(), many=True, context=self.context).data
+
+    @extend_schema_field(JobWaitingOutput(allow_null=True))
+    def get_queue(self, obj):
+        """A queued job's wait (null once it has started); whether a sandbox worker is
+        alive is read once per answer, however many jobs it lists."""
+        if obj.status != JobStatus.QUEUED:
+            return None
+        if "sandbox_workers_ok" not in self.context:
+            self.context["sandbox_workers_ok"] = sandbox_workers_ok()
+        return job_waiting(obj, workers_ok=self.context["sandbox_workers_ok"])
 
     def get_logs(self, obj) -> dict | None:
         """A dry run's stdout and stderr, returned directly (synthetic data only)."""
@@ -123,6 +152,40 @@ class JobDetailView(APIView):
     @extend_schema(responses=JobOutput)
     def get(self, request, pk: int):
         return Response(JobOutput(job_get(request.user, pk), context={"request": request}).data)
+
+
+class QueueOrganizationOutput(serializers.Serializer):
+    organization_id = serializers.IntegerField()
+    organization = serializers.CharField()
+    running = serializers.IntegerField()
+    queued = serializers.IntegerField()
+
+
+class QueueWorkerOutput(serializers.Serializer):
+    hostname = serializers.CharField()
+    queues = serializers.ListField(child=serializers.CharField())
+    seen_seconds_ago = serializers.FloatField()
+
+
+class JobQueueOutput(serializers.Serializer):
+    queued = serializers.IntegerField()
+    running = serializers.IntegerField()
+    oldest_queued_seconds = serializers.FloatField(
+        allow_null=True, help_text="How long the oldest queued job has waited (null: none)."
+    )
+    running_by_organization = QueueOrganizationOutput(many=True)
+    workers = QueueWorkerOutput(many=True, help_text="The workers alive.")
+    sandbox_workers_ok = serializers.BooleanField(
+        help_text="false: no sandbox worker is alive, so no job starts."
+    )
+
+
+class JobQueueView(APIView):
+    """The job queue, for operator staff and auditors (404 for anyone else)."""
+
+    @extend_schema(responses=JobQueueOutput)
+    def get(self, request):
+        return Response(JobQueueOutput(job_queue_for(request.user)).data)
 
 
 class JobCancelView(APIView):

@@ -14,6 +14,7 @@ from operation.errors import Conflict, InvalidInput, NotFound, PermissionRefused
 from operation.storage import attachment, data_path
 from scenarios.forms import JobForm, VoucherForm
 from scenarios.models import JobOutputKind, JobStatus
+from scenarios.queue_status import job_queue_for, job_waiting
 from scenarios.selectors import dry_run_output_get, job_get, output_shown, scenario_get
 from scenarios.services import compute as compute_svc
 from scenarios.services import jobs as job_svc
@@ -94,6 +95,7 @@ def _job_context(request, job) -> dict:
         ],
         "logs": _dry_run_logs(job),
         "live": job.status in LIVE_STATUSES,
+        "waiting": job_waiting(job),  # a queued job: is a worker alive to start it?
         "can_cancel": may_cancel and not job.finished and not job.cancel_requested,
     }
 
@@ -109,6 +111,17 @@ def job_live(request, pk: int):
     """The live part of the job page, polled every 2 s while the job is queued or running."""
     job = job_get(request.user, pk)
     response = render(request, "scenarios/job_live.html", _job_context(request, job))
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+@login_required
+def job_queue(request):
+    """The job queue, for operator staff and auditors: queued jobs and the oldest one's
+    wait, running and queued jobs per organization, and the workers alive."""
+    overview = job_queue_for(request.user)
+    oldest = divmod(int(overview["oldest_queued_seconds"] or 0), 60)  # (minutes, seconds)
+    response = render(request, "scenarios/job_queue.html", {"overview": overview, "oldest": oldest})
     response["Cache-Control"] = "no-store"
     return response
 
