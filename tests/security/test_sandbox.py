@@ -538,6 +538,26 @@ def test_filling_the_output_folder_is_stopped_at_the_output_cap(sandbox, setting
     assert not data_path(f"jobs/{job.pk}").exists()  # the worker's copy is removed
 
 
+def test_too_many_files_in_the_output_folder_are_stopped_at_the_entry_limit(sandbox):
+    """Empty files and folders take no bytes: the reason names the limit that tripped."""
+    code = (
+        "import os\n"
+        "for i in range(1000):\n"
+        "    os.mkdir(f'/output/d{i}')\n"
+        "    for j in range(100):\n"
+        "        open(f'/output/d{i}/f{j}', 'w').close()\n"
+        "    print(i, flush=True)\n"
+    )
+    job = sandbox.hostile(code, wall_seconds=20)
+    assert job.status == JobStatus.KILLED, job.reason
+    assert job.reason == (
+        f"The output folder grew past {engine.MAX_OUTPUT_ENTRIES} files and folders "
+        "(sub-folders included)."
+    )
+    assert not files(job)
+    assert int(log(job, JobOutputKind.STDOUT).split()[-1]) < 999  # stopped early
+
+
 def test_one_file_past_the_file_size_limit_is_killed(sandbox):
     code = "open('/output/big.bin', 'wb').write(b'x' * 6 * 1024 * 1024)\n"
     job = sandbox.hostile(code)
