@@ -1,11 +1,29 @@
 """Celery tasks of the operator's domain. Tasks take primary keys and re-fetch."""
 
 from celery import shared_task
+from celery.signals import worker_ready, worker_shutdown
 from django.core.mail import send_mail
 from django.db import transaction
 from django.utils import timezone
 
 from operation.models import Notification
+from operation.workers import WorkerBeating
+
+_beating: list[WorkerBeating] = []
+
+
+@worker_ready.connect
+def _worker_beats(sender, **_kwargs) -> None:
+    """Every worker's main process beats while it lives (see operation/workers.py)."""
+    beating = WorkerBeating(sender.hostname, sorted(sender.app.amqp.queues.consume_from))
+    beating.start()
+    _beating.append(beating)
+
+
+@worker_shutdown.connect
+def _worker_stops(**_kwargs) -> None:
+    while _beating:
+        _beating.pop().stop()
 
 
 @shared_task(acks_late=True, autoretry_for=(OSError,), retry_backoff=True, max_retries=5)

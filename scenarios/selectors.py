@@ -8,12 +8,14 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from operation.errors import InvalidInput, NotFound
+from operation.workers import SANDBOX_QUEUE, workers_alive
 from scenarios.models import (
     ApiKey,
     DataService,
     DefinitionStatus,
     Job,
     JobOutput,
+    JobStatus,
     ReleaseRequest,
     Scenario,
     ScenarioType,
@@ -330,3 +332,48 @@ def usage_export_rows(calls: QuerySet[ServiceCall]):
             row["rows"] or 0,
             row["suppressed"] or 0,
         ]
+
+
+def job_queue_overview() -> dict:
+    """What operator staff watch: queued jobs and the oldest one's wait, running and queued
+    jobs per organization, and the workers alive."""
+    now = timezone.now()
+    active = Job.objects.filter(status__in=[JobStatus.QUEUED, JobStatus.RUNNING])
+    per_organization = (
+        active.values("scenario__organization_id", "scenario__organization__name")
+        .annotate(
+            running=Count("pk", filter=Q(status=JobStatus.RUNNING)),
+            queued=Count("pk", filter=Q(status=JobStatus.QUEUED)),
+        )
+        .order_by("-running", "-queued", "scenario__organization__name")
+    )
+    oldest = (
+        Job.objects.filter(status=JobStatus.QUEUED)
+        .order_by("created_at")
+        .values_list("created_at", flat=True)
+        .first()
+    )
+    workers = workers_alive()
+    return {
+        "queued": sum(row["queued"] for row in per_organization),
+        "running": sum(row["running"] for row in per_organization),
+        "oldest_queued_seconds": round((now - oldest).total_seconds(), 1) if oldest else None,
+        "running_by_organization": [
+            {
+                "organization_id": row["scenario__organization_id"],
+                "organization": row["scenario__organization__name"],
+                "running": row["running"],
+                "queued": row["queued"],
+            }
+            for row in per_organization
+        ],
+        "workers": [
+            {
+                "hostname": worker.hostname,
+                "queues": worker.queue_names,
+                "seen_seconds_ago": round((now - worker.seen_at).total_seconds(), 1),
+            }
+            for worker in workers
+        ],
+        "sandbox_workers_ok": any(SANDBOX_QUEUE in worker.queue_names for worker in workers),
+    }

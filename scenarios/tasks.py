@@ -1,16 +1,20 @@
 """Celery tasks of scenarios. Tasks take primary keys, re-fetch and re-check state."""
 
 import logging
+from datetime import timedelta
 
-from celery import shared_task
+from celery import current_app, shared_task
+from celery.signals import worker_ready
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
 from operation.models import CatalogStatus, CatalogVersion
+from operation.queueing import enqueue
 from operation.services.audit import audit_record
 from operation.storage import data_path
 from scenarios.models import ScenarioStatus, Workspace, WorkspaceStatus
+from scenarios.sandbox import cgroup
 from scenarios.workspace import materialize
 
 logger = logging.getLogger(__name__)
@@ -122,17 +126,47 @@ def job_run(self, job_id: int) -> None:
 
 @shared_task(acks_late=True, soft_time_limit=60, time_limit=90)
 def jobs_reap_due() -> int:
-    """Periodic (Celery beat): requeue once, or fail, jobs whose worker died; check the
-    outputs a dead worker left unchecked."""
-    from datetime import timedelta
+    """Periodic (Celery beat, every JOBS_REAP_INTERVAL_SECONDS): requeue once, or fail,
+    jobs whose worker went silent; send again the messages of queued jobs the broker may
+    have lost; check the outputs a dead worker left unchecked."""
+    from scenarios.services.jobs import jobs_reap, jobs_redispatch
+    from scenarios.services.outputs import outputs_stale
 
-    from django.utils import timezone
+    handled = jobs_reap()
+    handled += jobs_redispatch(queued_messages=_queued_messages(settings.JOBS_QUEUE))
+    for job_id in outputs_stale(
+        older_than=timezone.now() - timedelta(seconds=OUTPUTS_RECHECK_AFTER_SECONDS)
+    ):
+        enqueue(outputs_check_run, job_id)
+        handled += 1
+    return handled
 
-    from scenarios.services.jobs import jobs_reap
-    from scenarios.services.outputs import outputs_check_stale
 
-    stale = timezone.now() - timedelta(seconds=settings.SANDBOX_REAP_AFTER_SECONDS)
-    return jobs_reap() + outputs_check_stale(older_than=stale)
+# A real job's outputs still unchecked this long after it ended lost their check's message
+# (or its worker): they are checked again.
+OUTPUTS_RECHECK_AFTER_SECONDS = 900
+
+
+def _queued_messages(queue: str) -> int | None:
+    """Messages waiting in the broker's queue (None when the broker cannot tell)."""
+    try:
+        with current_app.connection_for_write() as connection:
+            connection.ensure_connection(max_retries=1)
+            return connection.default_channel.queue_declare(queue=queue, passive=True).message_count
+    except Exception:  # any broker failure: unknown, every due job is sent again
+        logger.warning("could not count the %s queue's messages", queue, exc_info=True)
+        return None
+
+
+@worker_ready.connect
+def _sweep_sandboxes(sender, **_kwargs) -> None:
+    """A sandbox worker starting removes the control groups its dead predecessors on this
+    machine left behind (their processes died with them: bubblewrap's --die-with-parent)."""
+    if settings.JOBS_QUEUE not in sender.app.amqp.queues.consume_from:
+        return
+    removed = cgroup.sweep_stale(settings.SANDBOX_CGROUP_ROOT)
+    if removed:
+        logger.warning("removed %s control groups left by dead workers", removed)
 
 
 @shared_task(acks_late=True, soft_time_limit=7200, time_limit=7300)

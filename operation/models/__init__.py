@@ -15,6 +15,7 @@ from operation.models.catalog import (
     UpdateFrequency,
 )
 from operation.models.notification import Notification
+from operation.models.worker import WorkerHeartbeat
 
 __all__ = [
     "AuditChainHead",
@@ -33,4 +34,5 @@ __all__ = [
     "SensitivityLevel",
     "SharingType",
     "UpdateFrequency",
+    "WorkerHeartbeat",
 ]

@@ -3,11 +3,11 @@
 from collections.abc import Iterable
 
 from django.conf import settings
-from django.db import transaction
 from django.template.loader import render_to_string
 from django.utils import translation
 
 from operation.models import Notification
+from operation.queueing import enqueue_on_commit
 
 
 def _render_each_language(template_name: str, context: dict) -> list[str]:
@@ -31,5 +31,5 @@ def notification_send(
         for user in recipients
     ]
     for notification in created:
-        transaction.on_commit(lambda pk=notification.pk: notification_email.delay(pk))
+        enqueue_on_commit(notification_email, notification.pk)
     return created

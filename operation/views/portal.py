@@ -12,6 +12,7 @@ from operation.selectors import (
     notifications_for,
     platform_figures,
 )
+from operation.workers import sandbox_workers_ok
 from tenants.roles import PlatformRole, has_role
 
 
@@ -22,13 +23,19 @@ def home(request):
 @never_cache
 @require_GET
 def healthz(request):
+    """200 while database and broker answer; ``workers`` says whether a sandbox worker beat
+    recently (``?require=workers`` makes its absence a 503, for monitors that want it)."""
     db_up, db_detail = database_ok()
     broker_up, broker_detail = broker_ok()
+    workers_up = db_up and sandbox_workers_ok()
     healthy = db_up and broker_up
+    if request.GET.get("require") == "workers":
+        healthy = healthy and workers_up
     body = {
         "status": "ok" if healthy else "unavailable",
         "database": "ok" if db_up else "unavailable",
         "broker": "ok" if broker_up else "unavailable",
+        "workers": "ok" if workers_up else "down",
     }
     if has_role(request.user, PlatformRole.OPERATOR_STAFF):  # the cause, for staff only
         body["detail"] = {"database": db_detail, "broker": broker_detail}

@@ -57,13 +57,19 @@ class Job(models.Model):
     started_at = models.DateTimeField(_("started at"), null=True, blank=True)
     finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
     heartbeat_at = models.DateTimeField(null=True, blank=True)
+    # When the job's message was last handed to the broker (None: never, e.g. the broker
+    # was away at submission); beat's reconciler sends a queued job's message again.
+    dispatched_at = models.DateTimeField(null=True, blank=True)
     cpu_seconds = models.FloatField(_("CPU seconds"), null=True, blank=True)
     peak_memory_bytes = models.BigIntegerField(_("peak memory (bytes)"), null=True, blank=True)
     wall_seconds = models.FloatField(_("wall time (seconds)"), null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at", "-pk"]
-        indexes = [models.Index(fields=["status", "heartbeat_at"])]
+        indexes = [
+            models.Index(fields=["status", "heartbeat_at"]),
+            models.Index(fields=["status", "created_at"]),
+        ]
         verbose_name = _("job")
         verbose_name_plural = _("jobs")
 

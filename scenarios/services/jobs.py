@@ -11,11 +11,13 @@ from datetime import timedelta
 from pathlib import PurePosixPath
 
 from django.conf import settings
-from django.db import transaction
+from django.db import DatabaseError, close_old_connections, transaction
+from django.db.models import Count, Min, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from operation.errors import Conflict, InvalidInput, PermissionRefused
+from operation.queueing import enqueue
 from operation.services.audit import audit_record
 from operation.storage import data_path, data_root_ensure
 from scenarios.disclosure.sqlshape import output_statements
@@ -76,8 +78,6 @@ def check_limits(value) -> dict:
 
 def job_submit(*, by, scenario: Scenario, language: str, code: str, dry_run: bool) -> Job:
     """A member of the scenario's organization submits a job; it is queued after commit."""
-    from scenarios.tasks import job_run
-
     membership = membership_of(by)
     if membership is None or membership.organization_id != scenario.organization_id:
         raise PermissionRefused(_("Only members of the scenario's organization submit jobs."))
@@ -152,8 +152,19 @@ def job_submit(*, by, scenario: Scenario, language: str, code: str, dry_run: boo
                 "code_sha256": hashlib.sha256(code.encode()).hexdigest(),
             },
         )
-        transaction.on_commit(lambda: job_run.delay(job.pk))
+        transaction.on_commit(lambda: job_dispatch(job.pk))
     return job
+
+
+def job_dispatch(job_id: int) -> bool:
+    """Hand a queued job's message to the broker (after its row is committed). A broker
+    that does not answer leaves the job queued: beat's reconciler sends it again."""
+    from scenarios.tasks import job_run
+
+    sent = enqueue(job_run, job_id)
+    if sent:
+        Job.objects.filter(pk=job_id, status=JobStatus.QUEUED).update(dispatched_at=timezone.now())
+    return sent
 
 
 def _may_act_on(by, job: Job) -> bool:
@@ -203,12 +214,64 @@ def jobs_cancel_for_scenario(*, by, scenario: Scenario, reason: str, running: bo
 # --- The worker's side (system actions) ---------------------------------------------------
 
 
+def _claim_order(hint: int) -> list[int]:
+    """Which queued jobs to try, in order. Organizations with queued jobs are taken by
+    fewest running jobs, then by their oldest queued job's wait: one organization's burst
+    never starves another's. The message's own job (``hint``) goes first when its
+    organization is among the fairest; otherwise each organization's oldest queued job."""
+    running = dict(
+        Job.objects.filter(status=JobStatus.RUNNING)
+        .values_list("scenario__organization_id")
+        .annotate(n=Count("pk"))
+    )
+    waiting = (
+        Job.objects.filter(status=JobStatus.QUEUED)
+        .values("scenario__organization_id")
+        .annotate(first=Min("created_at"))
+    )
+    order = sorted(
+        waiting, key=lambda row: (running.get(row["scenario__organization_id"], 0), row["first"])
+    )
+    if not order:
+        return []
+    fewest = running.get(order[0]["scenario__organization_id"], 0)
+    hinted = (
+        Job.objects.filter(pk=hint, status=JobStatus.QUEUED)
+        .values_list("scenario__organization_id", flat=True)
+        .first()
+    )
+    picks = [hint] if hinted is not None and running.get(hinted, 0) == fewest else []
+    for row in order:
+        oldest = (
+            Job.objects.filter(
+                status=JobStatus.QUEUED, scenario__organization_id=row["scenario__organization_id"]
+            )
+            .order_by("created_at", "pk")
+            .values_list("pk", flat=True)
+            .first()
+        )
+        if oldest is not None and oldest not in picks:
+            picks.append(oldest)
+    return picks
+
+
 def job_start(*, job_id: int, worker: str) -> Job | None:
-    """Claim a queued job; None when it is not queued any more (a duplicate delivery, a
-    cancellation, a job the reaper already handled)."""
+    """Claim a queued job for this worker. Every message stands for one queued job, not
+    necessarily its own (``job_id`` is a hint; see ``_claim_order``). None when nothing is
+    queued (a duplicate delivery, a cancellation, a job already run)."""
+    for pk in _claim_order(job_id):
+        job = _claim(pk, worker)
+        if job is not None:
+            return job
+    return None
+
+
+def _claim(job_id: int, worker: str) -> Job | None:
+    # Lock order everywhere: the job's own row (never its organization through a join),
+    # then the audit chain head, last.
     with transaction.atomic():
         job = (
-            Job.objects.select_for_update()
+            Job.objects.select_for_update(of=("self",))
             .select_related("scenario", "scenario__organization", "workspace")
             .filter(pk=job_id)
             .first()
@@ -219,10 +282,17 @@ def job_start(*, job_id: int, worker: str) -> Job | None:
             _cancel(job, by=None, reason=_("The scenario is no longer authorized."))
             return None
         now = timezone.now()
-        job.status, job.worker = JobStatus.RUNNING, worker[:200]
-        job.attempts += 1
-        job.started_at = job.heartbeat_at = now
-        job.save(update_fields=["status", "worker", "attempts", "started_at", "heartbeat_at"])
+        # Conditional: two workers racing for one job (SQLite has no row locks) claim it once.
+        claimed = Job.objects.filter(pk=job.pk, status=JobStatus.QUEUED).update(
+            status=JobStatus.RUNNING,
+            worker=worker[:200],
+            attempts=job.attempts + 1,
+            started_at=now,
+            heartbeat_at=now,
+        )
+        if not claimed:
+            return None
+        job.refresh_from_db()
         audit_record(
             by=None,
             action="job.start",
@@ -234,17 +304,28 @@ def job_start(*, job_id: int, worker: str) -> Job | None:
 
 
 def _heartbeat(job: Job):
-    """Polled by the engine: beats every few seconds and answers whether to stop."""
-    state = {"next": 0.0, "stop": False}
+    """Polled by the engine: beats every few seconds and answers whether to stop: when
+    the job is cancelled, when it is no longer this attempt's (the reaper gave up on a
+    silent worker), or when the database has been unreachable so long that the reaper
+    will have."""
+    import time
+
+    state = {"next": 0.0, "stop": False, "last_beat": time.monotonic()}
 
     def should_stop() -> bool:
-        import time
-
         now = time.monotonic()
-        if now >= state["next"]:
-            state["next"] = now + settings.SANDBOX_HEARTBEAT_SECONDS
-            Job.objects.filter(pk=job.pk).update(heartbeat_at=timezone.now())
-            state["stop"] = Job.objects.filter(pk=job.pk, cancel_requested=True).exists()
+        if state["stop"] or now < state["next"]:
+            return state["stop"]
+        state["next"] = now + settings.SANDBOX_HEARTBEAT_SECONDS
+        try:
+            mine = Job.objects.filter(pk=job.pk, status=JobStatus.RUNNING, attempts=job.attempts)
+            beat = mine.update(heartbeat_at=timezone.now())
+            state["stop"] = not beat or mine.filter(cancel_requested=True).exists()
+            state["last_beat"] = now
+        except DatabaseError:
+            logger.warning("job %s: heartbeat not recorded", job.pk, exc_info=True)
+            close_old_connections()
+            state["stop"] = now - state["last_beat"] > settings.SANDBOX_REAP_AFTER_SECONDS
         return state["stop"]
 
     return should_stop
@@ -348,14 +429,12 @@ def job_execute(*, job_id: int, worker: str) -> None:
             reason=_("The worker could not run the job; operator staff see the log."),
         )
     finally:
-        shutil.rmtree(data_path(job.folder), ignore_errors=True)
-        with contextlib.suppress(OSError):
-            data_path(job.folder).parent.rmdir()
+        _remove_folder(job.folder)
     job_finish(job_id=job.pk, attempt=job.attempts, result=result, outputs=kept)
     if not job.dry_run:  # trusted checks of every output, outside the sandbox
         from scenarios.tasks import outputs_check_run
 
-        outputs_check_run.delay(job.pk)
+        enqueue(outputs_check_run, job.pk)  # unsent: beat's reaper checks them later
 
 
 def job_finish(*, job_id: int, attempt: int, result, outputs) -> None:
@@ -363,7 +442,9 @@ def job_finish(*, job_id: int, attempt: int, result, outputs) -> None:
     A result from an attempt the reaper gave up on is discarded."""
     with transaction.atomic():
         job = (
-            Job.objects.select_for_update().select_related("scenario__organization").get(pk=job_id)
+            Job.objects.select_for_update(of=("self",))
+            .select_related("scenario__organization")
+            .get(pk=job_id)
         )
         if job.status != JobStatus.RUNNING or job.attempts != attempt:
             for _kind, item in outputs:
@@ -410,9 +491,7 @@ def job_finish(*, job_id: int, attempt: int, result, outputs) -> None:
 
 def jobs_reap(*, now=None) -> int:
     """Periodic: a running job whose worker stopped beating is requeued once, then failed
-    with a reason. Returns how many jobs were handled."""
-    from scenarios.tasks import job_run
-
+    with a reason; the lost attempt's folder is removed. Returns how many were handled."""
     now = now or timezone.now()
     stale = now - timedelta(seconds=settings.SANDBOX_REAP_AFTER_SECONDS)
     handled = 0
@@ -421,16 +500,17 @@ def jobs_reap(*, now=None) -> int:
     ):
         with transaction.atomic():
             job = (
-                Job.objects.select_for_update()
+                Job.objects.select_for_update(of=("self",))
                 .select_related("scenario__organization")
                 .get(pk=job_id)
             )
             if job.status != JobStatus.RUNNING or job.heartbeat_at >= stale:
                 continue
+            lost_folder, worker = job.folder, job.worker
             if job.attempts < MAX_ATTEMPTS and not job.cancel_requested:
-                job.status, job.worker = JobStatus.QUEUED, ""
-                job.save(update_fields=["status", "worker"])
-                transaction.on_commit(lambda pk=job.pk: job_run.delay(pk))
+                job.status, job.worker, job.dispatched_at = JobStatus.QUEUED, "", None
+                job.save(update_fields=["status", "worker", "dispatched_at"])
+                transaction.on_commit(lambda pk=job.pk: job_dispatch(pk))
                 action = "job.requeue"
             else:
                 job.status, job.finished_at = JobStatus.FAILED, now
@@ -444,7 +524,38 @@ def jobs_reap(*, now=None) -> int:
                 action=action,
                 target=job,
                 organization=job.scenario.organization,
-                details={"attempts": job.attempts, "worker": job.worker, "reason": job.reason},
+                details={"attempts": job.attempts, "worker": worker, "reason": job.reason},
             )
+            transaction.on_commit(lambda folder=lost_folder: _remove_folder(folder))
             handled += 1
     return handled
+
+
+def _remove_folder(folder: str) -> None:
+    shutil.rmtree(data_path(folder), ignore_errors=True)
+    with contextlib.suppress(OSError):
+        data_path(folder).parent.rmdir()
+
+
+def jobs_redispatch(*, now=None, queued_messages: int | None = None) -> int:
+    """Periodic: queued jobs whose message was never sent or may be lost (sent longer
+    than JOBS_REDISPATCH_AFTER_SECONDS ago) are sent again, as many as the broker's
+    sandbox queue lacks (``queued_messages``; unknown: all of them). Every message runs
+    the fairest queued job, so extra ones are harmless and missing ones are made up."""
+    now = now or timezone.now()
+    due = now - timedelta(seconds=settings.JOBS_REDISPATCH_AFTER_SECONDS)
+    queued = Job.objects.filter(status=JobStatus.QUEUED)
+    lacking = queued.count() - (queued_messages or 0)
+    if lacking <= 0:
+        return 0
+    candidates = (
+        queued.filter(Q(dispatched_at__isnull=True) | Q(dispatched_at__lt=due))
+        .order_by("dispatched_at", "created_at")
+        .values_list("pk", flat=True)[:lacking]
+    )
+    sent = 0
+    for job_id in candidates:
+        if not job_dispatch(job_id):
+            break  # the broker is away: the next round tries again
+        sent += 1
+    return sent

@@ -76,24 +76,20 @@ def _tables(job: Job) -> tuple[dict[str, TableInfo], dict[str, str | None]]:
     return tables, identifiers
 
 
-def outputs_check_stale(*, older_than) -> int:
-    """Periodic: outputs of finished real jobs still unchecked (their worker died after
-    the job ended) are checked now. Returns how many jobs were handled."""
-    jobs = (
+def outputs_stale(*, older_than) -> list[int]:
+    """Real jobs that ended before ``older_than`` with outputs still unchecked (the check's
+    message or worker was lost): their ids, for beat to check them again."""
+    return list(
         Job.objects.filter(
             dry_run=False,
             finished_at__lt=older_than,
             outputs__check_status=CheckStatus.PENDING,
             outputs__discarded_at__isnull=True,
         )
-        .select_related("scenario__scenario_type", "workspace")
-        .distinct()
+        .order_by("pk")
+        .values_list("pk", flat=True)
+        .distinct()[:100]
     )
-    handled = 0
-    for job in jobs:
-        outputs_check(job)
-        handled += 1
-    return handled
 
 
 def outputs_check(job: Job) -> None:

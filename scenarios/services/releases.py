@@ -203,7 +203,7 @@ def release_review(
     with transaction.atomic():
         scenario = Scenario.objects.select_for_update().get(pk=request.scenario_id)
         request = (
-            ReleaseRequest.objects.select_for_update()
+            ReleaseRequest.objects.select_for_update(of=("self",))
             .select_related("scenario__organization")
             .get(pk=request.pk)
         )

@@ -11,6 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from operation.errors import Conflict, InvalidInput, PermissionRefused
+from operation.queueing import enqueue_on_commit
 from operation.services.audit import audit_record
 from operation.services.notifications import notification_send
 from operation.storage import data_path
@@ -67,7 +68,7 @@ def workspace_request(*, by, scenario: Scenario) -> Workspace:
         organization=scenario.organization,
         details={"scenario": scenario.pk, "version": number},
     )
-    transaction.on_commit(lambda: workspace_build.delay(workspace.pk))
+    enqueue_on_commit(workspace_build, workspace.pk)
     return workspace
 
 

@@ -51,7 +51,9 @@ def allowed_actions(application: AdmissionApplication) -> list[str]:
 
 def _locked(application: AdmissionApplication) -> AdmissionApplication:
     return (
-        AdmissionApplication.objects.select_for_update()
+        # NO KEY UPDATE: audit events naming the organization (a foreign key share lock,
+        # taken after the audit chain head) are never blocked by it.
+        AdmissionApplication.objects.select_for_update(no_key=True)
         .select_related("organization")
         .get(pk=application.pk)
     )

@@ -380,13 +380,20 @@ def test_outputs_left_unchecked_by_a_dead_worker_are_checked_by_the_sweep(author
 
     from django.utils import timezone
 
-    from scenarios.services.outputs import outputs_check_stale
+    from scenarios.services.outputs import outputs_stale
+    from scenarios.tasks import jobs_reap_due
 
     scenario, developer = authorized
     job = run(developer, scenario, BY_TYPE)
     job.outputs.update(check_status=CheckStatus.PENDING, check_record={})
-    assert outputs_check_stale(older_than=timezone.now() - datetime.timedelta(hours=1)) == 0
-    assert outputs_check_stale(older_than=timezone.now() + datetime.timedelta(seconds=1)) == 1
+    assert outputs_stale(older_than=timezone.now() - datetime.timedelta(hours=1)) == []
+    assert outputs_stale(older_than=timezone.now() + datetime.timedelta(seconds=1)) == [job.pk]
+    jobs_reap_due()  # too recent: left to the check already on its way
+    assert job.outputs.get(name="by_type.csv").check_status == CheckStatus.PENDING
+    type(job).objects.filter(pk=job.pk).update(
+        finished_at=timezone.now() - datetime.timedelta(hours=1)
+    )
+    jobs_reap_due()
     assert job.outputs.get(name="by_type.csv").check_status == CheckStatus.PASS
 
 

@@ -1,0 +1,27 @@
+"""Handing tasks to the broker. The database is the truth: a state change commits
+whether or not the broker answers at that moment, and whatever a lost message should
+have done is found again from the database by beat's reconcilers."""
+
+import logging
+
+from django.db import transaction
+from kombu.exceptions import OperationalError
+
+logger = logging.getLogger(__name__)
+# A broker that does not answer costs a request about a second, not a hang.
+PUBLISH_RETRY = {"max_retries": 2, "interval_start": 0, "interval_step": 0.3, "interval_max": 0.5}
+
+
+def enqueue(task, *args) -> bool:
+    """Send one task; False (logged) when the broker cannot be reached."""
+    try:
+        task.apply_async(args=args, retry=True, retry_policy=PUBLISH_RETRY)
+    except OperationalError as exc:
+        logger.warning("broker unreachable, %s%r not sent now (%s)", task.name, args, exc)
+        return False
+    return True
+
+
+def enqueue_on_commit(task, *args) -> None:
+    """Send the task once the caller's transaction commits (never fails the request)."""
+    transaction.on_commit(lambda: enqueue(task, *args))

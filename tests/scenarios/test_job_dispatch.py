@@ -1,0 +1,237 @@
+"""The database is the truth of the job queue: jobs are accepted whatever the broker does,
+lost messages are sent again, silent workers' jobs are requeued once, and every free slot
+goes to the organization with the fewest running jobs."""
+
+import datetime
+import threading
+
+import pytest
+from django.db import connection
+from django.utils import timezone
+from rest_framework.test import APIClient
+
+from operation.celery import app as celery_app
+from operation.models import AuditEvent, WorkerHeartbeat
+from operation.storage import data_path
+from operation.workers import WorkerBeating, sandbox_workers_ok
+from scenarios.models import Job, JobOutput, JobStatus
+from scenarios.sandbox import engine
+from scenarios.services import jobs as svc
+from scenarios.services.outputs import _store
+from tests.factories import authorized_scenario
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def two_organizations(tmp_path, django_capture_on_commit_callbacks):
+    """(lab scenario, lab developer, insurer scenario, insurer developer)."""
+    with django_capture_on_commit_callbacks(execute=True):
+        lab = authorized_scenario(tmp_path)
+        insurer = authorized_scenario(tmp_path, username="ins", organization="保险公司")
+    return (*lab, *insurer)
+
+
+def queued(by, scenario, code="SELECT 1") -> Job:
+    """A job left queued: its message is not sent (its on-commit hook never runs)."""
+    return svc.job_submit(by=by, scenario=scenario, language="sql", code=code, dry_run=False)
+
+
+def _connect_to(url: str) -> None:
+    celery_app.conf.broker_write_url = url
+    celery_app._after_fork()  # forget pooled connections to the previous broker
+
+
+@pytest.fixture
+def broker_unreachable():
+    """The Celery app talks to a closed port (a real connection refused, not a mock)."""
+    celery_app.conf.task_always_eager = False
+    before = celery_app.conf.broker_write_url
+    _connect_to("redis://127.0.0.1:1/0")
+    yield
+    _connect_to(before)
+
+
+def test_a_job_is_accepted_while_the_broker_is_down_and_sent_again_once_it_is_back(
+    two_organizations, broker_unreachable, django_capture_on_commit_callbacks
+):
+    scenario, developer, *_ = two_organizations
+    client = APIClient()
+    client.force_authenticate(developer)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(
+            f"/api/v1/scenarios/{scenario.pk}/jobs/",
+            {"language": "sql", "code": "SELECT 42 AS answer"},
+            format="json",
+        )
+    assert response.status_code == 201, response.content
+    job = Job.objects.get(pk=response.json()["id"])
+    assert job.status == JobStatus.QUEUED and job.dispatched_at is None
+    assert svc.jobs_redispatch() == 0  # still down: nothing sent, nothing lost
+    job.refresh_from_db()
+    assert job.dispatched_at is None
+    celery_app.conf.task_always_eager = True  # the broker is back (tasks run inline)
+    assert svc.jobs_redispatch() == 1
+    job.refresh_from_db()
+    assert job.status == JobStatus.SUCCEEDED, job.reason
+
+
+def test_the_reconciler_sends_only_what_the_broker_queue_lacks(two_organizations):
+    scenario, developer, *_ = two_organizations
+    jobs = [queued(developer, scenario) for _ in range(3)]
+    now = timezone.now() + datetime.timedelta(minutes=5)
+    Job.objects.filter(pk=jobs[0].pk).update(dispatched_at=timezone.now())
+    # Three queued jobs and three messages waiting: nothing to send.
+    assert svc.jobs_redispatch(now=now, queued_messages=3) == 0
+    # One message lost: one job runs (inline here), whichever is fairest.
+    assert svc.jobs_redispatch(now=now, queued_messages=2) == 1
+    assert Job.objects.filter(status=JobStatus.SUCCEEDED).count() == 1
+    # A message sent a moment ago is not sent again.
+    fresh = queued(developer, scenario)
+    Job.objects.filter(pk=fresh.pk).update(dispatched_at=timezone.now())
+    Job.objects.exclude(pk=fresh.pk).filter(status=JobStatus.QUEUED).delete()
+    assert svc.jobs_redispatch(queued_messages=0) == 0
+
+
+def test_a_free_slot_goes_to_the_organization_with_fewest_running_jobs(two_organizations):
+    lab, lab_dev, insurer, insurer_dev = two_organizations
+    burst = [queued(lab_dev, lab) for _ in range(4)]
+    single = queued(insurer_dev, insurer)
+    first = svc.job_start(job_id=burst[0].pk, worker="w1")
+    assert first.pk == burst[0].pk  # nobody runs: the message's own job
+    # The lab now runs one job, the insurer none: the insurer's job goes next, whichever
+    # message comes, though four of the lab's were submitted before it.
+    second = svc.job_start(job_id=burst[1].pk, worker="w2")
+    assert second.pk == single.pk
+    third = svc.job_start(job_id=single.pk, worker="w3")
+    assert third.pk == burst[1].pk  # the lab's oldest still queued
+    assert svc.job_start(job_id=single.pk, worker="w4").pk == burst[2].pk
+    assert svc.job_start(job_id=single.pk, worker="w5").pk == burst[3].pk
+    assert svc.job_start(job_id=single.pk, worker="w6") is None  # nothing left: a no-op
+
+
+def test_the_reaper_requeues_a_silent_workers_job_and_removes_its_folder(
+    two_organizations, django_capture_on_commit_callbacks
+):
+    scenario, developer, *_ = two_organizations
+    job = queued(developer, scenario)
+    job = svc.job_start(job_id=job.pk, worker="lost")
+    folder = data_path(job.folder)
+    (folder / "output").mkdir(parents=True)
+    (folder / "output" / "partial.csv").write_text("a\n")
+    # Heartbeats within SANDBOX_REAP_AFTER_SECONDS (30 s) keep it running.
+    assert svc.jobs_reap(now=job.heartbeat_at + datetime.timedelta(seconds=20)) == 0
+    with django_capture_on_commit_callbacks(execute=True):
+        assert svc.jobs_reap(now=job.heartbeat_at + datetime.timedelta(seconds=40)) == 1
+    job.refresh_from_db()
+    assert job.status == JobStatus.SUCCEEDED and job.attempts == 2  # requeued, run again
+    assert not folder.exists()
+    actions = AuditEvent.objects.filter(target_id=str(job.pk), action__startswith="job.")
+    assert "job.requeue" in set(actions.values_list("action", flat=True))
+
+
+def test_an_attempt_the_reaper_gave_up_on_stops_its_sandbox(two_organizations, settings):
+    settings.SANDBOX_HEARTBEAT_SECONDS = 1
+    scenario, developer, *_ = two_organizations
+    job = svc.job_start(job_id=queued(developer, scenario).pk, worker="slow")
+    should_stop = svc._heartbeat(job)
+    assert should_stop() is False
+    # The reaper requeued it meanwhile (the worker looked dead): this attempt stops.
+    Job.objects.filter(pk=job.pk).update(status=JobStatus.QUEUED)
+    import time
+
+    time.sleep(1.1)
+    assert should_stop() is True
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_worker_that_beats_is_alive_and_one_that_stops_cleanly_is_gone_at_once(client, settings):
+    assert not sandbox_workers_ok()
+    response = client.get("/healthz")
+    assert response.status_code == 200 and response.json()["workers"] == "down"
+    assert client.get("/healthz?require=workers").status_code == 503
+    beating = WorkerBeating("sandbox1@host", ["sandbox"])
+    beating.start()
+    try:
+        for _ in range(50):
+            if WorkerHeartbeat.objects.filter(hostname="sandbox1@host").exists():
+                break
+            threading.Event().wait(0.1)
+        assert sandbox_workers_ok()
+        assert client.get("/healthz").json()["workers"] == "ok"
+        assert client.get("/healthz?require=workers").status_code == 200
+    finally:
+        beating.stop()
+    assert not WorkerHeartbeat.objects.filter(hostname="sandbox1@host").exists()
+    # A worker that only consumes the general queue does not run jobs.
+    WorkerHeartbeat.objects.create(
+        hostname="general@host",
+        queues="celery",
+        pid=1,
+        started_at=timezone.now(),
+        seen_at=timezone.now(),
+    )
+    assert not sandbox_workers_ok()
+    # A sandbox worker last seen longer ago than WORKER_DOWN_AFTER_SECONDS is down.
+    WorkerHeartbeat.objects.create(
+        hostname="stopped@host",
+        queues="celery,sandbox",
+        pid=2,
+        started_at=timezone.now(),
+        seen_at=timezone.now() - datetime.timedelta(seconds=settings.WORKER_DOWN_AFTER_SECONDS + 1),
+    )
+    assert not sandbox_workers_ok()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_jobs_finishing_and_outputs_checked_at_once_never_deadlock(tmp_path):
+    """One lock order: a job's own row (or an output's), then the audit chain head. Job
+    starts and finishes, and output checks, of one organization in threads at once."""
+    scenario, developer = authorized_scenario(tmp_path)
+    jobs = [queued(developer, scenario) for _ in range(8)]  # run at once (eager tasks)
+    Job.objects.update(status=JobStatus.QUEUED, attempts=0, finished_at=None)
+    done = svc.job_start(job_id=jobs[0].pk, worker="w0")
+    svc.job_finish(
+        job_id=done.pk, attempt=1, result=engine.RunResult(outcome="succeeded"), outputs=[]
+    )
+    outputs = [
+        JobOutput.objects.create(
+            job=done, name=f"o{i}.csv", kind="file", size=1, sha256="0", path="x"
+        )
+        for i in range(8)
+    ]
+    errors: list[BaseException] = []
+
+    def run_job(job: Job) -> None:
+        try:
+            started = svc.job_start(job_id=job.pk, worker=f"w{job.pk}")
+            if started is not None:
+                svc.job_finish(
+                    job_id=started.pk,
+                    attempt=started.attempts,
+                    result=engine.RunResult(outcome="succeeded", cpu_seconds=0.1),
+                    outputs=[],
+                )
+        except BaseException as exc:
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    def check(output: JobOutput) -> None:
+        try:
+            _store(output, {"checks": {}, "status": "review", "summary": "s"})
+        except BaseException as exc:
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=run_job, args=(job,)) for job in jobs[1:]]
+    threads += [threading.Thread(target=check, args=(output,)) for output in outputs]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    assert errors == []
+    assert Job.objects.filter(status=JobStatus.SUCCEEDED).count() == 8
+    checked = JobOutput.objects.filter(pk__in=[o.pk for o in outputs], check_status="review")
+    assert checked.count() == 8
