@@ -8,14 +8,18 @@ SANDBOX_BASE_PYTHON ?= $(shell test -x /usr/bin/python3 && echo /usr/bin/python3
 
 .PHONY: demo test install system-deps lint format messages
 
+# rundemo supervises the demo's own Redis (a unix socket under var/redis/, no TCP port),
+# the portal, one Celery worker and beat; Ctrl-C stops them all.
 demo: install
-	@bash .ci/system-packages bubblewrap
+	@bash .ci/system-packages bubblewrap redis-server
 	$(MANAGE) migrate --noinput
 	$(MANAGE) seed_demo
 	$(MANAGE) rundemo $(ADDR)
 
+# Without CELERY_BROKER_URL the tests get a throwaway Redis on a unix socket of their
+# own (tests/localredis_plugin.py); with it (CI: PostgreSQL and Redis), that broker.
 test: install system-deps
-	$(PY) -m pytest
+	$(PY) -m pytest -p tests.localredis_plugin
 
 # Python packages into a virtual environment, translations compiled; the sandbox's own
 # environment for jobs (from the system's Python under /usr, which the sandbox mounts).
@@ -36,9 +40,10 @@ $(VENV)/.installed: pyproject.toml
 	@command -v msgfmt >/dev/null || bash .ci/system-packages gettext
 	touch $@
 
-# What the full test suite needs from the system: Chromium for the browser tests.
+# What the full test suite needs from the system: Chromium for the browser tests,
+# bubblewrap for the sandbox, redis-server for the tests' own broker.
 system-deps:
-	@bash .ci/system-packages chromium gettext bubblewrap
+	@bash .ci/system-packages chromium gettext bubblewrap redis-server
 
 lint:
 	$(VENV)/bin/ruff check .

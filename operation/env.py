@@ -71,14 +71,34 @@ def env_database(name: str, *, default: str) -> dict:
     return config
 
 
+BROKER_SCHEMES = ("redis", "rediss", "redis+socket")
+
+
 def env_broker_url(name: str, *, default: str) -> str:
+    """A Redis broker URL: ``redis://``, ``rediss://`` or ``redis+socket:///path`` (kombu's
+    form for a unix socket, as the embedded default uses)."""
     url = env_str(name, default)
-    scheme, sep, _ = url.partition("://")
-    if not sep or scheme not in {"filesystem", "redis", "rediss", "memory"}:
+    scheme, sep, rest = url.partition("://")
+    if not sep or scheme not in BROKER_SCHEMES:
         raise SettingError(
-            f"{name} must be a redis://, rediss:// or filesystem:// URL (got scheme {scheme!r})"
+            f"{name} must be a redis://, rediss:// or redis+socket:// URL (got scheme {scheme!r})"
         )
+    if scheme == "redis+socket" and not rest.startswith("/"):
+        raise SettingError(f"{name} must name the socket by its absolute path (redis+socket:///…)")
     return url
+
+
+def redis_client_url(broker_url: str) -> str:
+    """redis-py's URL for the same Redis as a broker URL (Django's RedisCache and the
+    data-service counters use it): ``redis+socket:///path?virtual_host=N`` becomes
+    ``unix:///path?db=N``; redis:// and rediss:// stay as they are."""
+    scheme, _, rest = broker_url.partition("://")
+    if scheme != "redis+socket":
+        return broker_url
+    path, _, query = rest.partition("?")
+    params = dict(part.partition("=")[::2] for part in query.split("&") if part)
+    database = params.get("virtual_host", "").strip("/")
+    return f"unix://{path}" + (f"?db={database}" if database else "")
 
 
 def env_secret_key(name: str, *, debug: bool, fallback_file: Path) -> str:

@@ -1,6 +1,6 @@
 """Settings for the sandbox platform, read from the environment in one place.
 
-Defaults are the embedded ones (SQLite and a filesystem broker under ``var/``); see the
+Defaults are the embedded ones (SQLite and a Redis on a unix socket under ``var/``); see the
 README for every variable.
 """
 
@@ -17,6 +17,7 @@ from operation.env import (
     env_list,
     env_secret_key,
     env_str,
+    redis_client_url,
 )
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -160,22 +161,13 @@ EMAIL_HOST = env_str("EMAIL_HOST", "localhost")
 EMAIL_PORT = env_int("EMAIL_PORT", default=25)
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "noreply@sandbox.local")
 
-# Celery: a broker that needs no server by default (kombu's filesystem transport).
-CELERY_BROKER_URL = env_broker_url("CELERY_BROKER_URL", default="filesystem://localhost/")
-_broker_dir = VAR_DIR / "broker"
-CELERY_BROKER_TRANSPORT_OPTIONS = (
-    {
-        "data_folder_in": str(_broker_dir / "queue"),
-        "data_folder_out": str(_broker_dir / "queue"),
-        "processed_folder": str(_broker_dir / "processed"),
-        "control_folder": str(_broker_dir / "control"),
-        "store_processed": False,
-        # kombu polls the folders once a second by default: a job would wait that long.
-        "polling_interval": 0.1,
-    }
-    if CELERY_BROKER_URL.startswith("filesystem://")
-    else {"visibility_timeout": 3600}
+# Celery. The embedded default is a Redis of its own on a unix socket under VAR_DIR (no
+# TCP port), which `manage.py rundemo` starts and stops (operation/localredis.py).
+EMBEDDED_REDIS_FOLDER = VAR_DIR / "redis"
+CELERY_BROKER_URL = env_broker_url(
+    "CELERY_BROKER_URL", default=f"redis+socket://{EMBEDDED_REDIS_FOLDER / 'redis.sock'}"
 )
+CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
@@ -248,12 +240,8 @@ DISCLOSURE_DEFAULTS = {
 }
 
 # Data services. Quota and rate counters and cached results are shared by every web
-# worker: in Redis when SERVICES_REDIS_URL is set (by default the broker's, when it is
-# Redis), otherwise in the database (counters) and under var/ (cached results).
-SERVICES_REDIS_URL = env_str(
-    "SERVICES_REDIS_URL",
-    CELERY_BROKER_URL if CELERY_BROKER_URL.startswith(("redis://", "rediss://")) else "",
-)
+# worker: in Redis, the broker's by default (the embedded default's too: its unix socket).
+SERVICES_REDIS_URL = env_str("SERVICES_REDIS_URL", redis_client_url(CELERY_BROKER_URL))
 SERVICES_KEY_PREFIX = env_str("SERVICES_KEY_PREFIX", "svc:")
 SERVICES_DAILY_QUOTA = env_int("SERVICES_DAILY_QUOTA", default=1000, minimum=1)
 SERVICES_RATE_PER_MINUTE = env_int("SERVICES_RATE_PER_MINUTE", default=60, minimum=1)

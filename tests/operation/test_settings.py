@@ -11,15 +11,14 @@ ROOT = Path(__file__).resolve().parents[2]
 pytestmark = pytest.mark.slow
 
 
-def manage(env_overrides: dict, tmp_path) -> subprocess.CompletedProcess:
-    env = {
-        key: value
-        for key, value in os.environ.items()
-        if key not in {"DATABASE_URL", "CELERY_BROKER_URL", "SECRET_KEY", "DEBUG"}
-    }
+UNSET = {"DATABASE_URL", "CELERY_BROKER_URL", "SERVICES_REDIS_URL", "SECRET_KEY", "DEBUG"}
+
+
+def manage(env_overrides: dict, tmp_path, *command: str) -> subprocess.CompletedProcess:
+    env = {key: value for key, value in os.environ.items() if key not in UNSET}
     env.update({"VAR_DIR": str(tmp_path / "var"), **env_overrides})
     return subprocess.run(
-        [sys.executable, "manage.py", "check"],
+        [sys.executable, "manage.py", *(command or ["check"])],
         cwd=ROOT,
         env=env,
         capture_output=True,
@@ -36,6 +35,8 @@ def manage(env_overrides: dict, tmp_path) -> subprocess.CompletedProcess:
         ({"DEBUG": "0", "SECRET_KEY": "short"}, "SECRET_KEY must be at least 32"),
         ({"DATABASE_URL": "nosuchdb://x/y"}, "DATABASE_URL is not a valid database URL"),
         ({"CELERY_BROKER_URL": "amqp://guest@localhost//"}, "CELERY_BROKER_URL must be"),
+        ({"CELERY_BROKER_URL": "filesystem://localhost/"}, "CELERY_BROKER_URL must be"),
+        ({"CELERY_BROKER_URL": "redis+socket://var/r.sock"}, "CELERY_BROKER_URL must name"),
         ({"LOGIN_FAILURE_LIMIT": "many"}, "LOGIN_FAILURE_LIMIT must be an integer"),
     ],
 )
@@ -60,3 +61,23 @@ def test_embedded_default_generates_a_secret_key_once(tmp_path):
 def test_production_settings_start_with_a_secret_key(tmp_path):
     result = manage({"DEBUG": "0", "SECRET_KEY": "x" * 50}, tmp_path)
     assert result.returncode == 0, result.stderr
+
+
+SHOW_BROKER = (
+    "from django.conf import settings; "
+    "print(settings.CELERY_BROKER_URL); print(settings.SERVICES_REDIS_URL)"
+)
+
+
+def test_the_embedded_broker_is_a_redis_on_a_unix_socket_under_var_dir(tmp_path):
+    result = manage({}, tmp_path, "shell", "-v0", "-c", SHOW_BROKER)
+    assert result.returncode == 0, result.stderr
+    socket = tmp_path / "var" / "redis" / "redis.sock"
+    assert result.stdout.split() == [f"redis+socket://{socket}", f"unix://{socket}"]
+
+
+def test_the_counters_follow_a_redis_broker(tmp_path):
+    broker = {"CELERY_BROKER_URL": "redis://127.0.0.1:6379/3"}
+    result = manage(broker, tmp_path, "shell", "-v0", "-c", SHOW_BROKER)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["redis://127.0.0.1:6379/3"] * 2

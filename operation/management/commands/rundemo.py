@@ -1,46 +1,80 @@
-"""Start the web portal and one Celery worker together (the embedded default)."""
+"""Run the embedded default: its Redis, the portal, a Celery worker and beat, supervised."""
 
-import subprocess
 import sys
 
 from django.conf import settings
-from django.core.management import call_command
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 
+from operation.localredis import LocalRedis, LocalRedisError, answers
 from operation.management.commands.seed_demo import DEMO_LOGINS
+from operation.supervisor import Program, Supervisor
 
 
 class Command(BaseCommand):
-    help = "Run the portal (runserver) and a Celery worker in one process group."
+    help = (
+        "Run the portal, one Celery worker and beat (and, for the embedded default, its own "
+        "Redis) as separate processes; restart worker, beat and Redis when they exit; stop "
+        "everything on Ctrl-C or SIGTERM."
+    )
 
     def add_arguments(self, parser):
         parser.add_argument("addrport", nargs="?", default="127.0.0.1:8000")
-
-    def handle(self, *args, addrport: str, **options):
-        worker = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "celery",
-                "--app=operation",
-                "worker",
-                "--loglevel=INFO",
-                "--queues=celery,sandbox",
-                "--concurrency=2",
-                "--beat",
-                f"--schedule={settings.VAR_DIR / 'celerybeat-schedule'}",
-            ]
+        parser.add_argument("--loglevel", default="INFO", help="worker's and beat's log level")
+        parser.add_argument(
+            "--grace", type=float, default=10.0, help="seconds between TERM and KILL"
         )
+
+    def handle(self, *args, addrport: str, loglevel: str, grace: float, **options):
+        programs = []
+        redis = LocalRedis(settings.EMBEDDED_REDIS_FOLDER)
+        if redis.broker_url == settings.CELERY_BROKER_URL:
+            try:
+                redis.prepare()
+                argv = redis.command()
+            except LocalRedisError as exc:
+                raise CommandError(str(exc)) from None
+            programs.append(Program("redis", argv, ready=lambda: answers(redis.socket)))
+        celery = [sys.executable, "-m", "celery", "--app=operation"]
+        programs += [
+            Program(
+                "worker",
+                [
+                    *celery,
+                    "worker",
+                    f"--loglevel={loglevel}",
+                    "--queues=celery,sandbox",
+                    "--concurrency=2",
+                ],
+            ),
+            Program(
+                "beat",
+                [
+                    *celery,
+                    "beat",
+                    f"--loglevel={loglevel}",
+                    f"--schedule={settings.VAR_DIR / 'celerybeat-schedule'}",
+                ],
+            ),
+            Program(
+                "web",
+                [
+                    sys.executable,
+                    str(settings.BASE_DIR / "manage.py"),
+                    "runserver",
+                    "--noreload",
+                    addrport,
+                ],
+                restart=False,
+            ),
+        ]
         self.stdout.write(f"\nPortal: http://{addrport}/   API docs: http://{addrport}/api/docs/")
         self.stdout.write(f"Logins (password {settings.DEMO_PASSWORD!r}):")
         for username, what in DEMO_LOGINS:
             self.stdout.write(f"  {username:<14} {what}")
         self.stdout.write("")
-        try:
-            call_command("runserver", addrport, use_reloader=False)
-        finally:
-            worker.terminate()
-            try:
-                worker.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                worker.kill()
+        self.stdout.flush()
+        code = Supervisor(programs, grace=grace, out=self.stdout).run()
+        if code:
+            raise CommandError(
+                "the demo stopped (see the [supervisor] lines above)", returncode=code
+            )
