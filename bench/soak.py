@@ -132,11 +132,18 @@ def healthz(url: str) -> int | None:
         return None
 
 
-def restarts_in(log_path: Path | None) -> int | None:
-    """Lines of the demo's supervisor saying it restarts a process; None: nothing to read."""
+def log_size(log_path: Path | None) -> int:
+    return log_path.stat().st_size if log_path is not None and log_path.exists() else 0
+
+
+def restarts_in(log_path: Path | None, offset: int = 0) -> int | None:
+    """Lines of the demo's supervisor saying it restarts a process, written after ``offset``
+    (the log's size when the soak began); None: no log to read."""
     if log_path is None or not log_path.exists():
         return None
-    return len(RESTART_LINE.findall(log_path.read_text(errors="replace")))
+    with open(log_path, "rb") as log:
+        log.seek(offset)
+        return len(RESTART_LINE.findall(log.read().decode(errors="replace")))
 
 
 def supervisor_present() -> bool:
@@ -315,7 +322,7 @@ class Organization(threading.Thread):
             active = [j for j in self.jobs.of(self.name) if not j.final]
             if len(active) < ACTIVE_LIMIT + 1 and self.rng.random() < 0.6:
                 self.submit()  # now and then one beyond the limit: its 409 is expected
-            if active and self.rng.random() < 0.06:
+            if active and self.rng.random() < 0.03:
                 self.cancel(self.rng.choice(active))
             self.ask_release()
             time.sleep(self.rng.uniform(0.5, 2.0))
@@ -595,6 +602,8 @@ def main(argv: list[str] | None = None) -> int:
             f"starting the demo on {demo.url}, VAR_DIR {var_dir} (log {demo.log_path})",
             file=sys.stderr,
         )
+    log = demo.log_path if demo is not None else args.demo_log
+    offset = log_size(log)  # restarts are counted in what the log gains from now on
     try:
         if demo is not None:
             began = time.monotonic()
@@ -628,8 +637,8 @@ def main(argv: list[str] | None = None) -> int:
             f"  submitting stopped; draining (at most {args.drain_minutes:g} min)", file=sys.stderr
         )
         drained = drain(organizations, jobs, args.drain_minutes)
-        log = demo.log_path if demo is not None else args.demo_log
-        return report(args, jobs, tally, organizations, services, restarts_in(log), drained)
+        restarts = restarts_in(log, offset)
+        return report(args, jobs, tally, organizations, services, restarts, drained)
     finally:
         if demo is not None:
             demo.stop()
