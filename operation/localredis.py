@@ -1,9 +1,10 @@
 """A Redis of our own on a unix socket: the embedded default's broker and counters.
 
 ``make demo`` runs one under ``VAR_DIR/redis/`` (started and stopped by ``rundemo``);
-``make test`` runs a throwaway one for the test run::
+``make test`` runs a throwaway one for the test run (``tests/localredis_plugin.py``), and
+any command can have one::
 
-    python -m operation.localredis run -- python -m pytest
+    python -m operation.localredis run -- python bench/jobs.py
 
 It listens on the unix socket only (``--port 0``), readable by its own user only
 (``--unixsocketperm 700``), so several demos and the machine's own Redis run side by
