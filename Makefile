@@ -19,7 +19,7 @@ demo: install
 # Without CELERY_BROKER_URL the tests get a throwaway Redis on a unix socket of their
 # own (tests/localredis_plugin.py); with it (CI: PostgreSQL and Redis), that broker.
 test: install system-deps
-	$(PY) -m pytest -p tests.localredis_plugin
+	$(PY) -m pytest
 
 # Python packages into a virtual environment, translations compiled; the sandbox's own
 # environment for jobs (from the system's Python under /usr, which the sandbox mounts).

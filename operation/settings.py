@@ -167,21 +167,45 @@ EMBEDDED_REDIS_FOLDER = VAR_DIR / "redis"
 CELERY_BROKER_URL = env_broker_url(
     "CELERY_BROKER_URL", default=f"redis+socket://{EMBEDDED_REDIS_FOLDER / 'redis.sock'}"
 )
-CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
+# Messages are acknowledged when their task ends (acks_late), one at a time per worker
+# process (prefetch 1), and given back when a worker process dies. Redis hands an
+# unacknowledged message to another worker after the visibility timeout, set (below, with
+# the sandbox's limits) above the longest job: a job is never run twice at once, and one
+# whose worker died is requeued by beat's reaper long before that.
+CELERY_BROKER_TRANSPORT_OPTIONS = {}
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+# A short broker outage must not kill running jobs: they go on, and what a lost
+# acknowledgement leaves behind is a no-op when delivered again (the database decides).
+CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = False
+# A queued job's message may be lost (a broker outage at submission, a deleted or expired
+# message): the database is the truth, and beat's reconciler sends a queued job's message
+# again once the last one is this old. Running jobs beat; one silent for
+# SANDBOX_REAP_AFTER_SECONDS is requeued once, then failed.
+JOBS_REAP_INTERVAL_SECONDS = env_int("JOBS_REAP_INTERVAL_SECONDS", default=10, minimum=1)
+JOBS_REDISPATCH_AFTER_SECONDS = env_int("JOBS_REDISPATCH_AFTER_SECONDS", default=30, minimum=1)
+# Every worker's main process records that it is alive this often; a queue none of whose
+# workers was seen within WORKER_DOWN_AFTER_SECONDS is down (/healthz, the job pages).
+WORKER_HEARTBEAT_SECONDS = env_int("WORKER_HEARTBEAT_SECONDS", default=5, minimum=1)
+WORKER_DOWN_AFTER_SECONDS = env_int("WORKER_DOWN_AFTER_SECONDS", default=30, minimum=2)
 CELERY_BEAT_SCHEDULE = {
     "expire-scenarios": {"task": "scenarios.tasks.scenarios_expire_due", "schedule": 3600.0},
-    "reap-jobs": {"task": "scenarios.tasks.jobs_reap_due", "schedule": 60.0},
+    "reap-jobs": {
+        "task": "scenarios.tasks.jobs_reap_due",
+        "schedule": float(JOBS_REAP_INTERVAL_SECONDS),
+        # A late run is useless: the next one comes soon.
+        "options": {"expires": float(JOBS_REAP_INTERVAL_SECONDS)},
+    },
     "purge-service-counters": {
         "task": "scenarios.tasks.service_counters_purge",
         "schedule": 3600.0,
     },
 }
 # Jobs run on their own queue, so sandbox workers can be scaled (and placed) apart.
-CELERY_TASK_ROUTES = {"scenarios.tasks.job_run": {"queue": "sandbox"}}
+JOBS_QUEUE = "sandbox"
+CELERY_TASK_ROUTES = {"scenarios.tasks.job_run": {"queue": JOBS_QUEUE}}
 CELERY_TASK_SOFT_TIME_LIMIT = 60
 CELERY_TASK_TIME_LIMIT = 90
 
@@ -294,6 +318,7 @@ SANDBOX_MAX_LIMITS = {
     "open_files": 4096,
     "tmp_mb": 8192,
 }
+CELERY_BROKER_TRANSPORT_OPTIONS["visibility_timeout"] = SANDBOX_MAX_LIMITS["wall_seconds"] + 1800
 SANDBOX_DRY_RUN_ROWS = env_int("SANDBOX_DRY_RUN_ROWS", default=1000, minimum=10)
 SANDBOX_MAX_CODE_BYTES = 200_000
 # Jobs one organization may have queued or running at once (the queue is shared).
@@ -301,8 +326,8 @@ SANDBOX_MAX_ACTIVE_JOBS = env_int("SANDBOX_MAX_ACTIVE_JOBS", default=10, minimum
 SANDBOX_MAX_OUTPUT_FILES = env_int("SANDBOX_MAX_OUTPUT_FILES", default=20, minimum=1)
 SANDBOX_MAX_OUTPUT_BYTES = env_int("SANDBOX_MAX_OUTPUT_BYTES", default=512 * 1024**2, minimum=1)
 # A running job's worker beats this often; the reaper acts on a job silent for longer.
-SANDBOX_HEARTBEAT_SECONDS = 5
-SANDBOX_REAP_AFTER_SECONDS = env_int("SANDBOX_REAP_AFTER_SECONDS", default=120, minimum=10)
+SANDBOX_HEARTBEAT_SECONDS = env_int("SANDBOX_HEARTBEAT_SECONDS", default=5, minimum=1)
+SANDBOX_REAP_AFTER_SECONDS = env_int("SANDBOX_REAP_AFTER_SECONDS", default=30, minimum=3)
 
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024

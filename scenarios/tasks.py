@@ -8,13 +8,13 @@ from celery.signals import worker_ready
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
+from kombu.exceptions import ChannelError
 
 from operation.models import CatalogStatus, CatalogVersion
 from operation.queueing import enqueue
 from operation.services.audit import audit_record
 from operation.storage import data_path
 from scenarios.models import ScenarioStatus, Workspace, WorkspaceStatus
-from scenarios.sandbox import cgroup
 from scenarios.workspace import materialize
 
 logger = logging.getLogger(__name__)
@@ -153,6 +153,8 @@ def _queued_messages(queue: str) -> int | None:
         with current_app.connection_for_write() as connection:
             connection.ensure_connection(max_retries=1)
             return connection.default_channel.queue_declare(queue=queue, passive=True).message_count
+    except ChannelError:  # Redis keeps no empty list: no such queue means no message
+        return 0
     except Exception:  # any broker failure: unknown, every due job is sent again
         logger.warning("could not count the %s queue's messages", queue, exc_info=True)
         return None
@@ -160,13 +162,12 @@ def _queued_messages(queue: str) -> int | None:
 
 @worker_ready.connect
 def _sweep_sandboxes(sender, **_kwargs) -> None:
-    """A sandbox worker starting removes the control groups its dead predecessors on this
-    machine left behind (their processes died with them: bubblewrap's --die-with-parent)."""
-    if settings.JOBS_QUEUE not in sender.app.amqp.queues.consume_from:
-        return
-    removed = cgroup.sweep_stale(settings.SANDBOX_CGROUP_ROOT)
-    if removed:
-        logger.warning("removed %s control groups left by dead workers", removed)
+    """A sandbox worker starting removes what its dead predecessors on this machine left
+    (their jobs' processes died with them: bubblewrap's --die-with-parent)."""
+    from scenarios.services.jobs import sandboxes_sweep
+
+    if settings.JOBS_QUEUE in sender.app.amqp.queues.consume_from:
+        sandboxes_sweep()
 
 
 @shared_task(acks_late=True, soft_time_limit=7200, time_limit=7300)

@@ -31,7 +31,7 @@ from scenarios.models import (
     ScenarioStatus,
     WorkspaceStatus,
 )
-from scenarios.sandbox import collect, engine
+from scenarios.sandbox import cgroup, collect, engine
 from scenarios.services.compute import compute_balance_seconds, compute_charge
 from tenants.models import AdmissionStatus
 from tenants.roles import PlatformRole, has_role
@@ -382,11 +382,23 @@ def declared_names(job: Job) -> set[str]:
     return names
 
 
+def sandboxes_sweep() -> int:
+    """Remove the control groups that this machine's dead job supervisors (a worker or a
+    pool process killed mid-job) left behind, with anything still in them."""
+    if settings.SANDBOX_CGROUPS == "off":
+        return 0
+    removed = cgroup.sweep_stale(settings.SANDBOX_CGROUP_ROOT)
+    if removed:
+        logger.warning("removed %s control groups left by dead job supervisors", removed)
+    return removed
+
+
 def job_execute(*, job_id: int, worker: str) -> None:
     """Run a queued job to its end (called by the sandbox worker's task)."""
     job = job_start(job_id=job_id, worker=worker)
     if job is None:
         return
+    sandboxes_sweep()
     quarantine = data_path(f"quarantine/{job.pk}/a{job.attempts}")
     shutil.rmtree(quarantine, ignore_errors=True)
     kept: list[tuple[str, collect.Collected]] = []
