@@ -8,7 +8,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from operation.errors import InvalidInput, NotFound
-from operation.workers import SANDBOX_QUEUE, workers_alive
+from operation.workers import SANDBOX_QUEUE, sandbox_workers_ok, workers_alive
 from scenarios.models import (
     ApiKey,
     DataService,
@@ -377,3 +377,35 @@ def job_queue_overview() -> dict:
         ],
         "sandbox_workers_ok": any(SANDBOX_QUEUE in worker.queue_names for worker in workers),
     }
+
+
+QUEUE_WATCHERS = (PlatformRole.OPERATOR_STAFF, PlatformRole.AUDITOR)
+
+
+def job_waiting(job: Job, *, workers_ok: bool | None = None) -> dict | None:
+    """What a queued job waits for (None once it is not queued): whether a sandbox worker
+    is alive (``workers_ok``, when the caller knows already), and how many of its
+    organization's queued jobs were submitted before it (they start first; organizations
+    take turns, so other organizations' jobs may start first too)."""
+    if job.status != JobStatus.QUEUED:
+        return None
+    ahead = Job.objects.filter(
+        Q(created_at__lt=job.created_at) | Q(created_at=job.created_at, pk__lt=job.pk),
+        status=JobStatus.QUEUED,
+        scenario__organization_id=job.scenario.organization_id,
+    ).count()
+    if workers_ok is None:
+        workers_ok = sandbox_workers_ok()
+    if workers_ok:
+        workers, note = "ok", _("A worker is running: the job is waiting for a free slot.")
+    else:
+        workers, note = "down", _("No worker is running: the job will start when one is.")
+    return {"workers": workers, "ahead": ahead, "note": note}
+
+
+def job_queue_for(user) -> dict:
+    """The queue overview (``scenarios.selectors.job_queue_overview``), for operator staff
+    and auditors only."""
+    if not has_role(user, *QUEUE_WATCHERS):
+        raise NotFound()
+    return job_queue_overview()

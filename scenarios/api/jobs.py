@@ -10,10 +10,11 @@ from operation.errors import NotFound
 from operation.storage import attachment, data_path
 from operation.workers import sandbox_workers_ok
 from scenarios.models import Job, JobLanguage, JobStatus
-from scenarios.queue_status import job_queue_for, job_waiting
 from scenarios.selectors import (
     dry_run_output_get,
     job_get,
+    job_queue_for,
+    job_waiting,
     jobs_visible_to,
     output_shown,
     scenario_get,

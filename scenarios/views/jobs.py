@@ -14,8 +14,14 @@ from operation.errors import Conflict, InvalidInput, NotFound, PermissionRefused
 from operation.storage import attachment, data_path
 from scenarios.forms import JobForm, VoucherForm
 from scenarios.models import JobOutputKind, JobStatus
-from scenarios.queue_status import job_queue_for, job_waiting
-from scenarios.selectors import dry_run_output_get, job_get, output_shown, scenario_get
+from scenarios.selectors import (
+    dry_run_output_get,
+    job_get,
+    job_queue_for,
+    job_waiting,
+    output_shown,
+    scenario_get,
+)
 from scenarios.services import compute as compute_svc
 from scenarios.services import jobs as job_svc
 from tenants.models import OrganizationKind
