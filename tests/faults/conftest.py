@@ -11,9 +11,11 @@ made in this process through the factories (pytest-django's transactional databa
 the processes share) and jobs are submitted over HTTP with an API token.
 
 The intervals are short here (see INTERVALS); the production defaults are in settings.
-Needs a Redis broker over TCP (CELERY_BROKER_URL=redis://host:port/db, as CI sets it); the
-machine's Redis is never stopped or flushed: only this harness's queue keys in the
-broker's own database number are cleared when it starts.
+The proxy stands in front of the run's broker: CI's Redis over TCP
+(CELERY_BROKER_URL=redis://host:port/db) or the throwaway Redis on a unix socket that the
+test run starts without CELERY_BROKER_URL (tests/localredis_plugin.py). That Redis is
+never stopped or flushed: only the Celery queue keys of the broker's own database number
+are cleared, when the harness starts and when it stops.
 """
 
 import asyncio
@@ -56,12 +58,49 @@ GENERAL_HOSTNAME = "general@faults"
 # --- The broker proxy ---------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class Upstream:
+    """The broker's Redis: over TCP (CI's) or on a unix socket (the throwaway Redis that
+    `make test` starts when CELERY_BROKER_URL is not set)."""
+
+    database: int
+    host: str = ""
+    port: int = 0
+    socket: str = ""
+
+    async def connect(self):
+        if self.socket:
+            return await asyncio.open_unix_connection(self.socket)
+        return await asyncio.open_connection(self.host, self.port)
+
+    def client(self) -> redis.Redis:
+        if self.socket:
+            return redis.Redis(unix_socket_path=self.socket, db=self.database)
+        return redis.Redis(host=self.host, port=self.port, db=self.database)
+
+    @property
+    def client_url(self) -> str:
+        if self.socket:
+            return f"unix://{self.socket}?db={self.database}"
+        return f"redis://{self.host}:{self.port}/{self.database}"
+
+    @classmethod
+    def of_broker(cls, broker_url: str) -> "Upstream | None":
+        url = urlsplit(broker_url)
+        if url.scheme == "redis" and url.hostname:
+            return cls(int(url.path.strip("/") or 0), url.hostname, url.port or 6379)
+        if url.scheme == "redis+socket" and url.path:
+            query = dict(part.partition("=")[::2] for part in url.query.split("&") if part)
+            return cls(int(query.get("virtual_host", "").strip("/") or 0), socket=url.path)
+        return None
+
+
 class BrokerProxy:
     """A TCP proxy on 127.0.0.1:``port`` in front of Redis, run by an asyncio loop in a
     thread of its own. ``stop()`` closes the port and drops every open connection (clients
     see the broker vanish: refused connections, reset sockets); ``start()`` listens again."""
 
-    def __init__(self, upstream: tuple[str, int], port: int):
+    def __init__(self, upstream: Upstream, port: int):
         self.upstream, self.port = upstream, port
         self.loop = asyncio.new_event_loop()
         self.thread = threading.Thread(target=self.loop.run_forever, name="broker-proxy")
@@ -104,7 +143,7 @@ class BrokerProxy:
 
     async def _link(self, client_reader, client_writer) -> None:
         try:
-            upstream_reader, upstream_writer = await asyncio.open_connection(*self.upstream)
+            upstream_reader, upstream_writer = await self.upstream.connect()
         except OSError:
             client_writer.transport.abort()
             return
@@ -361,14 +400,6 @@ def _test_database_url() -> str:
     return urlunsplit(url._replace(path=f"/{name}"))
 
 
-def _broker_upstream() -> tuple[str, int, int] | None:
-    url = urlsplit(django_settings.CELERY_BROKER_URL)
-    if url.scheme != "redis" or not url.hostname:
-        return None
-    database = int(url.path.strip("/") or 0)
-    return url.hostname, url.port or 6379, database
-
-
 def _reachable_by_sandbox(folder: Path) -> None:
     """The sandbox's user (when tests run as root) reads the data root, as it reads
     var/data."""
@@ -402,16 +433,12 @@ def _queues_purge(client: redis.Redis) -> None:
 
 @pytest.fixture(scope="package")
 def cluster(faults_root, django_db_setup, django_db_blocker):
-    upstream = _broker_upstream()
+    upstream = Upstream.of_broker(django_settings.CELERY_BROKER_URL)
     if upstream is None:
-        pytest.skip(
-            "fault tests need a Redis broker over TCP (CELERY_BROKER_URL=redis://host:port/db,"
-            " as CI sets it): they cut it with a proxy"
-        )
-    host, port, database = upstream
+        pytest.skip("fault tests need a Redis broker (redis:// or redis+socket://)")
     with django_db_blocker.unblock():
         database_url = _test_database_url()
-    redis_upstream = redis.Redis(host=host, port=port, db=database)
+    redis_upstream = upstream.client()
     # Messages left in the queues by an earlier run would run this run's jobs, and this
     # run's (a reconciler's, a check's) would reach the later tests' workers.
     _queues_purge(redis_upstream)
@@ -424,8 +451,8 @@ def cluster(faults_root, django_db_setup, django_db_blocker):
     env.update(
         DJANGO_SETTINGS_MODULE="operation.settings",
         DATABASE_URL=database_url,
-        CELERY_BROKER_URL=f"redis://127.0.0.1:{PROXY_PORT}/{database}",
-        SERVICES_REDIS_URL=f"redis://{host}:{port}/{database}",
+        CELERY_BROKER_URL=f"redis://127.0.0.1:{PROXY_PORT}/{upstream.database}",
+        SERVICES_REDIS_URL=upstream.client_url,
         VAR_DIR=str(faults_root / "var"),
         DATA_ROOT=str(faults_root / "data"),
         DEBUG="0",
@@ -436,7 +463,7 @@ def cluster(faults_root, django_db_setup, django_db_blocker):
         PYTHONUNBUFFERED="1",
         **{key: str(value) for key, value in INTERVALS.items()},
     )
-    proxy = BrokerProxy((host, port), PROXY_PORT)
+    proxy = BrokerProxy(upstream, PROXY_PORT)
     proxy.start()
     celery = [str(VENV_BIN / "celery"), "--app=operation"]
     cluster = Cluster(env=env, root=faults_root, proxy=proxy, redis_upstream=redis_upstream)
@@ -449,6 +476,7 @@ def cluster(faults_root, django_db_setup, django_db_blocker):
             f"--bind=127.0.0.1:{WEB_PORT}",
             "--timeout=60",
             "--graceful-timeout=5",
+            "--no-control-socket",  # not the shared ~/.gunicorn/gunicorn.ctl
         ],
         "",
     )

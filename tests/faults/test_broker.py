@@ -76,7 +76,10 @@ def test_a_broker_cut_for_a_minute_while_a_job_runs(cluster, developer):
     )
     restarted = [r.name for r in cluster.restarts[restarts_before:]]
     survived = [name for name, pid in pids.items() if cluster.processes[name].pid == pid]
-    print(f"through the outage: survived {survived}, restarted {restarted}")
+    print(
+        f"through the outage: survived {survived}, restarted {restarted}; "
+        f"the running job ended {job.status} on attempt {job.attempts}"
+    )
     # Every worker either lived through it or was started again by the supervisor.
     for name in ("general", "sandbox"):
         assert cluster.processes[name].alive, cluster.tails(name)
