@@ -198,10 +198,6 @@ CELERY_BEAT_SCHEDULE = {
         # A late run is useless: the next one comes soon.
         "options": {"expires": float(JOBS_REAP_INTERVAL_SECONDS)},
     },
-    "purge-service-counters": {
-        "task": "scenarios.tasks.service_counters_purge",
-        "schedule": 3600.0,
-    },
 }
 # Jobs run on their own queue, so sandbox workers can be scaled (and placed) apart.
 JOBS_QUEUE = "sandbox"
@@ -275,15 +271,10 @@ SERVICES_TIMEOUT_SECONDS = env_int("SERVICES_TIMEOUT_SECONDS", default=10, minim
 SERVICES_MEMORY_LIMIT = env_str("SERVICES_MEMORY_LIMIT", "512MB")
 CACHES = {
     "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
-    "services": (
-        {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": SERVICES_REDIS_URL}
-        if SERVICES_REDIS_URL
-        else {
-            "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
-            "LOCATION": str(VAR_DIR / "cache" / "services"),
-            "OPTIONS": {"MAX_ENTRIES": 5000},
-        }
-    ),
+    "services": {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "LOCATION": SERVICES_REDIS_URL,
+    },
 }
 
 # Sandboxed jobs: bubblewrap on the worker; per-job limits (a scenario type may set its

@@ -179,12 +179,3 @@ def outputs_check_run(job_id: int) -> None:
 
     job = Job.objects.select_related("scenario__scenario_type", "workspace").get(pk=job_id)
     outputs_check(job)
-
-
-@shared_task(acks_late=True, soft_time_limit=60, time_limit=90)
-def service_counters_purge() -> int:
-    """Periodic (Celery beat): delete expired quota and rate counters kept in the database
-    (Redis expires its own)."""
-    from scenarios.counters import purge
-
-    return purge()

@@ -223,14 +223,3 @@ class ServiceLedger(models.Model):
 
     def __str__(self) -> str:
         return f"{self.organization_id}:{self.service_id}:{self.key_sha256[:8]}={self.units}"
-
-
-class ServiceCounter(models.Model):
-    """A quota or rate counter where no Redis is configured (the embedded default)."""
-
-    key = models.CharField(max_length=200, unique=True)
-    count = models.PositiveIntegerField(default=0)
-    expires_at = models.DateTimeField(db_index=True)
-
-    def __str__(self) -> str:
-        return f"{self.key}={self.count}"

@@ -357,21 +357,6 @@ def test_usage_through_the_api_counts_an_organizations_own_calls(serviced):
     assert bad.status_code == 400 and bad.json()["field"] == "from"
 
 
-def test_expired_database_counters_are_purged_and_live_ones_kept():
-    from django.utils import timezone
-
-    from scenarios.models import ServiceCounter
-    from scenarios.tasks import service_counters_purge
-
-    now = timezone.now()
-    ServiceCounter.objects.create(
-        key="old", count=5, expires_at=now - datetime.timedelta(seconds=1)
-    )
-    ServiceCounter.objects.create(key="live", count=2, expires_at=now + datetime.timedelta(hours=1))
-    assert service_counters_purge() == 1
-    assert list(ServiceCounter.objects.values_list("key", flat=True)) == ["live"]
-
-
 def test_an_answer_that_would_difference_an_earlier_one_is_suppressed(
     serviced, django_capture_on_commit_callbacks
 ):
