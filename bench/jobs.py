@@ -6,9 +6,9 @@ plain DuckDB in this process, as ratios.
    - the sandbox engine called directly (``engine.run``, no broker), with bubblewrap and
      without it (``insecure``, as SANDBOX_INSECURE_DEV): Python and DuckDB start-up;
    - the job through a running worker: ``job_submit`` here, a real Celery worker process
-     (``-Q celery,sandbox -c 1 --pool prefork``) takes it from the broker (the filesystem
-     transport, or CELERY_BROKER_URL when set) and runs it; this process polls the job's
-     status in the database until it is finished.
+     (``-Q celery,sandbox -c 1 --pool prefork``) takes it from the broker (the embedded
+     default's Redis on a unix socket, or CELERY_BROKER_URL when set) and runs it; this
+     process polls the job's status in the database until it is finished.
 2. Aggregate: ``SELECT buoy_id, date_trunc('day', ts), avg(chlorophyll_a), count(*) ...
    GROUP BY ALL`` over the buoy table (bench.workspace's Parquet, ``--rows`` rows) in a
    workspace folder, run by ``engine.run`` with the platform's default limits (DuckDB with
@@ -19,9 +19,13 @@ Run from the project root::
 
     .venv/bin/python -m bench.jobs --rows 10000000
 
-A throwaway VAR_DIR (SQLite database, filesystem broker, DATA_ROOT) holds an authorized
-scenario made through the services (tests/factories.py); the worker and the directory are
-removed at the end, whatever happens. The buoy Parquet is cached in --workdir.
+A throwaway VAR_DIR (SQLite database, DATA_ROOT) holds an authorized scenario made through
+the services (tests/factories.py). The broker is the embedded default's: a Redis of the
+benchmark's own on a unix socket under that VAR_DIR (operation/localredis.py; no TCP port,
+nothing kept), started here; with CELERY_BROKER_URL set, that broker instead (give it a
+Redis database of its own: the worker consumes ``celery`` and ``sandbox``). The worker, the
+Redis and the directory are removed at the end, whatever happens. The buoy Parquet is cached
+in --workdir.
 """
 
 import argparse
@@ -40,6 +44,7 @@ import duckdb
 
 from bench.catalog_list import ROOT, bench_env, migrate
 from bench.ingest import DEFAULT_WORKDIR, _literal
+from operation.localredis import LocalRedis
 
 TRIVIAL_SQL = "SELECT 42 AS answer"
 AGGREGATE_SQL = (
@@ -54,10 +59,19 @@ POLL_SECONDS = 0.01
 
 
 def env_for(var_dir: Path) -> dict[str, str]:
+    """The embedded defaults under ``var_dir``; CELERY_BROKER_URL only when it is set."""
     env = bench_env(var_dir)
-    if os.environ.get("CELERY_BROKER_URL"):  # Redis when asked for; the filesystem otherwise
+    if os.environ.get("CELERY_BROKER_URL"):
         env["CELERY_BROKER_URL"] = os.environ["CELERY_BROKER_URL"]
     return env
+
+
+def start_redis(var_dir: Path) -> LocalRedis:
+    """The embedded default's broker: a Redis on ``VAR_DIR/redis/redis.sock``, where the
+    settings look for it when CELERY_BROKER_URL is unset."""
+    server = LocalRedis(var_dir / "redis", persistent=False)
+    server.start()
+    return server
 
 
 def start_worker(env: dict[str, str], log) -> subprocess.Popen:
@@ -239,12 +253,13 @@ def report_trivial(times, parts, env) -> None:
     ms = {name: statistics.median(values) * 1000 for name, values in times.items()}
     part_ms = {key: statistics.median(p[key] for p in parts) * 1000 for key in parts[0]}
     total = [p["total"] * 1000 for p in parts]
-    broker = env.get("CELERY_BROKER_URL", "filesystem://").split(":", 1)[0]
+    url = env.get("CELERY_BROKER_URL")
+    broker = f"{url.split(':', 1)[0]} broker" if url else "embedded Redis broker on a unix socket"
     base = ms["plain"]
     print()
     print(
         f"Trivial SQL job (`{TRIVIAL_SQL}`, result saved as CSV), DuckDB {duckdb.__version__}, "
-        f"{broker} broker; median of {len(parts)} runs"
+        f"{broker}; median of {len(parts)} runs"
     )
     print()
     print("| path | median ms | ratio to plain |")
@@ -253,7 +268,7 @@ def report_trivial(times, parts, env) -> None:
         ("plain DuckDB in process (connect, query, write CSV)", base),
         ("`engine.run` without bubblewrap (insecure dev mode)", ms["insecure"]),
         ("`engine.run` in bubblewrap (no broker, no database)", ms["engine"]),
-        (f"job through a worker, submit to succeeded ({broker} broker)", part_ms["total"]),
+        (f"job through a worker, submit to succeeded ({broker})", part_ms["total"]),
     ]
     for label, value in rows:
         print(f"| {label} | {value:,.1f} | {value / base:,.1f} |")
@@ -358,11 +373,13 @@ def main(argv: list[str] | None = None) -> None:
 
     var_dir = Path(tempfile.mkdtemp(prefix="sandbox-bench-jobs-"))
     var_dir.chmod(0o755)  # the sandbox's own user reaches its workspace through it
+    redis_server = None
     try:
         env = env_for(var_dir)
-        os.environ.update(env)  # before Django is imported
         if "CELERY_BROKER_URL" not in env:
+            redis_server = start_redis(var_dir)
             os.environ.pop("CELERY_BROKER_URL", None)
+        os.environ.update(env)  # before Django is imported
         os.environ.pop("DATABASE_URL", None)
         migrate(env)
         import django
@@ -376,6 +393,8 @@ def main(argv: list[str] | None = None) -> None:
         print()
         print(f"Total wall time {time.monotonic() - started:.0f} s (setup included).")
     finally:
+        if redis_server is not None:
+            redis_server.stop()
         shutil.rmtree(var_dir, ignore_errors=True)
 
 

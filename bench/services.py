@@ -35,19 +35,25 @@ Run from the project root::
 
     .venv/bin/python -m bench.services    # --workers 4 --clients 8 --calls 1500 --seconds 8
 
-By default a throwaway VAR_DIR (SQLite, filesystem broker, DATA_ROOT) is migrated and
-seeded (``--scale`` multiplies the demo data). With DATABASE_URL pointing at PostgreSQL the
-benchmark creates a database of its own on that server (``sandbox_bench_<pid>``) and drops
-it at the end; with SERVICES_REDIS_URL (or a redis:// CELERY_BROKER_URL) the counters and
-cached results are in that Redis, under a key prefix of this run's own, deleted at the end.
+By default a throwaway VAR_DIR (SQLite, DATA_ROOT) is migrated and seeded (``--scale``
+multiplies the demo data), with the embedded default's Redis: one of the benchmark's own on
+a unix socket under that VAR_DIR (operation/localredis.py; nothing kept), started here. It
+is the broker (no worker runs: a message sent waits there) and, as SERVICES_REDIS_URL
+follows the broker, it holds the quota and rate counters and the cached results. With
+CELERY_BROKER_URL set, that broker instead; with SERVICES_REDIS_URL set, the counters and
+cached results are in that Redis. Either way they are under a key prefix of this run's own,
+deleted at the end. With DATABASE_URL pointing at PostgreSQL the benchmark creates a
+database of its own on that server (``sandbox_bench_<pid>``) and drops it at the end.
 PostgreSQL and Redis are the deployment configuration::
 
-    DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres \\
+    env -u CELERY_BROKER_URL DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres \\
     SERVICES_REDIS_URL=redis://127.0.0.1:6379/3 .venv/bin/python -m bench.services
 
 ``--var-dir`` reuses a seeded environment instead (DATABASE_URL as given, nothing created
-or dropped; the key's rate and the quota are restored at the end). gunicorn is stopped and
-the temporary directory removed at the end, whatever happens.
+or dropped; the key's rate and the quota are restored at the end); without
+CELERY_BROKER_URL its demo's Redis (``VAR_DIR/redis/redis.sock``) is used when it answers,
+else a throwaway one is started on that socket. gunicorn and a Redis started here are
+stopped and the temporary directory removed at the end, whatever happens.
 """
 
 import argparse
@@ -74,6 +80,7 @@ from pathlib import Path
 from urllib.parse import urlencode, urlsplit, urlunsplit
 
 from bench.catalog_list import ROOT, bench_env, free_port, migrate, request, stop, wait_until_up
+from operation.localredis import LocalRedis, answers, socket_path
 
 CODE = "redtide-risk"
 PATH = f"/api/v1/services/{CODE}/call"
@@ -473,22 +480,28 @@ def restore_limits(target: Target) -> None:
 
 def counted(target: Target) -> tuple[int, int]:
     """(ServiceCall rows of the key, the quota counters' sum for the service, all days)."""
+    import redis
     from django.conf import settings
-    from django.db.models import Sum
 
-    from scenarios.models import ServiceCall, ServiceCounter
+    from scenarios.models import ServiceCall
 
     calls = ServiceCall.objects.filter(api_key=target.key).count()
     name = f"{settings.SERVICES_KEY_PREFIX}quota:{target.organization.pk}:{CODE}:"
-    if settings.SERVICES_REDIS_URL:
-        import redis
-
-        with redis.Redis.from_url(settings.SERVICES_REDIS_URL) as client:
-            quota = sum(int(client.get(k) or 0) for k in client.scan_iter(match=f"{name}*"))
-    else:
-        total = ServiceCounter.objects.filter(key__startswith=name).aggregate(n=Sum("count"))
-        quota = total["n"] or 0
+    with redis.Redis.from_url(settings.SERVICES_REDIS_URL) as client:
+        quota = sum(int(client.get(k) or 0) for k in client.scan_iter(match=f"{name}*"))
     return calls, quota
+
+
+def embedded_redis(var_dir: Path) -> LocalRedis | None:
+    """The embedded default's Redis on ``VAR_DIR/redis/redis.sock``, where the settings look
+    for it without CELERY_BROKER_URL: None when one answers there (a reused demo's),
+    otherwise a throwaway one started here."""
+    folder = var_dir / "redis"
+    if answers(socket_path(folder)):
+        return None
+    server = LocalRedis(folder, persistent=False)
+    server.start()
+    return server
 
 
 def redis_clean(url: str, prefix: str) -> int:
@@ -595,13 +608,15 @@ def main(argv: list[str] | None = None) -> None:
     var_dir = args.var_dir.resolve() if reuse else Path(tempfile.mkdtemp(prefix="sandbox-bench-"))
     database_url = os.environ.get("DATABASE_URL", "")
     broker = os.environ.get("CELERY_BROKER_URL", "")
-    redis_url = os.environ.get("SERVICES_REDIS_URL") or (
-        broker if broker.startswith(("redis://", "rediss://")) else ""
-    )
     prefix = f"bench-services-{os.getpid()}-{secrets.token_hex(3)}:"
-    server = log = pool = target = admin_url = pg_name = None
+    server = log = pool = target = admin_url = pg_name = redis_server = redis_url = None
     try:
-        env = bench_env(var_dir)  # DEBUG=0, a secret key, 127.0.0.1; no DATABASE_URL
+        # DEBUG=0, a secret key, 127.0.0.1; no DATABASE_URL or CELERY_BROKER_URL
+        env = bench_env(var_dir)
+        if broker:
+            env["CELERY_BROKER_URL"] = broker
+        else:
+            redis_server = embedded_redis(var_dir)
         if reuse:
             env["DATA_ROOT"] = os.environ.get("DATA_ROOT", str(var_dir / "data"))
             if (var_dir / "secret_key").exists():
@@ -613,8 +628,6 @@ def main(argv: list[str] | None = None) -> None:
             postgres(admin_url, "CREATE DATABASE {}", pg_name)
         elif database_url:
             raise SystemExit("DATABASE_URL: PostgreSQL only (or leave it unset for SQLite)")
-        if redis_url:
-            env["SERVICES_REDIS_URL"] = redis_url
         env["SERVICES_KEY_PREFIX"] = prefix  # counters and cached results of this run only
         os.environ.update(env)  # before Django is imported
         for name in ("DATABASE_URL", "CELERY_BROKER_URL"):
@@ -627,12 +640,14 @@ def main(argv: list[str] | None = None) -> None:
         import django
 
         django.setup()
+        from django.conf import settings
         from django.db import connection
 
+        redis_url = settings.SERVICES_REDIS_URL  # SERVICES_REDIS_URL, or the broker's
         target = prepare(reuse)
-        backend = connection.vendor + (", Redis counters and cache" if redis_url else "")
-        if not redis_url:
-            backend += ", counters in the database, cache on files"
+        scheme = urlsplit(redis_url).scheme
+        where = "on a unix socket" if scheme == "unix" else f"over {scheme}://"
+        backend = f"{connection.vendor}, counters and cache in Redis {where}"
         calls_before = counted(target)
 
         port = free_port()
@@ -678,6 +693,8 @@ def main(argv: list[str] | None = None) -> None:
             postgres(admin_url, "DROP DATABASE IF EXISTS {} WITH (FORCE)", pg_name)
         if redis_url:
             redis_clean(redis_url, prefix)
+        if redis_server is not None:
+            redis_server.stop()
         if not reuse:
             shutil.rmtree(var_dir, ignore_errors=True)
 

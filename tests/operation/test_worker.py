@@ -1,5 +1,5 @@
-"""Tasks travel through the configured broker (Redis in CI, the filesystem transport by
-default) to a real Celery worker."""
+"""Tasks travel through the configured broker to a real Celery worker: CI's Redis, or by
+default the test run's throwaway Redis on a unix socket (tests/localredis_plugin.py)."""
 
 import time
 
