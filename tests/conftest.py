@@ -22,15 +22,13 @@ def _isolated_data_root(settings, tmp_path):
 
 @pytest.fixture(autouse=True)
 def _own_service_counters(settings):
-    """Data-service quota and rate counters and cached results outlive a test (in Redis,
-    or files and a shared database): each test counts under its own prefix, and its Redis
-    keys go with it."""
+    """Data-service quota and rate counters and cached results outlive a test (in Redis):
+    each test counts under its own prefix, and its keys go with it."""
     settings.SERVICES_KEY_PREFIX = prefix = f"test-{uuid.uuid4().hex}:"
     yield
-    if settings.SERVICES_REDIS_URL:
-        client = redis.Redis.from_url(settings.SERVICES_REDIS_URL)
-        for name in client.scan_iter(match=f"{prefix}*"):
-            client.delete(name)
+    client = redis.Redis.from_url(settings.SERVICES_REDIS_URL)
+    for name in client.scan_iter(match=f"{prefix}*"):
+        client.delete(name)
 
 
 @pytest.fixture

@@ -70,7 +70,7 @@ def test_deploy_units_workers_split_the_queues():
 
 
 def test_deploy_units_general_worker_runs_what_beat_schedules():
-    """The reaper, expiry and purges go to the `celery` queue, not the sandbox's."""
+    """The reaper and expiry go to the `celery` queue, not the sandbox's."""
     routes = settings.CELERY_TASK_ROUTES
     for entry in settings.CELERY_BEAT_SCHEDULE.values():
         assert routes.get(entry["task"], {}).get("queue", "celery") == "celery"
