@@ -12,7 +12,7 @@ from pathlib import PurePosixPath
 
 from django.conf import settings
 from django.db import DatabaseError, close_old_connections, transaction
-from django.db.models import Count, Min, Q
+from django.db.models import Count, F, Min, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -562,7 +562,7 @@ def jobs_redispatch(*, now=None, queued_messages: int | None = None) -> int:
         return 0
     candidates = (
         queued.filter(Q(dispatched_at__isnull=True) | Q(dispatched_at__lt=due))
-        .order_by("dispatched_at", "created_at")
+        .order_by(F("dispatched_at").asc(nulls_first=True), "created_at")
         .values_list("pk", flat=True)[:lacking]
     )
     sent = 0
