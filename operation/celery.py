@@ -9,3 +9,9 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "operation.settings")
 app = Celery("operation")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
+
+# Options of every worker: no gossip, mingle or event heartbeats. Nothing here uses them
+# (liveness is the database heartbeat of operation/workers.py), and their reconnection
+# after a broker outage is where kombu's worker crashed ("'NoneType' object has no
+# attribute 'hostname'"). The systemd units in deploy/ give the same options.
+WORKER_WITHOUT = ["--without-gossip", "--without-mingle", "--without-heartbeat"]

@@ -37,6 +37,8 @@ import redis
 from django.conf import settings as django_settings
 from django.db import connection
 
+from operation.celery import WORKER_WITHOUT
+
 BASE_DIR = Path(__file__).resolve().parents[2]
 VENV_BIN = BASE_DIR / ".venv" / "bin"
 WEB_PORT = int(os.environ.get("FAULTS_WEB_PORT", "8831"))
@@ -488,6 +490,7 @@ def cluster(faults_root, django_db_setup, django_db_blocker):
             "--queues=celery",
             "--concurrency=1",
             f"--hostname={GENERAL_HOSTNAME}",
+            *WORKER_WITHOUT,
             "--loglevel=INFO",
         ],
         " ready.",
@@ -500,6 +503,7 @@ def cluster(faults_root, django_db_setup, django_db_blocker):
             "--queues=sandbox",
             "--concurrency=2",
             f"--hostname={SANDBOX_HOSTNAME}",
+            *WORKER_WITHOUT,
             "--loglevel=INFO",
         ],
         " ready.",

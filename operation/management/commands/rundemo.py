@@ -5,14 +5,10 @@ import sys
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
+from operation.celery import WORKER_WITHOUT
 from operation.localredis import LocalRedis, LocalRedisError, answers
 from operation.management.commands.seed_demo import DEMO_LOGINS
 from operation.supervisor import Program, Supervisor
-
-# Worker-to-worker chatter that nothing here uses (liveness is the database heartbeat of
-# operation/workers.py), and whose reconnection after a broker outage is where kombu's
-# worker crashes ("'NoneType' object has no attribute 'hostname'", closing gossip).
-WORKER_WITHOUT = ["--without-gossip", "--without-mingle", "--without-heartbeat"]
 
 
 class Command(BaseCommand):
