@@ -28,6 +28,7 @@ from operation.models import (
 )
 from operation.services.audit import audit_record
 from operation.storage import data_path
+from operation.text import LONG_TEXT_MAX, NAME_MAX, REASON_MAX, clean_text
 from operation.zones import ensure_standard_zones
 from tenants.models import Organization, OrganizationKind
 from tenants.roles import PlatformRole, has_role
@@ -75,6 +76,8 @@ def zone_create(*, by, key: str, code_prefix: str, name: str, name_en: str) -> D
         )
     if not re.fullmatch(r"[a-z][a-z0-9-]{1,39}", key or ""):
         raise InvalidInput(_("The key is lower-case letters, digits and dashes."), field="key")
+    name = clean_text(name, field="name", max_length=100)
+    name_en = clean_text(name_en, field="name_en", max_length=100)
     with transaction.atomic():
         if (
             DataZone.objects.filter(key=key).exists()
@@ -228,7 +231,8 @@ def resource_register(
     _require_staff(by)
     if provider.kind != OrganizationKind.PROVIDER:
         raise InvalidInput(_("Choose a data provider organization."), field="provider")
-    if not (name or "").strip():
+    name = clean_text(name, field="name", max_length=NAME_MAX)
+    if not name:
         raise InvalidInput(_("Name the data resource."), field="name")
     source_name = clean_display_name(source_name)
     fmt = fmt or detect_format(source, source_name)
@@ -422,6 +426,8 @@ def _clean_metadata(values: dict) -> dict:
     start, end = values.get("time_coverage_start"), values.get("time_coverage_end")
     if start and end and start > end:
         raise InvalidInput(_("The time coverage ends before it starts."), field="time_coverage_end")
+    if "summary" in values:
+        values["summary"] = clean_text(values["summary"], field="summary", max_length=LONG_TEXT_MAX)
     return values
 
 
@@ -598,7 +604,7 @@ def _field_value(column: str, key: str, value):
         raise InvalidInput(
             _("%(column)s: %(key)s is text.") % {"column": column, "key": key}, field=key
         )
-    return value.strip()
+    return clean_text(value, field=key, max_length=CatalogField._meta.get_field(key).max_length)
 
 
 def _apply_fields(catalog: Catalog, fields: dict[str, dict]) -> list[str]:
@@ -670,7 +676,7 @@ def catalog_publish(*, by, catalog: Catalog) -> Catalog:
 
 def catalog_withdraw(*, by, catalog: Catalog, reason: str) -> Catalog:
     _require_staff(by)
-    reason = (reason or "").strip()
+    reason = clean_text(reason, field="reason", max_length=REASON_MAX)
     if not reason:
         raise InvalidInput(_("Give a reason."), field="reason")
     with transaction.atomic():

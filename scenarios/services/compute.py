@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 
 from operation.errors import InvalidInput, PermissionRefused
 from operation.services.audit import audit_record
+from operation.text import REASON_MAX, clean_text
 from scenarios.models import ComputeDraw, ComputeVoucher, Job
 from tenants.roles import PlatformRole, has_role
 
@@ -53,7 +54,7 @@ def voucher_grant(*, by, organization, cpu_hours, valid_until, reason: str, vali
     end = _date(valid_until, "valid_until")
     if end < start:
         raise InvalidInput(_("The voucher must end on or after its start."), field="valid_until")
-    reason = (reason or "").strip()
+    reason = clean_text(reason, field="reason", max_length=REASON_MAX)
     if not reason:
         raise InvalidInput(_("Give a reason."), field="reason")
     with transaction.atomic():

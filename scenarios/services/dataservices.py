@@ -28,6 +28,7 @@ from operation.errors import (
 from operation.models import CatalogField, MaskingRule
 from operation.services.audit import audit_record
 from operation.storage import data_path
+from operation.text import COMMENT_MAX, LONG_TEXT_MAX, NAME_MAX, clean_text
 from scenarios import counters, dataservice
 from scenarios.disclosure.params import Parameters
 from scenarios.disclosure.sqlshape import Shape
@@ -106,7 +107,12 @@ def service_propose(
             _("The code is 2 to 60 lower-case letters, digits and hyphens (not usage or quotas)."),
             field="code",
         )
-    if not (name or "").strip():
+    name = clean_text(name, field="name", max_length=NAME_MAX)
+    name_en = clean_text(name_en, field="name_en", max_length=NAME_MAX)
+    description = clean_text(description, field="description", max_length=LONG_TEXT_MAX)
+    unit = clean_text(unit, field="unit", max_length=100)
+    sql = clean_text(sql, field="sql", max_length=LONG_TEXT_MAX)
+    if not name:
         raise InvalidInput(_("Name the service."), field="name")
     try:
         parameters = dataservice.parameters_clean(parameters)
@@ -207,7 +213,7 @@ def service_review(
     check_reviewer(by, scenario_type.proposer)
     if decision not in ServiceReview.Decision.values:
         raise InvalidInput(_("Decide approve or reject."), field="decision")
-    comment = (comment or "").strip()
+    comment = clean_text(comment, field="comment", max_length=COMMENT_MAX)
     if decision == ServiceReview.Decision.REJECT and not comment:
         raise InvalidInput(_("Give a reason."), field="comment")
     with transaction.atomic():

@@ -12,6 +12,7 @@ from operation.errors import Conflict, InvalidInput, PermissionRefused
 from operation.models import Catalog
 from operation.services.audit import audit_record
 from operation.services.notifications import notification_send
+from operation.text import COMMENT_MAX, LONG_TEXT_MAX, clean_text
 from scenarios.models import (
     CheckStatus,
     JobOutput,
@@ -78,9 +79,15 @@ def _clean_items(scenario: Scenario, items, *, request: ReleaseRequest | None) -
             raise Conflict(
                 _("Output %(name)s is already in an open release request.") % {"name": output.name}
             )
-        context = str(item.get("context") or "").strip()
-        controls = str(item.get("controls") or "").strip()
-        exception = str(item.get("exception") or "").strip()
+        context = clean_text(
+            item.get("context"), field=f"{field}.context", max_length=LONG_TEXT_MAX
+        )
+        controls = clean_text(
+            item.get("controls"), field=f"{field}.controls", max_length=LONG_TEXT_MAX
+        )
+        exception = clean_text(
+            item.get("exception"), field=f"{field}.exception", max_length=LONG_TEXT_MAX
+        )
         if not context:
             raise InvalidInput(_("Say what the output shows."), field=f"{field}.context")
         if not controls:
@@ -194,8 +201,8 @@ def release_review(
     check_reviewer(by, request.scenario.organization)
     if decision not in ReleaseDecision.values:
         raise InvalidInput(_("Decide approve, reject or return."), field="decision")
-    comment_private = (comment_private or "").strip()
-    comment_public = (comment_public or "").strip()
+    comment_private = clean_text(comment_private, field="comment_private", max_length=COMMENT_MAX)
+    comment_public = clean_text(comment_public, field="comment_public", max_length=COMMENT_MAX)
     if decision != ReleaseDecision.APPROVE and not comment_public:
         raise InvalidInput(
             _("Give the developer a reason (public comment)."), field="comment_public"

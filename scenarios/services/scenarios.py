@@ -15,6 +15,7 @@ from operation.queueing import enqueue_on_commit
 from operation.services.audit import audit_record
 from operation.services.notifications import notification_send
 from operation.storage import data_path
+from operation.text import COMMENT_MAX, LONG_TEXT_MAX, NAME_MAX, REASON_MAX, clean_text
 from scenarios.agreement import AGREEMENT_SHA256
 from scenarios.models import (
     AmendmentReview,
@@ -111,7 +112,10 @@ def scenario_apply(
             _("Accept the current scenario agreement (the text may have changed)."),
             field="agreement",
         )
-    if not (name or "").strip() or not (purpose or "").strip():
+    name = clean_text(name, field="name", max_length=NAME_MAX)
+    purpose = clean_text(purpose, field="purpose", max_length=LONG_TEXT_MAX)
+    responsible_person = clean_text(responsible_person, field="responsible_person", max_length=100)
+    if not name or not purpose:
         raise InvalidInput(_("Name the scenario and state its purpose."), field="name")
     if not (responsible_person or "").strip():
         raise InvalidInput(_("Name the responsible person."), field="responsible_person")
@@ -175,7 +179,7 @@ def scenario_amendment_review(
     check_reviewer(by, scenario.organization)
     if decision not in AmendmentReview.Decision.values:
         raise InvalidInput(_("Decide approve or reject."), field="decision")
-    comment = (comment or "").strip()
+    comment = clean_text(comment, field="comment", max_length=COMMENT_MAX)
     if decision == AmendmentReview.Decision.REJECT and not comment:
         raise InvalidInput(_("Give a reason."), field="comment")
     with transaction.atomic():
@@ -285,7 +289,7 @@ def scenario_transition(*, by, scenario: Scenario, action: str, reason: str = ""
     if action not in TRANSITIONS:
         raise InvalidInput(_("Unknown action."), field="action")
     sources, target, needs_reason = TRANSITIONS[action]
-    reason = (reason or "").strip()
+    reason = clean_text(reason, field="reason", max_length=REASON_MAX)
     if needs_reason and not reason:
         raise InvalidInput(_("Give a reason."), field="reason")
     with transaction.atomic():
@@ -354,6 +358,7 @@ def scenario_close(*, by, scenario: Scenario, reason: str = "") -> Scenario:
     )
     if not allowed:
         raise PermissionRefused(_("Only the organization's administrators close a scenario."))
+    reason = clean_text(reason, field="reason", max_length=REASON_MAX)
     with transaction.atomic():
         scenario = Scenario.objects.select_for_update().get(pk=scenario.pk)
         if scenario.status not in (S.AUTHORIZED, S.SUSPENDED, S.PENDING_REVIEW):
@@ -362,7 +367,7 @@ def scenario_close(*, by, scenario: Scenario, reason: str = "") -> Scenario:
                 % {"status": scenario.get_status_display()}
             )
         previous = scenario.status
-        scenario.status, scenario.reason = S.CLOSED, (reason or "").strip()
+        scenario.status, scenario.reason = S.CLOSED, reason
         scenario.save(update_fields=["status", "reason"])
         jobs_cancel_for_scenario(
             by=by, scenario=scenario, reason=_("The scenario was closed."), running=True

@@ -8,6 +8,7 @@ from django.utils.translation import gettext as _
 
 from operation.errors import Conflict, InvalidInput, PermissionRefused
 from operation.services.audit import audit_record
+from operation.text import COMMENT_MAX, LONG_TEXT_MAX, REASON_MAX, clean_text
 from scenarios.models import (
     OutputKind,
     ScenarioType,
@@ -61,6 +62,7 @@ def scenario_type_propose(*, by, scope: dict[str, list[str]], **fields) -> Scena
     if not kinds or not set(kinds) <= set(OutputKind.values):
         raise InvalidInput(_("Choose the output kinds allowed."), field="output_kinds")
     _check_parameters(fields)
+    fields["purpose"] = clean_text(fields.get("purpose"), field="purpose", max_length=LONG_TEXT_MAX)
     fields["sandbox_limits"] = check_limits(fields.get("sandbox_limits"))
     start, end = fields.get("valid_from"), fields.get("valid_until")
     if start and end and end < start:
@@ -139,7 +141,7 @@ def scenario_type_review(
     check_reviewer(by, scenario_type.proposer)
     if decision not in TypeReview.Decision.values:
         raise InvalidInput(_("Decide approve, reject or return."), field="decision")
-    comment = (comment or "").strip()
+    comment = clean_text(comment, field="comment", max_length=COMMENT_MAX)
     if decision != TypeReview.Decision.APPROVE and not comment:
         raise InvalidInput(_("Give a reason."), field="comment")
     with transaction.atomic():
@@ -189,7 +191,7 @@ def scenario_type_revoke(*, by, scenario_type: ScenarioType, reason: str) -> Sce
 
     if not has_role(by, PlatformRole.OPERATOR_STAFF):
         raise PermissionRefused(_("Only operator staff revoke types."))
-    reason = (reason or "").strip()
+    reason = clean_text(reason, field="reason", max_length=REASON_MAX)
     if not reason:
         raise InvalidInput(_("Give a reason."), field="reason")
     with transaction.atomic():

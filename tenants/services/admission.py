@@ -10,6 +10,7 @@ from django.utils.translation import gettext_lazy
 from operation.errors import Conflict, InvalidInput, PermissionRefused
 from operation.services.audit import audit_record
 from operation.services.notifications import notification_send
+from operation.text import LONG_TEXT_MAX, REASON_MAX, clean_text
 from tenants.commitment import COMMITMENT_SHA256
 from tenants.models import AdmissionApplication, AdmissionStatus, QualificationFile
 from tenants.roles import PlatformRole, has_role
@@ -92,9 +93,13 @@ def admission_submit(
     """The organization's admin applies (or re-applies after a return)."""
     if not by.has_perm("tenants.change_admissionapplication", application):
         raise PermissionRefused(_("Only the organization's administrators can apply."))
-    if not business_scope.strip():
+    business_scope = clean_text(business_scope, field="business_scope", max_length=LONG_TEXT_MAX)
+    security_measures = clean_text(
+        security_measures, field="security_measures", max_length=LONG_TEXT_MAX
+    )
+    if not business_scope:
         raise InvalidInput(_("Describe the business scope."), field="business_scope")
-    if not security_measures.strip():
+    if not security_measures:
         raise InvalidInput(_("Describe the data-security measures."), field="security_measures")
     if commitment_sha256 != COMMITMENT_SHA256:
         raise InvalidInput(
@@ -167,7 +172,7 @@ def _decide(
 ) -> AdmissionApplication:
     if not has_role(by, PlatformRole.OPERATOR_STAFF):
         raise PermissionRefused(_("Only operator staff can decide on admission."))
-    reason = (reason or "").strip()
+    reason = clean_text(reason, field="reason", max_length=REASON_MAX)
     if reason_required and not reason:
         raise InvalidInput(_("Give a reason."), field="reason")
     with transaction.atomic():
