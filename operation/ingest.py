@@ -147,9 +147,10 @@ def _transcode(source: Path, dest: Path, encoding: str) -> Path:
 
 
 def _first_malformed_csv_row(path: Path) -> str | None:
-    """Locate the first row whose field count differs from the header's (streamed)."""
+    """Locate the first row whose field count differs from the header's, or whose quoting
+    is broken (an unterminated quote runs to the end of the file), streamed."""
     with open(path, encoding="utf-8", errors="replace", newline="") as handle:
-        reader = csv.reader(handle)
+        reader = csv.reader(handle, strict=True)
         try:
             header = next(reader, None)
             if header is None:
@@ -330,7 +331,43 @@ def ingest_file(
     tmp_dir: Path,
     limits: Limits,
 ) -> IngestResult:
-    """Ingest ``source`` into the Parquet file ``dest`` (written atomically)."""
+    """Ingest ``source`` into the Parquet file ``dest`` (written atomically). Every
+    refusal is an IngestError whose message names lines, columns and bytes, never a path on
+    the server (the engine quotes the files it reads: see without_paths)."""
+    try:
+        return _ingest_file(
+            source, dest, fmt=fmt, encoding=encoding, types=types, tmp_dir=tmp_dir, limits=limits
+        )
+    except IngestError as exc:
+        raise IngestError(without_paths(str(exc))) from None
+    except duckdb.Error as exc:
+        raise IngestError(without_paths(f"malformed input: {_explain(exc)}")) from None
+
+
+_QUOTED_FILE = re.compile(r"""\bfile\s+(?:"/[^"]*"|'/[^']*')""", re.I)
+_QUOTED_PATH = re.compile(r""""/[^"]*"|'/[^']*'""")
+_BARE_PATH = re.compile(r"(?<![\w.~-])/(?:[^\s/\"'(),;:]+/)+[^\s/\"'(),;:]*")
+
+
+def without_paths(message: str) -> str:
+    """``message`` with every absolute path replaced by "the file": what an operator
+    reads (upload or import folder alike) says what is wrong, not where the server keeps
+    it."""
+    message = _QUOTED_FILE.sub("the file", message)
+    message = _QUOTED_PATH.sub("the file", message)
+    return _BARE_PATH.sub("the file", message)
+
+
+def _ingest_file(
+    source: Path,
+    dest: Path,
+    *,
+    fmt: str,
+    encoding: str,
+    types: dict[str, str] | None,
+    tmp_dir: Path,
+    limits: Limits,
+) -> IngestResult:
     if fmt not in FORMATS:
         raise IngestError(f"unsupported format {fmt!r}: use one of {', '.join(FORMATS)}")
     if encoding not in ENCODINGS:

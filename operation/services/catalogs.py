@@ -146,7 +146,10 @@ def import_path_resolve(relative: str) -> Path:
         raise InvalidInput(_("Name a file inside the import folder."), field="import_path")
     candidate = (root / name).resolve()
     if not candidate.is_relative_to(root) or not candidate.is_file():
-        raise InvalidInput(_("No such file in the import folder."), field="import_path")
+        raise InvalidInput(
+            _("No such file in the import folder: %(name)s") % {"name": name},
+            field="import_path",
+        )
     return candidate
 
 
