@@ -30,6 +30,19 @@ CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", default=[])
 
 DATA_ROOT = Path(env_str("DATA_ROOT", str(VAR_DIR / "data")))
 
+# The audit trail's HMAC keys never enter the database: AUDIT_KEY (comma-separated, the
+# first signs, the others only verify after a rotation), else AUDIT_KEY_FILE, generated
+# once (also with DEBUG off: VAR_DIR is outside the database; keep a copy elsewhere).
+# Signed checkpoints go to DATA_ROOT/audit/checkpoints.jsonl (and syslog if asked).
+AUDIT_KEY = env_list("AUDIT_KEY", default=[])
+if any(len(key) < 32 for key in AUDIT_KEY):
+    raise SettingError("AUDIT_KEY: every key must be at least 32 characters long")
+AUDIT_KEY_FILE = VAR_DIR / "audit_key"
+AUDIT_CHECKPOINT_EVENTS = env_int("AUDIT_CHECKPOINT_EVENTS", default=100, minimum=1)
+AUDIT_CHECKPOINT_MINUTES = env_int("AUDIT_CHECKPOINT_MINUTES", default=10, minimum=1)
+AUDIT_SYSLOG = env_bool("AUDIT_SYSLOG", default=False)
+AUDIT_SYSLOG_ADDRESS = env_str("AUDIT_SYSLOG_ADDRESS", "/dev/log")
+
 INSTALLED_APPS = [
     "django.contrib.admin",
     "django.contrib.auth",
@@ -215,6 +228,11 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": float(JOBS_REAP_INTERVAL_SECONDS),
         # A late run is useless: the next one comes soon.
         "options": {"expires": float(JOBS_REAP_INTERVAL_SECONDS)},
+    },
+    "audit-checkpoint": {
+        "task": "operation.tasks.audit_checkpoint",
+        "schedule": AUDIT_CHECKPOINT_MINUTES * 60.0,
+        "options": {"expires": AUDIT_CHECKPOINT_MINUTES * 60.0},
     },
 }
 # Jobs run on their own queue, so sandbox workers can be scaled (and placed) apart.

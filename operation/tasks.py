@@ -7,6 +7,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from operation.models import Notification
+from operation.services.audit import audit_checkpoint_due
 from operation.workers import WorkerBeating
 
 _beating: list[WorkerBeating] = []
@@ -46,3 +47,10 @@ def notification_email(notification_id: int) -> None:
         )
         notification.emailed_at = timezone.now()
         notification.save(update_fields=["emailed_at"])
+
+
+@shared_task(ignore_result=True, soft_time_limit=30, time_limit=60)
+def audit_checkpoint() -> None:
+    """Beat's: a signed checkpoint of the audit chain's head, unless one already covers it
+    (between AUDIT_CHECKPOINT_EVENTS, the newest events are anchored within minutes)."""
+    audit_checkpoint_due()

@@ -1,6 +1,13 @@
-"""The append-only, hash-chained audit trail."""
+"""The append-only, hash-chained audit trail.
+
+Each event's hash covers its canonical content and the previous event's hash. Since the
+upgrade that keyed the chain it is an HMAC-SHA256 with a key kept outside the database
+(``operation.services.audit``), named by ``key_id``; events written before it have an empty
+``key_id`` and a plain SHA-256, and still verify by that rule.
+"""
 
 import hashlib
+import hmac
 import json
 
 from django.conf import settings
@@ -52,6 +59,8 @@ class AuditEvent(models.Model):
     details = models.JSONField(_("details"), default=dict, blank=True)
     prev_hash = models.CharField(_("previous hash"), max_length=64)
     hash = models.CharField(_("hash"), max_length=64, unique=True)
+    # Which audit key made the hash (empty: an event from before the chain was keyed).
+    key_id = models.CharField(_("key id"), max_length=16, blank=True, default="")
 
     objects = AuditEventQuerySet.as_manager()
 
@@ -73,26 +82,30 @@ class AuditEvent(models.Model):
         raise AppendOnlyError("audit events cannot be deleted")
 
     def canonical(self) -> str:
-        """The event as it is hashed: every recorded field, in a fixed order."""
-        return json.dumps(
-            {
-                "seq": self.seq,
-                "time": self.time.isoformat(timespec="microseconds"),
-                "actor": self.actor_id,
-                "actor_username": self.actor_username,
-                "organization": self.organization_id,
-                "action": self.action,
-                "target_type": self.target_type,
-                "target_id": self.target_id,
-                "details": self.details,
-            },
-            sort_keys=True,
-            separators=(",", ":"),
-            ensure_ascii=False,
-        )
+        """The event as it is hashed: every recorded field, in a fixed order. A keyed
+        event's key id is part of it (an unkeyed event's form is the one it was hashed in)."""
+        content = {
+            "seq": self.seq,
+            "time": self.time.isoformat(timespec="microseconds"),
+            "actor": self.actor_id,
+            "actor_username": self.actor_username,
+            "organization": self.organization_id,
+            "action": self.action,
+            "target_type": self.target_type,
+            "target_id": self.target_id,
+            "details": self.details,
+        }
+        if self.key_id:
+            content["key_id"] = self.key_id
+        return json.dumps(content, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 
-    def compute_hash(self) -> str:
-        return hashlib.sha256((self.prev_hash + self.canonical()).encode()).hexdigest()
+    def compute_hash(self, key: bytes | None = None) -> str:
+        """HMAC-SHA256 with ``key`` (the key named by ``key_id``) over the previous hash and
+        the canonical form; without a key, the plain SHA-256 of events from before."""
+        message = (self.prev_hash + self.canonical()).encode()
+        if key is None:
+            return hashlib.sha256(message).hexdigest()
+        return hmac.new(key, message, hashlib.sha256).hexdigest()
 
 
 class AuditChainHead(models.Model):
@@ -101,6 +114,8 @@ class AuditChainHead(models.Model):
 
     seq = models.PositiveBigIntegerField(default=0)
     hash = models.CharField(max_length=64, default=GENESIS_HASH)
+    # The last event's key id: a change (the first keyed event, a rotation) is checkpointed.
+    key_id = models.CharField(max_length=16, blank=True, default="")
 
     class Meta:
         verbose_name = _("audit chain head")
