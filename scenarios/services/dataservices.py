@@ -111,7 +111,6 @@ def service_propose(
     name_en = clean_text(name_en, field="name_en", max_length=NAME_MAX)
     description = clean_text(description, field="description", max_length=LONG_TEXT_MAX)
     unit = clean_text(unit, field="unit", max_length=100)
-    sql = clean_text(sql, field="sql", max_length=LONG_TEXT_MAX)
     if not name:
         raise InvalidInput(_("Name the service."), field="name")
     try:
