@@ -118,7 +118,8 @@ def test_a_queued_job_is_polled_and_can_be_cancelled(client, lab):
     page = client.get(f"/scenarios/jobs/{job.pk}/").content.decode()
     live = client.get(f"/scenarios/jobs/{job.pk}/live/")
 
-    assert 'data-status="queued"' in page and "setInterval" in page
+    polled = f'data-live-src="/scenarios/jobs/{job.pk}/live/"'
+    assert 'data-status="queued"' in page and polled in page
     assert 'id="job-cancel"' in page
     assert live.status_code == 200
     assert 'data-finished="no"' in live.content.decode()
@@ -130,7 +131,7 @@ def test_a_queued_job_is_polled_and_can_be_cancelled(client, lab):
     assert job.status == JobStatus.CANCELLED
     page = response.content.decode()
     assert 'data-status="cancelled"' in page
-    assert 'id="job-cancel"' not in page and "setInterval" not in page
+    assert 'id="job-cancel"' not in page and "data-live-src" not in page
 
 
 def test_another_organizations_member_does_not_find_the_job(
