@@ -247,7 +247,8 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    # Every operation's error answers documented from how it is reached (operation/openapi.py).
+    "DEFAULT_SCHEMA_CLASS": "operation.openapi.AutoSchema",
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
     "PAGE_SIZE": 50,
     "EXCEPTION_HANDLER": "operation.errors.api_exception_handler",
@@ -260,6 +261,12 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # Request bodies get components of their own: uploads are binary files, not URIs.
+    "COMPONENT_SPLIT_REQUEST": True,
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "operation.openapi.add_security_schemes",
+    ],
     "ENUM_NAME_OVERRIDES": {
         "AdmissionStatusEnum": "tenants.models.admission.AdmissionStatus",
         "CatalogStatusEnum": "operation.models.catalog.CatalogStatus",

@@ -177,7 +177,7 @@ class CatalogFieldsView(APIView):
     @extend_schema(request=dict, responses=CatalogDetailOutput)
     def put(self, request, code: str):
         catalog = catalog_get(request.user, code)
-        fields = request.data.get("fields")
+        fields = request.data.get("fields") if isinstance(request.data, dict) else None
         if not isinstance(fields, dict):
             raise InvalidInput(_("Send the fields as an object keyed by column."), field="fields")
         catalog = svc.catalog_fields_update(by=request.user, catalog=catalog, fields=fields)
@@ -193,15 +193,20 @@ class CatalogPublishView(APIView):
         return Response(CatalogDetailOutput(catalog).data)
 
 
+class WithdrawInput(serializers.Serializer):
+    reason = serializers.CharField(required=False, allow_blank=True, default="")
+
+
 class CatalogWithdrawView(APIView):
     permission_classes = [IsAuthenticated, StaffWrites]
 
-    @extend_schema(request=dict, responses=CatalogDetailOutput)
+    @extend_schema(request=WithdrawInput, responses=CatalogDetailOutput)
     def post(self, request, code: str):
+        catalog = catalog_get(request.user, code)
+        values = WithdrawInput(data=request.data)  # a body that is no object is a 400
+        values.is_valid(raise_exception=True)
         catalog = svc.catalog_withdraw(
-            by=request.user,
-            catalog=catalog_get(request.user, code),
-            reason=str(request.data.get("reason", "")),
+            by=request.user, catalog=catalog, reason=values.validated_data["reason"]
         )
         return Response(CatalogDetailOutput(catalog).data)
 

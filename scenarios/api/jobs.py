@@ -184,7 +184,9 @@ class JobQueueOutput(serializers.Serializer):
 class JobQueueView(APIView):
     """The job queue, for operator staff and auditors (404 for anyone else)."""
 
-    @extend_schema(responses=JobQueueOutput)
+    @extend_schema(
+        responses={200: JobQueueOutput, 404: OpenApiResponse(description="not staff or auditor")}
+    )
     def get(self, request):
         return Response(JobQueueOutput(job_queue_for(request.user)).data)
 

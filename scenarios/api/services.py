@@ -91,6 +91,27 @@ def _no_constant(name: str):
     raise ValueError(f"{name} is not a JSON number")
 
 
+class ServiceAnswerOutput(serializers.Serializer):
+    """A data service's answer (``Accept: text/csv``: the rows as CSV)."""
+
+    service = serializers.CharField()
+    version = serializers.IntegerField()
+    scenario = serializers.IntegerField()
+    workspace_version = serializers.IntegerField()
+    threshold = serializers.IntegerField()
+    columns = serializers.ListField(child=serializers.CharField())
+    rows = serializers.ListField(
+        child=serializers.DictField(),
+        help_text="One object per row: its columns, and suppressed (the columns hidden).",
+    )
+    cells_suppressed = serializers.IntegerField()
+    cached = serializers.BooleanField()
+
+
+SERVICE_ANSWER = {200: ServiceAnswerOutput, (200, "text/csv"): str}
+
+
+@extend_schema(auth=[{"apiKeyAuth": []}])  # operation/openapi.py: API_KEY_SCHEME
 class ServiceCallView(APIView):
     """Call a data service with an API key bound to an authorized scenario."""
 
@@ -113,14 +134,11 @@ class ServiceCallView(APIView):
         response["X-Cells-Suppressed"] = str(answer["cells_suppressed"])
         return response
 
-    @extend_schema(
-        parameters=[OpenApiParameter("Authorization", str, OpenApiParameter.HEADER)],
-        responses={200: OpenApiResponse(description="columns, rows, suppressed cells")},
-    )
+    @extend_schema(responses=SERVICE_ANSWER)
     def get(self, request, code: str):
         return self._answer(request, code, _single(request.GET))
 
-    @extend_schema(request=dict, responses={200: OpenApiResponse(description="as GET")})
+    @extend_schema(request=dict, responses=SERVICE_ANSWER)
     def post(self, request, code: str):
         try:
             given = request.data
@@ -329,7 +347,10 @@ class UsageView(APIView):
             OpenApiParameter("service", str),
             OpenApiParameter("organization", int),
         ],
-        responses={200: OpenApiResponse(description="usage summary")},
+        responses={
+            200: OpenApiResponse(dict, description="usage summary"),
+            (200, "text/csv"): OpenApiResponse(str, description="usage per day, as CSV"),
+        },
     )
     def get(self, request):
         calls, start, end = usage_filter(service_calls_visible_to(request.user), request.GET)

@@ -1,11 +1,14 @@
 from rest_framework import serializers
 
-from tenants.models import AdmissionApplication, Organization, QualificationFile
+from tenants.models import AdmissionApplication, AdmissionStatus, Organization, QualificationFile
 from tenants.services.admission import allowed_actions
 
 
 class OrganizationOutput(serializers.ModelSerializer):
-    admission_status = serializers.CharField(source="admission.status", default=None)
+    # null: an organization that never applied (operators, providers).
+    admission_status = serializers.ChoiceField(
+        choices=AdmissionStatus.choices, source="admission.status", default=None, allow_null=True
+    )
 
     class Meta:
         model = Organization

@@ -113,7 +113,10 @@ class AdmissionDetailView(APIView):
 class AdmissionSubmitView(APIView):
     parser_classes = [MultiPartParser, FormParser, JSONParser]
 
-    @extend_schema(request=AdmissionSubmitInput, responses=AdmissionOutput)
+    # Qualification files are uploaded as multipart form data.
+    @extend_schema(
+        request={"multipart/form-data": AdmissionSubmitInput}, responses=AdmissionOutput
+    )
     def post(self, request, pk: int):
         application = admission_get(request.user, pk)
         data = AdmissionSubmitInput(data=request.data)
@@ -144,6 +147,13 @@ class AdmissionDecisionView(APIView):
 
 
 class QualificationFileView(APIView):
-    @extend_schema(responses={(200, "application/octet-stream"): bytes})
+    # Served with the type its content was checked to be (QualificationFile.content_type).
+    @extend_schema(
+        responses={
+            (200, "application/pdf"): bytes,
+            (200, "image/png"): bytes,
+            (200, "image/jpeg"): bytes,
+        }
+    )
     def get(self, request, pk: int, file_pk: int) -> FileResponse:
         return qualification_file_response(qualification_file_get(request.user, pk, file_pk))
