@@ -114,9 +114,7 @@ class AdmissionSubmitView(APIView):
     parser_classes = [MultiPartParser, FormParser, JSONParser]
 
     # Qualification files are uploaded as multipart form data.
-    @extend_schema(
-        request={"multipart/form-data": AdmissionSubmitInput}, responses=AdmissionOutput
-    )
+    @extend_schema(request={"multipart/form-data": AdmissionSubmitInput}, responses=AdmissionOutput)
     def post(self, request, pk: int):
         application = admission_get(request.user, pk)
         data = AdmissionSubmitInput(data=request.data)
