@@ -15,7 +15,8 @@ is finished (``--drain-minutes`` at most). Then it prints:
 - lost jobs: answered 201, later not found (404), or back to queued/running after a final
   state;
 - stuck jobs: still queued or running after the drain (marked when past their wall limit
-  plus ``--margin`` seconds);
+  plus ``--margin`` seconds), and jobs that ran past their wall limit plus ``--margin``
+  before they ended (a dead worker's job reaped late);
 - 5xx answers, and requests that got no answer at all;
 - worker restarts: the demo's log lines ``[supervisor] <name> exited (<why>); restarting``.
 
@@ -504,7 +505,16 @@ def report(args, jobs: Jobs, tally: Tally, organizations, services, restarts, dr
     now = time.time()
     everything = list(jobs.all.values())
     lost = [j for j in everything if j.lost]
-    stuck = [j for j in everything if not j.final and not j.lost]
+    # A job that ran far past its wall limit before it ended was stuck meanwhile (a dead
+    # worker's job that nothing reaped in time): it counts too.
+    overdue = [
+        j
+        for j in everything
+        if j.started_at
+        and j.finished_at
+        and j.finished_at - j.started_at > j.wall_limit + args.margin
+    ]
+    stuck = [j for j in everything if not j.final and not j.lost] + overdue
     print()
     print(
         f"Soak of {args.minutes:g} min against {args.url} "
@@ -549,7 +559,13 @@ def report(args, jobs: Jobs, tally: Tally, organizations, services, restarts, dr
     for job in lost:
         print(f"  job {job.id} ({job.organization}, {job.kind}): {job.lost}")
     print(f"stuck jobs: {len(stuck)}")
-    for job in stuck:
+    for job in overdue:
+        print(
+            f"  job {job.id} ({job.organization}, {job.kind}) ran "
+            f"{job.finished_at - job.started_at:.0f} s, past its wall limit + margin, "
+            f"then ended {job.status}; history {job.history}"
+        )
+    for job in stuck[: len(stuck) - len(overdue)]:
         since = job.started_at if job.status == "running" else job.created_at
         age = now - (since or job.submitted)
         past = " PAST its wall limit + margin" if age > job.wall_limit + args.margin else ""

@@ -519,7 +519,12 @@ def jobs_reap(*, now=None) -> int:
             if job.status != JobStatus.RUNNING or job.heartbeat_at >= stale:
                 continue
             lost_folder, worker = job.folder, job.worker
-            if job.attempts < MAX_ATTEMPTS and not job.cancel_requested:
+            if job.cancel_requested:  # it was being stopped anyway
+                job.status, job.finished_at = JobStatus.CANCELLED, now
+                job.reason = _("Cancelled; the worker running the job was lost meanwhile.")
+                job.save(update_fields=["status", "finished_at", "reason"])
+                action = "job.cancelled"
+            elif job.attempts < MAX_ATTEMPTS:
                 job.status, job.worker, job.dispatched_at = JobStatus.QUEUED, "", None
                 job.save(update_fields=["status", "worker", "dispatched_at"])
                 transaction.on_commit(lambda pk=job.pk: job_dispatch(pk))

@@ -235,3 +235,16 @@ def test_jobs_finishing_and_outputs_checked_at_once_never_deadlock(tmp_path):
     assert Job.objects.filter(status=JobStatus.SUCCEEDED).count() == 8
     checked = JobOutput.objects.filter(pk__in=[o.pk for o in outputs], check_status="review")
     assert checked.count() == 8
+
+
+def test_a_job_being_cancelled_when_its_worker_was_lost_ends_cancelled(
+    two_organizations, django_capture_on_commit_callbacks
+):
+    scenario, developer, *_ = two_organizations
+    job = svc.job_start(job_id=queued(developer, scenario).pk, worker="lost")
+    svc.job_cancel(by=developer, job=job)  # asked while it ran; then its worker died
+    with django_capture_on_commit_callbacks(execute=True):
+        assert svc.jobs_reap(now=job.heartbeat_at + datetime.timedelta(seconds=40)) == 1
+    job.refresh_from_db()
+    assert job.status == JobStatus.CANCELLED and job.attempts == 1
+    assert "worker running the job was lost" in job.reason
