@@ -1,6 +1,9 @@
 """Reads of scenario types and scenarios, scoped to the caller (missing = forbidden = 404)."""
 
+import math
+from dataclasses import dataclass
 from datetime import date, timedelta
+from pathlib import Path
 
 from django.db.models import Avg, Count, Q, QuerySet, Sum
 from django.db.models.functions import TruncDate
@@ -8,6 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from operation.errors import InvalidInput, NotFound
+from operation.storage import data_path
 from operation.workers import SANDBOX_QUEUE, sandbox_workers_ok, workers_alive
 from scenarios.models import (
     ApiKey,
@@ -141,21 +145,33 @@ def release_reviews_shown(user, request: ReleaseRequest) -> list[dict]:
     return shown
 
 
-def _coarse(number: int | None) -> int | None:
-    """Two significant digits: what a developer sees of a size before release."""
-    if not number:
-        return number
-    return int(float(f"{number:.2g}"))
+@dataclass(frozen=True)
+class OutputShown:
+    """What one user may see of one output: the only source of an output's size, SHA-256,
+    check record and content for every serializer, page, export and notification (an
+    unreleased output's SHA-256 or exact size would give a low-entropy content away)."""
+
+    full: bool  # exact size and SHA-256: released, a dry run's, or oversight from outside
+    size: int  # exact when full, else an upper bound (_size_bound)
+    sha256: str | None
+    check_record: dict
+    path: Path | None  # the file, for those who may read its content inline; else None
 
 
-def output_shown(user, output: JobOutput) -> dict:
-    """What the user may see of an output. Until it is released, a developer sees the
-    check's verdicts with counts only — the record's cells, reasons and details come from
-    real data — and its size rounded, without its SHA-256; reviewers, staff and auditors
-    see everything. A dry run's outputs are synthetic and shown in full."""
-    full = output.job.dry_run or output.released_at is not None or has_role(user, *OVERSIGHT)
+def output_shown(user, output: JobOutput) -> OutputShown:
+    """What the user may see of an output. Until it is released, its organization sees
+    the check's verdicts with counts only — the record's cells, reasons and details come
+    from real data —, an upper bound of its size and no SHA-256, and never its content;
+    reviewers, staff and auditors from outside the organization see everything, and read
+    the content inline. A dry run's outputs are synthetic and shown in full."""
+    job = output.job
+    oversees = has_role(user, *OVERSIGHT)
+    if oversees:
+        membership = membership_of(user)
+        oversees = membership is None or membership.organization_id != job.scenario.organization_id
+    full = job.dry_run or output.released_at is not None or oversees
     record = output.check_record or {}
-    if not has_role(user, *OVERSIGHT):
+    if not oversees:
         record = {
             "status": record.get("status", output.check_status),
             "parameters": record.get("parameters", {}),
@@ -164,11 +180,22 @@ def output_shown(user, output: JobOutput) -> dict:
                 for name, entry in (record.get("checks") or {}).items()
             },
         }
-    return {
-        "size": output.size if full else _coarse(output.size),
-        "sha256": output.sha256 if full else None,
-        "check_record": record,
-    }
+    return OutputShown(
+        full=full,
+        size=output.size if full else _size_bound(output.size),
+        sha256=output.sha256 if full else None,
+        check_record=record,
+        path=data_path(output.path) if job.dry_run or oversees else None,
+    )
+
+
+def _size_bound(size: int | None) -> int:
+    """An upper bound of an unreleased output's size: whole KiB rounded up to two
+    significant digits, never below 1 KiB, so that no count of bytes comes out (a 6-byte
+    stdout and an empty one both show at most 1 KB)."""
+    kib = max(1, math.ceil((size or 0) / 1024))
+    step = 10 ** max(0, len(str(kib)) - 2)
+    return math.ceil(kib / step) * step * 1024
 
 
 # --- Data services ---------------------------------------------------------------------------

@@ -7,8 +7,9 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from operation.errors import NotFound
-from operation.storage import attachment, data_path
+from operation.storage import attachment
 from operation.workers import sandbox_workers_ok
+from scenarios.api.releases import shown_in
 from scenarios.models import Job, JobLanguage, JobStatus
 from scenarios.selectors import (
     dry_run_output_get,
@@ -37,10 +38,10 @@ class JobOutputOutput(serializers.Serializer):
     download = serializers.SerializerMethodField()
 
     def get_size(self, obj) -> int:
-        return output_shown(self.context["request"].user, obj)["size"]
+        return shown_in(self.context, obj).size
 
     def get_sha256(self, obj) -> str | None:
-        return output_shown(self.context["request"].user, obj)["sha256"]
+        return shown_in(self.context, obj).sha256
 
     def get_download(self, obj) -> str | None:
         """A dry run's outputs are served (synthetic data); a real job's wait in
@@ -119,7 +120,10 @@ class JobOutput(serializers.ModelSerializer):
             return None
         logs = {}
         for output in obj.outputs.filter(kind__in=["stdout", "stderr"]):
-            with open(data_path(output.path), "rb") as handle:
+            path = shown_in(self.context, output).path
+            if path is None:
+                continue
+            with open(path, "rb") as handle:
                 logs[output.kind] = handle.read(DRY_RUN_LOG_BYTES).decode(errors="replace")
         return logs
 
@@ -202,7 +206,7 @@ class DryRunOutputView(APIView):
     @extend_schema(responses={(200, "application/octet-stream"): OpenApiResponse(bytes)})
     def get(self, request, pk: int, output: int):
         found = dry_run_output_get(request.user, pk, output)
-        return attachment(found.path, found.name, sha256=found.sha256)
+        return attachment(found.path, found.name, sha256=output_shown(request.user, found).sha256)
 
 
 class VoucherInput(serializers.Serializer):

@@ -11,6 +11,7 @@ from operation.errors import NotFound
 from operation.storage import attachment
 from scenarios.models import JobOutput, ReleaseRequest, ReleaseReview
 from scenarios.selectors import (
+    OutputShown,
     output_get,
     output_shown,
     release_request_get,
@@ -22,11 +23,26 @@ from scenarios.services import outputs as output_svc
 from scenarios.services import releases as release_svc
 
 
+def shown_in(context: dict, output: JobOutput) -> OutputShown:
+    """output_shown for the request's user, once per output and answer."""
+    cache = context.setdefault("outputs_shown", {})
+    if output.pk not in cache:
+        cache[output.pk] = output_shown(context["request"].user, output)
+    return cache[output.pk]
+
+
+SIZE_HELP = (
+    "Bytes: exact once released (and for a dry run's outputs); before that, for the "
+    "output's organization, an upper bound in whole KiB with two significant digits."
+)
+SHA256_HELP = "null until released for the output's organization (it could carry data)."
+
+
 class OutputDetail(serializers.ModelSerializer):
     job = serializers.IntegerField(source="job_id")
     scenario = serializers.IntegerField(source="job.scenario_id")
-    size = serializers.SerializerMethodField()
-    sha256 = serializers.SerializerMethodField()
+    size = serializers.SerializerMethodField(help_text=SIZE_HELP)
+    sha256 = serializers.SerializerMethodField(help_text=SHA256_HELP)
     check_record = serializers.SerializerMethodField()
     download = serializers.SerializerMethodField()
 
@@ -48,17 +64,14 @@ class OutputDetail(serializers.ModelSerializer):
             "download",
         ]
 
-    def _shown(self, obj) -> dict:
-        return output_shown(self.context["request"].user, obj)
-
     def get_size(self, obj) -> int:
-        return self._shown(obj)["size"]
+        return shown_in(self.context, obj).size
 
     def get_sha256(self, obj) -> str | None:
-        return self._shown(obj)["sha256"]
+        return shown_in(self.context, obj).sha256
 
     def get_check_record(self, obj) -> dict:
-        return self._shown(obj)["check_record"]
+        return shown_in(self.context, obj).check_record
 
     def get_download(self, obj) -> str | None:
         return f"/api/v1/outputs/{obj.pk}/download" if obj.released_at else None
@@ -97,7 +110,9 @@ class OutputDownloadView(APIView):
     @extend_schema(responses={(200, "application/octet-stream"): OpenApiResponse(bytes)})
     def get(self, request, pk: int):
         output = output_svc.output_download(by=request.user, output_id=pk)
-        return attachment(output.path, output.name, sha256=output.sha256)
+        return attachment(
+            output.path, output.name, sha256=output_shown(request.user, output).sha256
+        )
 
 
 class ReleaseItemOutput(serializers.Serializer):
@@ -105,11 +120,18 @@ class ReleaseItemOutput(serializers.Serializer):
     output = serializers.IntegerField(source="output_id")
     name = serializers.CharField(source="output.name")
     job = serializers.IntegerField(source="output.job_id")
-    sha256 = serializers.CharField(source="output.sha256")
+    size = serializers.SerializerMethodField(help_text=SIZE_HELP)
+    sha256 = serializers.SerializerMethodField(help_text=SHA256_HELP)
     check_status = serializers.CharField(source="output.check_status")
     context = serializers.CharField()
     controls = serializers.CharField()
     exception = serializers.CharField()
+
+    def get_size(self, obj) -> int:
+        return shown_in(self.context, obj.output).size
+
+    def get_sha256(self, obj) -> str | None:
+        return shown_in(self.context, obj.output).sha256
 
 
 class ReleaseRequestOutput(serializers.ModelSerializer):

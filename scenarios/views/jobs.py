@@ -11,7 +11,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from operation.errors import Conflict, InvalidInput, NotFound, PermissionRefused
-from operation.storage import attachment, data_path
+from operation.storage import attachment
 from scenarios.forms import JobForm, VoucherForm
 from scenarios.models import JobOutputKind, JobStatus
 from scenarios.selectors import (
@@ -63,16 +63,17 @@ def job_new(request, pk: int):
     return render(request, "scenarios/job_new.html", {"scenario": scenario, "job_form": form})
 
 
-def _dry_run_logs(job) -> list[dict]:
+def _dry_run_logs(job, outputs: list[dict]) -> list[dict]:
     """A dry run's stdout and stderr (synthetic data only), the first 64 KiB of each."""
     if not job.dry_run:
         return []
     logs = []
-    for output in job.outputs.all():
-        if output.kind not in (JobOutputKind.STDOUT, JobOutputKind.STDERR):
+    for entry in outputs:
+        output, shown = entry["output"], entry["shown"]
+        if output.kind not in (JobOutputKind.STDOUT, JobOutputKind.STDERR) or not shown.path:
             continue
         try:
-            with open(data_path(output.path), "rb") as handle:
+            with open(shown.path, "rb") as handle:
                 text = handle.read(DRY_RUN_LOG_BYTES).decode(errors="replace")
         except OSError:
             text = ""
@@ -81,7 +82,7 @@ def _dry_run_logs(job) -> list[dict]:
                 "kind": output.kind,
                 "label": output.get_kind_display(),
                 "text": text,
-                "truncated": output.size > DRY_RUN_LOG_BYTES,
+                "truncated": shown.size > DRY_RUN_LOG_BYTES,
             }
         )
     return logs
@@ -93,13 +94,16 @@ def _job_context(request, job) -> dict:
     may_cancel = _member_of(request.user, job.scenario.organization_id) or has_role(
         request.user, PlatformRole.OPERATOR_STAFF
     )
+    # What the viewer may see of each output (a bound of its size, no SHA-256 until
+    # release): selectors.output_shown, the only source of either.
+    outputs = [
+        {"output": output, "shown": output_shown(request.user, output)}
+        for output in job.outputs.all()
+    ]
     return {
         "job": job,
-        # What the viewer may see of each (sizes rounded, no SHA-256 until release).
-        "outputs": [
-            {"output": output, **output_shown(request.user, output)} for output in job.outputs.all()
-        ],
-        "logs": _dry_run_logs(job),
+        "outputs": outputs,
+        "logs": _dry_run_logs(job, outputs),
         "live": job.status in LIVE_STATUSES,
         "waiting": job_waiting(job),  # a queued job: is a worker alive to start it?
         "can_cancel": may_cancel and not job.finished and not job.cancel_requested,
@@ -152,7 +156,7 @@ def job_cancel(request, pk: int):
 def job_output_download(request, pk: int, output: int):
     """A dry run's output, made from synthetic data; a real job's is not found here."""
     found = dry_run_output_get(request.user, pk, output)
-    return attachment(found.path, found.name, sha256=found.sha256)
+    return attachment(found.path, found.name, sha256=output_shown(request.user, found).sha256)
 
 
 # Compute ------------------------------------------------------------------------------

@@ -26,7 +26,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from operation.errors import Conflict, InvalidInput
-from operation.storage import attachment, data_path
+from operation.storage import attachment
 from scenarios.disclosure.params import FAIL, REVIEW
 from scenarios.forms import (
     MitigateForm,
@@ -152,10 +152,10 @@ def _check_context(output, record: dict | None = None) -> dict:
 # Content, for reviewers only ------------------------------------------------------------
 
 
-def _table(output, path: Path, delimiter: str) -> dict:
+def _table(shown, path: Path, delimiter: str) -> dict:
     """The first rows as a table; the cells of failing (or suppressed) groups marked,
     matched to the check record's cells on the group-by columns."""
-    record = output.check_record or {}
+    record = shown.check_record
     aggregate = record.get("aggregate") or {}
     group_by = list(aggregate.get("group_by") or [])
     cells = {
@@ -229,18 +229,21 @@ def _text(path: Path, size: int) -> dict:
     }
 
 
-def _content(output) -> dict:
-    """An output's content for the review page, bounded; never a file served by URL."""
+def _content(output, shown) -> dict | None:
+    """An output's content for the review page, bounded, for those output_shown lets read
+    it (None for anyone else); never a file served by URL."""
+    path = shown.path
+    if path is None:
+        return None
     if output.discarded_at is not None:
         return {"kind": "discarded"}
-    path = data_path(output.path)
     suffix = Path(output.name).suffix.lower()
     try:
         if output.kind == JobOutputKind.FILE and suffix in TABLE_SUFFIXES:
-            return _table(output, path, TABLE_SUFFIXES[suffix])
+            return _table(shown, path, TABLE_SUFFIXES[suffix])
         if output.kind == JobOutputKind.FILE and suffix in IMAGE_SUFFIXES:
-            return _image(path, output.size)
-        return _text(path, output.size)
+            return _image(path, shown.size)
+        return _text(path, shown.size)
     except (OSError, csv.Error):
         return {"kind": "unreadable"}
 
@@ -288,7 +291,7 @@ def output_detail(request, pk: int):
             "scenario": scenario,
             # Until release a developer sees verdicts with counts, a rounded size and no
             # SHA-256: the rest comes from real data (selectors.output_shown).
-            **_check_context(output, shown["check_record"]),
+            **_check_context(output, shown.check_record),
             "shown": shown,
             "derived": list(outputs_visible_to(request.user).filter(derived_from=output)),
             "requests": sorted(requests, key=lambda r: -r.pk),
@@ -336,7 +339,7 @@ def output_mitigate(request, pk: int):
 def output_file(request, pk: int):
     """A released output, for a member of its organization (audited); 404 otherwise."""
     output = output_svc.output_download(by=request.user, output_id=pk)
-    return attachment(output.path, output.name, sha256=output.sha256)
+    return attachment(output.path, output.name, sha256=output_shown(request.user, output).sha256)
 
 
 # Release requests: the developer's side -------------------------------------------------
@@ -533,8 +536,8 @@ def _release_context(request, release, *, review_form=None) -> dict:
                 "output": output,
                 "shown": shown,
                 "job": output.job,
-                **_check_context(output, shown["check_record"]),
-                "content": _content(output) if sees_content else None,
+                **_check_context(output, shown.check_record),
+                "content": _content(output, shown) if sees_content else None,
             }
         )
     scope = []
