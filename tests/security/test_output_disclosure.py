@@ -24,10 +24,12 @@ from operation.models import Catalog, DataResource, Notification
 from operation.storage import data_path
 from scenarios.models import (
     ApiKey,
+    Job,
     JobOutput,
     JobStatus,
     ReleaseRequest,
     ReleaseStatus,
+    Scenario,
     ScenarioType,
     ServiceDefinition,
 )
@@ -60,7 +62,7 @@ SQL = (
 
 # Patterns that need a kind of id this test cannot make (none today); kept small and named.
 SKIPPED: set[str] = set()
-# Path parameters, by the path segment before them (for ``pk``) or by their own name.
+# What fills an ``action`` path parameter (GET answers 405 or 404 on these; all are tried).
 ACTIONS = ["withdraw", "review", "resubmit", "submit", "approve", "reject", "revoke", "rate"]
 # Filters tried on every list that answers 200.
 QUERIES = [
@@ -283,25 +285,29 @@ def _patterns(resolver=None, prefix=""):
 PARAMETER = re.compile(r"<(?:(?P<converter>\w+):)?(?P<name>\w+)>|\(\?P<(?P<group>\w+)>[^)]*\)")
 
 
+def _ids(queryset) -> list[str]:
+    return [str(pk) for pk in queryset.values_list("pk", flat=True)]
+
+
 def _fillers(scenario, users) -> dict:
-    ids = lambda queryset: [str(pk) for pk in queryset.values_list("pk", flat=True)]  # noqa: E731
+    """Values for path parameters: ``pk`` and ``code`` by the path segment before them,
+    any other by its name; every object of the kind (others' too: they answer 404)."""
+    ids = _ids
     outputs = ids(JobOutput.objects.all())
     return {
         "admissions": ids(AdmissionApplication.objects.all()),
         "scenario-types": ids(ScenarioType.objects.all()),
-        "scenarios": ids(scenario.__class__.objects.all()),
-        "jobs": ids(scenario.jobs.all()),
+        "scenarios": ids(Scenario.objects.all()),
+        "jobs": ids(Job.objects.all()),
         "outputs": outputs,
         "releases": ids(ReleaseRequest.objects.all()),
         "release-requests": ids(ReleaseRequest.objects.all()),
         "api-keys": ids(ApiKey.objects.all()),
         "organizations": ids(Organization.objects.all()),
         "service-definitions": ids(ServiceDefinition.objects.all()),
-        "resources": _resource_ids(),
+        "resources": ids(DataResource.objects.all()),
         "file_pk": [
-            str(pk)
-            for pk in AdmissionApplication.objects.values_list("files__pk", flat=True)
-            if pk
+            str(pk) for pk in AdmissionApplication.objects.values_list("files__pk", flat=True) if pk
         ],
         "type_id": ids(ScenarioType.objects.all()),
         "output": outputs,
@@ -321,10 +327,6 @@ def _fillers(scenario, users) -> dict:
         "app_label": ["operation", "tenants"],
         "url": ["scenarios/joboutput/"],
     }
-
-
-def _resource_ids() -> list[str]:
-    return [str(pk) for pk in DataResource.objects.values_list("pk", flat=True)]
 
 
 def _urls(template: str, fillers: dict) -> tuple[list[str], set[str]]:
@@ -407,13 +409,11 @@ def test_no_unreleased_hash_size_or_content_reaches_the_organization(released_an
     assert not found, "\n".join(f"{who} {where}: {what}" for who, where, what in found[:40])
     # The sweep reached what matters: every pattern was tried, the pages that show
     # outputs answered 200, and the released output's SHA-256 was seen (so a leak would be).
-    assert skipped == SKIPPED, skipped
+    assert skipped == SKIPPED and len(SKIPPED) <= 3, skipped
     assert len(patterns) > 150 and requests > 2 * len(patterns), (len(patterns), requests)
     unreached = {template for template, _n, _c in patterns} - set(answered) - SKIPPED
     assert not unreached, unreached
     missed = {name for name in MUST_ANSWER_200 if 200 not in statuses.get(name, set())}
     assert not missed, missed
     assert released_seen
-    assert len(mail.outbox) and Notification.objects.filter(
-        recipient__in=setup["users"]
-    ).exists()
+    assert len(mail.outbox) and Notification.objects.filter(recipient__in=setup["users"]).exists()
