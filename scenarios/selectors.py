@@ -27,6 +27,7 @@ from scenarios.models import (
     ServiceCall,
     ServiceDefinition,
 )
+from scenarios.reviewing import release_requests_for_review
 from tenants.roles import PlatformRole, has_role
 from tenants.selectors import membership_of
 
@@ -72,11 +73,27 @@ def scenario_get(user, pk) -> Scenario:
     return found
 
 
+# Who sees every job, every output and every release request (reviewers do not).
+SEES_ALL_JOBS = (PlatformRole.OPERATOR_STAFF, PlatformRole.AUDITOR)
+
+
 def jobs_visible_to(user) -> QuerySet[Job]:
-    """Jobs of the scenarios the user sees (their organization's; all for oversight)."""
-    return Job.objects.filter(scenario__in=scenarios_visible_to(user)).select_related(
-        "scenario", "workspace", "submitted_by"
-    )
+    """Jobs of the user's organization; all for operator staff and auditors. A reviewer
+    sees another organization's jobs (their code) only when an output of theirs is in a
+    release request the reviewer may decide or has decided (scenarios.reviewing)."""
+    base = Job.objects.select_related("scenario", "workspace", "submitted_by")
+    if has_role(user, *SEES_ALL_JOBS):
+        return base
+    visible = Q(pk__in=[])
+    membership = membership_of(user)
+    if membership is not None:
+        visible |= Q(scenario__organization=membership.organization_id)
+    if has_role(user, PlatformRole.REVIEWER):
+        reviewed = JobOutput.objects.filter(
+            release_items__request__in=release_requests_for_review(user)
+        )
+        visible |= Q(pk__in=reviewed.values("job"))
+    return base.filter(visible)
 
 
 def job_get(user, pk) -> Job:
@@ -109,8 +126,20 @@ def output_get(user, pk) -> JobOutput:
 
 
 def release_requests_visible_to(user) -> QuerySet[ReleaseRequest]:
+    """The organization's own requests; all for operator staff and auditors; for a
+    reviewer, also those they may decide or have decided (never one they are in conflict
+    with: scenarios.reviewing)."""
+    if has_role(user, *SEES_ALL_JOBS):
+        visible = Q()
+    else:
+        membership = membership_of(user)
+        visible = Q(pk__in=[])
+        if membership is not None:
+            visible |= Q(scenario__organization=membership.organization_id)
+        if has_role(user, PlatformRole.REVIEWER):
+            visible |= Q(pk__in=release_requests_for_review(user).values("pk"))
     return (
-        ReleaseRequest.objects.filter(scenario__in=scenarios_visible_to(user))
+        ReleaseRequest.objects.filter(visible)
         .select_related("scenario", "scenario__organization", "requested_by")
         .prefetch_related("items__output__job", "reviews__reviewer")
     )

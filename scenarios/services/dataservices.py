@@ -48,7 +48,7 @@ from scenarios.models import (
     ServiceReview,
     WorkspaceStatus,
 )
-from scenarios.services.types import check_reviewer
+from scenarios.reviewing import check_reviewer
 from tenants.models import AdmissionStatus, MemberRole
 from tenants.roles import PlatformRole, has_role
 from tenants.selectors import membership_of
@@ -209,7 +209,7 @@ def service_review(
     """A reviewer's decision on a service amendment: N distinct approvals approve it (the
     type's scope version moves on); one rejection rejects it."""
     scenario_type = definition.service.scenario_type
-    check_reviewer(by, scenario_type.proposer)
+    check_reviewer(by, definition)
     if decision not in ServiceReview.Decision.values:
         raise InvalidInput(_("Decide approve or reject."), field="decision")
     comment = clean_text(comment, field="comment", max_length=COMMENT_MAX)

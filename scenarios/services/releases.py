@@ -1,9 +1,9 @@
 """Release requests: a developer asks for outputs to leave, with context and controls;
-SCENARIO_APPROVALS_REQUIRED distinct reviewers (not of the developer's organization, never
-a job's author) decide blind to each other; approval releases the outputs."""
+SCENARIO_APPROVALS_REQUIRED distinct reviewers free of any conflict (scenarios.reviewing:
+not of the developer's, the type's proposer's or a job's organization, never a job's
+author) decide blind to each other; approval releases the outputs."""
 
 from django.conf import settings
-from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -25,9 +25,8 @@ from scenarios.models import (
     Scenario,
     ScenarioStatus,
 )
+from scenarios.reviewing import check_reviewer, reviewers_for
 from scenarios.services.outputs import differencing_refresh
-from scenarios.services.types import check_reviewer
-from tenants.roles import PlatformRole, role_group
 from tenants.selectors import membership_of
 
 OPEN = (ReleaseStatus.SUBMITTED, ReleaseStatus.RETURNED)
@@ -104,10 +103,6 @@ def _clean_items(scenario: Scenario, items, *, request: ReleaseRequest | None) -
     return cleaned
 
 
-def _reviewers():
-    return get_user_model().objects.filter(groups=role_group(PlatformRole.REVIEWER), is_active=True)
-
-
 def _notify(request: ReleaseRequest, recipients) -> None:
     notification_send(
         recipients=recipients,
@@ -138,7 +133,7 @@ def release_request_create(*, by, scenario: Scenario, items) -> ReleaseRequest:
             organization=scenario.organization,
             details={"outputs": [item["output"].pk for item in cleaned]},
         )
-        _notify(request, _reviewers())
+        _notify(request, reviewers_for(request))
     return request
 
 
@@ -170,7 +165,7 @@ def release_request_resubmit(*, by, request: ReleaseRequest, items) -> ReleaseRe
             organization=request.scenario.organization,
             details={"round": request.round, "outputs": [i["output"].pk for i in cleaned]},
         )
-        _notify(request, _reviewers())
+        _notify(request, reviewers_for(request))
     return request
 
 
@@ -198,7 +193,7 @@ def release_review(
     """One reviewer's decision in the current round. Once the required number have
     decided: any rejection rejects (final), else any return returns, else all approve and
     the outputs are released."""
-    check_reviewer(by, request.scenario.organization)
+    check_reviewer(by, request)
     if decision not in ReleaseDecision.values:
         raise InvalidInput(_("Decide approve, reject or return."), field="decision")
     comment_private = clean_text(comment_private, field="comment_private", max_length=COMMENT_MAX)
@@ -223,9 +218,7 @@ def release_review(
             raise Conflict(
                 _("The request is %(status)s.") % {"status": request.get_status_display()}
             )
-        authors = set(request.items.values_list("output__job__submitted_by", flat=True))
-        if by.pk in authors:
-            raise PermissionRefused(_("A job's author never reviews its outputs."))
+        check_reviewer(by, request)  # again, on the items as they are now
         if request.reviews.filter(round=request.round, reviewer=by).exists():
             raise Conflict(_("You have already decided in this round."))
         ReleaseReview.objects.create(

@@ -30,9 +30,9 @@ from scenarios.models import (
     Workspace,
     WorkspaceStatus,
 )
+from scenarios.reviewing import check_reviewer
 from scenarios.services.jobs import jobs_cancel_for_scenario
 from scenarios.services.scope import scope_clean, scope_within
-from scenarios.services.types import check_reviewer
 from tenants.models import AdmissionStatus
 from tenants.roles import PlatformRole, has_role
 from tenants.selectors import membership_of
@@ -176,7 +176,7 @@ def scenario_amendment_review(
 ) -> Scenario:
     """Review a scenario beyond its type's scope: N distinct approvals extend the type's
     scope (a new scope version) and authorize the scenario; one rejection rejects it."""
-    check_reviewer(by, scenario.organization)
+    check_reviewer(by, scenario)
     if decision not in AmendmentReview.Decision.values:
         raise InvalidInput(_("Decide approve or reject."), field="decision")
     comment = clean_text(comment, field="comment", max_length=COMMENT_MAX)

@@ -16,6 +16,7 @@ from scenarios.models import (
     TypeReview,
     TypeScopeItem,
 )
+from scenarios.reviewing import check_reviewer
 from scenarios.services.jobs import check_limits
 from scenarios.services.scope import scope_clean
 from tenants.models import AdmissionStatus
@@ -122,15 +123,6 @@ def _approvals_required() -> int:
     return settings.SCENARIO_APPROVALS_REQUIRED
 
 
-def check_reviewer(by, organization) -> None:
-    """A reviewer who does not belong to the organization concerned."""
-    if not has_role(by, PlatformRole.REVIEWER):
-        raise PermissionRefused(_("Only reviewers review."))
-    membership = membership_of(by)
-    if membership is not None and membership.organization_id == organization.pk:
-        raise PermissionRefused(_("A reviewer cannot review their own organization's request."))
-
-
 def scenario_type_review(
     *, by, scenario_type: ScenarioType, decision: str, comment: str = ""
 ) -> ScenarioType:
@@ -138,7 +130,7 @@ def scenario_type_review(
     round at once; N distinct approvals approve the type and the services proposed with it."""
     from scenarios.services.dataservices import definitions_approve_with_type
 
-    check_reviewer(by, scenario_type.proposer)
+    check_reviewer(by, scenario_type)
     if decision not in TypeReview.Decision.values:
         raise InvalidInput(_("Decide approve, reject or return."), field="decision")
     comment = clean_text(comment, field="comment", max_length=COMMENT_MAX)

@@ -33,6 +33,7 @@ from scenarios.models import (
     TypeReview,
     WorkspaceStatus,
 )
+from scenarios.reviewing import may_review
 from scenarios.selectors import (
     jobs_visible_to,
     scenario_get,
@@ -195,9 +196,8 @@ def type_detail(request, pk: int):
     oversees = has_role(user, PlatformRole.REVIEWER, PlatformRole.OPERATOR_STAFF)
     reviews = list(scenario_type.reviews.select_related("reviewer")) if oversees else []
     can_review = (
-        has_role(user, PlatformRole.REVIEWER)
-        and scenario_type.status == ScenarioTypeStatus.SUBMITTED
-        and not is_proposer
+        scenario_type.status == ScenarioTypeStatus.SUBMITTED
+        and may_review(user, scenario_type)
         and not any(
             r.round == scenario_type.review_round and r.reviewer_id == user.pk for r in reviews
         )
@@ -382,9 +382,8 @@ def scenario_detail(request, pk: int):
         for item in scenario.scope.all()
     ]
     can_review = (
-        has_role(user, PlatformRole.REVIEWER)
-        and scenario.status == ScenarioStatus.PENDING_REVIEW
-        and (membership is None or membership.organization_id != scenario.organization_id)
+        scenario.status == ScenarioStatus.PENDING_REVIEW
+        and may_review(user, scenario)
         and not any(r.reviewer_id == user.pk for r in reviews)
     )
     transitions = []

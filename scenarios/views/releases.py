@@ -45,6 +45,7 @@ from scenarios.models import (
     ReleaseStatus,
     ScenarioStatus,
 )
+from scenarios.reviewing import may_review
 from scenarios.selectors import (
     output_get,
     output_shown,
@@ -510,11 +511,7 @@ def _public_comments(user, release) -> list[dict]:
 
 def _can_decide(user, release) -> bool:
     """Who is offered the decision form (the service decides again on the POST)."""
-    if not has_role(user, PlatformRole.REVIEWER) or release.status != ReleaseStatus.SUBMITTED:
-        return False
-    if _is_member(user, release.scenario.organization_id):
-        return False
-    if any(item.output.job.submitted_by_id == user.pk for item in release.items.all()):
+    if release.status != ReleaseStatus.SUBMITTED or not may_review(user, release):
         return False
     return not any(
         review.round == release.round and review.reviewer_id == user.pk

@@ -31,6 +31,7 @@ from scenarios.models import (
     ScenarioTypeStatus,
     ServiceReview,
 )
+from scenarios.reviewing import may_review
 from scenarios.selectors import (
     USAGE_EXPORT_HEADER,
     api_key_get,
@@ -341,7 +342,6 @@ def service_detail(request, code: str):
     definitions = list(definitions_visible_to(user).filter(service=service).order_by("-version"))
     (row,) = service_rows(definitions)
     scenario_type = service.scenario_type
-    is_proposer = _is_member(user, scenario_type.proposer_id)
     # Reviews name the reviewers: shown to oversight only, as on the type's page.
     oversees = has_role(user, PlatformRole.REVIEWER, PlatformRole.OPERATOR_STAFF)
     reviews = _reviews_by_definition(definitions) if oversees else {}
@@ -349,8 +349,7 @@ def service_detail(request, code: str):
     can_review = (
         pending is not None
         and pending.status == D.SUBMITTED
-        and has_role(user, PlatformRole.REVIEWER)
-        and not is_proposer
+        and may_review(user, pending)
         and not any(r.reviewer_id == user.pk for r in reviews.get(pending.pk, []))
     )
     is_staff = has_role(user, PlatformRole.OPERATOR_STAFF)

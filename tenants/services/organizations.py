@@ -17,6 +17,7 @@ from tenants.models import (
     Organization,
     OrganizationKind,
 )
+from tenants.permissions import check_role_holder
 from tenants.roles import PlatformRole, has_role, role_group
 from tenants.uscc import normalize_uscc
 
@@ -120,9 +121,11 @@ def member_create(*, by, organization: Organization, role: str, user_fields: dic
 
 
 def role_grant(*, by, user, role: PlatformRole) -> None:
-    """Give a person a platform role. ``by`` None means a command-line operator."""
+    """Give a person a platform role. ``by`` None means a command-line operator. Who may
+    hold a role is decided in tenants.permissions (reviewers: never a developer's member)."""
     if by is not None and not has_role(by, PlatformRole.OPERATOR_STAFF):
         raise PermissionRefused(_("Only operator staff can grant platform roles."))
+    check_role_holder(user, role)
     with transaction.atomic():
         user.groups.add(role_group(role))
         user.__dict__.pop("_platform_roles", None)

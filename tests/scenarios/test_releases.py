@@ -304,6 +304,9 @@ def test_developers_see_verdicts_never_the_cells_of_an_unreleased_output(
     }
     assert "aggregate" not in shown["check_record"]
     assert "海天" not in str(shown)  # no berth name, no pseudonym
+    # Reviewers see an output once it is before them, in a release request.
+    exception = {"exception": "交叉表仅内部使用"}
+    svc.release_request_create(by=developer, scenario=scenario, items=[item(crosstab, **exception)])
     api.force_authenticate(reviewers[0])
     full = api.get(f"/api/v1/outputs/{crosstab.pk}/").data
     assert full["sha256"] == crosstab.sha256 and full["check_record"]["aggregate"]["cells"]
@@ -421,6 +424,7 @@ def test_a_jobs_author_never_reviews_its_outputs_even_after_moving_to_the_operat
     Membership.objects.filter(user=developer).update(organization=operator)
     from tenants.services.organizations import role_grant
 
+    developer = type(developer).objects.get(pk=developer.pk)  # an operator member now
     role_grant(by=None, user=developer, role=PlatformRole.REVIEWER)
     developer.refresh_from_db()
     with pytest.raises(PermissionRefused, match="author"):

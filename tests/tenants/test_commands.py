@@ -5,7 +5,7 @@ from django.core.management.base import CommandError
 
 from operation.models import AuditEvent
 from tenants.roles import PlatformRole, has_role
-from tests.factories import developer, uscc
+from tests.factories import staff_user, uscc
 
 pytestmark = pytest.mark.django_db
 
@@ -33,9 +33,10 @@ def test_create_operator_refuses_a_bad_credit_code(monkeypatch):
 
 
 def test_grant_role_is_audited():
-    _org, admin = developer("海洋实验室", "lab")
-    call_command("grant_role", "lab", "reviewer")
-    assert has_role(get_user_model().objects.get(pk=admin.pk), PlatformRole.REVIEWER)
-    assert AuditEvent.objects.filter(action="role.grant", actor_username="system").exists()
+    member = staff_user("colleague", PlatformRole.AUDITOR)  # an operator member
+    call_command("grant_role", "colleague", "reviewer")
+    assert has_role(get_user_model().objects.get(pk=member.pk), PlatformRole.REVIEWER)
+    granted = AuditEvent.objects.filter(action="role.grant", actor_username="system")
+    assert granted.filter(details__role="reviewer").exists()
     with pytest.raises(CommandError, match="no user"):
         call_command("grant_role", "ghost", "reviewer")

@@ -1,6 +1,7 @@
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 
+from operation.errors import PermissionRefused
 from tenants.roles import PlatformRole
 from tenants.services.organizations import role_grant
 
@@ -16,5 +17,8 @@ class Command(BaseCommand):
         user = get_user_model().objects.filter(username=username).first()
         if user is None:
             raise CommandError(f"no user named {username!r}")
-        role_grant(by=None, user=user, role=PlatformRole(role))
+        try:
+            role_grant(by=None, user=user, role=PlatformRole(role))
+        except PermissionRefused as refused:
+            raise CommandError(f"{username}: {refused.message}") from None
         self.stdout.write(f"{username} is now {role}")

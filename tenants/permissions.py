@@ -1,0 +1,98 @@
+"""Permission decisions that cross an organization line, made here only: services, views
+and selectors ask these functions and keep no private copy.
+
+Reviews. One rule for every review (a scenario type, an amendment of a type, a data
+service's definition, a release of outputs): the reviewer holds the reviewer role, belongs
+to the operator or a government body (never a developer organization), belongs to none of
+the organizations concerned (the one that files, the one that proposed the type, the one
+whose job made an output) and is none of the people concerned (who filed it, who wrote a
+job whose output is under review). Which organizations and people a review concerns is
+the caller's to say (scenarios.reviewing names them for each kind of review)."""
+
+from collections.abc import Iterable
+
+from django.db.models import Q
+from django.utils.translation import gettext as _
+
+from operation.errors import PermissionRefused
+from tenants.models import OrganizationKind
+from tenants.roles import PlatformRole, has_role
+from tenants.selectors import membership_of
+
+# Reviewers belong to the operator or to a government body (a data provider), or to no
+# organization at all (a person given the role from the command line).
+REVIEWER_ORGANIZATION_KINDS = (OrganizationKind.OPERATOR, OrganizationKind.PROVIDER)
+
+
+def _organization_kind(user) -> str | None:
+    membership = membership_of(user)
+    return membership.organization.kind if membership is not None else None
+
+
+def role_refusal(user, role: PlatformRole) -> str | None:
+    """Why ``user`` may not hold ``role`` (None: they may)."""
+    if role == PlatformRole.REVIEWER:
+        kind = _organization_kind(user)
+        if kind is not None and kind not in REVIEWER_ORGANIZATION_KINDS:
+            return _(
+                "Reviewers belong to the operator or a government body: a member of a "
+                "developer organization cannot be a reviewer."
+            )
+    return None
+
+
+def check_role_holder(user, role: PlatformRole) -> None:
+    """Refuse to give ``role`` to someone who may not hold it."""
+    reason = role_refusal(user, role)
+    if reason is not None:
+        raise PermissionRefused(reason)
+
+
+def review_refusal(user, *, organizations: Iterable = (), authors: Iterable = ()) -> str | None:
+    """Why ``user`` may not review something that concerns ``organizations`` and
+    ``authors`` (organization and user ids, or objects); None when they may."""
+    if not has_role(user, PlatformRole.REVIEWER):
+        return _("Only reviewers review.")
+    reason = role_refusal(user, PlatformRole.REVIEWER)
+    if reason is not None:
+        return reason
+    membership = membership_of(user)
+    concerned = {getattr(o, "pk", o) for o in organizations} - {None}
+    if membership is not None and membership.organization_id in concerned:
+        return _(
+            "A reviewer never reviews what concerns their own organization (it files, "
+            "proposed the type or made the output)."
+        )
+    if user.pk in {getattr(a, "pk", a) for a in authors}:
+        return _("A job's author never reviews its outputs.")
+    return None
+
+
+def may_review(user, *, organizations: Iterable = (), authors: Iterable = ()) -> bool:
+    return review_refusal(user, organizations=organizations, authors=authors) is None
+
+
+def check_reviewer(user, *, organizations: Iterable = (), authors: Iterable = ()) -> None:
+    """Raise PermissionRefused unless ``user`` may review (see the module's rule)."""
+    reason = review_refusal(user, organizations=organizations, authors=authors)
+    if reason is not None:
+        raise PermissionRefused(reason)
+
+
+def reviewable_by(user, *, organizations: Iterable[str] = (), authors: Iterable[str] = ()) -> Q:
+    """The same rule as a filter: the objects ``user`` may review, where ``organizations``
+    and ``authors`` are lookups from the model to the organizations and people concerned
+    (a lookup through a many-valued relation excludes the object if any of them matches)."""
+    nothing = Q(pk__in=[])
+    if not has_role(user, PlatformRole.REVIEWER):
+        return nothing
+    if role_refusal(user, PlatformRole.REVIEWER) is not None:
+        return nothing
+    allowed = Q()
+    membership = membership_of(user)
+    if membership is not None:
+        for lookup in organizations:
+            allowed &= ~Q(**{lookup: membership.organization_id})
+    for lookup in authors:
+        allowed &= ~Q(**{lookup: user.pk})
+    return allowed
