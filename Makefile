@@ -10,9 +10,15 @@ SANDBOX_BASE_PYTHON ?= $(shell test -x /usr/bin/python3 && echo /usr/bin/python3
 
 # rundemo supervises the demo's own Redis (a unix socket under var/redis/, no TCP port),
 # the portal, one Celery worker and beat; Ctrl-C stops them all.
+# The demo runs with DEBUG off (DEMO=1: a secret key generated once into var/secret_key,
+# cookies for plain HTTP) and its static files collected into var/static for whitenoise.
+# Management commands need settings too, so install and messages get DEMO=1 as well; a
+# deployment sets SECRET_KEY and never DEMO. DEBUG=1 is for development only.
+demo install messages: export DEMO ?= 1
 demo: install
 	@bash .ci/system-packages bubblewrap redis-server
 	$(MANAGE) migrate --noinput
+	$(MANAGE) collectstatic --noinput -v0
 	$(MANAGE) seed_demo
 	$(MANAGE) rundemo $(ADDR)
 

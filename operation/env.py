@@ -101,15 +101,16 @@ def redis_client_url(broker_url: str) -> str:
     return f"unix://{path}" + (f"?db={database}" if database else "")
 
 
-def env_secret_key(name: str, *, debug: bool, fallback_file: Path) -> str:
-    """The secret key: from the environment, or (embedded default only) generated once."""
+def env_secret_key(name: str, *, generate: bool, fallback_file: Path) -> str:
+    """The secret key: from the environment, or, when ``generate`` (the demo with DEMO=1,
+    development with DEBUG=1), generated once into ``fallback_file``."""
     value = os.environ.get(name, "").strip()
     if value:
         if len(value) < 32:
             raise SettingError(f"{name} must be at least 32 characters long")
         return value
-    if not debug:
-        raise SettingError(f"{name} is required when DEBUG is off")
+    if not generate:
+        raise SettingError(f"{name} is required when DEBUG is off (DEMO=1 generates one)")
     fallback_file.parent.mkdir(parents=True, exist_ok=True)
     if not fallback_file.exists():
         # Write a complete file under a private name, then link it into place: whichever

@@ -1,7 +1,9 @@
 """One family of domain errors, turned into HTTP answers in one place for the API and
 one place for the portal."""
 
+from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent, TooManyFilesSent
 from django.http import Http404, HttpRequest, HttpResponse
+from django.http.multipartparser import MultiPartParserError
 from django.shortcuts import render
 from django.utils.translation import gettext_lazy as _
 from rest_framework import exceptions as drf_exceptions
@@ -70,7 +72,31 @@ class Conflict(ApplicationError):
     code = "conflict"
 
 
+def body_refusal(exc: Exception) -> tuple[str, str] | None:
+    """(code, message) when ``exc`` is Django's refusal of a request's body or form: too
+    large (DATA_UPLOAD_MAX_MEMORY_SIZE), too many fields or files, malformed multipart."""
+    if isinstance(exc, RequestDataTooBig):
+        return "too_large", str(_("The request body is too large."))
+    if isinstance(exc, TooManyFieldsSent | TooManyFilesSent):
+        return "invalid", str(_("The request has too many fields."))
+    if isinstance(exc, MultiPartParserError):
+        return "invalid", str(_("The form data is malformed."))
+    return None
+
+
+# DRF's codes for its own refusals, in the vocabulary of ApplicationError's codes.
+_DRF_CODES = {
+    "parse_error": "invalid",
+    "not_authenticated": "unauthenticated",
+    "authentication_failed": "unauthenticated",
+    "permission_denied": "forbidden",
+    "throttled": "rate_limited",
+}
+
+
 def api_exception_handler(exc, context):
+    """Every refusal of the API in one shape: ``{"code", "detail"}``, with ``"field"`` when
+    one parameter or field is at fault (and ``"errors"`` for a serializer's problems)."""
     if isinstance(exc, ApplicationError):
         body = {"code": exc.code, "detail": exc.message}
         if exc.field:
@@ -78,6 +104,9 @@ def api_exception_handler(exc, context):
         return Response(body, status=exc.status, headers=exc.headers)
     if isinstance(exc, Http404):
         exc = drf_exceptions.NotFound()
+    refusal = body_refusal(exc)  # raised by Django when DRF reads the body
+    if refusal:
+        return Response({"code": refusal[0], "detail": refusal[1]}, status=400)
     if isinstance(exc, drf_exceptions.ValidationError) and isinstance(exc.detail, dict):
         # One shape for every 400: the first problem up front, all of them in "errors".
         field, problems = next(iter(exc.detail.items()))
@@ -86,7 +115,18 @@ def api_exception_handler(exc, context):
         if field != "non_field_errors":
             body["field"] = field
         return Response(body, status=400)
-    return exception_handler(exc, context)
+    response = exception_handler(exc, context)  # DRF's status and headers (Retry-After, …)
+    if response is not None and isinstance(exc, drf_exceptions.APIException):
+        detail = exc.detail
+        if isinstance(detail, list):  # ValidationError("…") without a field
+            body = {"code": "invalid", "detail": str(detail[0]) if detail else "", "errors": detail}
+        else:
+            code = getattr(detail, "code", None) or exc.default_code
+            body = {"code": _DRF_CODES.get(code, code), "detail": str(detail)}
+            if getattr(exc, "field", None):  # operation.parsers.FieldParseError
+                body["field"] = exc.field
+        response.data = body
+    return response
 
 
 class ApplicationErrorMiddleware:

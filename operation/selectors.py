@@ -2,10 +2,10 @@
 
 from django.conf import settings
 from django.db.models import Model, Q, QuerySet
-from django.utils.dateparse import parse_date
 
 from operation.errors import NotFound
 from operation.models import AuditEvent, Catalog, CatalogStatus, DataResource, Notification
+from operation.params import parse_query_date
 from operation.preview import field_statistics, synthetic_rows
 from tenants.models import AdmissionStatus, Organization, OrganizationKind
 from tenants.roles import PlatformRole, has_role
@@ -31,10 +31,10 @@ def audit_events_filter(queryset: QuerySet[AuditEvent], params) -> QuerySet[Audi
         queryset = queryset.filter(target_type=params["target_type"])
     if params.get("target_id"):
         queryset = queryset.filter(target_id=params["target_id"])
-    since = parse_date(params.get("since") or "")
+    since = parse_query_date(params, "since")
     if since:
         queryset = queryset.filter(time__date__gte=since)
-    until = parse_date(params.get("until") or "")
+    until = parse_query_date(params, "until")
     if until:
         queryset = queryset.filter(time__date__lte=until)
     return queryset

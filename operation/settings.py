@@ -23,8 +23,14 @@ from operation.env import (
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(env_str("VAR_DIR", str(BASE_DIR / "var")))
 
-DEBUG = env_bool("DEBUG", default=True)
-SECRET_KEY = env_secret_key("SECRET_KEY", debug=DEBUG, fallback_file=VAR_DIR / "secret_key")
+# Debugging is an explicit opt-in for development (DEBUG=1): its error pages print settings.
+DEBUG = env_bool("DEBUG", default=False)
+# The embedded demo (`make demo` sets DEMO=1; the tests run with it): without SECRET_KEY, a
+# key is generated once into VAR_DIR/secret_key, and cookies are not Secure (plain HTTP).
+DEMO = env_bool("DEMO", default=False)
+SECRET_KEY = env_secret_key(
+    "SECRET_KEY", generate=DEBUG or DEMO, fallback_file=VAR_DIR / "secret_key"
+)
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost"])
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", default=[])
 
@@ -64,11 +70,13 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "operation.middleware.ApiErrorsAsJsonMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "csp.middleware.CSPMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
+    "operation.middleware.RequestGuardMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -144,7 +152,7 @@ AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 AXES_VERBOSE = False
 
 # Cookies and transport: secure by default whenever DEBUG is off.
-SECURE_COOKIES = env_bool("SECURE_COOKIES", default=not DEBUG)
+SECURE_COOKIES = env_bool("SECURE_COOKIES", default=not (DEBUG or DEMO))
 SESSION_COOKIE_SECURE = SECURE_COOKIES
 CSRF_COOKIE_SECURE = SECURE_COOKIES
 SESSION_COOKIE_HTTPONLY = True
@@ -185,7 +193,11 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
-STATIC_ROOT = VAR_DIR / "static"
+STATIC_ROOT = VAR_DIR / "static"  # collectstatic fills it; whitenoise serves it
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
+}
 
 EMAIL_BACKEND = env_str("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 EMAIL_HOST = env_str("EMAIL_HOST", "localhost")
@@ -252,6 +264,12 @@ REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
     "PAGE_SIZE": 50,
     "EXCEPTION_HANDLER": "operation.errors.api_exception_handler",
+    # Bounded in size and depth, NUL refused (operation/parsers.py).
+    "DEFAULT_PARSER_CLASSES": [
+        "operation.parsers.JSONParser",
+        "operation.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Public-data operation sandbox API",

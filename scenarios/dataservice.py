@@ -23,6 +23,7 @@ from django.utils.translation import gettext as _
 from sqlglot import exp
 
 from operation.ingest import quote_ident, quote_literal
+from operation.params import iso_date
 from scenarios.disclosure.cells import plain
 from scenarios.disclosure.check import NotDerived, measure_evaluations, measure_of
 from scenarios.disclosure.params import FAIL, REVIEW, Parameters
@@ -36,7 +37,6 @@ ROWS = '"service_rows"'  # a call's filtered rows (temporary: its cursor's own)
 TYPES = ("date", "date_range", "integer", "number", "choice")
 MAX_CHOICES = 500
 # ASCII digits only, the whole text (fullmatch: no trailing newline)
-_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 _INTEGER = re.compile(r"[+-]?[0-9]{1,18}")
 _NUMBER = re.compile(r"[+-]?([0-9]{1,18}(\.[0-9]{0,12})?|\.[0-9]{1,12})([eE][+-]?[0-9]{1,3})?")
 
@@ -279,12 +279,10 @@ def _invalid(spec: dict) -> ParameterError:
 
 
 def _date(value, spec: dict) -> date:
-    if not isinstance(value, str) or not _DATE.fullmatch(value):
+    day = iso_date(value)  # the query strings' one reading of a date (operation/params.py)
+    if day is None:
         raise _invalid(spec)
-    try:
-        return date.fromisoformat(value)
-    except ValueError:
-        raise _invalid(spec) from None
+    return day
 
 
 def _value(spec: dict, value):

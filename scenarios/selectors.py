@@ -10,7 +10,8 @@ from django.db.models.functions import TruncDate
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from operation.errors import InvalidInput, NotFound
+from operation.errors import NotFound
+from operation.params import parse_query_period
 from operation.storage import data_path
 from operation.workers import SANDBOX_QUEUE, sandbox_workers_ok, workers_alive
 from scenarios.models import (
@@ -293,27 +294,12 @@ def service_calls_visible_to(user) -> QuerySet[ServiceCall]:
     return ServiceCall.objects.filter(organization=membership.organization)
 
 
-def _day(text, field: str) -> date | None:
-    if not text:
-        return None
-    try:
-        return date.fromisoformat(str(text))
-    except ValueError:
-        raise InvalidInput(_("Give the date as YYYY-MM-DD."), field=field) from None
-
-
 def usage_filter(calls: QuerySet[ServiceCall], params) -> tuple[QuerySet, date, date]:
     """Calls between ``from`` and ``to`` (local days, inclusive; the last 30 days by
     default), of one ``service`` (code) and one ``organization`` (id) when given."""
-    today = timezone.localdate()
-    end = _day(params.get("to"), "to") or today
-    start = _day(params.get("from"), "from") or end - timedelta(days=29)
-    if start > end:
-        raise InvalidInput(_("The period ends before it starts."), field="to")
-    if (end - start).days >= USAGE_MAX_DAYS:
-        raise InvalidInput(
-            _("Choose at most %(days)s days.") % {"days": USAGE_MAX_DAYS}, field="from"
-        )
+    start, end = parse_query_period(
+        params, "from", "to", today=timezone.localdate(), default_days=30, max_days=USAGE_MAX_DAYS
+    )
     calls = calls.filter(at__date__gte=start, at__date__lte=end)
     if params.get("service"):
         calls = calls.filter(service_code=params["service"])

@@ -8,7 +8,6 @@ from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers, status
 from rest_framework.generics import ListAPIView
-from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -278,8 +277,6 @@ class ResourceCreateView(APIView):
 
     permission_classes = [IsAuthenticated, StaffWrites]
 
-    parser_classes = [MultiPartParser, FormParser, JSONParser]
-
     @extend_schema(request=ResourceInput, responses={201: ResourceVersionOutput})
     def post(self, request):
         values = ResourceInput(data=request.data)
@@ -299,8 +296,6 @@ class ResourceCreateView(APIView):
 
 class ResourceVersionCreateView(APIView):
     permission_classes = [IsAuthenticated, StaffWrites]
-
-    parser_classes = [MultiPartParser, FormParser, JSONParser]
 
     @extend_schema(request=ResourceInput, responses={201: ResourceVersionOutput})
     def post(self, request, pk: int):

@@ -11,7 +11,7 @@ from rest_framework import serializers, status
 from rest_framework.exceptions import ParseError
 from rest_framework.generics import ListAPIView
 from rest_framework.negotiation import BaseContentNegotiation, DefaultContentNegotiation
-from rest_framework.parsers import FormParser, JSONParser
+from rest_framework.parsers import FormParser
 from rest_framework.permissions import AllowAny
 from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
@@ -19,6 +19,7 @@ from rest_framework.views import APIView
 
 from operation.errors import NotFound
 from operation.exports import csv_attachment
+from operation.parsers import JSONParser
 from scenarios.models import ApiKey, DataService, ServiceDefinition
 from scenarios.selectors import (
     USAGE_EXPORT_HEADER,
@@ -76,9 +77,13 @@ def _object(pairs) -> dict:
 
 
 class JsonParametersParser(JSONParser):
-    """Strict JSON (no NaN or Infinity) in which a repeated key is never silently lost."""
+    """Strict JSON (no NaN or Infinity) in which a repeated key is never silently lost (and,
+    as every JSON the API reads, of bounded size and depth). NUL is refused by the call,
+    which names the parameter and records the refusal."""
 
-    def parse(self, stream, media_type=None, parser_context=None):
+    refuse_nul = False
+
+    def decode(self, stream, media_type=None, parser_context=None):
         encoding = (parser_context or {}).get("encoding", settings.DEFAULT_CHARSET)
         try:
             text = codecs.getreader(encoding)(stream).read()
@@ -119,6 +124,7 @@ class ServiceCallView(APIView):
     permission_classes = [AllowAny]
     renderer_classes = [JSONRenderer]
     parser_classes = [JsonParametersParser, FormParser]
+    checks_nul_itself = True  # by parameter name, recorded (operation/middleware.py)
     content_negotiation_class = JsonOrCsv
 
     def _answer(self, request, code: str, given: dict):

@@ -672,12 +672,14 @@ def service_usage(request):
     and auditors, one's own organization's for its members, nothing for anyone else."""
     calls = service_calls_visible_to(request.user)
     data = request.GET.copy()
+    status = 200
     try:
         found, start, end = usage_filter(calls, request.GET)
-    except InvalidInput as error:
+    except InvalidInput as error:  # the default period, the refusal beside its field: a 400
         found, start, end = usage_filter(calls, {})
         form = _usage_filter_form(request.user, data)
         _form_error(form, error)
+        status = 400
     else:
         data["from"], data["to"] = start.isoformat(), end.isoformat()  # the period shown
         form = _usage_filter_form(request.user, data)
@@ -695,6 +697,7 @@ def service_usage(request):
             "export_query": urlencode({"from": start, "to": end, **chosen}),
             "all_organizations": has_role(request.user, *USAGE_ROLES),
         },
+        status=status,
     )
 
 

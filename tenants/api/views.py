@@ -3,7 +3,6 @@ from django.http import FileResponse
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import status
-from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -111,8 +110,6 @@ class AdmissionDetailView(APIView):
 
 
 class AdmissionSubmitView(APIView):
-    parser_classes = [MultiPartParser, FormParser, JSONParser]
-
     # Qualification files are uploaded as multipart form data.
     @extend_schema(request={"multipart/form-data": AdmissionSubmitInput}, responses=AdmissionOutput)
     def post(self, request, pk: int):

@@ -9,9 +9,10 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 pytestmark = pytest.mark.slow
+DEMO = {"DEMO": "1"}  # what `make demo` sets
 
 
-UNSET = {"DATABASE_URL", "CELERY_BROKER_URL", "SERVICES_REDIS_URL", "SECRET_KEY", "DEBUG"}
+UNSET = {"DATABASE_URL", "CELERY_BROKER_URL", "SERVICES_REDIS_URL", "SECRET_KEY", "DEBUG", "DEMO"}
 
 
 def manage(env_overrides: dict, tmp_path, *command: str) -> subprocess.CompletedProcess:
@@ -30,14 +31,16 @@ def manage(env_overrides: dict, tmp_path, *command: str) -> subprocess.Completed
 @pytest.mark.parametrize(
     ("overrides", "named"),
     [
+        ({}, "SECRET_KEY is required when DEBUG is off"),  # off by default
         ({"DEBUG": "0"}, "SECRET_KEY is required when DEBUG is off"),
+        ({"DEBUG": "0", "DEMO": "0"}, "SECRET_KEY is required when DEBUG is off"),
         ({"DEBUG": "perhaps"}, "DEBUG must be one of"),
         ({"DEBUG": "0", "SECRET_KEY": "short"}, "SECRET_KEY must be at least 32"),
-        ({"DATABASE_URL": "nosuchdb://x/y"}, "DATABASE_URL is not a valid database URL"),
-        ({"CELERY_BROKER_URL": "amqp://guest@localhost//"}, "CELERY_BROKER_URL must be"),
-        ({"CELERY_BROKER_URL": "filesystem://localhost/"}, "CELERY_BROKER_URL must be"),
-        ({"CELERY_BROKER_URL": "redis+socket://var/r.sock"}, "CELERY_BROKER_URL must name"),
-        ({"LOGIN_FAILURE_LIMIT": "many"}, "LOGIN_FAILURE_LIMIT must be an integer"),
+        ({**DEMO, "DATABASE_URL": "nosuchdb://x/y"}, "DATABASE_URL is not a valid database URL"),
+        ({**DEMO, "CELERY_BROKER_URL": "amqp://guest@localhost//"}, "CELERY_BROKER_URL must be"),
+        ({**DEMO, "CELERY_BROKER_URL": "filesystem://localhost/"}, "CELERY_BROKER_URL must be"),
+        ({**DEMO, "CELERY_BROKER_URL": "redis+socket://var/r.sock"}, "CELERY_BROKER_URL must name"),
+        ({**DEMO, "LOGIN_FAILURE_LIMIT": "many"}, "LOGIN_FAILURE_LIMIT must be an integer"),
     ],
 )
 def test_bad_settings_stop_start_up_with_one_line(tmp_path, overrides, named):
@@ -48,14 +51,21 @@ def test_bad_settings_stop_start_up_with_one_line(tmp_path, overrides, named):
     assert named in lines[0]
 
 
-def test_embedded_default_generates_a_secret_key_once(tmp_path):
-    assert manage({}, tmp_path).returncode == 0
+def test_the_demo_generates_a_secret_key_once(tmp_path):
+    assert manage(DEMO, tmp_path).returncode == 0
     key_file = tmp_path / "var" / "secret_key"
     first = key_file.read_text()
     assert len(first) >= 50
     assert oct(key_file.stat().st_mode & 0o777) == "0o600"
-    assert manage({}, tmp_path).returncode == 0
+    assert manage(DEMO, tmp_path).returncode == 0
     assert key_file.read_text() == first
+
+
+def test_the_demo_runs_with_debugging_off_and_debugging_is_an_explicit_opt_in(tmp_path):
+    show = "from django.conf import settings; print(settings.DEBUG)"
+    assert manage(DEMO, tmp_path, "shell", "-v0", "-c", show).stdout.split() == ["False"]
+    debug = {"DEBUG": "1"}
+    assert manage(debug, tmp_path, "shell", "-v0", "-c", show).stdout.split() == ["True"]
 
 
 def test_production_settings_start_with_a_secret_key(tmp_path):
@@ -70,14 +80,14 @@ SHOW_BROKER = (
 
 
 def test_the_embedded_broker_is_a_redis_on_a_unix_socket_under_var_dir(tmp_path):
-    result = manage({}, tmp_path, "shell", "-v0", "-c", SHOW_BROKER)
+    result = manage(DEMO, tmp_path, "shell", "-v0", "-c", SHOW_BROKER)
     assert result.returncode == 0, result.stderr
     socket = tmp_path / "var" / "redis" / "redis.sock"
     assert result.stdout.split() == [f"redis+socket://{socket}", f"unix://{socket}"]
 
 
 def test_the_counters_follow_a_redis_broker(tmp_path):
-    broker = {"CELERY_BROKER_URL": "redis://127.0.0.1:6379/3"}
+    broker = {**DEMO, "CELERY_BROKER_URL": "redis://127.0.0.1:6379/3"}
     result = manage(broker, tmp_path, "shell", "-v0", "-c", SHOW_BROKER)
     assert result.returncode == 0, result.stderr
     assert result.stdout.split() == ["redis://127.0.0.1:6379/3"] * 2

@@ -1,5 +1,6 @@
 """Run the embedded default: its Redis, the portal, a Celery worker and beat, supervised."""
 
+import os
 import sys
 
 from django.conf import settings
@@ -24,6 +25,21 @@ class Command(BaseCommand):
         parser.add_argument(
             "--grace", type=float, default=10.0, help="seconds between TERM and KILL"
         )
+
+    def _web_environment(self, addrport: str) -> dict[str, str] | None:
+        """The portal runs with DEBUG off, so it answers only ALLOWED_HOSTS: the demo's own
+        address is added to them (a wildcard address needs ALLOWED_HOSTS set)."""
+        host = addrport.rpartition(":")[0].strip("[]") if ":" in addrport else "127.0.0.1"
+        if host in ("0", "0.0.0.0", "::"):  # noqa: S104 (compared, not bound)
+            if not settings.DEBUG:
+                self.stdout.write(
+                    "Listening on every address: set ALLOWED_HOSTS to the names the portal "
+                    f"is reached by (now {','.join(settings.ALLOWED_HOSTS)})."
+                )
+            return None
+        if host in settings.ALLOWED_HOSTS or "*" in settings.ALLOWED_HOSTS:
+            return None
+        return {**os.environ, "ALLOWED_HOSTS": ",".join([*settings.ALLOWED_HOSTS, host])}
 
     def handle(self, *args, addrport: str, loglevel: str, grace: float, **options):
         programs = []
@@ -67,6 +83,7 @@ class Command(BaseCommand):
                     addrport,
                 ],
                 restart=False,
+                env=self._web_environment(addrport),
             ),
         ]
         self.stdout.write(f"\nPortal: http://{addrport}/   API docs: http://{addrport}/api/docs/")
