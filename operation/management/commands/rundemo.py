@@ -14,9 +14,9 @@ from operation.supervisor import Program, Supervisor
 
 class Command(BaseCommand):
     help = (
-        "Run the portal, one Celery worker and beat (and, for the embedded default, its own "
-        "Redis) as separate processes; restart worker, beat and Redis when they exit; stop "
-        "everything on Ctrl-C or SIGTERM."
+        "Run the portal, a general and a sandbox Celery worker and beat (and, for the embedded "
+        "default, its own Redis) as separate processes; restart workers, beat and Redis when "
+        "they exit; stop everything on Ctrl-C or SIGTERM."
     )
 
     def add_arguments(self, parser):
@@ -53,14 +53,30 @@ class Command(BaseCommand):
             programs.append(Program("redis", argv, ready=lambda: answers(redis.socket)))
         celery = [sys.executable, "-m", "celery", "--app=operation"]
         programs += [
+            # As deployed (deploy/systemd): the general worker runs beat's reaper, output
+            # checks, workspaces and e-mail, never waiting behind jobs that fill the
+            # sandbox worker's slots.
             Program(
                 "worker",
                 [
                     *celery,
                     "worker",
                     f"--loglevel={loglevel}",
-                    "--queues=celery,sandbox",
+                    "--queues=celery",
+                    "--concurrency=1",
+                    "--hostname=worker@%h",
+                    *WORKER_WITHOUT,
+                ],
+            ),
+            Program(
+                "jobs",
+                [
+                    *celery,
+                    "worker",
+                    f"--loglevel={loglevel}",
+                    "--queues=sandbox",
                     "--concurrency=2",
+                    "--hostname=jobs@%h",
                     *WORKER_WITHOUT,
                 ],
             ),
