@@ -74,3 +74,35 @@ def parse_query_period(
             _("Choose at most %(days)s days.") % {"days": max_days}, field=start_name
         )
     return start, end
+
+
+# Ids and numbers in query strings: every id the database can hold is below this.
+MAX_ID = 2**63 - 1
+# Free text in a query string (a search, a prefix): longer than anyone types.
+QUERY_TEXT_MAX = 200
+_DIGITS = re.compile(r"\d+", re.ASCII)
+
+
+def parse_query_int(params, name: str) -> int | None:
+    """A whole number (an id, a level) given as ``name``: None when absent or not a number
+    (the filter does not apply); ``InvalidInput`` naming ``name`` when it is a number
+    beyond any id (the database could not even compare it)."""
+    value = params.get(name)
+    if not isinstance(value, str) or not _DIGITS.fullmatch(value):
+        return None
+    number = int(value)
+    if number > MAX_ID:
+        raise InvalidInput(_("%(name)s is not a valid number.") % {"name": name}, field=name)
+    return number
+
+
+def parse_query_text(params, name: str) -> str:
+    """Free text given as ``name`` ("" when absent), at most QUERY_TEXT_MAX characters."""
+    value = params.get(name) or ""
+    if len(value) > QUERY_TEXT_MAX:
+        raise InvalidInput(
+            _("%(name)s is longer than %(max)s characters.")
+            % {"name": name, "max": QUERY_TEXT_MAX},
+            field=name,
+        )
+    return value

@@ -5,7 +5,7 @@ from django.db.models import Model, Q, QuerySet
 
 from operation.errors import NotFound
 from operation.models import AuditEvent, Catalog, CatalogStatus, DataResource, Notification
-from operation.params import parse_query_date
+from operation.params import parse_query_date, parse_query_int, parse_query_text
 from operation.preview import field_statistics, synthetic_rows
 from tenants.models import AdmissionStatus, Organization, OrganizationKind
 from tenants.roles import PlatformRole, has_role
@@ -21,12 +21,14 @@ def audit_events_visible_to(user) -> QuerySet[AuditEvent]:
 def audit_events_filter(queryset: QuerySet[AuditEvent], params) -> QuerySet[AuditEvent]:
     """Filters shared by the portal and the API: action (prefix), actor, organization,
     target type and id, and a date range (YYYY-MM-DD, inclusive)."""
-    if params.get("action"):
-        queryset = queryset.filter(action__startswith=params["action"])
+    action = parse_query_text(params, "action")
+    if action:
+        queryset = queryset.filter(action__startswith=action)
     if params.get("actor"):
         queryset = queryset.filter(actor_username=params["actor"])
-    if str(params.get("organization", "")).isdigit():
-        queryset = queryset.filter(organization_id=int(params["organization"]))
+    organization = parse_query_int(params, "organization")
+    if organization is not None:
+        queryset = queryset.filter(organization_id=organization)
     if params.get("target_type"):
         queryset = queryset.filter(target_type=params["target_type"])
     if params.get("target_id"):
@@ -85,14 +87,17 @@ def catalogs_filter(queryset: QuerySet[Catalog], params) -> QuerySet[Catalog]:
     English over names, summary, keywords and field names (every word must match)."""
     if params.get("zone"):
         queryset = queryset.filter(zone__key=params["zone"])
-    if str(params.get("provider", "")).isdigit():
-        queryset = queryset.filter(provider_id=int(params["provider"]))
-    if str(params.get("level", "")).isdigit():
-        queryset = queryset.filter(level=int(params["level"]))
+    provider = parse_query_int(params, "provider")
+    if provider is not None:
+        queryset = queryset.filter(provider_id=provider)
+    level = parse_query_int(params, "level")
+    if level is not None:
+        queryset = queryset.filter(level=level)
     for name in ("update_frequency", "sharing_type", "open_type", "status"):
         if params.get(name):
             queryset = queryset.filter(**{name: params[name]})
-    for word in (params.get("search") or params.get("q") or "").lower().split()[:8]:
+    search = parse_query_text(params, "search") or parse_query_text(params, "q")
+    for word in search.lower().split()[:8]:
         queryset = queryset.filter(search_text__contains=word)
     return queryset
 

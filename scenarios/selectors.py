@@ -11,7 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from operation.errors import NotFound
-from operation.params import parse_query_period
+from operation.params import parse_query_int, parse_query_period
 from operation.storage import data_path
 from operation.workers import SANDBOX_QUEUE, sandbox_workers_ok, workers_alive
 from scenarios.models import (
@@ -303,8 +303,9 @@ def usage_filter(calls: QuerySet[ServiceCall], params) -> tuple[QuerySet, date, 
     calls = calls.filter(at__date__gte=start, at__date__lte=end)
     if params.get("service"):
         calls = calls.filter(service_code=params["service"])
-    if str(params.get("organization", "")).isdigit():
-        calls = calls.filter(organization_id=int(params["organization"]))
+    organization = parse_query_int(params, "organization")
+    if organization is not None:
+        calls = calls.filter(organization_id=organization)
     return calls, start, end
 
 

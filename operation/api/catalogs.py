@@ -12,6 +12,7 @@ from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from operation.api.fields import BoundedPrimaryKeyRelatedField
 from operation.api.permissions import StaffWrites
 from operation.errors import InvalidInput
 from operation.exports import catalogs_csv, catalogs_dcat
@@ -150,7 +151,7 @@ class CatalogMetadataInput(serializers.ModelSerializer):
 
 
 class CatalogCreateInput(CatalogMetadataInput):
-    resource_version = serializers.PrimaryKeyRelatedField(queryset=ResourceVersion.objects.all())
+    resource_version = BoundedPrimaryKeyRelatedField(queryset=ResourceVersion.objects.all())
     code = serializers.CharField(required=False, allow_blank=True, default="")
 
     class Meta(CatalogMetadataInput.Meta):
@@ -211,7 +212,7 @@ class CatalogWithdrawView(APIView):
 
 
 class ResourceInput(serializers.Serializer):
-    provider = serializers.PrimaryKeyRelatedField(
+    provider = BoundedPrimaryKeyRelatedField(
         queryset=Organization.objects.filter(kind=OrganizationKind.PROVIDER), required=False
     )
     name = serializers.CharField(required=False)

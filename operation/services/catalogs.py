@@ -144,8 +144,12 @@ def import_path_resolve(relative: str) -> Path:
     hostile = any(ord(ch) < 32 or ch in "*?[]{}" for ch in name)
     if not name or hostile or name.startswith("/"):
         raise InvalidInput(_("Name a file inside the import folder."), field="import_path")
-    candidate = (root / name).resolve()
-    if not candidate.is_relative_to(root) or not candidate.is_file():
+    try:
+        candidate = (root / name).resolve()
+        found = candidate.is_relative_to(root) and candidate.is_file()
+    except OSError:  # a name too long for the file system, say
+        found = False
+    if not found:
         raise InvalidInput(
             _("No such file in the import folder: %(name)s") % {"name": name},
             field="import_path",

@@ -8,6 +8,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from operation.errors import NotFound
+from operation.params import parse_query_int
 from operation.storage import attachment
 from scenarios.models import JobOutput, ReleaseRequest, ReleaseReview
 from scenarios.selectors import (
@@ -195,8 +196,9 @@ class ReleaseRequestListView(ListAPIView):
         params = self.request.query_params
         if params.get("status"):
             found = found.filter(status=params["status"])
-        if params.get("scenario", "").isdigit():
-            found = found.filter(scenario_id=int(params["scenario"]))
+        scenario = parse_query_int(params, "scenario")
+        if scenario is not None:
+            found = found.filter(scenario_id=scenario)
         if params.get("awaiting_me") in ("1", "true"):
             mine = ReleaseReview.objects.filter(
                 request=OuterRef("pk"), reviewer=self.request.user, round=OuterRef("round")

@@ -17,8 +17,10 @@ from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from operation.api.fields import BoundedDateTimeField
 from operation.errors import NotFound
 from operation.exports import csv_attachment
+from operation.params import parse_query_int
 from operation.parsers import JSONParser
 from scenarios.models import ApiKey, DataService, ServiceDefinition
 from scenarios.selectors import (
@@ -208,8 +210,9 @@ class DefinitionListView(ListAPIView):
         found = definitions_visible_to(self.request.user)
         if self.request.GET.get("status"):
             found = found.filter(status=self.request.GET["status"])
-        if str(self.request.GET.get("scenario_type", "")).isdigit():
-            found = found.filter(service__scenario_type_id=int(self.request.GET["scenario_type"]))
+        scenario_type = parse_query_int(self.request.GET, "scenario_type")
+        if scenario_type is not None:
+            found = found.filter(service__scenario_type_id=scenario_type)
         return found
 
 
@@ -266,7 +269,7 @@ class ApiKeyOutput(serializers.ModelSerializer):
 
 class ApiKeyInput(serializers.Serializer):
     name = serializers.CharField(max_length=100)
-    expires_at = serializers.DateTimeField(required=False, allow_null=True, default=None)
+    expires_at = BoundedDateTimeField(required=False, allow_null=True, default=None)
 
 
 class ScenarioApiKeyListView(ListAPIView):
