@@ -2,10 +2,9 @@
 before, which keep their plain SHA-256), and so does the chain head.
 
 On PostgreSQL a statement trigger now refuses TRUNCATE of the events too (row triggers
-never see it). Django's test runner empties its test databases (named ``test_…``) with
-TRUNCATE between transactional tests, so there, and only there, TRUNCATE goes through
-unless the session sets ``sandbox.audit_truncate`` to ``refuse`` (as the test of this
-trigger does). On SQLite, adding the column rebuilds the table, which drops its trigger:
+never see it), unless the session itself says ``SET sandbox.audit_truncate = 'allow'``:
+only the test suite does (tests/conftest.py), as Django's test runner empties its
+databases with TRUNCATE between transactional tests. On SQLite, adding the column rebuilds the table, which drops its trigger:
 it is made again.
 """
 
@@ -14,8 +13,7 @@ from django.db import migrations, models
 PG_FORWARD = """
 CREATE OR REPLACE FUNCTION operation_auditevent_refuse_truncate() RETURNS trigger AS $$
 BEGIN
-    IF left(current_database(), 5) = 'test_'
-            AND current_setting('sandbox.audit_truncate', true) IS DISTINCT FROM 'refuse' THEN
+    IF current_setting('sandbox.audit_truncate', true) = 'allow' THEN
         RETURN NULL;
     END IF;
     RAISE EXCEPTION 'audit events are append-only';

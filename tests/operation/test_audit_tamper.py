@@ -214,7 +214,8 @@ def test_a_forged_checkpoint_line_fails_naming_the_line(
 def test_truncate_of_the_trail_is_refused_on_postgresql(django_capture_on_commit_callbacks):
     events = _chain(2, django_capture_on_commit_callbacks, checkpoints=False)
     with connection.cursor() as cursor:
-        # Test databases allow it (Django empties them so); production ones never do.
+        # The test suite's sessions allow it (Django empties test databases so); no
+        # other session does.
         cursor.execute("SET LOCAL sandbox.audit_truncate = 'refuse'")
         cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")  # as in a transaction of its own
         for statement in (
