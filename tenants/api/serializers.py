@@ -71,8 +71,10 @@ class DecisionInput(serializers.Serializer):
 
 
 class TokenInput(serializers.Serializer):
-    username = serializers.CharField()
-    password = serializers.CharField(trim_whitespace=False)
+    # Django's own limits: a longer name is no user's (and would not fit the lock-out
+    # records either); a password is hashed whatever its length, so it is bounded too.
+    username = serializers.CharField(max_length=150)
+    password = serializers.CharField(trim_whitespace=False, max_length=4096)
 
 
 class TokenOutput(serializers.Serializer):

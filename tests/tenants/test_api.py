@@ -109,3 +109,13 @@ def test_unknown_decision_is_a_404():
 def test_schema_and_docs_are_served():
     assert APIClient().get("/api/schema/").status_code == 200
     assert APIClient().get("/api/docs/").status_code == 200
+
+
+def test_a_username_longer_than_any_is_refused_before_any_login_attempt_is_recorded():
+    from axes.models import AccessAttempt
+
+    response = APIClient().post(
+        "/api/v1/auth/token/", {"username": "x" * 1_000_000, "password": "p"}, format="json"
+    )
+    assert response.status_code == 400 and response.json()["field"] == "username"
+    assert not AccessAttempt.objects.exists()
