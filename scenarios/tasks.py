@@ -127,13 +127,15 @@ def job_run(self, job_id: int) -> None:
 @shared_task(acks_late=True, soft_time_limit=60, time_limit=90)
 def jobs_reap_due() -> int:
     """Periodic (Celery beat, every JOBS_REAP_INTERVAL_SECONDS): requeue once, or fail,
-    jobs whose worker went silent; send again the messages of queued jobs the broker may
-    have lost; check the outputs a dead worker left unchecked."""
+    jobs whose worker went silent; send again the messages of queued jobs and workspace
+    builds the broker may have lost; check the outputs a dead worker left unchecked."""
     from scenarios.services.jobs import jobs_reap, jobs_redispatch
     from scenarios.services.outputs import outputs_stale
+    from scenarios.services.scenarios import workspaces_redispatch
 
     handled = jobs_reap()
     handled += jobs_redispatch(queued_messages=_queued_messages(settings.JOBS_QUEUE))
+    handled += workspaces_redispatch()
     for job_id in outputs_stale(
         older_than=timezone.now() - timedelta(seconds=OUTPUTS_RECHECK_AFTER_SECONDS)
     ):

@@ -126,6 +126,8 @@ class Workspace(models.Model):
     manifest = models.JSONField(_("manifest"), default=dict)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     ready_at = models.DateTimeField(_("ready at"), null=True, blank=True)
+    # When its build was last handed to the broker (None: never, the broker was away).
+    dispatched_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["scenario", "-version"]

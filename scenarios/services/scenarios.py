@@ -3,15 +3,16 @@ amendment of the type beyond it; lifecycle; workspaces."""
 
 import secrets
 import shutil
+from datetime import timedelta
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Max
+from django.db.models import Max, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from operation.errors import Conflict, InvalidInput, PermissionRefused
-from operation.queueing import enqueue_on_commit
+from operation.queueing import enqueue
 from operation.services.audit import audit_record
 from operation.services.notifications import notification_send
 from operation.storage import data_path
@@ -54,8 +55,6 @@ def _approved_scope(scenario_type: ScenarioType) -> dict[int, list[str]]:
 
 def workspace_request(*, by, scenario: Scenario) -> Workspace:
     """Queue a new workspace version (built by a worker after commit)."""
-    from scenarios.tasks import workspace_build
-
     number = (scenario.workspaces.aggregate(m=Max("version"))["m"] or 0) + 1
     workspace = Workspace.objects.create(
         scenario=scenario,
@@ -69,8 +68,44 @@ def workspace_request(*, by, scenario: Scenario) -> Workspace:
         organization=scenario.organization,
         details={"scenario": scenario.pk, "version": number},
     )
-    enqueue_on_commit(workspace_build, workspace.pk)
+    transaction.on_commit(lambda: workspace_dispatch(workspace.pk))
     return workspace
+
+
+# A build's message sent this long ago while the workspace is still building was lost (a
+# build ends within workspace_build's time limit, an hour): it is sent again. A second
+# build of one version is harmless: the first to finish makes it ready, the other's
+# result is discarded.
+WORKSPACE_REDISPATCH_AFTER_SECONDS = 2 * 3600
+
+
+def workspace_dispatch(workspace_id: int) -> bool:
+    """Hand a workspace's build to the broker; one that does not answer leaves it to
+    beat's reaper (``workspaces_redispatch``)."""
+    from scenarios.tasks import workspace_build
+
+    sent = enqueue(workspace_build, workspace_id)
+    if sent:
+        Workspace.objects.filter(pk=workspace_id, status=WorkspaceStatus.BUILDING).update(
+            dispatched_at=timezone.now()
+        )
+    return sent
+
+
+def workspaces_redispatch(*, now=None) -> int:
+    """Periodic: builds never sent (the broker was away when the scenario was authorized)
+    or sent so long ago that their message was lost are sent again."""
+    now = now or timezone.now()
+    lost = now - timedelta(seconds=WORKSPACE_REDISPATCH_AFTER_SECONDS)
+    sent = 0
+    for workspace_id in Workspace.objects.filter(
+        Q(dispatched_at__isnull=True) | Q(dispatched_at__lt=lost),
+        status=WorkspaceStatus.BUILDING,
+    ).values_list("pk", flat=True):
+        if not workspace_dispatch(workspace_id):
+            break  # the broker is away: the next round tries again
+        sent += 1
+    return sent
 
 
 def _authorize(by, scenario: Scenario, *, filed: bool) -> None:

@@ -248,3 +248,37 @@ def test_a_job_being_cancelled_when_its_worker_was_lost_ends_cancelled(
     job.refresh_from_db()
     assert job.status == JobStatus.CANCELLED and job.attempts == 1
     assert "worker running the job was lost" in job.reason
+
+
+def test_a_workspace_requested_while_the_broker_is_down_is_built_once_it_is_back(
+    two_organizations, broker_unreachable, django_capture_on_commit_callbacks
+):
+    from scenarios.models import WorkspaceStatus
+    from scenarios.services.scenarios import workspace_request, workspaces_redispatch
+
+    scenario, *_ = two_organizations
+    with django_capture_on_commit_callbacks(execute=True):
+        workspace = workspace_request(by=None, scenario=scenario)  # a new catalog version
+    workspace.refresh_from_db()
+    assert workspace.status == WorkspaceStatus.BUILDING and workspace.dispatched_at is None
+    assert workspaces_redispatch() == 0  # still down
+    celery_app.conf.task_always_eager = True  # the broker is back (tasks run inline)
+    assert workspaces_redispatch() == 1
+    workspace.refresh_from_db()
+    assert workspace.status == WorkspaceStatus.READY
+    assert workspaces_redispatch() == 0  # nothing left to send
+
+
+def test_a_workspace_build_whose_message_was_lost_long_ago_is_sent_again(two_organizations):
+    from scenarios.models import Workspace, WorkspaceStatus
+    from scenarios.services.scenarios import workspaces_redispatch
+
+    scenario, *_ = two_organizations
+    building = Workspace.objects.create(
+        scenario=scenario, version=9, path=f"workspaces/{scenario.pk}/v9"
+    )
+    Workspace.objects.filter(pk=building.pk).update(dispatched_at=timezone.now())
+    assert workspaces_redispatch() == 0  # sent a moment ago: still on its way
+    assert workspaces_redispatch(now=timezone.now() + datetime.timedelta(hours=3)) == 1
+    building.refresh_from_db()
+    assert building.status == WorkspaceStatus.READY
