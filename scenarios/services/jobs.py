@@ -42,6 +42,8 @@ logger = logging.getLogger(__name__)
 DRY_RUN_WALL_SECONDS = 300
 MAX_ATTEMPTS = 2
 LOG_MAX_BYTES = 10 * 1024 * 1024
+# A heartbeat the database refused is tried again this soon, not a whole beat later.
+HEARTBEAT_RETRY_SECONDS = 0.5
 
 
 def effective_limits(scenario_type) -> dict:
@@ -325,6 +327,7 @@ def _heartbeat(job: Job):
         except DatabaseError:
             logger.warning("job %s: heartbeat not recorded", job.pk, exc_info=True)
             close_old_connections()
+            state["next"] = now + HEARTBEAT_RETRY_SECONDS  # a new connection, soon
             state["stop"] = now - state["last_beat"] > settings.SANDBOX_REAP_AFTER_SECONDS
         return state["stop"]
 
