@@ -66,7 +66,7 @@ def bench_env(var_dir: Path) -> dict[str, str]:
     """The environment of every process: the embedded defaults under a throwaway VAR_DIR."""
     env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "CELERY_BROKER_URL")}
     env.update(
-        DJANGO_SETTINGS_MODULE="operation.settings",
+        DJANGO_SETTINGS_MODULE="config.settings",
         VAR_DIR=str(var_dir),
         DATA_ROOT=str(var_dir / "data"),
         DEBUG="0",
@@ -355,7 +355,7 @@ def main(argv: list[str] | None = None) -> None:
         server = subprocess.Popen(
             [
                 str(Path(sys.executable).parent / "gunicorn"),
-                "operation.wsgi",
+                "config.wsgi",
                 "--workers",
                 "2",
                 "--bind",

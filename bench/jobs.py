@@ -21,7 +21,7 @@ Run from the project root::
 
 A throwaway VAR_DIR (SQLite database, DATA_ROOT) holds an authorized scenario made through
 the services (tests/factories.py). The broker is the embedded default's: a Redis of the
-benchmark's own on a unix socket under that VAR_DIR (operation/localredis.py; no TCP port,
+benchmark's own on a unix socket under that VAR_DIR (core/localredis.py; no TCP port,
 nothing kept), started here; with CELERY_BROKER_URL set, that broker instead (give it a
 Redis database of its own: the worker consumes ``celery`` and ``sandbox``). The worker, the
 Redis and the directory are removed at the end, whatever happens. The buoy Parquet is cached
@@ -44,7 +44,7 @@ import duckdb
 
 from bench.catalog_list import ROOT, bench_env, migrate
 from bench.ingest import DEFAULT_WORKDIR, _literal
-from operation.localredis import LocalRedis
+from core.localredis import LocalRedis
 
 TRIVIAL_SQL = "SELECT 42 AS answer"
 AGGREGATE_SQL = (
@@ -77,7 +77,7 @@ def start_redis(var_dir: Path) -> LocalRedis:
 def start_worker(env: dict[str, str], log) -> subprocess.Popen:
     return subprocess.Popen(
         [
-            *(sys.executable, "-m", "celery", "-A", "operation", "worker"),
+            *(sys.executable, "-m", "celery", "-A", "config", "worker"),
             *("-Q", "celery,sandbox", "-c", "1", "--pool", "prefork"),
             *("-n", "bench-jobs@%h", "--loglevel", "WARNING"),
         ],
@@ -208,7 +208,7 @@ def run_job(developer, scenario, sql: str, timeout: float) -> dict[str, float]:
 
 
 def trivial(args, var_dir: Path, env: dict[str, str], deadline: float) -> None:
-    from operation.storage import data_path
+    from core.storage import data_path
 
     log = open(var_dir / "worker.log", "wb")  # noqa: SIM115 (closed below)
     worker = start_worker(env, log)

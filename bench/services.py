@@ -15,7 +15,7 @@ that the ServiceCall rows and the quota counter grew by exactly the calls it mad
 Measured, each run bounded by a count (``--calls``) and a time (``--seconds``):
 
 - over HTTP, ``--clients`` concurrent connections from a separate load process (threads,
-  ``http.client``) to ``gunicorn operation.wsgi --workers N`` (sync workers, DEBUG=0) on a
+  ``http.client``) to ``gunicorn config.wsgi --workers N`` (sync workers, DEBUG=0) on a
   free loopback port:
   distinct parameters on every call (cache misses: one-week periods of 2025, each with a
   ``min_chlorophyll_a`` below every reading of the data, so every call does the same work
@@ -37,7 +37,7 @@ Run from the project root::
 
 By default a throwaway VAR_DIR (SQLite, DATA_ROOT) is migrated and seeded (``--scale``
 multiplies the demo data), with the embedded default's Redis: one of the benchmark's own on
-a unix socket under that VAR_DIR (operation/localredis.py; nothing kept), started here. It
+a unix socket under that VAR_DIR (core/localredis.py; nothing kept), started here. It
 is the broker (no worker runs: a message sent waits there) and, as SERVICES_REDIS_URL
 follows the broker, it holds the quota and rate counters and the cached results. With
 CELERY_BROKER_URL set, that broker instead; with SERVICES_REDIS_URL set, the counters and
@@ -80,7 +80,7 @@ from pathlib import Path
 from urllib.parse import urlencode, urlsplit, urlunsplit
 
 from bench.catalog_list import ROOT, bench_env, free_port, migrate, request, stop, wait_until_up
-from operation.localredis import LocalRedis, answers, socket_path
+from core.localredis import LocalRedis, answers, socket_path
 
 CODE = "redtide-risk"
 PATH = f"/api/v1/services/{CODE}/call"
@@ -264,7 +264,7 @@ def tree_cpu(pid: int) -> float:
 
 def in_process_run(label: str, secret: str, params: list[dict], seconds: float) -> Run:
     """``service_call`` directly, one caller, as the view calls it (one text per name)."""
-    from operation.errors import ApplicationError
+    from core.errors import ApplicationError
     from scenarios.services.dataservices import service_call
 
     run = Run(label=label, hits=0)
@@ -409,8 +409,8 @@ def prepare(reuse: bool) -> Target:
     from django.contrib.auth import get_user_model
 
     from bench.ingest import _literal
-    from operation.management.commands.seed_demo import DEMO_API_KEY, STAFF
-    from operation.storage import data_path
+    from core.storage import data_path
+    from demo.management.commands.seed_demo import DEMO_API_KEY, STAFF
     from scenarios import dataservice
     from scenarios.models import (
         ApiKey,
@@ -465,7 +465,7 @@ def prepare(reuse: bool) -> Target:
 def restore_limits(target: Target) -> None:
     from django.contrib.auth import get_user_model
 
-    from operation.management.commands.seed_demo import STAFF
+    from demo.management.commands.seed_demo import STAFF
     from scenarios.services.dataservices import api_key_rate_set, quota_set
 
     staff = get_user_model().objects.get(username=STAFF[0][0])
@@ -519,7 +519,7 @@ def start_gunicorn(env: dict[str, str], port: int, workers: int, log) -> subproc
     return subprocess.Popen(
         [
             str(Path(sys.executable).parent / "gunicorn"),
-            "operation.wsgi",
+            "config.wsgi",
             *("--workers", str(workers)),
             *("--bind", f"127.0.0.1:{port}"),
             "--no-control-socket",  # gunicorn 27's default ~/.gunicorn/gunicorn.ctl is shared

@@ -27,7 +27,7 @@ import django
 from bench.ingest import DEFAULT_WORKDIR, _connect, _literal, _own_peak_rss_kib, generate_csv
 
 # scenarios.workspace reads the catalog's enums: Django set up on a throwaway VAR_DIR.
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "operation.settings")
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 os.environ.setdefault("VAR_DIR", str(DEFAULT_WORKDIR / "var"))
 django.setup()
 

@@ -3,9 +3,10 @@
 from django.conf import settings
 from django.db.models import Model, Q, QuerySet
 
-from operation.errors import NotFound
-from operation.models import AuditEvent, Catalog, CatalogStatus, DataResource, Notification
-from operation.params import parse_query_date, parse_query_int, parse_query_text
+from core.errors import NotFound
+from core.models import AuditEvent, Notification
+from core.params import parse_query_date, parse_query_int, parse_query_text
+from operation.models import Catalog, CatalogStatus, DataResource
 from operation.preview import field_statistics, synthetic_rows
 from tenants.models import AdmissionStatus, Organization, OrganizationKind
 from tenants.roles import PlatformRole, has_role

@@ -22,8 +22,8 @@ import sqlglot
 from django.utils.translation import gettext as _
 from sqlglot import exp
 
+from core.params import iso_date
 from operation.ingest import quote_ident, quote_literal
-from operation.params import iso_date
 from scenarios.disclosure.cells import plain
 from scenarios.disclosure.check import NotDerived, measure_evaluations, measure_of
 from scenarios.disclosure.params import FAIL, REVIEW, Parameters
@@ -279,7 +279,7 @@ def _invalid(spec: dict) -> ParameterError:
 
 
 def _date(value, spec: dict) -> date:
-    day = iso_date(value)  # the query strings' one reading of a date (operation/params.py)
+    day = iso_date(value)  # the query strings' one reading of a date (core/params.py)
     if day is None:
         raise _invalid(spec)
     return day

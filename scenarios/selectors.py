@@ -10,10 +10,10 @@ from django.db.models.functions import TruncDate
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from operation.errors import NotFound
-from operation.params import parse_query_int, parse_query_period
-from operation.storage import data_path
-from operation.workers import SANDBOX_QUEUE, sandbox_workers_ok, workers_alive
+from core.errors import NotFound
+from core.params import parse_query_int, parse_query_period
+from core.storage import data_path
+from core.workers import SANDBOX_QUEUE, sandbox_workers_ok, workers_alive
 from scenarios.models import (
     ApiKey,
     DataService,

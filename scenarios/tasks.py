@@ -10,10 +10,10 @@ from django.db import transaction
 from django.utils import timezone
 from kombu.exceptions import ChannelError
 
+from core.queueing import enqueue
+from core.services.audit import audit_record
+from core.storage import data_path
 from operation.models import CatalogStatus, CatalogVersion
-from operation.queueing import enqueue
-from operation.services.audit import audit_record
-from operation.storage import data_path
 from scenarios.models import ScenarioStatus, Workspace, WorkspaceStatus
 from scenarios.workspace import materialize
 

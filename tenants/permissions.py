@@ -7,17 +7,71 @@ to the operator or a government body (never a developer organization), belongs t
 the organizations concerned (the one that files, the one that proposed the type, the one
 whose job made an output) and is none of the people concerned (who filed it, who wrote a
 job whose output is under review). Which organizations and people a review concerns is
-the caller's to say (scenarios.reviewing names them for each kind of review)."""
+the caller's to say (scenarios.reviewing names them for each kind of review).
+
+Organizations. A member acts for their own organization only; an organization's
+administrator (MemberRole.ADMIN) also manages its keys and members. Platform roles
+(tenants.roles: operator staff, reviewer, auditor) are Django groups; object permissions
+(django-guardian) scope what a user may see (tenants.selectors)."""
 
 from collections.abc import Iterable
 
 from django.db.models import Q
 from django.utils.translation import gettext as _
 
-from operation.errors import PermissionRefused
-from tenants.models import OrganizationKind
+from core.errors import PermissionRefused
+from tenants.models import MemberRole, OrganizationKind
 from tenants.roles import PlatformRole, has_role
 from tenants.selectors import membership_of
+
+
+def _pk(organization) -> int | None:
+    return getattr(organization, "pk", organization)
+
+
+def organization_of(user) -> int | None:
+    """The id of the user's organization (None: they belong to none)."""
+    membership = membership_of(user) if user is not None else None
+    return membership.organization_id if membership is not None else None
+
+
+def is_member(user, organization) -> bool:
+    """Whether ``user`` belongs to ``organization`` (an Organization or its id)."""
+    own = organization_of(user)
+    return own is not None and own == _pk(organization)
+
+
+def is_org_admin(user, organization) -> bool:
+    """Whether ``user`` is an administrator of ``organization`` (an Organization or its id)."""
+    membership = membership_of(user)
+    return (
+        membership is not None
+        and membership.organization_id == _pk(organization)
+        and membership.role == MemberRole.ADMIN
+    )
+
+
+def is_operator_staff(user) -> bool:
+    return has_role(user, PlatformRole.OPERATOR_STAFF)
+
+
+def check_member(user, organization, message: str) -> None:
+    """Raise PermissionRefused(message) unless ``user`` belongs to ``organization``."""
+    if not is_member(user, organization):
+        raise PermissionRefused(message)
+
+
+def check_org_admin(user, organization, message: str) -> None:
+    """Raise PermissionRefused(message) unless ``user`` administers ``organization``."""
+    if not is_org_admin(user, organization):
+        raise PermissionRefused(message)
+
+
+def check_operator_staff(user, message: str) -> None:
+    """Raise PermissionRefused(message) unless ``user`` is operator staff."""
+    if not is_operator_staff(user):
+        raise PermissionRefused(message)
+
 
 # Reviewers belong to the operator or to a government body (a data provider), or to no
 # organization at all (a person given the role from the command line).
@@ -56,9 +110,8 @@ def review_refusal(user, *, organizations: Iterable = (), authors: Iterable = ()
     reason = role_refusal(user, PlatformRole.REVIEWER)
     if reason is not None:
         return reason
-    membership = membership_of(user)
-    concerned = {getattr(o, "pk", o) for o in organizations} - {None}
-    if membership is not None and membership.organization_id in concerned:
+    concerned = {_pk(o) for o in organizations} - {None}
+    if organization_of(user) in concerned:
         return _(
             "A reviewer never reviews what concerns their own organization (it files, "
             "proposed the type or made the output)."
@@ -89,10 +142,10 @@ def reviewable_by(user, *, organizations: Iterable[str] = (), authors: Iterable[
     if role_refusal(user, PlatformRole.REVIEWER) is not None:
         return nothing
     allowed = Q()
-    membership = membership_of(user)
-    if membership is not None:
+    own = organization_of(user)
+    if own is not None:
         for lookup in organizations:
-            allowed &= ~Q(**{lookup: membership.organization_id})
+            allowed &= ~Q(**{lookup: own})
     for lookup in authors:
         allowed &= ~Q(**{lookup: user.pk})
     return allowed

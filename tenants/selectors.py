@@ -3,7 +3,7 @@
 from django.db.models import QuerySet
 from guardian.shortcuts import get_objects_for_user
 
-from operation.errors import NotFound
+from core.errors import NotFound
 from tenants.models import AdmissionApplication, Organization, QualificationFile
 from tenants.roles import PlatformRole, has_role
 

@@ -11,7 +11,7 @@ from django.utils.translation import gettext as _
 from PIL import Image
 from pypdf import PdfReader
 
-from operation.errors import InvalidInput
+from core.errors import InvalidInput
 
 _SIGNATURES = {
     b"%PDF-": "pdf",

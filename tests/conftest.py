@@ -8,7 +8,7 @@ from django.db.backends.signals import connection_created
 from django.dispatch import receiver
 from django.utils import translation
 
-from operation.celery import app as celery_app
+from config.celery import app as celery_app
 
 
 @receiver(connection_created)

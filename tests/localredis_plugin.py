@@ -1,5 +1,5 @@
 """pytest plugin: without CELERY_BROKER_URL, the test run gets a throwaway Redis on a unix
-socket of its own (operation/localredis.py), as `make test` does::
+socket of its own (core/localredis.py), as `make test` does::
 
     python -m pytest -p tests.localredis_plugin tests/...
 
@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from operation.localredis import LocalRedis
+from core.localredis import LocalRedis
 
 
 @pytest.hookimpl(tryfirst=True)

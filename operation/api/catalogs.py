@@ -12,9 +12,9 @@ from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from operation.api.fields import BoundedPrimaryKeyRelatedField
+from core.errors import InvalidInput
+from core.fields import BoundedPrimaryKeyRelatedField
 from operation.api.permissions import StaffWrites
-from operation.errors import InvalidInput
 from operation.exports import catalogs_csv, catalogs_dcat
 from operation.models import Catalog, CatalogStatus, DataZone, ResourceVersion
 from operation.selectors import (

@@ -1,4 +1,3 @@
-from operation.models.audit import AuditChainHead, AuditEvent
 from operation.models.catalog import (
     Catalog,
     CatalogField,
@@ -14,12 +13,8 @@ from operation.models.catalog import (
     SharingType,
     UpdateFrequency,
 )
-from operation.models.notification import Notification
-from operation.models.worker import WorkerHeartbeat
 
 __all__ = [
-    "AuditChainHead",
-    "AuditEvent",
     "Catalog",
     "CatalogField",
     "CatalogStatus",
@@ -28,11 +23,9 @@ __all__ = [
     "DataZone",
     "FieldType",
     "MaskingRule",
-    "Notification",
     "OpenType",
     "ResourceVersion",
     "SensitivityLevel",
     "SharingType",
     "UpdateFrequency",
-    "WorkerHeartbeat",
 ]

@@ -12,7 +12,10 @@ from django.db.models import Max
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from operation.errors import Conflict, InvalidInput, PermissionRefused
+from core.errors import Conflict, InvalidInput, PermissionRefused
+from core.services.audit import audit_record
+from core.storage import data_path
+from core.text import LONG_TEXT_MAX, NAME_MAX, REASON_MAX, clean_text
 from operation.ingest import FORMATS, IngestError, IngestResult, Limits, ingest_file
 from operation.models import (
     Catalog,
@@ -26,9 +29,6 @@ from operation.models import (
     ResourceVersion,
     SensitivityLevel,
 )
-from operation.services.audit import audit_record
-from operation.storage import data_path
-from operation.text import LONG_TEXT_MAX, NAME_MAX, REASON_MAX, clean_text
 from operation.zones import ensure_standard_zones
 from tenants.models import Organization, OrganizationKind
 from tenants.roles import PlatformRole, has_role

@@ -10,7 +10,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from operation.errors import InvalidInput
+from core.errors import InvalidInput
 from operation.forms import (
     CatalogCreateForm,
     CatalogFilterForm,

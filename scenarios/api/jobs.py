@@ -6,9 +6,9 @@ from rest_framework.generics import ListAPIView
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from operation.errors import NotFound
-from operation.storage import attachment
-from operation.workers import sandbox_workers_ok
+from core.errors import NotFound
+from core.storage import attachment
+from core.workers import sandbox_workers_ok
 from scenarios.api.releases import shown_in
 from scenarios.models import Job, JobLanguage, JobStatus
 from scenarios.selectors import (

@@ -7,9 +7,9 @@ from rest_framework.generics import ListAPIView
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from operation.errors import NotFound
-from operation.params import parse_query_int
-from operation.storage import attachment
+from core.errors import NotFound
+from core.params import parse_query_int
+from core.storage import attachment
 from scenarios.models import JobOutput, ReleaseRequest, ReleaseReview
 from scenarios.selectors import (
     OutputShown,

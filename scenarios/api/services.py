@@ -17,11 +17,11 @@ from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from operation.api.fields import BoundedDateTimeField
-from operation.errors import NotFound
+from core.errors import NotFound
+from core.fields import BoundedDateTimeField
+from core.params import parse_query_int
+from core.parsers import JSONParser
 from operation.exports import csv_attachment
-from operation.params import parse_query_int
-from operation.parsers import JSONParser
 from scenarios.models import ApiKey, DataService, ServiceDefinition
 from scenarios.selectors import (
     USAGE_EXPORT_HEADER,
@@ -118,7 +118,7 @@ class ServiceAnswerOutput(serializers.Serializer):
 SERVICE_ANSWER = {200: ServiceAnswerOutput, (200, "text/csv"): str}
 
 
-@extend_schema(auth=[{"apiKeyAuth": []}])  # operation/openapi.py: API_KEY_SCHEME
+@extend_schema(auth=[{"apiKeyAuth": []}])  # config/openapi.py: API_KEY_SCHEME
 class ServiceCallView(APIView):
     """Call a data service with an API key bound to an authorized scenario."""
 
@@ -126,7 +126,7 @@ class ServiceCallView(APIView):
     permission_classes = [AllowAny]
     renderer_classes = [JSONRenderer]
     parser_classes = [JsonParametersParser, FormParser]
-    checks_nul_itself = True  # by parameter name, recorded (operation/middleware.py)
+    checks_nul_itself = True  # by parameter name, recorded (core/middleware.py)
     content_negotiation_class = JsonOrCsv
 
     def _answer(self, request, code: str, given: dict):

@@ -6,7 +6,7 @@ from rest_framework.generics import ListAPIView
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from operation.errors import NotFound
+from core.errors import NotFound
 from scenarios.models import Scenario, ScenarioType
 from scenarios.selectors import (
     scenario_get,

@@ -22,10 +22,10 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 from django.conf import settings
 
+from core.storage import data_path
 from operation.ingest import quote_ident, sha256_of
 from operation.models import CatalogVersion, FieldType, MaskingRule
 from operation.preview import _synthetic_value, field_statistics
-from operation.storage import data_path
 from scenarios.workspace import PSEUDONYM_HEX_CHARS, generalized_sql
 
 BATCH_ROWS = 20_000  # rows generated and written at a time: bounds memory for any `rows`

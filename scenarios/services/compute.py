@@ -9,9 +9,9 @@ from django.utils import timezone
 from django.utils.dateparse import parse_date
 from django.utils.translation import gettext as _
 
-from operation.errors import InvalidInput, PermissionRefused
-from operation.services.audit import audit_record
-from operation.text import REASON_MAX, clean_text
+from core.errors import InvalidInput, PermissionRefused
+from core.services.audit import audit_record
+from core.text import REASON_MAX, clean_text
 from scenarios.models import ComputeDraw, ComputeVoucher, Job
 from tenants.roles import PlatformRole, has_role
 

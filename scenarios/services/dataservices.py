@@ -16,7 +16,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from operation.errors import (
+from core.errors import (
     ApplicationError,
     Conflict,
     InvalidInput,
@@ -25,10 +25,10 @@ from operation.errors import (
     RateLimited,
     Unauthenticated,
 )
+from core.services.audit import audit_record
+from core.storage import data_path
+from core.text import COMMENT_MAX, LONG_TEXT_MAX, NAME_MAX, clean_text
 from operation.models import CatalogField, MaskingRule
-from operation.services.audit import audit_record
-from operation.storage import data_path
-from operation.text import COMMENT_MAX, LONG_TEXT_MAX, NAME_MAX, clean_text
 from scenarios import counters, dataservice
 from scenarios.disclosure.params import Parameters
 from scenarios.disclosure.sqlshape import Shape

@@ -16,10 +16,10 @@ from django.db.models import Count, F, Min, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from operation.errors import Conflict, InvalidInput, PermissionRefused
-from operation.queueing import enqueue
-from operation.services.audit import audit_record
-from operation.storage import data_path, data_root_ensure
+from core.errors import Conflict, InvalidInput, PermissionRefused
+from core.queueing import enqueue
+from core.services.audit import audit_record
+from core.storage import data_path, data_root_ensure
 from scenarios.disclosure.sqlshape import output_statements
 from scenarios.models import (
     Job,

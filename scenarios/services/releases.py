@@ -8,11 +8,11 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from operation.errors import Conflict, InvalidInput, PermissionRefused
+from core.errors import Conflict, InvalidInput, PermissionRefused
+from core.services.audit import audit_record
+from core.services.notifications import notification_send
+from core.text import COMMENT_MAX, LONG_TEXT_MAX, clean_text
 from operation.models import Catalog
-from operation.services.audit import audit_record
-from operation.services.notifications import notification_send
-from operation.text import COMMENT_MAX, LONG_TEXT_MAX, clean_text
 from scenarios.models import (
     CheckStatus,
     JobOutput,

@@ -11,12 +11,12 @@ from django.db.models import Max, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from operation.errors import Conflict, InvalidInput, PermissionRefused
-from operation.queueing import enqueue
-from operation.services.audit import audit_record
-from operation.services.notifications import notification_send
-from operation.storage import data_path
-from operation.text import COMMENT_MAX, LONG_TEXT_MAX, NAME_MAX, REASON_MAX, clean_text
+from core.errors import Conflict, InvalidInput, PermissionRefused
+from core.queueing import enqueue
+from core.services.audit import audit_record
+from core.services.notifications import notification_send
+from core.storage import data_path
+from core.text import COMMENT_MAX, LONG_TEXT_MAX, NAME_MAX, REASON_MAX, clean_text
 from scenarios.agreement import AGREEMENT_SHA256
 from scenarios.models import (
     AmendmentReview,

@@ -2,7 +2,7 @@
 
 from django.utils.translation import gettext as _
 
-from operation.errors import InvalidInput
+from core.errors import InvalidInput
 from operation.models import Catalog, CatalogStatus, MaskingRule, SensitivityLevel
 
 

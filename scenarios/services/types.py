@@ -6,9 +6,9 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from operation.errors import Conflict, InvalidInput, PermissionRefused
-from operation.services.audit import audit_record
-from operation.text import COMMENT_MAX, LONG_TEXT_MAX, REASON_MAX, clean_text
+from core.errors import Conflict, InvalidInput, PermissionRefused
+from core.services.audit import audit_record
+from core.text import COMMENT_MAX, LONG_TEXT_MAX, REASON_MAX, clean_text
 from scenarios.models import (
     OutputKind,
     ScenarioType,

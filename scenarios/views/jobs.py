@@ -10,8 +10,8 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from operation.errors import Conflict, InvalidInput, NotFound, PermissionRefused
-from operation.storage import attachment
+from core.errors import Conflict, InvalidInput, NotFound, PermissionRefused
+from core.storage import attachment
 from scenarios.forms import JobForm, VoucherForm
 from scenarios.models import JobOutputKind, JobStatus
 from scenarios.selectors import (

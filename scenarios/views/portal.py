@@ -1,7 +1,7 @@
 """Portal pages for scenario types ("one type, one approval") and scenarios: thin views
 over the selectors (reads, 404 for anything not visible) and the services (every change).
 InvalidInput is shown on the form or as a message; Conflict and PermissionRefused become
-error pages in operation.errors.ApplicationErrorMiddleware."""
+error pages in core.errors.ApplicationErrorMiddleware."""
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -12,7 +12,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
-from operation.errors import Conflict, InvalidInput
+from core.errors import Conflict, InvalidInput
 from operation.models import CatalogStatus, MaskingRule, SensitivityLevel
 from operation.selectors import audit_events_for_target, catalogs_visible_to
 from scenarios.agreement import AGREEMENT_TEXT

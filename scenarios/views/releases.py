@@ -25,8 +25,8 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
-from operation.errors import Conflict, InvalidInput
-from operation.storage import attachment
+from core.errors import Conflict, InvalidInput
+from core.storage import attachment
 from scenarios.disclosure.params import FAIL, REVIEW
 from scenarios.forms import (
     MitigateForm,

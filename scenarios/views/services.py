@@ -21,7 +21,7 @@ from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
-from operation.errors import Conflict, InvalidInput, NotFound, PermissionRefused
+from core.errors import Conflict, InvalidInput, NotFound, PermissionRefused
 from operation.exports import csv_attachment
 from scenarios.models import (
     DefinitionStatus,

@@ -7,7 +7,7 @@ from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from operation.errors import NotFound, PermissionRefused
+from core.errors import NotFound, PermissionRefused
 from tenants.api.serializers import (
     AdmissionOutput,
     AdmissionSubmitInput,

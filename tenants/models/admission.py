@@ -7,7 +7,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
 
-from operation.storage import private_storage
+from core.storage import private_storage
 from tenants.models.organization import Organization
 
 

@@ -7,10 +7,10 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from operation.errors import Conflict, InvalidInput, PermissionRefused
-from operation.services.audit import audit_record
-from operation.services.notifications import notification_send
-from operation.text import LONG_TEXT_MAX, REASON_MAX, clean_text
+from core.errors import Conflict, InvalidInput, PermissionRefused
+from core.services.audit import audit_record
+from core.services.notifications import notification_send
+from core.text import LONG_TEXT_MAX, REASON_MAX, clean_text
 from tenants.commitment import COMMITMENT_SHA256
 from tenants.models import AdmissionApplication, AdmissionStatus, QualificationFile
 from tenants.roles import PlatformRole, has_role

@@ -8,8 +8,8 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 from guardian.shortcuts import assign_perm
 
-from operation.errors import InvalidInput, PermissionRefused
-from operation.services.audit import audit_record
+from core.errors import InvalidInput, PermissionRefused
+from core.services.audit import audit_record
 from tenants.models import (
     AdmissionApplication,
     MemberRole,

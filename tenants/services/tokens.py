@@ -3,7 +3,7 @@
 from django.db import transaction
 from rest_framework.authtoken.models import Token
 
-from operation.services.audit import audit_record
+from core.services.audit import audit_record
 from tenants.authentication import token_expired
 from tenants.selectors import membership_of
 

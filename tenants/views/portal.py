@@ -6,7 +6,7 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from operation.errors import InvalidInput, PermissionRefused
+from core.errors import InvalidInput, PermissionRefused
 from operation.selectors import audit_events_for_target
 from tenants.commitment import COMMITMENT_TEXT
 from tenants.forms import AdmissionApplyForm, DecisionForm, MemberForm, SignUpForm

@@ -6,10 +6,10 @@ import pytest
 from django.utils import timezone
 from playwright.sync_api import expect
 
-from operation.celery import app as celery_app
-from operation.models import WorkerHeartbeat
+from config.celery import app as celery_app
+from core.models import WorkerHeartbeat
+from core.workers import worker_beat
 from operation.services.catalogs import zones_ensure_standard
-from operation.workers import worker_beat
 from tests.e2e.conftest import log_in
 from tests.factories import authorized_scenario, staff_user
 

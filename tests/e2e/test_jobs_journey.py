@@ -6,7 +6,7 @@ import pytest
 from celery.contrib.testing.worker import start_worker
 from playwright.sync_api import expect
 
-from operation.celery import app as celery_app
+from config.celery import app as celery_app
 from operation.services.catalogs import zones_ensure_standard
 from tests.e2e.conftest import log_in
 from tests.factories import authorized_scenario

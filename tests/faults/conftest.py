@@ -37,7 +37,7 @@ import redis
 from django.conf import settings as django_settings
 from django.db import connection
 
-from operation.celery import WORKER_WITHOUT
+from config.celery import WORKER_WITHOUT
 
 BASE_DIR = Path(__file__).resolve().parents[2]
 VENV_BIN = BASE_DIR / ".venv" / "bin"
@@ -451,7 +451,7 @@ def cluster(faults_root, django_db_setup, django_db_blocker):
         if not key.startswith(("PYTEST", "DJANGO_", "CELERY_", "DATABASE_", "SERVICES_"))
     }
     env.update(
-        DJANGO_SETTINGS_MODULE="operation.settings",
+        DJANGO_SETTINGS_MODULE="config.settings",
         DATABASE_URL=database_url,
         CELERY_BROKER_URL=f"redis://127.0.0.1:{PROXY_PORT}/{upstream.database}",
         SERVICES_REDIS_URL=upstream.client_url,
@@ -467,13 +467,13 @@ def cluster(faults_root, django_db_setup, django_db_blocker):
     )
     proxy = BrokerProxy(upstream, PROXY_PORT)
     proxy.start()
-    celery = [str(VENV_BIN / "celery"), "--app=operation"]
+    celery = [str(VENV_BIN / "celery"), "--app=config"]
     cluster = Cluster(env=env, root=faults_root, proxy=proxy, redis_upstream=redis_upstream)
     cluster.add(
         "web",
         [
             str(VENV_BIN / "gunicorn"),
-            "operation.wsgi",
+            "config.wsgi",
             "--workers=2",
             f"--bind=127.0.0.1:{WEB_PORT}",
             "--timeout=60",

@@ -5,7 +5,7 @@ import time
 
 import pytest
 
-from operation.storage import data_path
+from core.storage import data_path
 from scenarios.models import JobStatus
 from tests.faults.conftest import INTERVALS, job_describe, job_processes, job_wait
 

@@ -5,9 +5,9 @@ from django.core.management.base import CommandError
 from django.db import DatabaseError, connection, transaction
 from django.test import RequestFactory
 
-from operation.models import AuditEvent
-from operation.models.audit import AppendOnlyError
-from operation.services.audit import audit_record, audit_verify
+from core.models import AuditEvent
+from core.models.audit import AppendOnlyError
+from core.services.audit import audit_record, audit_verify
 from tests.factories import staff_user, submitted_developer
 
 pytestmark = pytest.mark.django_db
@@ -107,7 +107,7 @@ def test_verify_audit_passes_on_a_real_history(capsys):
 
 def test_a_failed_change_leaves_no_audit_event():
     """The event is written in the change's transaction: no change, no event."""
-    from operation.errors import Conflict
+    from core.errors import Conflict
     from tenants.services.admission import admission_reinstate
 
     organization, _admin = submitted_developer("海洋实验室", "lab")

@@ -13,10 +13,9 @@ from django.core.management.base import CommandError
 from django.db import DatabaseError, connection, transaction
 from django.utils import timezone
 
-from operation.models import AuditChainHead, AuditEvent
-from operation.models.audit import GENESIS_HASH
-from operation.services import audit as audit_service
-from operation.services.audit import (
+from core.models import AuditChainHead, AuditEvent
+from core.models.audit import GENESIS_HASH
+from core.services.audit import (
     audit_checkpoint_due,
     audit_key_id,
     audit_keys,
@@ -24,7 +23,8 @@ from operation.services.audit import (
     audit_verify,
     checkpoint_path,
 )
-from operation.tasks import audit_checkpoint
+from core.tasks import audit_checkpoint
+from core.services import audit as audit_service
 
 pytestmark = [pytest.mark.django_db, pytest.mark.security]
 

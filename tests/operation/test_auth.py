@@ -18,7 +18,7 @@ def test_token_login_and_use():
     response = client.post("/api/v1/auth/token/", {"username": "lab", "password": PASSWORD})
     assert response.status_code == 200
     token = response.json()["token"]
-    from operation.models import AuditEvent
+    from core.models import AuditEvent
 
     assert AuditEvent.objects.filter(action="token.issue", actor_username="lab").exists()
     client.credentials(HTTP_AUTHORIZATION=f"Token {token}")
@@ -72,7 +72,7 @@ def test_session_and_csrf_cookies_are_http_only_and_same_site(settings):
 def test_changing_the_password_revokes_the_api_token(client):
     from rest_framework.authtoken.models import Token
 
-    from operation.models import AuditEvent
+    from core.models import AuditEvent
 
     _org, admin = developer("海洋实验室", "lab")
     api = APIClient()

@@ -5,8 +5,9 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from rest_framework.test import APIClient
 
-from operation.errors import Conflict, InvalidInput, PermissionRefused
-from operation.models import AuditEvent, Catalog, CatalogStatus, CatalogVersion, DataZone
+from core.errors import Conflict, InvalidInput, PermissionRefused
+from core.models import AuditEvent
+from operation.models import Catalog, CatalogStatus, CatalogVersion, DataZone
 from operation.services import catalogs as svc
 from tests.factories import (
     admitted_developer,
@@ -64,7 +65,7 @@ def test_a_new_upload_makes_a_new_resource_version_and_catalog_version(staff, ca
     assert (second.number, second.row_count) == (2, 300)
     assert catalog.resource_version == second and catalog.version == 2
     assert CatalogVersion.objects.get(catalog=catalog, number=1).resource_version == first
-    from operation.storage import data_path
+    from core.storage import data_path
 
     assert data_path(first.path).is_file() and data_path(second.path).is_file()
 
@@ -78,7 +79,7 @@ def test_a_new_version_whose_columns_differ_is_refused(staff, catalog, tmp_path)
         )
     assert "owner_phone" in caught.value.message
     assert catalog.resource_version.resource.versions.count() == 1
-    from operation.storage import data_path
+    from core.storage import data_path
 
     assert not data_path(f"resources/{catalog.resource_version.resource_id}/v2.parquet").exists()
 
@@ -301,7 +302,7 @@ def test_upload_through_the_api_and_describe_and_publish(staff, tmp_path):
 def test_bad_upload_through_the_api_is_a_clear_400_and_leaves_nothing(staff, tmp_path):
     from django.core.files.uploadedfile import SimpleUploadedFile
 
-    from operation.storage import data_path
+    from core.storage import data_path
 
     client = api(staff)
     response = client.post(

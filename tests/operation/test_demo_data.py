@@ -9,7 +9,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from operation.demo_data import DATASETS, dataset, generate
+from demo.data import DATASETS, dataset, generate
 from operation.ingest import Limits, ingest_file
 from tenants.uscc import check_character
 

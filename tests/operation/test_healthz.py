@@ -1,7 +1,7 @@
 import pytest
 
-from operation.health import broker_ok
-from operation.localredis import LocalRedis
+from config.health import broker_ok
+from core.localredis import LocalRedis
 
 pytestmark = pytest.mark.django_db
 

@@ -11,9 +11,9 @@ from pathlib import Path
 import pytest
 import redis
 
-from operation.env import redis_client_url
-from operation.localredis import SOCKET_PATH_MAX, LocalRedis, LocalRedisError, answers
-from operation.supervisor import group_members
+from config.env import redis_client_url
+from core.localredis import SOCKET_PATH_MAX, LocalRedis, LocalRedisError, answers
+from core.supervisor import group_members
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -94,7 +94,7 @@ def test_run_gives_a_command_a_throwaway_redis():
         "raise SystemExit(3)\n"
     )
     result = subprocess.run(
-        [sys.executable, "-m", "operation.localredis", "run", "--", sys.executable, "-c", script],
+        [sys.executable, "-m", "core.localredis", "run", "--", sys.executable, "-c", script],
         cwd=ROOT,
         capture_output=True,
         text=True,

@@ -17,8 +17,8 @@ from pathlib import Path
 import pytest
 from celery import Celery
 
-from operation.localredis import broker_url
-from operation.supervisor import describe, group_members
+from core.localredis import broker_url
+from core.supervisor import describe, group_members
 
 ROOT = Path(__file__).resolve().parents[2]
 PORT = 8812
@@ -82,7 +82,7 @@ def kill_everything(supervisor: subprocess.Popen, log: Path) -> None:
 # The supervisor alone, with small programs standing in for the demo's.
 SUPERVISE = """
 import json, sys
-from operation.supervisor import Program, Supervisor
+from core.supervisor import Program, Supervisor
 programs = [Program(p.pop("name"), p.pop("argv"), **p) for p in json.loads(sys.argv[1])]
 sys.exit(Supervisor(programs, grace=float(sys.argv[2]), backoff_min=0.2).run())
 """

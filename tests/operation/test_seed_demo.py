@@ -2,8 +2,9 @@ import pytest
 from django.core.management import call_command
 from rest_framework.test import APIClient
 
-from operation.models import AuditEvent, Catalog, CatalogStatus
-from operation.services.audit import audit_verify
+from core.models import AuditEvent
+from core.services.audit import audit_verify
+from operation.models import Catalog, CatalogStatus
 from tenants.models import AdmissionStatus, Organization
 from tenants.roles import PlatformRole, has_role
 

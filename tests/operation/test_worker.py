@@ -6,8 +6,8 @@ import time
 import pytest
 from celery.contrib.testing.worker import start_worker
 
-from operation.celery import app as celery_app
-from operation.models import Notification
+from config.celery import app as celery_app
+from core.models import Notification
 from scenarios.models import JobStatus
 from scenarios.services.jobs import job_submit
 from tests.factories import authorized_scenario, submitted_developer

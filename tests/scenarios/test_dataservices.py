@@ -6,8 +6,8 @@ import datetime
 import pytest
 from django.test import Client
 
-from operation.errors import Conflict, InvalidInput, PermissionRefused
-from operation.models import AuditEvent
+from core.errors import Conflict, InvalidInput, PermissionRefused
+from core.models import AuditEvent
 from scenarios.models import DefinitionStatus, ServiceCall, ServiceDefinition
 from scenarios.services.dataservices import (
     api_key_create,

@@ -10,10 +10,10 @@ from django.db import connection
 from django.utils import timezone
 from rest_framework.test import APIClient
 
-from operation.celery import app as celery_app
-from operation.models import AuditEvent, WorkerHeartbeat
-from operation.storage import data_path
-from operation.workers import WorkerBeating, sandbox_workers_ok
+from config.celery import app as celery_app
+from core.models import AuditEvent, WorkerHeartbeat
+from core.storage import data_path
+from core.workers import WorkerBeating, sandbox_workers_ok
 from scenarios.models import Job, JobOutput, JobStatus
 from scenarios.sandbox import engine
 from scenarios.services import jobs as svc

@@ -7,8 +7,8 @@ import pytest
 from django.utils import timezone
 from rest_framework.test import APIClient
 
-from operation.models import WorkerHeartbeat
-from operation.workers import worker_beat
+from core.models import WorkerHeartbeat
+from core.workers import worker_beat
 from scenarios.models import JobStatus
 from scenarios.services import jobs as job_svc
 from tenants.roles import PlatformRole

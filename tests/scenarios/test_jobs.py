@@ -3,9 +3,9 @@ import datetime
 import pytest
 from rest_framework.test import APIClient
 
-from operation.errors import Conflict, InvalidInput, PermissionRefused
-from operation.models import AuditEvent
-from operation.storage import data_path
+from core.errors import Conflict, InvalidInput, PermissionRefused
+from core.models import AuditEvent
+from core.storage import data_path
 from scenarios.models import ComputeDraw, JobStatus, WorkspaceStatus
 from scenarios.sandbox import engine
 from scenarios.services import jobs as svc

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from django.conf import settings as django_settings
 
-from operation.storage import data_path
+from core.storage import data_path
 from scenarios.models import Job, JobOutputKind, JobStatus
 from scenarios.sandbox import engine
 from scenarios.services import jobs as svc

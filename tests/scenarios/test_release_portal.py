@@ -7,7 +7,7 @@ import hashlib
 
 import pytest
 
-from operation.models import AuditEvent
+from core.models import AuditEvent
 from scenarios.models import CheckStatus, JobOutput, JobStatus, ReleaseRequest, ReleaseStatus
 from scenarios.services import releases as svc
 from scenarios.services.jobs import job_submit

@@ -5,8 +5,8 @@ import io
 import pytest
 from rest_framework.test import APIClient
 
-from operation.errors import Conflict, InvalidInput, PermissionRefused
-from operation.models import AuditEvent
+from core.errors import Conflict, InvalidInput, PermissionRefused
+from core.models import AuditEvent
 from scenarios.models import CheckStatus, JobStatus, ReleasedAggregate, ReleaseStatus
 from scenarios.services import releases as svc
 from scenarios.services.jobs import job_submit
@@ -222,7 +222,7 @@ def test_suppression_makes_a_derived_output_that_totals_cannot_undo(authorized, 
     crosstab = run(developer, scenario, BY_BERTH_AND_TYPE).outputs.get(name="crosstab.csv")
     derived = output_mitigate(by=developer, output=crosstab, method="suppress")
     assert derived.derived_from == crosstab and derived.check_status == CheckStatus.REVIEW
-    from operation.storage import data_path
+    from core.storage import data_path
 
     rows = list(csv.DictReader(io.StringIO(data_path(derived.path).read_text())))
     hidden = [(r["berth"], r["vessel_type"]) for r in rows if r["n"] == ""]
@@ -244,7 +244,7 @@ def test_a_population_differing_by_one_vessel_is_caught(authorized, run, reviewe
         svc.release_review(by=reviewer, request=request, decision="approve")
     import duckdb
 
-    from operation.storage import data_path
+    from core.storage import data_path
 
     path = data_path(scenario.workspaces.get().path) / "HY-0001.parquet"
     one = duckdb.sql("SELECT min(mmsi) FROM read_parquet($p)", params={"p": str(path)}).fetchall()
@@ -263,7 +263,7 @@ def test_a_population_differing_by_one_vessel_is_caught(authorized, run, reviewe
 def test_closing_a_scenario_discards_unreleased_outputs_and_keeps_released_ones(
     authorized, run, reviewers, django_capture_on_commit_callbacks
 ):
-    from operation.storage import data_path
+    from core.storage import data_path
     from scenarios.services.scenarios import scenario_close
 
     scenario, developer = authorized
@@ -343,7 +343,7 @@ def test_two_outputs_of_one_request_that_difference_each_other_are_not_released(
 ):
     import duckdb
 
-    from operation.storage import data_path
+    from core.storage import data_path
 
     scenario, developer = authorized
     path = data_path(scenario.workspaces.get().path) / "HY-0001.parquet"
@@ -401,7 +401,7 @@ def test_outputs_left_unchecked_by_a_dead_worker_are_checked_by_the_sweep(author
 
 
 def test_a_checked_file_is_the_workers_own_rendering_and_overwrites_never_pass(authorized, run):
-    from operation.storage import data_path
+    from core.storage import data_path
 
     scenario, developer = authorized
     output = run(developer, scenario, BY_TYPE).outputs.get(name="by_type.csv")
@@ -446,7 +446,7 @@ def test_approvals_over_one_table_in_two_scenarios_at_once_see_each_others_relea
     import duckdb
     from django.db import connection
 
-    from operation.storage import data_path
+    from core.storage import data_path
     from scenarios.services import outputs as outputs_svc
 
     first_scenario, first_developer = authorized_scenario(tmp_path, username="lab")

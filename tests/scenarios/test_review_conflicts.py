@@ -10,7 +10,7 @@ import pytest
 from django.test import Client
 from rest_framework.test import APIClient
 
-from operation.errors import PermissionRefused
+from core.errors import PermissionRefused
 from scenarios.agreement import AGREEMENT_SHA256
 from scenarios.models import (
     AmendmentReview,

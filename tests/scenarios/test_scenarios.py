@@ -3,9 +3,9 @@ import datetime
 import duckdb
 import pytest
 
-from operation.errors import Conflict, InvalidInput, PermissionRefused
-from operation.models import AuditEvent
-from operation.storage import data_path
+from core.errors import Conflict, InvalidInput, PermissionRefused
+from core.models import AuditEvent
+from core.storage import data_path
 from scenarios.agreement import AGREEMENT_SHA256
 from scenarios.models import ScenarioStatus, WorkspaceStatus
 from scenarios.services import scenarios as svc
@@ -216,7 +216,7 @@ def test_withdrawing_a_catalog_flags_its_scenarios(approved):
     scenario.refresh_from_db()
     assert scenario.status == ScenarioStatus.SUSPENDED
     assert "HY-0001" in scenario.reason
-    from operation.models import Notification
+    from core.models import Notification
 
     assert Notification.objects.filter(recipient=proposer, body__contains="HY-0001").exists()
 

@@ -222,7 +222,7 @@ CALLS = """
 import json, os, sys, time
 import django
 django.setup()
-from operation.errors import ApplicationError
+from core.errors import ApplicationError
 from scenarios.services.dataservices import service_call
 secret, times, period = sys.argv[1], int(sys.argv[2]), sys.argv[3]
 open(os.environ["START_FILE"] + f".{os.getpid()}", "w").close()
@@ -256,7 +256,7 @@ def run_processes(script: str, arguments: list[list[str]], settings, tmp_path) -
     start = tmp_path / f"start-{uuid.uuid4().hex}"
     env = {
         **os.environ,
-        "DJANGO_SETTINGS_MODULE": "operation.settings",
+        "DJANGO_SETTINGS_MODULE": "config.settings",
         "DATABASE_URL": database_url_of_tests(),
         "START_FILE": str(start),
         "SERVICES_REDIS_URL": settings.SERVICES_REDIS_URL,

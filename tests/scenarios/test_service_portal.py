@@ -12,7 +12,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from operation.errors import InvalidInput, Unauthenticated
+from core.errors import InvalidInput, Unauthenticated
 from scenarios.models import ApiKey, Job, JobStatus, ServiceDefinition, ServiceQuota
 from scenarios.selectors import USAGE_EXPORT_HEADER
 from scenarios.services.dataservices import api_key_create, service_call, service_propose

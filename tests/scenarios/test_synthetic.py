@@ -8,8 +8,8 @@ import duckdb
 import pyarrow.parquet as pq
 import pytest
 
+from core.storage import data_path
 from operation.services.catalogs import catalog_fields_update
-from operation.storage import data_path
 from scenarios.agreement import AGREEMENT_SHA256
 from scenarios.models import WorkspaceStatus
 from scenarios.sandbox.synthetic import BATCH_ROWS, build_synthetic

@@ -2,8 +2,8 @@ import datetime
 
 import pytest
 
-from operation.errors import Conflict, InvalidInput, PermissionRefused
-from operation.models import AuditEvent
+from core.errors import Conflict, InvalidInput, PermissionRefused
+from core.models import AuditEvent
 from scenarios.models import ScenarioTypeStatus
 from scenarios.services import types as svc
 from tenants.roles import PlatformRole

@@ -12,7 +12,7 @@ import pytest
 from rest_framework.test import APIClient
 from rest_framework.views import APIView
 
-from operation.parsers import JSONParser
+from core.parsers import JSONParser
 from tests.factories import PASSWORD, staff_user, submitted_developer
 
 pytestmark = [pytest.mark.django_db, pytest.mark.security]
@@ -222,7 +222,7 @@ from django.http import HttpResponse
 from django.test import Client
 from django.urls import clear_url_caches, path
 
-import operation.urls as urls
+import config.urls as urls
 
 
 def boom(request):

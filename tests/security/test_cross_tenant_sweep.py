@@ -28,8 +28,9 @@ from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver
 from rest_framework.test import APIClient
 
-from operation.errors import NotFound
-from operation.models import AuditEvent, DataZone, Notification
+from core.errors import NotFound
+from core.models import AuditEvent, Notification
+from operation.models import DataZone
 from operation.selectors import catalogs_visible_to, resource_get
 from operation.services import catalogs as catalog_svc
 from scenarios.agreement import AGREEMENT_SHA256

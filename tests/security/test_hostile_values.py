@@ -18,7 +18,7 @@ import pytest
 from drf_spectacular.generators import SchemaGenerator
 from rest_framework.test import APIClient
 
-from operation.celery import app as celery_app
+from config.celery import app as celery_app
 from tests.factories import staff_user
 
 pytestmark = [pytest.mark.django_db, pytest.mark.security]

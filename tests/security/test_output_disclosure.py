@@ -20,8 +20,9 @@ from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, resolve
 from rest_framework.test import APIClient
 
-from operation.models import Catalog, DataResource, Notification
-from operation.storage import data_path
+from core.models import Notification
+from core.storage import data_path
+from operation.models import Catalog, DataResource
 from scenarios.models import (
     ApiKey,
     Job,

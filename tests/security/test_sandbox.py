@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 from django.conf import settings as django_settings
 
-from operation.storage import data_path
+from core.storage import data_path
 from scenarios.agreement import AGREEMENT_SHA256
 from scenarios.models import Job, JobOutputKind, JobStatus
 from scenarios.sandbox import cgroup, engine

@@ -15,8 +15,8 @@ from django.db import connection
 from django.utils import timezone
 from rest_framework.test import APIClient
 
-from operation.models import AuditEvent
-from operation.storage import data_path
+from core.models import AuditEvent
+from core.storage import data_path
 from scenarios.agreement import AGREEMENT_SHA256
 from scenarios.models import ApiKey, ServiceCall
 from scenarios.services.dataservices import (

@@ -6,8 +6,8 @@ import datetime
 import pytest
 from rest_framework.test import APIClient
 
-from operation.errors import InvalidInput
-from operation.text import clean_text
+from core.errors import InvalidInput
+from core.text import clean_text
 from scenarios.models import JobStatus, ReleaseRequest, ScenarioType
 from scenarios.services.jobs import job_submit
 from tenants.models import AdmissionStatus

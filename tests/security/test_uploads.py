@@ -7,8 +7,8 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from PIL import Image
 
-from operation.errors import InvalidInput
-from operation.storage import data_path
+from core.errors import InvalidInput
+from core.storage import data_path
 from tenants.commitment import COMMITMENT_SHA256
 from tenants.models import AdmissionStatus, QualificationFile
 from tenants.services.admission import admission_submit

@@ -1,7 +1,7 @@
 import pytest
 
-from operation.errors import Conflict, InvalidInput, PermissionRefused
-from operation.models import AuditEvent, Notification
+from core.errors import Conflict, InvalidInput, PermissionRefused
+from core.models import AuditEvent, Notification
 from tenants.commitment import COMMITMENT_SHA256
 from tenants.models import AdmissionStatus
 from tenants.services import admission as svc

@@ -3,7 +3,7 @@ from django.contrib.auth import get_user_model
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
-from operation.models import AuditEvent
+from core.models import AuditEvent
 from tenants.roles import PlatformRole, has_role
 from tests.factories import staff_user, uscc
 

@@ -1,6 +1,6 @@
 import pytest
 
-from operation.models import AuditEvent
+from core.models import AuditEvent
 from tenants.commitment import COMMITMENT_SHA256
 from tenants.models import AdmissionStatus, Organization
 from tests.factories import PASSWORD, developer, pdf_upload, staff_user, submitted_developer, uscc

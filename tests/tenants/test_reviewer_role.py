@@ -6,8 +6,8 @@ from django.contrib.auth import get_user_model
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
-from operation.errors import PermissionRefused
-from operation.models import AuditEvent
+from core.errors import PermissionRefused
+from core.models import AuditEvent
 from tenants.models import MemberRole
 from tenants.roles import PlatformRole, has_role
 from tenants.services.organizations import member_create, role_grant

@@ -1,7 +1,7 @@
 import pytest
 from django.core.exceptions import ValidationError
 
-from operation.errors import InvalidInput
+from core.errors import InvalidInput
 from tenants.services.organizations import developer_sign_up
 from tenants.uscc import validate_uscc
 from tests.factories import PASSWORD, org_fields

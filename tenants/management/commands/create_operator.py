@@ -5,7 +5,7 @@ import os
 
 from django.core.management.base import BaseCommand, CommandError
 
-from operation.errors import ApplicationError
+from core.errors import ApplicationError
 from tenants.models import MemberRole, Organization, OrganizationKind
 from tenants.roles import PlatformRole
 from tenants.services.organizations import member_create, organization_create, role_grant

@@ -1,7 +1,7 @@
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 
-from operation.errors import PermissionRefused
+from core.errors import PermissionRefused
 from tenants.roles import PlatformRole
 from tenants.services.organizations import role_grant
 
