@@ -6,10 +6,10 @@ import sys
 
 
 def main() -> None:
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "operation.settings")
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
     from django.core.management import execute_from_command_line
 
-    from operation.env import SettingError
+    from config.env import SettingError
 
     try:
         execute_from_command_line(sys.argv)

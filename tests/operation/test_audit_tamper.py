@@ -15,6 +15,7 @@ from django.utils import timezone
 
 from core.models import AuditChainHead, AuditEvent
 from core.models.audit import GENESIS_HASH
+from core.services import audit as audit_service
 from core.services.audit import (
     audit_checkpoint_due,
     audit_key_id,
@@ -24,7 +25,6 @@ from core.services.audit import (
     checkpoint_path,
 )
 from core.tasks import audit_checkpoint
-from core.services import audit as audit_service
 
 pytestmark = [pytest.mark.django_db, pytest.mark.security]
 
