@@ -10,7 +10,6 @@ compression bomb is refused instead of filling the disk.
 import codecs
 import csv
 import gzip
-import hashlib
 import os
 import re
 import shutil
@@ -20,6 +19,8 @@ from pathlib import Path
 
 import duckdb
 import pyarrow.parquet as pq
+
+from core.duck import quote_ident, quote_literal, sha256_of
 
 CHUNK = 1 << 20
 FORMATS = ("csv", "jsonl", "parquet")
@@ -84,22 +85,6 @@ class IngestResult:
     schema: list[dict] = field(default_factory=list)
     statistics: dict = field(default_factory=dict)
     encoding: str = "utf-8"
-
-
-def quote_ident(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
-
-
-def quote_literal(text: str) -> str:
-    return "'" + str(text).replace("'", "''") + "'"
-
-
-def sha256_of(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        while chunk := handle.read(CHUNK):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 def _is_gzip(path: Path) -> bool:

@@ -59,7 +59,7 @@ def field_statistics(field, stats: dict, min_count: int) -> dict:
     return shown
 
 
-def _synthetic_value(field, shown: dict, rng: random.Random, index: int):
+def synthetic_value(field, shown: dict, rng: random.Random, index: int):
     """A made-up value built only from what ``field_statistics`` lets anyone see."""
     kind = field.data_type
     if field.is_identifier:
@@ -93,6 +93,6 @@ def synthetic_rows(catalog, fields, shown_by_column: dict[str, dict]) -> list[di
     only: deterministic per catalog version."""
     rng = random.Random(f"{catalog.code}:{catalog.version}")  # noqa: S311 (not for security)
     return [
-        {f.column: _synthetic_value(f, shown_by_column[f.column], rng, index) for f in fields}
+        {f.column: synthetic_value(f, shown_by_column[f.column], rng, index) for f in fields}
         for index in range(SAMPLE_ROWS)
     ]

@@ -22,8 +22,8 @@ import sqlglot
 from django.utils.translation import gettext as _
 from sqlglot import exp
 
+from core.duck import quote_ident, quote_literal
 from core.params import iso_date
-from operation.ingest import quote_ident, quote_literal
 from scenarios.disclosure.cells import plain
 from scenarios.disclosure.check import NotDerived, measure_evaluations, measure_of
 from scenarios.disclosure.params import FAIL, REVIEW, Parameters

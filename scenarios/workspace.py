@@ -16,7 +16,7 @@ from pathlib import Path
 
 import duckdb
 
-from operation.ingest import quote_ident, quote_literal, sha256_of
+from core.duck import quote_ident, quote_literal, sha256_of
 from operation.models import FieldType, MaskingRule
 
 PSEUDONYM_HEX_CHARS = 20

@@ -31,7 +31,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
 
-from operation.ingest import quote_ident, quote_literal
+from core.duck import quote_ident, quote_literal
 from scenarios.disclosure.params import FAIL, NOT_APPLICABLE, PASS, REVIEW, Parameters, overall
 
 EVIDENCE_FIELDS = (

@@ -32,7 +32,7 @@ from pathlib import Path
 
 import duckdb
 
-from operation.ingest import quote_ident, quote_literal
+from core.duck import quote_ident, quote_literal
 from scenarios.disclosure import files
 from scenarios.disclosure.bounded import BoundedFailure, run_bounded
 from scenarios.disclosure.cells import (

@@ -22,10 +22,10 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 from django.conf import settings
 
+from core.duck import quote_ident, sha256_of
 from core.storage import data_path
-from operation.ingest import quote_ident, sha256_of
 from operation.models import CatalogVersion, FieldType, MaskingRule
-from operation.preview import _synthetic_value, field_statistics
+from operation.preview import synthetic_value, field_statistics
 from scenarios.workspace import PSEUDONYM_HEX_CHARS, generalized_sql
 
 BATCH_ROWS = 20_000  # rows generated and written at a time: bounds memory for any `rows`
@@ -45,7 +45,7 @@ _PARSE = {
     FieldType.TIMESTAMP: datetime.fromisoformat,
     FieldType.TIME: time.fromisoformat,
 }
-# _synthetic_value makes numbers for identifiers; these types need a value of their own.
+# synthetic_value makes numbers for identifiers; these types need a value of their own.
 _NUMERIC_OR_TEXT = (FieldType.STRING, FieldType.INTEGER, FieldType.NUMBER)
 
 
@@ -124,7 +124,7 @@ def _value(field, rng: random.Random, index: int):
     maker = field
     if field.is_identifier and field.data_type not in _NUMERIC_OR_TEXT:
         maker = SimpleNamespace(**{**vars(field), "is_identifier": False})
-    value = _synthetic_value(maker, field.shown, rng, index)
+    value = synthetic_value(maker, field.shown, rng, index)
     parse = _PARSE.get(field.data_type)
     return parse(value) if parse is not None and isinstance(value, str) else value
 

@@ -11,10 +11,10 @@ import duckdb
 from django.db import transaction
 from django.utils.translation import gettext as _
 
+from core.duck import quote_ident, quote_literal
 from core.errors import Conflict, InvalidInput, NotFound, PermissionRefused
 from core.services.audit import audit_record
 from core.storage import data_path
-from operation.ingest import quote_ident, quote_literal
 from operation.models import Catalog
 from scenarios.disclosure import check as disclosure
 from scenarios.disclosure.differencing import differencing_check
