@@ -28,7 +28,7 @@ from scenarios.models import (
     ServiceCall,
     ServiceDefinition,
 )
-from scenarios.reviewing import release_requests_for_review
+from scenarios.reviews import release_requests_for_review
 from tenants.roles import PlatformRole, has_role
 from tenants.selectors import membership_of
 
@@ -81,7 +81,7 @@ SEES_ALL_JOBS = (PlatformRole.OPERATOR_STAFF, PlatformRole.AUDITOR)
 def jobs_visible_to(user) -> QuerySet[Job]:
     """Jobs of the user's organization; all for operator staff and auditors. A reviewer
     sees another organization's jobs (their code) only when an output of theirs is in a
-    release request the reviewer may decide or has decided (scenarios.reviewing)."""
+    release request the reviewer may decide or has decided (scenarios.reviews)."""
     base = Job.objects.select_related("scenario", "workspace", "submitted_by")
     if has_role(user, *SEES_ALL_JOBS):
         return base
@@ -129,7 +129,7 @@ def output_get(user, pk) -> JobOutput:
 def release_requests_visible_to(user) -> QuerySet[ReleaseRequest]:
     """The organization's own requests; all for operator staff and auditors; for a
     reviewer, also those they may decide or have decided (never one they are in conflict
-    with: scenarios.reviewing)."""
+    with: scenarios.reviews)."""
     if has_role(user, *SEES_ALL_JOBS):
         visible = Q()
     else:

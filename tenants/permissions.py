@@ -7,7 +7,7 @@ to the operator or a government body (never a developer organization), belongs t
 the organizations concerned (the one that files, the one that proposed the type, the one
 whose job made an output) and is none of the people concerned (who filed it, who wrote a
 job whose output is under review). Which organizations and people a review concerns is
-the caller's to say (scenarios.reviewing names them for each kind of review).
+the caller's to say (scenarios.reviews names them for each kind of review).
 
 Organizations. A member acts for their own organization only; an organization's
 administrator (MemberRole.ADMIN) also manages its keys and members. Platform roles

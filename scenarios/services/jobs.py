@@ -21,6 +21,7 @@ from core.queueing import enqueue
 from core.services.audit import audit_record
 from core.storage import data_path, data_root_ensure
 from scenarios.disclosure.sqlshape import output_statements
+from scenarios.limits import effective_limits
 from scenarios.models import (
     Job,
     JobLanguage,
@@ -39,43 +40,10 @@ from tenants.selectors import membership_of
 
 logger = logging.getLogger(__name__)
 
-DRY_RUN_WALL_SECONDS = 300
 MAX_ATTEMPTS = 2
 LOG_MAX_BYTES = 10 * 1024 * 1024
 # A heartbeat the database refused is tried again this soon, not a whole beat later.
 HEARTBEAT_RETRY_SECONDS = 0.5
-
-
-def effective_limits(scenario_type) -> dict:
-    """The platform's defaults, overridden by the type's own limits within the maxima."""
-    limits = dict(settings.SANDBOX_LIMITS)
-    for key, value in (scenario_type.sandbox_limits or {}).items():
-        if key in limits and isinstance(value, int) and value > 0:
-            limits[key] = min(value, settings.SANDBOX_MAX_LIMITS[key])
-    return limits
-
-
-def check_limits(value) -> dict:
-    """Validate a type's sandbox limits (used when a type is proposed)."""
-    if value in (None, ""):
-        return {}
-    if not isinstance(value, dict):
-        raise InvalidInput(_("Sandbox limits must be an object."), field="sandbox_limits")
-    for key, number in value.items():
-        if key not in settings.SANDBOX_MAX_LIMITS:
-            raise InvalidInput(
-                _("Unknown sandbox limit %(key)s.") % {"key": key}, field="sandbox_limits"
-            )
-        maximum = settings.SANDBOX_MAX_LIMITS[key]
-        minimum = settings.SANDBOX_MIN_MEMORY_MB if key == "memory_mb" else 1
-        valid = isinstance(number, int) and not isinstance(number, bool)
-        if not valid or not minimum <= number <= maximum:
-            raise InvalidInput(
-                _("Sandbox limit %(key)s must be a whole number from %(min)s to %(max)s.")
-                % {"key": key, "min": minimum, "max": maximum},
-                field="sandbox_limits",
-            )
-    return value
 
 
 def job_submit(*, by, scenario: Scenario, language: str, code: str, dry_run: bool) -> Job:
@@ -129,9 +97,7 @@ def job_submit(*, by, scenario: Scenario, language: str, code: str, dry_run: boo
                     "ask operator staff for a voucher."
                 )
             )
-        limits = effective_limits(scenario.scenario_type)
-        if dry_run:
-            limits["wall_seconds"] = min(limits["wall_seconds"], DRY_RUN_WALL_SECONDS)
+        limits = effective_limits(scenario.scenario_type, dry_run=dry_run)
         job = Job.objects.create(
             scenario=scenario,
             workspace=workspace,

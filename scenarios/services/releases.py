@@ -1,17 +1,17 @@
 """Release requests: a developer asks for outputs to leave, with context and controls;
-SCENARIO_APPROVALS_REQUIRED distinct reviewers free of any conflict (scenarios.reviewing:
+SCENARIO_APPROVALS_REQUIRED distinct reviewers free of any conflict (scenarios.reviews:
 not of the developer's, the type's proposer's or a job's organization, never a job's
 author) decide blind to each other; approval releases the outputs."""
 
-from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
-from core.errors import Conflict, InvalidInput, PermissionRefused
+from core.errors import Conflict, InvalidInput
 from core.services.audit import audit_record
 from core.services.notifications import notification_send
-from core.text import COMMENT_MAX, LONG_TEXT_MAX, clean_text
+from core.text import LONG_TEXT_MAX, clean_text
 from operation.models import Catalog
 from scenarios.models import (
     CheckStatus,
@@ -20,22 +20,15 @@ from scenarios.models import (
     ReleaseDecision,
     ReleaseItem,
     ReleaseRequest,
-    ReleaseReview,
     ReleaseStatus,
     Scenario,
     ScenarioStatus,
 )
-from scenarios.reviewing import check_reviewer, reviewers_for
+from scenarios.reviews import Decided, ReviewKind, check_reviewer, review_round, reviewers_for
 from scenarios.services.outputs import differencing_refresh
-from tenants.selectors import membership_of
+from tenants.permissions import check_member
 
 OPEN = (ReleaseStatus.SUBMITTED, ReleaseStatus.RETURNED)
-
-
-def _member(by, scenario: Scenario) -> None:
-    membership = membership_of(by)
-    if membership is None or membership.organization_id != scenario.organization_id:
-        raise PermissionRefused(_("Only members of the scenario's organization ask for release."))
 
 
 def _clean_items(scenario: Scenario, items, *, request: ReleaseRequest | None) -> list[dict]:
@@ -113,7 +106,11 @@ def _notify(request: ReleaseRequest, recipients) -> None:
 
 
 def release_request_create(*, by, scenario: Scenario, items) -> ReleaseRequest:
-    _member(by, scenario)
+    check_member(
+        by,
+        scenario.organization_id,
+        _("Only members of the scenario's organization ask for release."),
+    )
     with transaction.atomic():
         scenario = Scenario.objects.select_for_update().get(pk=scenario.pk)
         if scenario.status != ScenarioStatus.AUTHORIZED:
@@ -139,7 +136,11 @@ def release_request_create(*, by, scenario: Scenario, items) -> ReleaseRequest:
 
 def release_request_resubmit(*, by, request: ReleaseRequest, items) -> ReleaseRequest:
     """A returned request, changed: a new round, in which every reviewer decides again."""
-    _member(by, request.scenario)
+    check_member(
+        by,
+        request.scenario.organization_id,
+        _("Only members of the scenario's organization ask for release."),
+    )
     with transaction.atomic():
         scenario = Scenario.objects.select_for_update().get(pk=request.scenario_id)
         request = ReleaseRequest.objects.select_for_update().get(pk=request.pk)
@@ -170,7 +171,11 @@ def release_request_resubmit(*, by, request: ReleaseRequest, items) -> ReleaseRe
 
 
 def release_request_withdraw(*, by, request: ReleaseRequest) -> ReleaseRequest:
-    _member(by, request.scenario)
+    check_member(
+        by,
+        request.scenario.organization_id,
+        _("Only members of the scenario's organization ask for release."),
+    )
     with transaction.atomic():
         request = ReleaseRequest.objects.select_for_update().get(pk=request.pk)
         if request.status not in OPEN:
@@ -187,61 +192,64 @@ def release_request_withdraw(*, by, request: ReleaseRequest) -> ReleaseRequest:
     return request
 
 
+def _locked_under_review(by, request: ReleaseRequest) -> ReleaseRequest:
+    scenario = Scenario.objects.select_for_update().get(pk=request.scenario_id)
+    request = (
+        ReleaseRequest.objects.select_for_update(of=("self",))
+        .select_related("scenario__organization")
+        .get(pk=request.pk)
+    )
+    if scenario.status != ScenarioStatus.AUTHORIZED:
+        raise Conflict(
+            _("The scenario is %(status)s: nothing is released from it.")
+            % {"status": scenario.get_status_display()}
+        )
+    if request.status != ReleaseStatus.SUBMITTED:
+        raise Conflict(_("The request is %(status)s.") % {"status": request.get_status_display()})
+    check_reviewer(by, request)  # again, on the items as they are now
+    return request
+
+
+def _audit_review(decided: Decided) -> None:
+    request = decided.target
+    audit_record(
+        by=decided.by,
+        action="release.review",
+        target=request,
+        organization=request.scenario.organization,
+        details={"round": request.round, "decision": decided.decision},
+    )
+
+
+RELEASE_REVIEW = ReviewKind(
+    decisions=ReleaseDecision,
+    decision_message=gettext_lazy("Decide approve, reject or return."),
+    already_message=gettext_lazy("You have already decided in this round."),
+    lock=_locked_under_review,
+    audit=_audit_review,
+    settle=lambda decided: _decide(decided.target, decided.decisions),
+    round="round",
+    blind=True,
+    comments=("comment_private", "comment_public"),
+    reason_field="comment_public",
+    reason_message=gettext_lazy("Give the developer a reason (public comment)."),
+)
+
+
 def release_review(
     *, by, request: ReleaseRequest, decision: str, comment_private: str = "", comment_public=""
 ) -> ReleaseRequest:
     """One reviewer's decision in the current round. Once the required number have
     decided: any rejection rejects (final), else any return returns, else all approve and
     the outputs are released."""
-    check_reviewer(by, request)
-    if decision not in ReleaseDecision.values:
-        raise InvalidInput(_("Decide approve, reject or return."), field="decision")
-    comment_private = clean_text(comment_private, field="comment_private", max_length=COMMENT_MAX)
-    comment_public = clean_text(comment_public, field="comment_public", max_length=COMMENT_MAX)
-    if decision != ReleaseDecision.APPROVE and not comment_public:
-        raise InvalidInput(
-            _("Give the developer a reason (public comment)."), field="comment_public"
-        )
-    with transaction.atomic():
-        scenario = Scenario.objects.select_for_update().get(pk=request.scenario_id)
-        request = (
-            ReleaseRequest.objects.select_for_update(of=("self",))
-            .select_related("scenario__organization")
-            .get(pk=request.pk)
-        )
-        if scenario.status != ScenarioStatus.AUTHORIZED:
-            raise Conflict(
-                _("The scenario is %(status)s: nothing is released from it.")
-                % {"status": scenario.get_status_display()}
-            )
-        if request.status != ReleaseStatus.SUBMITTED:
-            raise Conflict(
-                _("The request is %(status)s.") % {"status": request.get_status_display()}
-            )
-        check_reviewer(by, request)  # again, on the items as they are now
-        if request.reviews.filter(round=request.round, reviewer=by).exists():
-            raise Conflict(_("You have already decided in this round."))
-        ReleaseReview.objects.create(
-            request=request,
-            reviewer=by,
-            round=request.round,
-            decision=decision,
-            comment_private=comment_private,
-            comment_public=comment_public,
-        )
-        audit_record(
-            by=by,
-            action="release.review",
-            target=request,
-            organization=request.scenario.organization,
-            details={"round": request.round, "decision": decision},
-        )
-        decisions = list(
-            request.reviews.filter(round=request.round).values_list("decision", flat=True)
-        )
-        if len(decisions) >= settings.SCENARIO_APPROVALS_REQUIRED:
-            _decide(request, decisions)
-    return request
+    return review_round(
+        RELEASE_REVIEW,
+        by=by,
+        target=request,
+        decision=decision,
+        comment_private=comment_private,
+        comment_public=comment_public,
+    ).target
 
 
 def _decide(request: ReleaseRequest, decisions: list[str]) -> None:

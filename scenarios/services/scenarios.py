@@ -5,18 +5,18 @@ import secrets
 import shutil
 from datetime import timedelta
 
-from django.conf import settings
 from django.db import transaction
 from django.db.models import Max, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from core.errors import Conflict, InvalidInput, PermissionRefused
 from core.queueing import enqueue
 from core.services.audit import audit_record
 from core.services.notifications import notification_send
 from core.storage import data_path
-from core.text import COMMENT_MAX, LONG_TEXT_MAX, NAME_MAX, REASON_MAX, clean_text
+from core.text import LONG_TEXT_MAX, NAME_MAX, REASON_MAX, clean_text
 from scenarios.agreement import AGREEMENT_SHA256
 from scenarios.models import (
     AmendmentReview,
@@ -31,7 +31,7 @@ from scenarios.models import (
     Workspace,
     WorkspaceStatus,
 )
-from scenarios.reviewing import check_reviewer
+from scenarios.reviews import Decided, ReviewKind, review_round
 from scenarios.services.jobs import jobs_cancel_for_scenario
 from scenarios.services.scope import scope_clean, scope_within
 from tenants.models import AdmissionStatus
@@ -206,42 +206,52 @@ def scenario_apply(
     return scenario
 
 
+def _locked_under_review(_by, scenario: Scenario) -> Scenario:
+    scenario = Scenario.objects.select_for_update().get(pk=scenario.pk)
+    if scenario.status != S.PENDING_REVIEW:
+        raise Conflict(_("This scenario is not waiting for review."))
+    return scenario
+
+
+def _audit_amendment_review(decided: Decided) -> None:
+    scenario = decided.target
+    audit_record(
+        by=decided.by,
+        action=f"scenario.amendment.{decided.decision}",
+        target=scenario,
+        organization=scenario.organization,
+        details={"comment": decided.comment},
+    )
+
+
+def _settle_amendment(decided: Decided) -> None:
+    scenario = decided.target
+    if decided.outcome == AmendmentReview.Decision.REJECT:
+        scenario.status, scenario.reason = S.REJECTED, decided.comment
+        scenario.save(update_fields=["status", "reason"])
+    else:
+        _extend_type_scope(decided.by, scenario)
+        _authorize(decided.by, scenario, filed=False)
+
+
+AMENDMENT_REVIEW = ReviewKind(
+    decisions=AmendmentReview.Decision,
+    decision_message=gettext_lazy("Decide approve or reject."),
+    already_message=gettext_lazy("You have already decided on this scenario."),
+    lock=_locked_under_review,
+    audit=_audit_amendment_review,
+    settle=_settle_amendment,
+)
+
+
 def scenario_amendment_review(
     *, by, scenario: Scenario, decision: str, comment: str = ""
 ) -> Scenario:
     """Review a scenario beyond its type's scope: N distinct approvals extend the type's
     scope (a new scope version) and authorize the scenario; one rejection rejects it."""
-    check_reviewer(by, scenario)
-    if decision not in AmendmentReview.Decision.values:
-        raise InvalidInput(_("Decide approve or reject."), field="decision")
-    comment = clean_text(comment, field="comment", max_length=COMMENT_MAX)
-    if decision == AmendmentReview.Decision.REJECT and not comment:
-        raise InvalidInput(_("Give a reason."), field="comment")
-    with transaction.atomic():
-        scenario = Scenario.objects.select_for_update().get(pk=scenario.pk)
-        if scenario.status != S.PENDING_REVIEW:
-            raise Conflict(_("This scenario is not waiting for review."))
-        if scenario.reviews.filter(reviewer=by).exists():
-            raise Conflict(_("You have already decided on this scenario."))
-        AmendmentReview.objects.create(
-            scenario=scenario, reviewer=by, decision=decision, comment=comment
-        )
-        audit_record(
-            by=by,
-            action=f"scenario.amendment.{decision}",
-            target=scenario,
-            organization=scenario.organization,
-            details={"comment": comment},
-        )
-        if decision == AmendmentReview.Decision.REJECT:
-            scenario.status, scenario.reason = S.REJECTED, comment
-            scenario.save(update_fields=["status", "reason"])
-        elif scenario.reviews.filter(decision=decision).count() >= (
-            settings.SCENARIO_APPROVALS_REQUIRED
-        ):
-            _extend_type_scope(by, scenario)
-            _authorize(by, scenario, filed=False)
-    return scenario
+    return review_round(
+        AMENDMENT_REVIEW, by=by, target=scenario, decision=decision, comment=comment
+    ).target
 
 
 def _extend_type_scope(by, scenario: Scenario) -> None:

@@ -5,10 +5,12 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from core.errors import Conflict, InvalidInput, PermissionRefused
 from core.services.audit import audit_record
-from core.text import COMMENT_MAX, LONG_TEXT_MAX, REASON_MAX, clean_text
+from core.text import LONG_TEXT_MAX, REASON_MAX, clean_text
+from scenarios.limits import check_limits
 from scenarios.models import (
     OutputKind,
     ScenarioType,
@@ -16,11 +18,10 @@ from scenarios.models import (
     TypeReview,
     TypeScopeItem,
 )
-from scenarios.reviewing import check_reviewer
-from scenarios.services.jobs import check_limits
+from scenarios.reviews import Decided, ReviewKind, review_round
 from scenarios.services.scope import scope_clean
 from tenants.models import AdmissionStatus
-from tenants.roles import PlatformRole, has_role
+from tenants.permissions import check_member, check_operator_staff, is_operator_staff
 from tenants.selectors import membership_of
 
 S = ScenarioTypeStatus
@@ -46,7 +47,7 @@ def _check_parameters(values: dict) -> None:
 
 def _proposer_organization(by):
     membership = membership_of(by)
-    if has_role(by, PlatformRole.OPERATOR_STAFF) and membership is not None:
+    if is_operator_staff(by) and membership is not None:
         return membership.organization
     if membership is None or getattr(membership.organization, "admission", None) is None:
         raise PermissionRefused(_("Only admitted developers or operator staff propose types."))
@@ -96,9 +97,9 @@ def _locked(scenario_type: ScenarioType) -> ScenarioType:
 
 def scenario_type_submit(*, by, scenario_type: ScenarioType) -> ScenarioType:
     """Submit a draft, or resubmit a returned type: a new review round starts."""
-    membership = membership_of(by)
-    if membership is None or membership.organization_id != scenario_type.proposer_id:
-        raise PermissionRefused(_("Only the proposing organization submits its type."))
+    check_member(
+        by, scenario_type.proposer_id, _("Only the proposing organization submits its type.")
+    )
     with transaction.atomic():
         scenario_type = _locked(scenario_type)
         if scenario_type.status not in (S.DRAFT, S.RETURNED):
@@ -119,8 +120,57 @@ def scenario_type_submit(*, by, scenario_type: ScenarioType) -> ScenarioType:
     return scenario_type
 
 
-def _approvals_required() -> int:
-    return settings.SCENARIO_APPROVALS_REQUIRED
+def _locked_under_review(_by, scenario_type: ScenarioType) -> ScenarioType:
+    scenario_type = _locked(scenario_type)
+    if scenario_type.status != S.SUBMITTED:
+        raise Conflict(
+            _("This type is %(status)s, not under review.")
+            % {"status": scenario_type.get_status_display()}
+        )
+    return scenario_type
+
+
+def _audit_review(decided: Decided) -> None:
+    scenario_type = decided.target
+    audit_record(
+        by=decided.by,
+        action=f"scenario_type.review.{decided.decision}",
+        target=scenario_type,
+        organization=scenario_type.proposer,
+        details={
+            "round": scenario_type.review_round,
+            "comment": decided.comment,
+            "status": scenario_type.status,
+        },
+    )
+
+
+def _settle(decided: Decided) -> None:
+    from scenarios.dataservices.definitions import definitions_approve_with_type
+
+    scenario_type = decided.target
+    if decided.outcome == TypeReview.Decision.REJECT:
+        scenario_type.status, scenario_type.reason = S.REJECTED, decided.comment
+    elif decided.outcome == TypeReview.Decision.RETURN:
+        scenario_type.status, scenario_type.reason = S.RETURNED, decided.comment
+    else:
+        scenario_type.status = S.APPROVED
+        scenario_type.scope_version += 1
+        scenario_type.approved_at = timezone.now()
+        definitions_approve_with_type(by=decided.by, scenario_type=scenario_type)
+    scenario_type.save()
+
+
+TYPE_REVIEW = ReviewKind(
+    decisions=TypeReview.Decision,
+    decision_message=gettext_lazy("Decide approve, reject or return."),
+    already_message=gettext_lazy("You have already decided in this round."),
+    lock=_locked_under_review,
+    audit=_audit_review,
+    settle=_settle,
+    round="review_round",
+    audit_after_outcome=True,
+)
 
 
 def scenario_type_review(
@@ -128,61 +178,16 @@ def scenario_type_review(
 ) -> ScenarioType:
     """One reviewer's decision in the current round. Any rejection or return decides the
     round at once; N distinct approvals approve the type and the services proposed with it."""
-    from scenarios.services.dataservices import definitions_approve_with_type
-
-    check_reviewer(by, scenario_type)
-    if decision not in TypeReview.Decision.values:
-        raise InvalidInput(_("Decide approve, reject or return."), field="decision")
-    comment = clean_text(comment, field="comment", max_length=COMMENT_MAX)
-    if decision != TypeReview.Decision.APPROVE and not comment:
-        raise InvalidInput(_("Give a reason."), field="comment")
-    with transaction.atomic():
-        scenario_type = _locked(scenario_type)
-        if scenario_type.status != S.SUBMITTED:
-            raise Conflict(
-                _("This type is %(status)s, not under review.")
-                % {"status": scenario_type.get_status_display()}
-            )
-        round_reviews = scenario_type.reviews.filter(round=scenario_type.review_round)
-        if round_reviews.filter(reviewer=by).exists():
-            raise Conflict(_("You have already decided in this round."))
-        TypeReview.objects.create(
-            scenario_type=scenario_type,
-            round=scenario_type.review_round,
-            reviewer=by,
-            decision=decision,
-            comment=comment,
-        )
-        if decision == TypeReview.Decision.REJECT:
-            scenario_type.status, scenario_type.reason = S.REJECTED, comment
-        elif decision == TypeReview.Decision.RETURN:
-            scenario_type.status, scenario_type.reason = S.RETURNED, comment
-        elif round_reviews.filter(decision=decision).count() >= _approvals_required():
-            scenario_type.status = S.APPROVED
-            scenario_type.scope_version += 1
-            scenario_type.approved_at = timezone.now()
-            definitions_approve_with_type(by=by, scenario_type=scenario_type)
-        scenario_type.save()
-        audit_record(
-            by=by,
-            action=f"scenario_type.review.{decision}",
-            target=scenario_type,
-            organization=scenario_type.proposer,
-            details={
-                "round": scenario_type.review_round,
-                "comment": comment,
-                "status": scenario_type.status,
-            },
-        )
-    return scenario_type
+    return review_round(
+        TYPE_REVIEW, by=by, target=scenario_type, decision=decision, comment=comment
+    ).target
 
 
 def scenario_type_revoke(*, by, scenario_type: ScenarioType, reason: str) -> ScenarioType:
     """Operator staff revoke an approved type; its scenarios are revoked with it."""
     from scenarios.services.scenarios import cascade_revoke
 
-    if not has_role(by, PlatformRole.OPERATOR_STAFF):
-        raise PermissionRefused(_("Only operator staff revoke types."))
+    check_operator_staff(by, _("Only operator staff revoke types."))
     reason = clean_text(reason, field="reason", max_length=REASON_MAX)
     if not reason:
         raise InvalidInput(_("Give a reason."), field="reason")

@@ -33,7 +33,7 @@ from scenarios.models import (
     TypeReview,
     WorkspaceStatus,
 )
-from scenarios.reviewing import may_review
+from scenarios.reviews import may_review
 from scenarios.selectors import (
     jobs_visible_to,
     scenario_get,

@@ -45,7 +45,7 @@ from scenarios.models import (
     ReleaseStatus,
     ScenarioStatus,
 )
-from scenarios.reviewing import may_review
+from scenarios.reviews import may_review
 from scenarios.selectors import (
     output_get,
     output_shown,

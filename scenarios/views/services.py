@@ -31,7 +31,7 @@ from scenarios.models import (
     ScenarioTypeStatus,
     ServiceReview,
 )
-from scenarios.reviewing import may_review
+from scenarios.reviews import may_review
 from scenarios.selectors import (
     USAGE_EXPORT_HEADER,
     api_key_get,

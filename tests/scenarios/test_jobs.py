@@ -6,6 +6,7 @@ from rest_framework.test import APIClient
 from core.errors import Conflict, InvalidInput, PermissionRefused
 from core.models import AuditEvent
 from core.storage import data_path
+from scenarios.limits import effective_limits
 from scenarios.models import ComputeDraw, JobStatus, WorkspaceStatus
 from scenarios.sandbox import engine
 from scenarios.services import jobs as svc
@@ -337,7 +338,7 @@ def test_a_type_cannot_raise_limits_past_the_platform_maxima(tmp_path, settings)
     from tests.factories import approved_type
 
     scenario_type, proposer = approved_type(tmp_path, sandbox_limits={"cpu_seconds": 30})
-    limits = svc.effective_limits(scenario_type)
+    limits = effective_limits(scenario_type)
     assert limits["cpu_seconds"] == 30
     assert limits["memory_mb"] == settings.SANDBOX_LIMITS["memory_mb"]
     with pytest.raises(InvalidInput) as refused:

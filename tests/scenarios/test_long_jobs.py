@@ -9,6 +9,7 @@ import pytest
 from django.conf import settings as django_settings
 
 from core.storage import data_path
+from scenarios.limits import check_limits
 from scenarios.models import Job, JobOutputKind, JobStatus
 from scenarios.sandbox import engine
 from scenarios.services import jobs as svc
@@ -42,7 +43,7 @@ def submit(authorized, django_capture_on_commit_callbacks):
 
     def submit(code: str, **limits) -> Job:
         scenario_type = scenario.scenario_type
-        scenario_type.sandbox_limits = svc.check_limits({**SMALL, **limits})
+        scenario_type.sandbox_limits = check_limits({**SMALL, **limits})
         scenario_type.save(update_fields=["sandbox_limits"])
         with django_capture_on_commit_callbacks(execute=True):
             job = svc.job_submit(

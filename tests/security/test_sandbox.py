@@ -18,6 +18,7 @@ from django.conf import settings as django_settings
 
 from core.storage import data_path
 from scenarios.agreement import AGREEMENT_SHA256
+from scenarios.limits import check_limits
 from scenarios.models import Job, JobOutputKind, JobStatus
 from scenarios.sandbox import cgroup, engine
 from scenarios.services import jobs as svc
@@ -186,7 +187,7 @@ class Sandbox:
 
     def submit(self, code: str, *, language: str, limits: dict) -> Job:
         scenario_type = self.scenario.scenario_type
-        scenario_type.sandbox_limits = svc.check_limits({**SMALL, **limits})
+        scenario_type.sandbox_limits = check_limits({**SMALL, **limits})
         scenario_type.save(update_fields=["sandbox_limits"])
         with self.capture(execute=True):
             job = svc.job_submit(
