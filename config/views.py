@@ -1,19 +1,16 @@
 from django.contrib.auth.decorators import login_required
-from django.core.paginator import Paginator
 from django.http import JsonResponse
 from django.shortcuts import render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
+from config.figures import platform_figures
 from config.health import broker_ok, database_ok
+from core.portal import page_of, paged
+from core.selectors import audit_events_filter, notifications_for
 from core.workers import sandbox_workers_ok
-from operation.selectors import (
-    audit_events_filter,
-    audit_events_visible_to,
-    notifications_for,
-    platform_figures,
-)
-from tenants.roles import PlatformRole, has_role
+from tenants.permissions import is_operator_staff
+from tenants.selectors import audit_events_visible_to
 
 
 def home(request):
@@ -37,7 +34,7 @@ def healthz(request):
         "broker": "ok" if broker_up else "unavailable",
         "workers": "ok" if workers_up else "down",
     }
-    if has_role(request.user, PlatformRole.OPERATOR_STAFF):  # the cause, for staff only
+    if is_operator_staff(request.user):  # the cause, for staff only
         body["detail"] = {"database": db_detail, "broker": broker_detail}
     return JsonResponse(body, status=200 if healthy else 503)
 
@@ -45,17 +42,15 @@ def healthz(request):
 @login_required
 def audit_events(request):
     events = audit_events_filter(audit_events_visible_to(request.user), request.GET)
-    page = Paginator(events, 50).get_page(request.GET.get("page"))
-    query = request.GET.copy()
-    query.pop("page", None)
+    page, query = paged(request, events, 50)
     return render(
         request,
         "operation/audit_events.html",
-        {"page": page, "filters": request.GET, "query": query.urlencode()},
+        {"page": page, "filters": request.GET, "query": query},
     )
 
 
 @login_required
 def notifications(request):
-    page = Paginator(notifications_for(request.user), 20).get_page(request.GET.get("page"))
+    page = page_of(request, notifications_for(request.user))
     return render(request, "operation/notifications.html", {"page": page})

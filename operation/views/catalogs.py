@@ -3,7 +3,6 @@ upload, describe, publish and withdraw."""
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -11,6 +10,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from core.errors import InvalidInput
+from core.portal import form_error, paged
 from operation.forms import (
     CatalogCreateForm,
     CatalogFilterForm,
@@ -23,27 +23,17 @@ from operation.models import DataZone, MaskingRule, ResourceVersion, Sensitivity
 from operation.selectors import (
     catalog_get,
     catalog_preview,
-    catalog_users,
     catalogs_filter,
     catalogs_visible_to,
 )
 from operation.services import catalogs as svc
 from tenants.models import Organization, OrganizationKind
-from tenants.roles import PlatformRole, has_role
-
-
-def _staff_only(request) -> None:
-    if not has_role(request.user, PlatformRole.OPERATOR_STAFF):
-        raise Http404
-
-
-def _form_error(form, error: InvalidInput) -> None:
-    form.add_error(error.field if error.field in form.fields else None, error.message)
+from tenants.permissions import is_operator_staff
 
 
 @login_required
 def catalog_list(request):
-    is_staff = has_role(request.user, PlatformRole.OPERATOR_STAFF)
+    is_staff = is_operator_staff(request.user)
     form = CatalogFilterForm(
         request.GET or None,
         zones=DataZone.objects.all(),
@@ -51,20 +41,18 @@ def catalog_list(request):
         show_status=is_staff,
     )
     catalogs = catalogs_filter(catalogs_visible_to(request.user), request.GET)
-    page = Paginator(catalogs, 20).get_page(request.GET.get("page"))
-    query = request.GET.copy()
-    query.pop("page", None)
+    page, query = paged(request, catalogs)
     return render(
         request,
         "operation/catalog_list.html",
-        {"form": form, "page": page, "query": query.urlencode(), "is_staff": is_staff},
+        {"form": form, "page": page, "query": query, "is_staff": is_staff},
     )
 
 
 @login_required
 def catalog_detail(request, code: str):
     catalog = catalog_get(request.user, code)
-    is_staff = has_role(request.user, PlatformRole.OPERATOR_STAFF)
+    is_staff = is_operator_staff(request.user)
     return render(
         request,
         "operation/catalog_detail.html",
@@ -73,7 +61,6 @@ def catalog_detail(request, code: str):
             "preview": catalog_preview(catalog),
             "is_staff": is_staff,
             "versions": catalog.versions.select_related("resource_version") if is_staff else [],
-            "users": catalog_users(request.user, catalog),
             "withdraw_form": ReasonForm(),
         },
     )
@@ -96,7 +83,8 @@ def _ingest_from_form(form, function, **kwargs) -> ResourceVersion:
 
 @login_required
 def resource_new(request):
-    _staff_only(request)
+    if not is_operator_staff(request.user):
+        raise Http404
     form = ResourceForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
         try:
@@ -108,7 +96,7 @@ def resource_new(request):
                 name=form.cleaned_data["name"],
             )
         except InvalidInput as error:
-            _form_error(form, error)
+            form_error(form, error)
         else:
             messages.success(
                 request,
@@ -121,7 +109,8 @@ def resource_new(request):
 
 @login_required
 def catalog_new(request):
-    _staff_only(request)
+    if not is_operator_staff(request.user):
+        raise Http404
     wanted = request.GET.get("version", "")
     version = ResourceVersion.objects.filter(pk=int(wanted)).first() if wanted.isdigit() else None
     if version is None:
@@ -133,7 +122,7 @@ def catalog_new(request):
                 by=request.user, resource_version=version, **form.cleaned_data
             )
         except InvalidInput as error:
-            _form_error(form, error)
+            form_error(form, error)
         else:
             return redirect("catalog-edit", code=catalog.code)
     return render(request, "operation/catalog_new.html", {"form": form, "version": version})
@@ -156,7 +145,8 @@ def _posted_fields(request, fields) -> dict[str, dict]:
 
 @login_required
 def catalog_edit(request, code: str):
-    _staff_only(request)
+    if not is_operator_staff(request.user):
+        raise Http404
     catalog = catalog_get(request.user, code)
     fields = list(catalog.fields.all())
     form = CatalogMetadataForm(request.POST or None, instance=catalog)
@@ -190,7 +180,8 @@ def catalog_edit(request, code: str):
 @login_required
 @require_POST
 def catalog_publish(request, code: str):
-    _staff_only(request)
+    if not is_operator_staff(request.user):
+        raise Http404
     catalog = catalog_get(request.user, code)
     try:
         svc.catalog_publish(by=request.user, catalog=catalog)
@@ -204,7 +195,8 @@ def catalog_publish(request, code: str):
 @login_required
 @require_POST
 def catalog_withdraw(request, code: str):
-    _staff_only(request)
+    if not is_operator_staff(request.user):
+        raise Http404
     catalog = catalog_get(request.user, code)
     try:
         svc.catalog_withdraw(by=request.user, catalog=catalog, reason=request.POST.get("reason"))
@@ -217,7 +209,8 @@ def catalog_withdraw(request, code: str):
 
 @login_required
 def resource_version_new(request, code: str):
-    _staff_only(request)
+    if not is_operator_staff(request.user):
+        raise Http404
     catalog = catalog_get(request.user, code)
     form = VersionForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
@@ -229,7 +222,7 @@ def resource_version_new(request, code: str):
                 resource=catalog.resource_version.resource,
             )
         except InvalidInput as error:
-            _form_error(form, error)
+            form_error(form, error)
         else:
             messages.success(
                 request,

@@ -5,7 +5,6 @@ error pages in core.errors.ApplicationErrorMiddleware."""
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
@@ -13,8 +12,10 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from core.errors import Conflict, InvalidInput
+from core.portal import act, form_error, paged
+from core.selectors import audit_events_for_target
 from operation.models import CatalogStatus, MaskingRule, SensitivityLevel
-from operation.selectors import audit_events_for_target, catalogs_visible_to
+from operation.selectors import catalogs_visible_to
 from scenarios.agreement import AGREEMENT_TEXT
 from scenarios.forms import (
     ReasonForm,
@@ -43,9 +44,14 @@ from scenarios.selectors import (
 )
 from scenarios.services import scenarios as scenario_svc
 from scenarios.services import types as type_svc
-from tenants.models import AdmissionStatus
-from tenants.roles import PlatformRole, has_role
-from tenants.selectors import membership_of
+from tenants.permissions import (
+    is_admitted_member,
+    is_member,
+    is_operator_staff,
+    is_org_admin,
+    may_propose_type,
+    sees_reviewers,
+)
 
 TRANSITION_LABELS = {
     "suspend": gettext_lazy("Suspend"),
@@ -56,44 +62,9 @@ TRANSITION_LABELS = {
 CLOSABLE = (ScenarioStatus.AUTHORIZED, ScenarioStatus.SUSPENDED, ScenarioStatus.PENDING_REVIEW)
 
 
-def _act(request, call, *, done: str) -> None:
-    """Run a service call from a POST: its refusal of the input becomes an error message
-    (other refusals reach the error page through the middleware)."""
-    try:
-        call()
-    except InvalidInput as error:
-        messages.error(request, error.message)
-    else:
-        messages.success(request, done)
-
-
-def _form_error(form, error: InvalidInput) -> None:
-    form.add_error(error.field if error.field in form.fields else None, error.message)
-
-
-def _admitted_member(user) -> bool:
-    membership = membership_of(user)
-    admission = getattr(membership.organization, "admission", None) if membership else None
-    return admission is not None and admission.status == AdmissionStatus.ADMITTED
-
-
-def _can_propose(user) -> bool:
-    """Who sees the proposal form (the service decides again on submission)."""
-    if has_role(user, PlatformRole.OPERATOR_STAFF):
-        return membership_of(user) is not None
-    return _admitted_member(user)
-
-
 def _selectable(field) -> bool:
     """L4 and dropped fields never enter a workspace: shown, never offered."""
     return field.level != SensitivityLevel.L4 and field.masking != MaskingRule.DROP
-
-
-def _paged(request, queryset):
-    page = Paginator(queryset, 20).get_page(request.GET.get("page"))
-    query = request.GET.copy()
-    query.pop("page", None)
-    return page, query.urlencode()
 
 
 # Scenario types -----------------------------------------------------------------------
@@ -106,7 +77,7 @@ def type_list(request):
     wanted = form.wanted()
     if wanted:
         types = types.filter(status=wanted)
-    page, query = _paged(request, types)
+    page, query = paged(request, types)
     return render(
         request,
         "scenarios/type_list.html",
@@ -114,7 +85,7 @@ def type_list(request):
             "form": form,
             "page": page,
             "query": query,
-            "can_propose": _can_propose(request.user),
+            "can_propose": may_propose_type(request.user),
         },
     )
 
@@ -140,7 +111,8 @@ def _scope_choices(user, posted: dict[str, list[str]]) -> list[dict]:
 
 @login_required
 def type_new(request):
-    if not _can_propose(request.user):
+    # Who sees the proposal form (the service decides again on submission).
+    if not may_propose_type(request.user):
         raise Http404
     form = ScenarioTypeForm(request.POST or None)
     codes = list(
@@ -155,7 +127,7 @@ def type_new(request):
                 by=request.user, scope=scope, **form.cleaned_data
             )
         except InvalidInput as error:
-            _form_error(form, error)
+            form_error(form, error)
         else:
             messages.success(
                 request,
@@ -188,12 +160,9 @@ def _scope_side_by_side(items) -> list[dict]:
 def type_detail(request, pk: int):
     scenario_type = scenario_type_get(request.user, pk)
     user = request.user
-    membership = membership_of(user)
-    is_proposer = membership is not None and membership.organization_id == (
-        scenario_type.proposer_id
-    )
+    is_proposer = is_member(user, scenario_type.proposer_id)
     # Reviews and the history name the reviewers: shown to oversight only, as in the API.
-    oversees = has_role(user, PlatformRole.REVIEWER, PlatformRole.OPERATOR_STAFF)
+    oversees = sees_reviewers(user)
     reviews = list(scenario_type.reviews.select_related("reviewer")) if oversees else []
     can_review = (
         scenario_type.status == ScenarioTypeStatus.SUBMITTED
@@ -216,10 +185,10 @@ def type_detail(request, pk: int):
             and scenario_type.status in (ScenarioTypeStatus.DRAFT, ScenarioTypeStatus.RETURNED),
             "can_review": can_review,
             "decisions": TypeReview.Decision.choices,
-            "can_revoke": has_role(user, PlatformRole.OPERATOR_STAFF)
+            "can_revoke": is_operator_staff(user)
             and scenario_type.status == ScenarioTypeStatus.APPROVED,
             "can_apply": scenario_type.status == ScenarioTypeStatus.APPROVED
-            and _admitted_member(user),
+            and is_admitted_member(user),
             "history": audit_events_for_target(scenario_type) if oversees else [],
         },
     )
@@ -245,7 +214,7 @@ def type_review(request, pk: int):
     scenario_type = scenario_type_get(request.user, pk)
     form = ReviewForm(request.POST)
     form.is_valid()
-    _act(
+    act(
         request,
         lambda: type_svc.scenario_type_review(
             by=request.user,
@@ -264,7 +233,7 @@ def type_revoke(request, pk: int):
     scenario_type = scenario_type_get(request.user, pk)
     form = ReasonForm(request.POST)
     form.is_valid()
-    _act(
+    act(
         request,
         lambda: type_svc.scenario_type_revoke(
             by=request.user,
@@ -311,7 +280,7 @@ def scenario_apply(request, type_id: int):
                 **form.service_fields(),
             )
         except InvalidInput as error:
-            _form_error(form, error)
+            form_error(form, error)
         else:
             if scenario.status == ScenarioStatus.AUTHORIZED:
                 messages.success(
@@ -346,7 +315,7 @@ def scenario_list(request):
     wanted = form.wanted()
     if wanted:
         scenarios = scenarios.filter(status=wanted)
-    page, query = _paged(request, scenarios)
+    page, query = paged(request, scenarios)
     return render(
         request, "scenarios/scenario_list.html", {"form": form, "page": page, "query": query}
     )
@@ -367,8 +336,7 @@ def _latest_workspace(scenario):
 def scenario_detail(request, pk: int):
     scenario = scenario_get(request.user, pk)
     user = request.user
-    membership = membership_of(user)
-    oversees = has_role(user, PlatformRole.REVIEWER, PlatformRole.OPERATOR_STAFF)
+    oversees = sees_reviewers(user)
     reviews = list(scenario.reviews.select_related("reviewer")) if oversees else []
     approved = {item.catalog_id: set(item.columns) for item in scenario.scenario_type.scope.all()}
     scope = [
@@ -387,15 +355,14 @@ def scenario_detail(request, pk: int):
         and not any(r.reviewer_id == user.pk for r in reviews)
     )
     transitions = []
-    if has_role(user, PlatformRole.OPERATOR_STAFF):
+    if is_operator_staff(user):
         transitions = [
             (action, TRANSITION_LABELS[action], needs_reason)
             for action, (sources, _target, needs_reason) in scenario_svc.TRANSITIONS.items()
             if scenario.status in sources
         ]
     can_close = scenario.status in CLOSABLE and (
-        has_role(user, PlatformRole.OPERATOR_STAFF)
-        or user.has_perm("tenants.change_organization", scenario.organization)
+        is_operator_staff(user) or is_org_admin(user, scenario.organization_id)
     )
     if can_close:
         transitions.append(("close", TRANSITION_LABELS["close"], False))
@@ -415,8 +382,7 @@ def scenario_detail(request, pk: int):
             "transitions": transitions,
             "history": audit_events_for_target(scenario) if oversees else [],
             "jobs": jobs_visible_to(user).filter(scenario=scenario)[:50],
-            "is_member": membership is not None
-            and membership.organization_id == scenario.organization_id,
+            "is_member": is_member(user, scenario.organization_id),
             "can_submit_job": scenario.status == ScenarioStatus.AUTHORIZED
             and scenario.workspaces.filter(status=WorkspaceStatus.READY).exists(),
         },
@@ -429,7 +395,7 @@ def scenario_review(request, pk: int):
     scenario = scenario_get(request.user, pk)
     form = ReviewForm(request.POST)
     form.is_valid()
-    _act(
+    act(
         request,
         lambda: scenario_svc.scenario_amendment_review(
             by=request.user,
@@ -452,13 +418,13 @@ def scenario_transition(request, pk: int, action: str):
     form.is_valid()
     reason = form.cleaned_data.get("reason", "")
     if action == "close":
-        _act(
+        act(
             request,
             lambda: scenario_svc.scenario_close(by=request.user, scenario=scenario, reason=reason),
             done=_("Decision recorded."),
         )
     else:
-        _act(
+        act(
             request,
             lambda: scenario_svc.scenario_transition(
                 by=request.user, scenario=scenario, action=action, reason=reason

@@ -7,11 +7,12 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from core.errors import InvalidInput, PermissionRefused
-from operation.selectors import audit_events_for_target
+from core.portal import form_error
+from core.selectors import audit_events_for_target
 from tenants.commitment import COMMITMENT_TEXT
 from tenants.forms import AdmissionApplyForm, DecisionForm, MemberForm, SignUpForm
 from tenants.models import AdmissionStatus
-from tenants.roles import PlatformRole, has_role
+from tenants.permissions import check_org_admin, is_operator_staff, is_org_admin
 from tenants.selectors import (
     admission_get,
     admissions_visible_to,
@@ -21,11 +22,6 @@ from tenants.selectors import (
 from tenants.services.admission import ACTION_LABELS, DECISIONS, admission_submit, allowed_actions
 from tenants.services.organizations import developer_sign_up, member_create
 from tenants.views.files import qualification_file_response
-
-
-def _form_error(form, error: InvalidInput) -> None:
-    field = error.field if error.field in form.fields else None
-    form.add_error(field, error.message)
 
 
 def signup(request):
@@ -39,7 +35,7 @@ def signup(request):
                 admin_fields=form.admin_fields(),
             )
         except InvalidInput as error:
-            _form_error(form, error)
+            form_error(form, error)
         else:
             login(request, user, backend="django.contrib.auth.backends.ModelBackend")
             messages.success(
@@ -72,7 +68,7 @@ def my_organization(request):
             "application": application,
             "can_apply": application is not None
             and application.status in (AdmissionStatus.DRAFT, AdmissionStatus.RETURNED)
-            and request.user.has_perm("tenants.change_admissionapplication", application),
+            and is_org_admin(request.user, organization),
             "history": audit_events_for_target(application) if application else [],
         },
     )
@@ -81,8 +77,11 @@ def my_organization(request):
 @login_required
 def admission_apply(request):
     application = _own_application(request)
-    if not request.user.has_perm("tenants.change_admissionapplication", application):
-        raise PermissionRefused(_("Only the organization's administrators can apply."))
+    check_org_admin(
+        request.user,
+        application.organization_id,
+        _("Only the organization's administrators can apply."),
+    )
     initial = {
         "business_scope": application.business_scope,
         "security_measures": application.security_measures,
@@ -99,7 +98,7 @@ def admission_apply(request):
                 commitment_sha256=form.cleaned_data["commitment_sha256"],
             )
         except InvalidInput as error:
-            _form_error(form, error)
+            form_error(form, error)
         else:
             messages.success(request, _("Your application is submitted for review."))
             return redirect("my-organization")
@@ -112,7 +111,7 @@ def admission_apply(request):
 
 @login_required
 def admission_queue(request):
-    if not has_role(request.user, PlatformRole.OPERATOR_STAFF):
+    if not is_operator_staff(request.user):
         raise Http404
     wanted = request.GET.get("status", AdmissionStatus.SUBMITTED)
     applications = admissions_visible_to(request.user)
@@ -132,7 +131,7 @@ def admission_queue(request):
 @login_required
 def admission_detail(request, pk: int):
     application = admission_get(request.user, pk)
-    is_operator = has_role(request.user, PlatformRole.OPERATOR_STAFF)
+    is_operator = is_operator_staff(request.user)
     actions = (
         [(action, ACTION_LABELS[action]) for action in allowed_actions(application)]
         if is_operator
@@ -181,7 +180,7 @@ def organization_members(request):
     if membership is None:
         raise Http404(_("Your account does not belong to an organization."))
     organization = membership.organization
-    is_admin = request.user.has_perm("tenants.change_organization", organization)
+    is_admin = is_org_admin(request.user, organization)
     form = MemberForm(request.POST or None)
     if request.method == "POST":
         if not is_admin:
@@ -195,7 +194,7 @@ def organization_members(request):
                     user_fields=form.cleaned_data,
                 )
             except InvalidInput as error:
-                _form_error(form, error)
+                form_error(form, error)
             else:
                 messages.success(request, _("Member added."))
                 return redirect("organization-members")
