@@ -28,3 +28,11 @@ def page_of(request, items, per_page: int = 20) -> Page:
     """The page of ``items`` the request's ``page`` parameter asks for (the last page when
     it is beyond the end, the first when it is no number)."""
     return Paginator(items, per_page).get_page(request.GET.get("page"))
+
+
+def paged(request, items, per_page: int = 20) -> tuple[Page, str]:
+    """``page_of`` and the request's query string without ``page`` (for the pager's links,
+    so a filtered list stays filtered from page to page)."""
+    query = request.GET.copy()
+    query.pop("page", None)
+    return page_of(request, items, per_page), query.urlencode()

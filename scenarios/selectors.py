@@ -14,7 +14,6 @@ from core.errors import NotFound
 from core.params import parse_query_int, parse_query_period
 from core.storage import data_path
 from core.workers import SANDBOX_QUEUE, sandbox_workers_ok, workers_alive
-from operation.models import Catalog
 from scenarios.models import (
     ApiKey,
     DataService,
@@ -24,15 +23,14 @@ from scenarios.models import (
     JobStatus,
     ReleaseRequest,
     Scenario,
-    ScenarioStatus,
     ScenarioType,
     ScenarioTypeStatus,
     ServiceCall,
     ServiceDefinition,
 )
 from scenarios.reviews import release_requests_for_review
-from tenants import permissions
 from tenants.roles import PlatformRole, has_role
+from tenants.selectors import membership_of
 
 OVERSIGHT = (PlatformRole.OPERATOR_STAFF, PlatformRole.REVIEWER, PlatformRole.AUDITOR)
 
@@ -44,9 +42,9 @@ def scenario_types_visible_to(user) -> QuerySet[ScenarioType]:
     if has_role(user, *OVERSIGHT):
         return base
     visible = Q(status=ScenarioTypeStatus.APPROVED)
-    own = permissions.organization_of(user)
-    if own is not None:
-        visible |= Q(proposer=own)
+    membership = membership_of(user)
+    if membership is not None:
+        visible |= Q(proposer=membership.organization)
     return base.filter(visible)
 
 
@@ -63,10 +61,10 @@ def scenarios_visible_to(user) -> QuerySet[Scenario]:
     )
     if has_role(user, *OVERSIGHT):
         return base
-    own = permissions.organization_of(user)
-    if own is None:
+    membership = membership_of(user)
+    if membership is None:
         return base.none()
-    return base.filter(organization=own)
+    return base.filter(organization=membership.organization)
 
 
 def scenario_get(user, pk) -> Scenario:
@@ -88,9 +86,9 @@ def jobs_visible_to(user) -> QuerySet[Job]:
     if has_role(user, *SEES_ALL_JOBS):
         return base
     visible = Q(pk__in=[])
-    own = permissions.organization_of(user)
-    if own is not None:
-        visible |= Q(scenario__organization=own)
+    membership = membership_of(user)
+    if membership is not None:
+        visible |= Q(scenario__organization=membership.organization_id)
     if has_role(user, PlatformRole.REVIEWER):
         reviewed = JobOutput.objects.filter(
             release_items__request__in=release_requests_for_review(user)
@@ -135,10 +133,10 @@ def release_requests_visible_to(user) -> QuerySet[ReleaseRequest]:
     if has_role(user, *SEES_ALL_JOBS):
         visible = Q()
     else:
-        own = permissions.organization_of(user)
+        membership = membership_of(user)
         visible = Q(pk__in=[])
-        if own is not None:
-            visible |= Q(scenario__organization=own)
+        if membership is not None:
+            visible |= Q(scenario__organization=membership.organization_id)
         if has_role(user, PlatformRole.REVIEWER):
             visible |= Q(pk__in=release_requests_for_review(user).values("pk"))
     return (
@@ -199,7 +197,8 @@ def output_shown(user, output: JobOutput) -> OutputShown:
     job = output.job
     oversees = has_role(user, *OVERSIGHT)
     if oversees:
-        oversees = not permissions.is_member(user, job.scenario.organization_id)
+        membership = membership_of(user)
+        oversees = membership is None or membership.organization_id != job.scenario.organization_id
     full = job.dry_run or output.released_at is not None or oversees
     record = output.check_record or {}
     if not oversees:
@@ -244,9 +243,9 @@ def definitions_visible_to(user) -> QuerySet[ServiceDefinition]:
     if has_role(user, *OVERSIGHT):
         return base
     visible = Q(status=DefinitionStatus.APPROVED)
-    own = permissions.organization_of(user)
-    if own is not None:
-        visible |= Q(service__scenario_type__proposer=own)
+    membership = membership_of(user)
+    if membership is not None:
+        visible |= Q(service__scenario_type__proposer=membership.organization)
     return base.filter(visible)
 
 
@@ -272,10 +271,10 @@ def api_keys_visible_to(user) -> QuerySet[ApiKey]:
     base = ApiKey.objects.select_related("scenario", "organization", "created_by")
     if has_role(user, *USAGE):
         return base
-    own = permissions.organization_of(user)
-    if own is None:
+    membership = membership_of(user)
+    if membership is None:
         return base.none()
-    return base.filter(organization=own)
+    return base.filter(organization=membership.organization)
 
 
 def api_key_get(user, pk) -> ApiKey:
@@ -289,10 +288,10 @@ def service_calls_visible_to(user) -> QuerySet[ServiceCall]:
     """Operator staff and auditors see every call; an organization's members its own."""
     if has_role(user, *USAGE):
         return ServiceCall.objects.all()
-    own = permissions.organization_of(user)
-    if own is None:
+    membership = membership_of(user)
+    if membership is None:
         return ServiceCall.objects.none()
-    return ServiceCall.objects.filter(organization=own)
+    return ServiceCall.objects.filter(organization=membership.organization)
 
 
 def usage_filter(calls: QuerySet[ServiceCall], params) -> tuple[QuerySet, date, date]:
@@ -453,17 +452,3 @@ def job_queue_for(user) -> dict:
     if not has_role(user, *QUEUE_WATCHERS):
         raise NotFound()
     return job_queue_overview()
-
-
-def catalog_users(user, catalog: Catalog) -> list | None:
-    """Who is authorized to use a catalog: for operator staff, auditors and the catalog's
-    own provider; None for anyone else."""
-    own = permissions.is_member(user, catalog.provider_id)
-    if not (own or has_role(user, PlatformRole.OPERATOR_STAFF, PlatformRole.AUDITOR)):
-        return None
-    return list(
-        Scenario.objects.filter(scope__catalog=catalog, status=ScenarioStatus.AUTHORIZED)
-        .select_related("organization")
-        .order_by("organization__name", "name")
-        .distinct()
-    )

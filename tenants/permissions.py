@@ -20,7 +20,7 @@ from django.db.models import Q
 from django.utils.translation import gettext as _
 
 from core.errors import PermissionRefused
-from tenants.models import MemberRole, OrganizationKind
+from tenants.models import AdmissionStatus, MemberRole, OrganizationKind
 from tenants.roles import PlatformRole, has_role
 from tenants.selectors import membership_of
 
@@ -42,7 +42,9 @@ def is_member(user, organization) -> bool:
 
 
 def is_org_admin(user, organization) -> bool:
-    """Whether ``user`` is an administrator of ``organization`` (an Organization or its id)."""
+    """Whether ``user`` is an administrator of ``organization`` (an Organization or its id):
+    the one answer, from the membership's role. (The organization's admins group mirrors
+    that role for the object permissions it carries; no one asks it who is an admin.)"""
     membership = membership_of(user)
     return (
         membership is not None
@@ -53,6 +55,33 @@ def is_org_admin(user, organization) -> bool:
 
 def is_operator_staff(user) -> bool:
     return has_role(user, PlatformRole.OPERATOR_STAFF)
+
+
+def is_admitted_member(user) -> bool:
+    """Whether ``user`` belongs to an organization whose admission is granted."""
+    membership = membership_of(user)
+    admission = getattr(membership.organization, "admission", None) if membership else None
+    return admission is not None and admission.status == AdmissionStatus.ADMITTED
+
+
+def may_propose_type(user) -> bool:
+    """Whether ``user`` may propose a scenario type: operator staff who belong to an
+    organization (the operator), or a member of an admitted organization."""
+    if is_operator_staff(user):
+        return organization_of(user) is not None
+    return is_admitted_member(user)
+
+
+def is_overseer(user) -> bool:
+    """Whether ``user`` oversees the platform's work: a reviewer, operator staff or an
+    auditor (what they see of an organization's work is the selectors' to say)."""
+    return has_role(user, PlatformRole.REVIEWER, PlatformRole.OPERATOR_STAFF, PlatformRole.AUDITOR)
+
+
+def sees_reviewers(user) -> bool:
+    """Whether ``user`` sees who reviewed what and their comments (a scenario type's,
+    an amendment's or a data service's reviews and history): reviewers and operator staff."""
+    return has_role(user, PlatformRole.REVIEWER, PlatformRole.OPERATOR_STAFF)
 
 
 def check_member(user, organization, message: str) -> None:

@@ -16,7 +16,7 @@ from scenarios.selectors import (
 )
 from scenarios.services import scenarios as scenario_svc
 from scenarios.services import types as type_svc
-from tenants.roles import PlatformRole, has_role
+from tenants.permissions import sees_reviewers
 
 PARAMETERS = ["min_cell_count", "dominance_n", "dominance_k", "p_percent", "min_dof"]
 
@@ -58,9 +58,7 @@ class ScenarioTypeOutput(serializers.ModelSerializer):
 
     def get_reviews(self, obj) -> list[dict]:
         request = self.context.get("request")
-        if request is None or not has_role(
-            request.user, PlatformRole.REVIEWER, PlatformRole.OPERATOR_STAFF
-        ):
+        if request is None or not sees_reviewers(request.user):
             return []
         return [
             {

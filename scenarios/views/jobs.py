@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from core.errors import Conflict, InvalidInput, NotFound, PermissionRefused
+from core.portal import form_error
 from core.storage import attachment
 from scenarios.forms import JobForm, VoucherForm
 from scenarios.models import JobOutputKind, JobStatus
@@ -25,20 +26,12 @@ from scenarios.selectors import (
 from scenarios.services import compute as compute_svc
 from scenarios.services import jobs as job_svc
 from tenants.models import OrganizationKind
+from tenants.permissions import is_member, is_operator_staff, organization_of
 from tenants.roles import PlatformRole, has_role
-from tenants.selectors import membership_of, organizations_visible_to
+from tenants.selectors import organizations_visible_to
 
 DRY_RUN_LOG_BYTES = 64 * 1024
 LIVE_STATUSES = (JobStatus.QUEUED, JobStatus.RUNNING)
-
-
-def _member_of(user, organization_id) -> bool:
-    membership = membership_of(user)
-    return membership is not None and membership.organization_id == organization_id
-
-
-def _form_error(form, error: InvalidInput) -> None:
-    form.add_error(error.field if error.field in form.fields else None, error.message)
 
 
 # Jobs ---------------------------------------------------------------------------------
@@ -49,14 +42,14 @@ def job_new(request, pk: int):
     """The job form (also inlined on the scenario page, which posts here); shown again
     with its errors and the code kept when the input is refused."""
     scenario = scenario_get(request.user, pk)
-    if not _member_of(request.user, scenario.organization_id):
+    if not is_member(request.user, scenario.organization_id):
         raise Http404
     form = JobForm(request.POST or None, initial={"language": "sql"})
     if request.method == "POST" and form.is_valid():
         try:
             job = job_svc.job_submit(by=request.user, scenario=scenario, **form.cleaned_data)
         except InvalidInput as error:
-            _form_error(form, error)
+            form_error(form, error)
         else:
             messages.success(request, _("The job is submitted."))
             return redirect("job-detail", pk=job.pk)
@@ -91,8 +84,8 @@ def _dry_run_logs(job, outputs: list[dict]) -> list[dict]:
 def _job_context(request, job) -> dict:
     """What the job page and its live part show. Cancel is offered to those the service
     lets cancel (it decides again on the POST)."""
-    may_cancel = _member_of(request.user, job.scenario.organization_id) or has_role(
-        request.user, PlatformRole.OPERATOR_STAFF
+    may_cancel = is_member(request.user, job.scenario.organization_id) or is_operator_staff(
+        request.user
     )
     # What the viewer may see of each output (a bound of its size, no SHA-256 until
     # release): selectors.output_shown, the only source of either.
@@ -170,10 +163,10 @@ def _oversees_compute(user) -> bool:
 def compute_index(request):
     """Operator staff and auditors choose an organization; a member goes to their own."""
     if not _oversees_compute(request.user):
-        membership = membership_of(request.user)
-        if membership is None:
+        own = organization_of(request.user)
+        if own is None:
             raise Http404
-        return redirect("compute-detail", pk=membership.organization_id)
+        return redirect("compute-detail", pk=own)
     organizations = (
         organizations_visible_to(request.user)
         .filter(kind=OrganizationKind.DEVELOPER)
@@ -187,7 +180,7 @@ def compute_detail(request, pk: int):
     organization = organizations_visible_to(request.user).filter(pk=pk).first()
     if organization is None:
         raise NotFound()
-    can_grant = has_role(request.user, PlatformRole.OPERATOR_STAFF)
+    can_grant = is_operator_staff(request.user)
     form = VoucherForm(request.POST or None) if can_grant else None
     if request.method == "POST":
         if form is None:
@@ -198,7 +191,7 @@ def compute_detail(request, pk: int):
                     by=request.user, organization=organization, **form.cleaned_data
                 )
             except InvalidInput as error:
-                _form_error(form, error)
+                form_error(form, error)
             else:
                 messages.success(request, _("The compute voucher is granted."))
                 return redirect("compute-detail", pk=pk)

@@ -17,7 +17,6 @@ from pathlib import Path
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.paginator import Paginator
 from django.db.models import Exists, OuterRef
 from django.http import Http404
 from django.shortcuts import redirect, render
@@ -26,6 +25,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from core.errors import Conflict, InvalidInput
+from core.portal import form_error, paged
 from core.storage import attachment
 from scenarios.disclosure.params import FAIL, REVIEW
 from scenarios.forms import (
@@ -59,11 +59,9 @@ from scenarios.selectors import (
 from scenarios.services import outputs as output_svc
 from scenarios.services import releases as release_svc
 from tenants.models import OrganizationKind
-from tenants.roles import PlatformRole, has_role
+from tenants.permissions import is_member, is_overseer, organization_of
 from tenants.selectors import membership_of
 
-# Who sees an output's content on a release request's page (never its organization).
-OVERSIGHT = (PlatformRole.REVIEWER, PlatformRole.OPERATOR_STAFF, PlatformRole.AUDITOR)
 OPEN = (ReleaseStatus.SUBMITTED, ReleaseStatus.RETURNED)
 TABLE_ROWS = 200
 IMAGE_BYTES = 2 * 1024 * 1024
@@ -90,21 +88,9 @@ PARAMETERS = {
 }
 
 
-def _is_member(user, organization_id) -> bool:
-    membership = membership_of(user)
-    return membership is not None and membership.organization_id == organization_id
-
-
 def _sees_content(user, scenario) -> bool:
     """Reviewers, staff and auditors outside the developer's organization."""
-    return has_role(user, *OVERSIGHT) and not _is_member(user, scenario.organization_id)
-
-
-def _paged(request, queryset):
-    page = Paginator(queryset, 20).get_page(request.GET.get("page"))
-    query = request.GET.copy()
-    query.pop("page", None)
-    return page, query.urlencode()
+    return is_overseer(user) and not is_member(user, scenario.organization_id)
 
 
 # Check records ------------------------------------------------------------------------
@@ -267,7 +253,7 @@ def output_detail(request, pk: int):
     output = output_get(request.user, pk)
     job = output.job
     scenario = job.scenario
-    member = _is_member(request.user, scenario.organization_id)
+    member = is_member(request.user, scenario.organization_id)
     record = output.check_record or {}
     shown = output_shown(request.user, output)
     unreleased = output.released_at is None and output.discarded_at is None
@@ -407,7 +393,7 @@ def _release_form(request, *, scenario, outputs, initial, submit, release=None):
 @login_required
 def release_new(request, pk: int):
     scenario = scenario_get(request.user, pk)
-    if not _is_member(request.user, scenario.organization_id):
+    if not is_member(request.user, scenario.organization_id):
         raise Http404
     outputs = _candidates(request.user, scenario)
     wanted = {int(v) for v in request.GET.getlist("output") if v.isdigit()}
@@ -430,7 +416,7 @@ def release_resubmit(request, pk: int):
     """A returned request, changed: its items edited, other outputs (e.g. a mitigated
     copy) chosen instead."""
     release = release_request_get(request.user, pk)
-    if not _is_member(request.user, release.scenario.organization_id):
+    if not is_member(request.user, release.scenario.organization_id):
         raise Http404
     if release.status != ReleaseStatus.RETURNED:
         raise Conflict(_("Only a returned request is resubmitted."))
@@ -481,7 +467,7 @@ def release_list(request):
     wanted = form.wanted()
     if wanted:
         found = found.filter(status=wanted)
-    page, query = _paged(request, found)
+    page, query = paged(request, found)
     membership = membership_of(request.user)
     scenarios = []
     if membership is not None and membership.organization.kind == OrganizationKind.DEVELOPER:
@@ -522,7 +508,7 @@ def _can_decide(user, release) -> bool:
 def _release_context(request, release, *, review_form=None) -> dict:
     user = request.user
     sees_content = _sees_content(user, release.scenario)
-    member = _is_member(user, release.scenario.organization_id)
+    member = is_member(user, release.scenario.organization_id)
     items = []
     for item in release.items.all():
         output = item.output
@@ -546,7 +532,7 @@ def _release_context(request, release, *, review_form=None) -> dict:
         "scenario": release.scenario,
         "items": items,
         "reviews": _public_comments(user, release),
-        "oversees": has_role(user, *OVERSIGHT),
+        "oversees": is_overseer(user),
         "sees_content": sees_content,
         "scope": scope,
         "can_decide": can_decide,
@@ -579,7 +565,7 @@ def release_decide(request, pk: int):
             comment_public=form.cleaned_data.get("comment_public", ""),
         )
     except InvalidInput as error:
-        form.add_error(error.field if error.field in form.fields else None, error.message)
+        form_error(form, error)
         context = _release_context(request, release, review_form=form)
         return render(request, "scenarios/release_detail.html", context)
     except Conflict as error:
@@ -593,7 +579,7 @@ def release_decide(request, pk: int):
 def release_queue(request):
     """Release requests for reviewers, operator staff and auditors, with filters."""
     user = request.user
-    if not has_role(user, *OVERSIGHT):
+    if not is_overseer(user):
         raise Http404
     scenarios = (
         scenarios_visible_to(user)
@@ -613,10 +599,10 @@ def release_queue(request):
             request=OuterRef("pk"), reviewer=user, round=OuterRef("round")
         )
         found = found.filter(status=ReleaseStatus.SUBMITTED).exclude(Exists(mine))
-        membership = membership_of(user)
-        if membership is not None:
-            found = found.exclude(scenario__organization=membership.organization)
-    page, query = _paged(request, found)
+        own = organization_of(user)
+        if own is not None:
+            found = found.exclude(scenario__organization=own)
+    page, query = paged(request, found)
     rows = [
         {
             "release": release,
