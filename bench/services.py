@@ -265,7 +265,7 @@ def tree_cpu(pid: int) -> float:
 def in_process_run(label: str, secret: str, params: list[dict], seconds: float) -> Run:
     """``service_call`` directly, one caller, as the view calls it (one text per name)."""
     from core.errors import ApplicationError
-    from scenarios.services.dataservices import service_call
+    from scenarios.dataservices.calls import service_call
 
     run = Run(label=label, hits=0)
     cpu = own_cpu()
@@ -411,7 +411,8 @@ def prepare(reuse: bool) -> Target:
     from bench.ingest import _literal
     from core.storage import data_path
     from demo.management.commands.seed_demo import DEMO_API_KEY, STAFF
-    from scenarios import dataservice
+    from scenarios.dataservices import engine
+    from scenarios.dataservices.quotas import api_key_rate_set, quota_set
     from scenarios.models import (
         ApiKey,
         DefinitionStatus,
@@ -419,7 +420,6 @@ def prepare(reuse: bool) -> Target:
         ServiceQuota,
         WorkspaceStatus,
     )
-    from scenarios.services.dataservices import api_key_rate_set, quota_set
 
     key = ApiKey.objects.select_related("scenario__scenario_type").get(prefix="demo0001")
     definition = ServiceDefinition.objects.select_related("service").get(
@@ -427,7 +427,7 @@ def prepare(reuse: bool) -> Target:
     )
     scenario = key.scenario
     scope = scenario.scenario_type.scope.select_related("catalog")
-    shape = dataservice.template_check(  # the catalog the template reads
+    shape = engine.template_check(  # the catalog the template reads
         definition.sql,
         parameters=definition.parameters,
         columns=definition.columns,
@@ -466,7 +466,7 @@ def restore_limits(target: Target) -> None:
     from django.contrib.auth import get_user_model
 
     from demo.management.commands.seed_demo import STAFF
-    from scenarios.services.dataservices import api_key_rate_set, quota_set
+    from scenarios.dataservices.quotas import api_key_rate_set, quota_set
 
     staff = get_user_model().objects.get(username=STAFF[0][0])
     api_key_rate_set(by=staff, key=target.key, rate_per_minute=target.restore["rate"])

@@ -3,7 +3,8 @@ from rest_framework import serializers
 from rest_framework.generics import ListAPIView
 
 from core.models import AuditEvent
-from operation.selectors import audit_events_filter, audit_events_visible_to
+from core.selectors import audit_events_filter
+from tenants.selectors import audit_events_visible_to
 
 
 class AuditEventOutput(serializers.ModelSerializer):

@@ -4,16 +4,13 @@ from django.shortcuts import render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
+from config.figures import platform_figures
 from config.health import broker_ok, database_ok
 from core.portal import page_of, paged
+from core.selectors import audit_events_filter, notifications_for
 from core.workers import sandbox_workers_ok
-from operation.selectors import (
-    audit_events_filter,
-    audit_events_visible_to,
-    notifications_for,
-    platform_figures,
-)
 from tenants.permissions import is_operator_staff
+from tenants.selectors import audit_events_visible_to
 
 
 def home(request):

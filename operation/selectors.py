@@ -1,73 +1,15 @@
 """Reads of the operator's domain: the audit trail and the platform's figures."""
 
 from django.conf import settings
-from django.db.models import Model, Q, QuerySet
+from django.db.models import Q, QuerySet
 
 from core.errors import NotFound
-from core.models import AuditEvent, Notification
-from core.params import parse_query_date, parse_query_int, parse_query_text
+from core.params import parse_query_int, parse_query_text
 from operation.models import Catalog, CatalogStatus, DataResource
 from operation.preview import field_statistics, synthetic_rows
-from tenants.models import AdmissionStatus, Organization, OrganizationKind
+from tenants.models import OrganizationKind
 from tenants.roles import PlatformRole, has_role
 from tenants.selectors import membership_of
-
-
-def audit_events_visible_to(user) -> QuerySet[AuditEvent]:
-    if not has_role(user, PlatformRole.OPERATOR_STAFF, PlatformRole.AUDITOR):
-        raise NotFound()
-    return AuditEvent.objects.select_related("organization")
-
-
-def audit_events_filter(queryset: QuerySet[AuditEvent], params) -> QuerySet[AuditEvent]:
-    """Filters shared by the portal and the API: action (prefix), actor, organization,
-    target type and id, and a date range (YYYY-MM-DD, inclusive)."""
-    action = parse_query_text(params, "action")
-    if action:
-        queryset = queryset.filter(action__startswith=action)
-    if params.get("actor"):
-        queryset = queryset.filter(actor_username=params["actor"])
-    organization = parse_query_int(params, "organization")
-    if organization is not None:
-        queryset = queryset.filter(organization_id=organization)
-    if params.get("target_type"):
-        queryset = queryset.filter(target_type=params["target_type"])
-    if params.get("target_id"):
-        queryset = queryset.filter(target_id=params["target_id"])
-    since = parse_query_date(params, "since")
-    if since:
-        queryset = queryset.filter(time__date__gte=since)
-    until = parse_query_date(params, "until")
-    if until:
-        queryset = queryset.filter(time__date__lte=until)
-    return queryset
-
-
-def audit_events_for_target(target: Model) -> QuerySet[AuditEvent]:
-    """The history of one object, for people who may already see that object."""
-    return AuditEvent.objects.filter(
-        target_type=target._meta.label_lower, target_id=str(target.pk)
-    ).order_by("seq")
-
-
-def notifications_for(user) -> QuerySet[Notification]:
-    return Notification.objects.filter(recipient=user)
-
-
-def platform_figures() -> dict[str, int]:
-    """Live figures for the home page: real jobs (not dry runs) run to success, and
-    data-service calls answered."""
-    from scenarios.models import Job, JobStatus, Scenario, ScenarioStatus, ServiceCall
-
-    return {
-        "published_catalogs": Catalog.objects.filter(status=CatalogStatus.PUBLISHED).count(),
-        "admitted_developers": Organization.objects.filter(
-            admission__status=AdmissionStatus.ADMITTED
-        ).count(),
-        "authorized_scenarios": Scenario.objects.filter(status=ScenarioStatus.AUTHORIZED).count(),
-        "jobs_run": Job.objects.filter(dry_run=False, status=JobStatus.SUCCEEDED).count(),
-        "service_calls": ServiceCall.objects.filter(status=200).count(),
-    }
 
 
 def catalogs_visible_to(user) -> QuerySet[Catalog]:
@@ -136,20 +78,3 @@ def resource_get(user, pk) -> DataResource:
     if resource is None:
         raise NotFound()
     return resource
-
-
-def catalog_users(user, catalog: Catalog) -> list | None:
-    """Who is authorized to use a catalog: for operator staff, auditors and the catalog's
-    own provider; None for anyone else."""
-    from scenarios.models import Scenario, ScenarioStatus
-
-    membership = membership_of(user)
-    own = membership is not None and membership.organization_id == catalog.provider_id
-    if not (own or has_role(user, PlatformRole.OPERATOR_STAFF, PlatformRole.AUDITOR)):
-        return None
-    return list(
-        Scenario.objects.filter(scope__catalog=catalog, status=ScenarioStatus.AUTHORIZED)
-        .select_related("organization")
-        .order_by("organization__name", "name")
-        .distinct()
-    )

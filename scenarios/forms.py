@@ -1,13 +1,14 @@
-"""Portal forms for scenario types and scenarios. They only parse input: the services
-decide (scope, parameters, periods, agreement)."""
+"""Portal forms for scenario types, scenarios, jobs, releases and data services. They only
+parse input: the services decide (scope, parameters, periods, agreement)."""
 
 import datetime
+import json
 
 from django import forms
 from django.conf import settings
 from django.utils import timezone
+from django.utils.translation import gettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import pgettext_lazy
 
 from scenarios.agreement import AGREEMENT_SHA256
 from scenarios.models import (
@@ -249,3 +250,135 @@ class ReleaseFilterForm(forms.Form):
         if self.is_valid():
             return self.cleaned_data
         return {"status": "", "scenario": None, "awaiting": False}
+
+
+# Data services -------------------------------------------------------------------------
+
+
+class ServiceForm(forms.Form):
+    code = forms.CharField(
+        label=_("Code"),
+        max_length=60,
+        help_text=_("Lower-case letters, digits and hyphens, e.g. berth-traffic."),
+    )
+    name = forms.CharField(label=_("Name"), max_length=200)
+    name_en = forms.CharField(label=_("English name"), max_length=200, required=False)
+    description = forms.CharField(
+        label=_("Description"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+    sql = forms.CharField(
+        label=_("SQL template"),
+        strip=False,
+        widget=forms.Textarea(attrs={"rows": 10, "class": "code", "spellcheck": "false"}),
+        help_text=_(
+            "One aggregate query over one catalog of the type's scope (as hy_0001 for "
+            "HY-0001): grouping columns and counts or sums, $parameters in WHERE only, "
+            "GROUP BY the grouping columns."
+        ),
+    )
+    parameters = forms.CharField(
+        label=_("Parameters (JSON)"),
+        required=False,
+        strip=False,
+        initial="[]",
+        widget=forms.Textarea(attrs={"rows": 8, "class": "code", "spellcheck": "false"}),
+        help_text=_(
+            'A list of objects, e.g. [{"name": "period", "type": "date_range", '
+            '"max_days": 62}]. Types: date, date_range (binds $period_start and '
+            "$period_end), integer, number (min, max), choice (choices); "
+            '"required": false makes one optional.'
+        ),
+    )
+    columns = forms.CharField(
+        label=_("Output columns"),
+        max_length=2000,
+        help_text=_("The query's output column names, in order, comma-separated."),
+    )
+    unit = forms.CharField(
+        label=_("Unit counted"),
+        max_length=100,
+        required=False,
+        help_text=_(
+            "The identifier field whose distinct values each cell must count at least the "
+            "type's minimum of (e.g. mmsi); empty: rows are counted."
+        ),
+    )
+    cached = forms.BooleanField(label=_("Cache results"), required=False)
+
+    def clean_sql(self) -> str:
+        return self.cleaned_data["sql"].replace("\r\n", "\n").replace("\r", "\n")
+
+    def clean_parameters(self):
+        text = self.cleaned_data["parameters"].strip() or "[]"
+        try:
+            return json.loads(text)
+        except json.JSONDecodeError as error:
+            raise forms.ValidationError(
+                gettext(
+                    "The parameters are not valid JSON (line %(line)s, column %(column)s: %(msg)s)."
+                )
+                % {"line": error.lineno, "column": error.colno, "msg": error.msg}
+            ) from None
+
+    def clean_columns(self) -> list[str]:
+        return [name.strip() for name in self.cleaned_data["columns"].split(",") if name.strip()]
+
+
+class QuotaForm(forms.Form):
+    organization = forms.ModelChoiceField(label=_("Organization"), queryset=None)
+    calls_per_day = forms.IntegerField(
+        label=_("Calls per day"),
+        required=False,
+        min_value=1,
+        help_text=_("Empty: the platform's default."),
+    )
+
+    def __init__(self, *args, organizations, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["organization"].queryset = organizations
+
+
+class ApiKeyForm(forms.Form):
+    name = forms.CharField(label=_("Key name"), max_length=100)
+    expires_at = forms.DateField(
+        label=_("Expires after (optional)"),
+        required=False,
+        widget=forms.DateInput(**DATE),
+        help_text=_("The key stops working at the end of this day."),
+    )
+
+    def expiry(self) -> datetime.datetime | None:
+        """The end of the chosen local day, or None."""
+        day = self.cleaned_data.get("expires_at")
+        if day is None:
+            return None
+        midnight = datetime.datetime.combine(day + datetime.timedelta(days=1), datetime.time())
+        return timezone.make_aware(midnight)
+
+
+class RateForm(forms.Form):
+    rate_per_minute = forms.IntegerField(required=False, min_value=1)
+
+
+class UsageFilterForm(forms.Form):
+    """Shown on the dashboard; the period is parsed by ``usage_filter`` itself."""
+
+    def __init__(self, *args, services, organizations=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["from"] = forms.DateField(
+            label=gettext("From"), required=False, widget=forms.DateInput(**DATE)
+        )
+        self.fields["to"] = forms.DateField(
+            label=gettext("To"), required=False, widget=forms.DateInput(**DATE)
+        )
+        self.fields["service"] = forms.ChoiceField(
+            label=gettext("Service"), required=False, choices=[("", gettext("All")), *services]
+        )
+        if organizations is not None:
+            self.fields["organization"] = forms.ChoiceField(
+                label=gettext("Organization"),
+                required=False,
+                choices=[("", gettext("All")), *((str(o.pk), o.name) for o in organizations)],
+            )

@@ -14,6 +14,7 @@ from core.errors import NotFound
 from core.params import parse_query_int, parse_query_period
 from core.storage import data_path
 from core.workers import SANDBOX_QUEUE, sandbox_workers_ok, workers_alive
+from operation.models import Catalog
 from scenarios.models import (
     ApiKey,
     DataService,
@@ -23,14 +24,15 @@ from scenarios.models import (
     JobStatus,
     ReleaseRequest,
     Scenario,
+    ScenarioStatus,
     ScenarioType,
     ScenarioTypeStatus,
     ServiceCall,
     ServiceDefinition,
 )
 from scenarios.reviews import release_requests_for_review
+from tenants import permissions
 from tenants.roles import PlatformRole, has_role
-from tenants.selectors import membership_of
 
 OVERSIGHT = (PlatformRole.OPERATOR_STAFF, PlatformRole.REVIEWER, PlatformRole.AUDITOR)
 
@@ -42,9 +44,9 @@ def scenario_types_visible_to(user) -> QuerySet[ScenarioType]:
     if has_role(user, *OVERSIGHT):
         return base
     visible = Q(status=ScenarioTypeStatus.APPROVED)
-    membership = membership_of(user)
-    if membership is not None:
-        visible |= Q(proposer=membership.organization)
+    own = permissions.organization_of(user)
+    if own is not None:
+        visible |= Q(proposer=own)
     return base.filter(visible)
 
 
@@ -61,10 +63,10 @@ def scenarios_visible_to(user) -> QuerySet[Scenario]:
     )
     if has_role(user, *OVERSIGHT):
         return base
-    membership = membership_of(user)
-    if membership is None:
+    own = permissions.organization_of(user)
+    if own is None:
         return base.none()
-    return base.filter(organization=membership.organization)
+    return base.filter(organization=own)
 
 
 def scenario_get(user, pk) -> Scenario:
@@ -86,9 +88,9 @@ def jobs_visible_to(user) -> QuerySet[Job]:
     if has_role(user, *SEES_ALL_JOBS):
         return base
     visible = Q(pk__in=[])
-    membership = membership_of(user)
-    if membership is not None:
-        visible |= Q(scenario__organization=membership.organization_id)
+    own = permissions.organization_of(user)
+    if own is not None:
+        visible |= Q(scenario__organization=own)
     if has_role(user, PlatformRole.REVIEWER):
         reviewed = JobOutput.objects.filter(
             release_items__request__in=release_requests_for_review(user)
@@ -133,10 +135,10 @@ def release_requests_visible_to(user) -> QuerySet[ReleaseRequest]:
     if has_role(user, *SEES_ALL_JOBS):
         visible = Q()
     else:
-        membership = membership_of(user)
+        own = permissions.organization_of(user)
         visible = Q(pk__in=[])
-        if membership is not None:
-            visible |= Q(scenario__organization=membership.organization_id)
+        if own is not None:
+            visible |= Q(scenario__organization=own)
         if has_role(user, PlatformRole.REVIEWER):
             visible |= Q(pk__in=release_requests_for_review(user).values("pk"))
     return (
@@ -197,8 +199,7 @@ def output_shown(user, output: JobOutput) -> OutputShown:
     job = output.job
     oversees = has_role(user, *OVERSIGHT)
     if oversees:
-        membership = membership_of(user)
-        oversees = membership is None or membership.organization_id != job.scenario.organization_id
+        oversees = not permissions.is_member(user, job.scenario.organization_id)
     full = job.dry_run or output.released_at is not None or oversees
     record = output.check_record or {}
     if not oversees:
@@ -243,9 +244,9 @@ def definitions_visible_to(user) -> QuerySet[ServiceDefinition]:
     if has_role(user, *OVERSIGHT):
         return base
     visible = Q(status=DefinitionStatus.APPROVED)
-    membership = membership_of(user)
-    if membership is not None:
-        visible |= Q(service__scenario_type__proposer=membership.organization)
+    own = permissions.organization_of(user)
+    if own is not None:
+        visible |= Q(service__scenario_type__proposer=own)
     return base.filter(visible)
 
 
@@ -271,10 +272,10 @@ def api_keys_visible_to(user) -> QuerySet[ApiKey]:
     base = ApiKey.objects.select_related("scenario", "organization", "created_by")
     if has_role(user, *USAGE):
         return base
-    membership = membership_of(user)
-    if membership is None:
+    own = permissions.organization_of(user)
+    if own is None:
         return base.none()
-    return base.filter(organization=membership.organization)
+    return base.filter(organization=own)
 
 
 def api_key_get(user, pk) -> ApiKey:
@@ -288,10 +289,10 @@ def service_calls_visible_to(user) -> QuerySet[ServiceCall]:
     """Operator staff and auditors see every call; an organization's members its own."""
     if has_role(user, *USAGE):
         return ServiceCall.objects.all()
-    membership = membership_of(user)
-    if membership is None:
+    own = permissions.organization_of(user)
+    if own is None:
         return ServiceCall.objects.none()
-    return ServiceCall.objects.filter(organization=membership.organization)
+    return ServiceCall.objects.filter(organization=own)
 
 
 def usage_filter(calls: QuerySet[ServiceCall], params) -> tuple[QuerySet, date, date]:
@@ -452,3 +453,17 @@ def job_queue_for(user) -> dict:
     if not has_role(user, *QUEUE_WATCHERS):
         raise NotFound()
     return job_queue_overview()
+
+
+def catalog_users(user, catalog: Catalog) -> list | None:
+    """Who is authorized to use a catalog: for operator staff, auditors and the catalog's
+    own provider; None for anyone else."""
+    own = permissions.is_member(user, catalog.provider_id)
+    if not (own or has_role(user, PlatformRole.OPERATOR_STAFF, PlatformRole.AUDITOR)):
+        return None
+    return list(
+        Scenario.objects.filter(scope__catalog=catalog, status=ScenarioStatus.AUTHORIZED)
+        .select_related("organization")
+        .order_by("organization__name", "name")
+        .distinct()
+    )

@@ -4,6 +4,7 @@ from django.db.models import QuerySet
 from guardian.shortcuts import get_objects_for_user
 
 from core.errors import NotFound
+from core.models import AuditEvent
 from tenants.models import AdmissionApplication, Organization, QualificationFile
 from tenants.roles import PlatformRole, has_role
 
@@ -53,3 +54,9 @@ def qualification_file_get(user, application_pk, file_pk) -> QualificationFile:
     if record is None:
         raise NotFound()
     return record
+
+
+def audit_events_visible_to(user) -> QuerySet[AuditEvent]:
+    if not has_role(user, PlatformRole.OPERATOR_STAFF, PlatformRole.AUDITOR):
+        raise NotFound()
+    return AuditEvent.objects.select_related("organization")

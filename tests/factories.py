@@ -274,7 +274,8 @@ def serviced_scenario(tmp_path, *, username: str = "lab", **service_fields):
     """An authorized scenario (see ``authorized_scenario``) whose type carries the
     berth-traffic service, approved as an amendment by two reviewers, and an API key of
     the scenario. Returns (scenario, developer, definition, secret)."""
-    from scenarios.services.dataservices import api_key_create, service_propose, service_review
+    from scenarios.dataservices.definitions import service_propose, service_review
+    from scenarios.dataservices.keys import api_key_create
 
     scenario, developer = authorized_scenario(
         tmp_path, username=username, output_kinds=["aggregate", "service"]

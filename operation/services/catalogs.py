@@ -12,6 +12,7 @@ from django.db.models import Max
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from core import hooks
 from core.errors import Conflict, InvalidInput, PermissionRefused
 from core.services.audit import audit_record
 from core.storage import data_path
@@ -401,11 +402,9 @@ def _after_change(by, catalog: Catalog, *, change: str, details: dict) -> None:
     """Audit a change; a published catalog is frozen again as a new version."""
     _refresh_derived(catalog)
     if catalog.status == CatalogStatus.PUBLISHED:
-        from scenarios.services.scenarios import workspaces_refresh_for_catalog
-
         _validate_publishable(catalog)
         details = {**details, "new_version": _freeze(by, catalog).number}
-        workspaces_refresh_for_catalog(by=by, catalog=catalog)
+        hooks.announce(hooks.CATALOG_REPUBLISHED, by=by, catalog=catalog)
     audit_record(
         by=by,
         action=f"catalog.{change}",
@@ -703,7 +702,5 @@ def catalog_withdraw(*, by, catalog: Catalog, reason: str) -> Catalog:
             organization=catalog.provider,
             details={"reason": reason, "version": catalog.version},
         )
-        from scenarios.services.scenarios import cascade_catalog_withdrawn
-
-        cascade_catalog_withdrawn(by=by, catalog=catalog, reason=reason)
+        hooks.announce(hooks.CATALOG_WITHDRAWN, by=by, catalog=catalog, reason=reason)
     return catalog

@@ -23,7 +23,6 @@ from operation.models import DataZone, MaskingRule, ResourceVersion, Sensitivity
 from operation.selectors import (
     catalog_get,
     catalog_preview,
-    catalog_users,
     catalogs_filter,
     catalogs_visible_to,
 )
@@ -62,7 +61,6 @@ def catalog_detail(request, code: str):
             "preview": catalog_preview(catalog),
             "is_staff": is_staff,
             "versions": catalog.versions.select_related("resource_version") if is_staff else [],
-            "users": catalog_users(request.user, catalog),
             "withdraw_form": ReasonForm(),
         },
     )

@@ -22,6 +22,10 @@ from core.fields import BoundedDateTimeField
 from core.params import parse_query_int
 from core.parsers import JSONParser
 from operation.exports import csv_attachment
+from scenarios.dataservices import calls as call_svc
+from scenarios.dataservices import definitions as definition_svc
+from scenarios.dataservices import keys as key_svc
+from scenarios.dataservices import quotas as quota_svc
 from scenarios.models import ApiKey, DataService, ServiceDefinition
 from scenarios.selectors import (
     USAGE_EXPORT_HEADER,
@@ -36,7 +40,6 @@ from scenarios.selectors import (
     usage_filter,
     usage_summary,
 )
-from scenarios.services import dataservices as svc
 from tenants.selectors import organizations_visible_to
 
 
@@ -130,7 +133,7 @@ class ServiceCallView(APIView):
     content_negotiation_class = JsonOrCsv
 
     def _answer(self, request, code: str, given: dict):
-        answer = svc.service_call(secret=api_key_of(request), code=code, given=given)
+        answer = call_svc.service_call(secret=api_key_of(request), code=code, given=given)
         if not wants_csv(request):
             return Response(answer)
         columns = answer["columns"]
@@ -222,7 +225,7 @@ class TypeServiceProposeView(APIView):
         scenario_type = scenario_type_get(request.user, pk)
         values = DefinitionInput(data=request.data)
         values.is_valid(raise_exception=True)
-        definition = svc.service_propose(
+        definition = definition_svc.service_propose(
             by=request.user, scenario_type=scenario_type, **values.validated_data
         )
         return Response(DefinitionOutput(definition).data, status=status.HTTP_201_CREATED)
@@ -239,7 +242,7 @@ class DefinitionReviewView(APIView):
         definition = definition_get(request.user, pk)
         values = ReviewInput(data=request.data)
         values.is_valid(raise_exception=True)
-        definition = svc.service_review(
+        definition = definition_svc.service_review(
             by=request.user, definition=definition, **values.validated_data
         )
         return Response(DefinitionOutput(definition).data)
@@ -287,7 +290,7 @@ class ScenarioApiKeyListView(ListAPIView):
         scenario = scenario_get(request.user, pk)
         values = ApiKeyInput(data=request.data)
         values.is_valid(raise_exception=True)
-        key, secret = svc.api_key_create(
+        key, secret = key_svc.api_key_create(
             by=request.user, scenario=scenario, **values.validated_data
         )
         return Response({**ApiKeyOutput(key).data, "key": secret}, status=status.HTTP_201_CREATED)
@@ -302,11 +305,11 @@ class ApiKeyActionView(APIView):
     def post(self, request, pk: int, action: str):
         key = api_key_get(request.user, pk)
         if action == "revoke":
-            key = svc.api_key_revoke(by=request.user, key=key)
+            key = key_svc.api_key_revoke(by=request.user, key=key)
         elif action == "rate":
             values = RateInput(data=request.data)
             values.is_valid(raise_exception=True)
-            key = svc.api_key_rate_set(by=request.user, key=key, **values.validated_data)
+            key = quota_svc.api_key_rate_set(by=request.user, key=key, **values.validated_data)
         else:
             raise NotFound()
         return Response(ApiKeyOutput(key).data)
@@ -333,7 +336,7 @@ class QuotaView(APIView):
         service = DataService.objects.filter(code=values.validated_data["service"]).first()
         if organization is None or service is None:
             raise NotFound()
-        svc.quota_set(
+        quota_svc.quota_set(
             by=request.user,
             organization=organization,
             service=service,

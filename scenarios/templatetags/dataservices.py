@@ -3,8 +3,9 @@ is): the versions the viewer may see, through the selector, and the proposal lin
 
 from django import template
 
+from scenarios.dataservices.definitions import may_propose
 from scenarios.selectors import definitions_visible_to
-from scenarios.views.services import may_propose, service_rows
+from scenarios.views.presenters import service_rows
 
 register = template.Library()
 

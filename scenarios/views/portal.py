@@ -13,8 +13,9 @@ from django.views.decorators.http import require_POST
 
 from core.errors import Conflict, InvalidInput
 from core.portal import act, form_error, paged
+from core.selectors import audit_events_for_target
 from operation.models import CatalogStatus, MaskingRule, SensitivityLevel
-from operation.selectors import audit_events_for_target, catalogs_visible_to
+from operation.selectors import catalogs_visible_to
 from scenarios.agreement import AGREEMENT_TEXT
 from scenarios.forms import (
     ReasonForm,

@@ -7,6 +7,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from core import hooks
 from core.errors import Conflict, InvalidInput, PermissionRefused
 from core.services.audit import audit_record
 from core.services.notifications import notification_send
@@ -192,10 +193,12 @@ def _decide(
         )
         _notify(application, action)
         if action in ("suspend", "revoke"):
-            from scenarios.services.scenarios import cascade_organization
-
-            cascade_organization(
-                by=by, organization=application.organization, action=action, reason=reason
+            hooks.announce(
+                hooks.ORGANIZATION_SUSPENDED,
+                by=by,
+                organization=application.organization,
+                action=action,
+                reason=reason,
             )
     return application
 

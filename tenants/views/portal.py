@@ -8,7 +8,7 @@ from django.views.decorators.http import require_POST
 
 from core.errors import InvalidInput, PermissionRefused
 from core.portal import form_error
-from operation.selectors import audit_events_for_target
+from core.selectors import audit_events_for_target
 from tenants.commitment import COMMITMENT_TEXT
 from tenants.forms import AdmissionApplyForm, DecisionForm, MemberForm, SignUpForm
 from tenants.models import AdmissionStatus

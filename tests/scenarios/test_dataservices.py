@@ -8,13 +8,10 @@ from django.test import Client
 
 from core.errors import Conflict, InvalidInput, PermissionRefused
 from core.models import AuditEvent
+from scenarios.dataservices.calls import service_call
+from scenarios.dataservices.definitions import service_propose, service_review
+from scenarios.dataservices.keys import api_key_create
 from scenarios.models import DefinitionStatus, ServiceCall, ServiceDefinition
-from scenarios.services.dataservices import (
-    api_key_create,
-    service_call,
-    service_propose,
-    service_review,
-)
 from scenarios.services.types import scenario_type_review, scenario_type_submit
 from tenants.roles import PlatformRole
 from tests.factories import (
@@ -421,17 +418,17 @@ def test_two_calls_at_the_same_moment_are_checked_against_each_other(tmp_path, m
 
     from django.db import connection
 
-    from scenarios.services import dataservices
+    from scenarios.dataservices import calls
 
     _scenario, _developer, _definition, secret = serviced_scenario(tmp_path)  # built inline
-    read = dataservices._answered
+    read = calls._answered
 
     def read_slowly(*args):
         found = read(*args)
         time.sleep(0.5)  # the other call runs meanwhile, unless it waits for this one
         return found
 
-    monkeypatch.setattr(dataservices, "_answered", read_slowly)
+    monkeypatch.setattr(calls, "_answered", read_slowly)
     answers = {}
 
     def call(period):

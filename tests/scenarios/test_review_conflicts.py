@@ -12,6 +12,7 @@ from rest_framework.test import APIClient
 
 from core.errors import PermissionRefused
 from scenarios.agreement import AGREEMENT_SHA256
+from scenarios.dataservices.definitions import service_propose, service_review
 from scenarios.models import (
     AmendmentReview,
     DefinitionStatus,
@@ -23,7 +24,6 @@ from scenarios.models import (
 )
 from scenarios.services import releases as release_svc
 from scenarios.services.compute import voucher_grant
-from scenarios.services.dataservices import service_propose, service_review
 from scenarios.services.jobs import job_submit
 from scenarios.services.scenarios import scenario_amendment_review, scenario_apply
 from scenarios.services.types import (

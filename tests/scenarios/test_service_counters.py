@@ -19,10 +19,11 @@ from django.db import connection
 from django.utils import timezone
 from rest_framework.test import APIClient
 
-from scenarios import counters
 from scenarios.agreement import AGREEMENT_SHA256
+from scenarios.dataservices import counters
+from scenarios.dataservices.keys import api_key_create
+from scenarios.dataservices.quotas import api_key_rate_set, quota_set
 from scenarios.models import ApiKey, ServiceCall
-from scenarios.services.dataservices import api_key_create, api_key_rate_set, quota_set
 from scenarios.services.scenarios import scenario_apply
 from tests.factories import admitted_developer, serviced_scenario, staff_user
 
@@ -209,7 +210,7 @@ INCREMENTS = """
 import json, os, sys, time
 import django
 django.setup()
-from scenarios import counters
+from scenarios.dataservices import counters
 name, times, limit = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
 open(os.environ["START_FILE"] + f".{os.getpid()}", "w").close()
 while not os.path.exists(os.environ["START_FILE"]):
@@ -223,7 +224,7 @@ import json, os, sys, time
 import django
 django.setup()
 from core.errors import ApplicationError
-from scenarios.services.dataservices import service_call
+from scenarios.dataservices.calls import service_call
 secret, times, period = sys.argv[1], int(sys.argv[2]), sys.argv[3]
 open(os.environ["START_FILE"] + f".{os.getpid()}", "w").close()
 while not os.path.exists(os.environ["START_FILE"]):

@@ -13,9 +13,11 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from core.errors import InvalidInput, Unauthenticated
+from scenarios.dataservices.calls import service_call
+from scenarios.dataservices.definitions import service_propose
+from scenarios.dataservices.keys import api_key_create
 from scenarios.models import ApiKey, Job, JobStatus, ServiceDefinition, ServiceQuota
 from scenarios.selectors import USAGE_EXPORT_HEADER
-from scenarios.services.dataservices import api_key_create, service_call, service_propose
 from scenarios.services.jobs import job_submit
 from scenarios.services.types import scenario_type_propose
 from tenants.models import MemberRole

@@ -34,6 +34,8 @@ from operation.models import DataZone
 from operation.selectors import catalogs_visible_to, resource_get
 from operation.services import catalogs as catalog_svc
 from scenarios.agreement import AGREEMENT_SHA256
+from scenarios.dataservices.definitions import service_propose, service_review
+from scenarios.dataservices.keys import api_key_create
 from scenarios.models import JobStatus
 from scenarios.selectors import (
     api_keys_visible_to,
@@ -45,7 +47,6 @@ from scenarios.selectors import (
     scenarios_visible_to,
 )
 from scenarios.services.compute import voucher_grant
-from scenarios.services.dataservices import api_key_create, service_propose, service_review
 from scenarios.services.jobs import job_submit
 from scenarios.services.releases import release_request_create, release_review
 from scenarios.services.scenarios import scenario_apply

@@ -18,14 +18,9 @@ from rest_framework.test import APIClient
 from core.models import AuditEvent
 from core.storage import data_path
 from scenarios.agreement import AGREEMENT_SHA256
+from scenarios.dataservices.definitions import service_propose, service_review
+from scenarios.dataservices.keys import KEY, api_key_create, api_key_revoke
 from scenarios.models import ApiKey, ServiceCall
-from scenarios.services.dataservices import (
-    KEY,
-    api_key_create,
-    api_key_revoke,
-    service_propose,
-    service_review,
-)
 from scenarios.services.scenarios import scenario_apply, scenario_transition
 from scenarios.services.types import (
     scenario_type_propose,

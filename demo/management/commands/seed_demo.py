@@ -25,6 +25,8 @@ from operation.services.catalogs import (
     zones_ensure_standard,
 )
 from scenarios.agreement import AGREEMENT_SHA256
+from scenarios.dataservices.definitions import service_propose, service_review
+from scenarios.dataservices.keys import api_key_create
 from scenarios.models import (
     ApiKey,
     DefinitionStatus,
@@ -34,7 +36,6 @@ from scenarios.models import (
     ServiceDefinition,
 )
 from scenarios.services.compute import voucher_grant
-from scenarios.services.dataservices import api_key_create, service_propose, service_review
 from scenarios.services.scenarios import scenario_apply
 from scenarios.services.types import (
     scenario_type_propose,

@@ -1,0 +1,43 @@
+"""Announcements from a lower layer to the layers above it, explicit and synchronous.
+
+A package never imports one above it (tests/test_layers.py), yet some of its changes have
+consequences up there: an organization suspended or revoked (tenants) suspends its
+scenarios and cancels their jobs; a catalog withdrawn or republished (operation) flags or
+refreshes the workspaces built on it (scenarios). The lower layer announces the change
+here, inside the transaction that makes it; the upper layer listens, once, from its
+AppConfig.ready(). Listeners run at once, in the order they were registered, in the same
+transaction: what one of them raises undoes the whole change, as a direct call would.
+
+Every announcement has a name below; announce() refuses an unknown one, and refuses to run
+outside a transaction."""
+
+from collections.abc import Callable
+
+from django.db import transaction
+
+ORGANIZATION_SUSPENDED = "organization.suspended"  # by, organization, action, reason
+CATALOG_WITHDRAWN = "catalog.withdrawn"  # by, catalog, reason
+CATALOG_REPUBLISHED = "catalog.republished"  # by, catalog
+
+NAMES = (ORGANIZATION_SUSPENDED, CATALOG_WITHDRAWN, CATALOG_REPUBLISHED)
+
+_listeners: dict[str, list[Callable[..., None]]] = {name: [] for name in NAMES}
+
+
+def listen(name: str, listener: Callable[..., None]) -> None:
+    """Call ``listener(**details)`` on every announcement of ``name`` (registering the same
+    listener twice is harmless)."""
+    if name not in _listeners:
+        raise ValueError(f"unknown announcement {name!r}")
+    if listener not in _listeners[name]:
+        _listeners[name].append(listener)
+
+
+def announce(name: str, **details) -> None:
+    """Tell every listener of ``name``, now, inside the caller's transaction."""
+    if name not in _listeners:
+        raise ValueError(f"unknown announcement {name!r}")
+    if not transaction.get_connection().in_atomic_block:
+        raise RuntimeError(f"{name} is announced inside the transaction that makes it")
+    for listener in list(_listeners[name]):
+        listener(**details)
