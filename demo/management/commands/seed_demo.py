@@ -15,7 +15,8 @@ from django.utils import timezone
 from pypdf import PdfWriter
 
 from core.storage import data_path
-from demo.data import BERTHS, DATASETS, VESSEL_TYPES, generate
+from demo.data import DATASETS, generate
+from demo.data.marine import BERTHS, VESSEL_TYPES
 from operation.models import Catalog, DataZone
 from operation.services.catalogs import (
     catalog_create,
