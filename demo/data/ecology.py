@@ -1,6 +1,7 @@
 """Ecology and environment zone: air quality, drinking-water sources, pollution sources'
 emissions.
-The SQL is built from constants and integers only."""
+
+The SQL is built from constants and integers only, never from input."""
 
 from demo.data.base import (
     DISTRICT_CODES,

@@ -1,6 +1,7 @@
 """Marine zone: red-tide buoys and events, vessels in port, seawater quality, marine litter,
 waves and tides.
-The SQL is built from constants and integers only."""
+
+The SQL is built from constants and integers only, never from input."""
 
 from demo.data.base import (
     BUOY_POSITIONS,

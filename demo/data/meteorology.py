@@ -1,5 +1,6 @@
 """Meteorology zone: hourly weather and daily precipitation.
-The SQL is built from constants and integers only."""
+
+The SQL is built from constants and integers only, never from input."""
 
 from demo.data.base import (
     DISTRICT_CENTRES,

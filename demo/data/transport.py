@@ -1,5 +1,6 @@
 """Transport zone: trips by mode and district, port throughput.
-The SQL is built from constants and integers only."""
+
+The SQL is built from constants and integers only, never from input."""
 
 import math
 

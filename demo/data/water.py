@@ -1,5 +1,6 @@
 """Water conservancy zone: reservoir levels.
-The SQL is built from constants and integers only."""
+
+The SQL is built from constants and integers only, never from input."""
 
 from demo.data.base import DISTRICTS, TWO_PI, DemoDataset, col, extra_name, num_list, str_list
 
