@@ -4,15 +4,15 @@ amendment of an approved type (its scope version then moves on)."""
 
 import re
 
-from django.conf import settings
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from core.errors import Conflict, InvalidInput, PermissionRefused
 from core.services.audit import audit_record
-from core.text import COMMENT_MAX, LONG_TEXT_MAX, NAME_MAX, clean_text
+from core.text import LONG_TEXT_MAX, NAME_MAX, clean_text
 from operation.models import CatalogField, MaskingRule
 from scenarios.dataservices import engine
 from scenarios.models import (
@@ -24,7 +24,7 @@ from scenarios.models import (
     ServiceDefinition,
     ServiceReview,
 )
-from scenarios.reviews import check_reviewer
+from scenarios.reviews import Decided, ReviewKind, review_round
 from tenants.permissions import is_member, is_operator_staff
 
 D = DefinitionStatus
@@ -189,55 +189,71 @@ def _approve(by, definition: ServiceDefinition) -> None:
     )
 
 
+def _locked_under_review(_by, definition: ServiceDefinition) -> ServiceDefinition:
+    """The definition and its type, locked (the type first), both still as reviewed."""
+    scenario_type = ScenarioType.objects.select_for_update().get(
+        pk=definition.service.scenario_type_id
+    )
+    definition = ServiceDefinition.objects.select_for_update().get(pk=definition.pk)
+    if definition.status != D.SUBMITTED:
+        raise Conflict(_("This service is not waiting for review."))
+    if scenario_type.status != ScenarioTypeStatus.APPROVED:
+        raise Conflict(_("The service's type is no longer approved."))
+    definition.service.scenario_type = scenario_type  # the locked type, for the outcome
+    return definition
+
+
+def _audit_service_review(decided: Decided) -> None:
+    definition = decided.target
+    audit_record(
+        by=decided.by,
+        action=f"data_service.review.{decided.decision}",
+        target=definition,
+        organization=definition.service.scenario_type.proposer,
+        details={"code": definition.service.code, "comment": decided.comment},
+    )
+
+
+def _settle_service_review(decided: Decided) -> None:
+    """A rejection rejects the amendment; approved, it is the service's version and the
+    type's scope version moves on."""
+    by, definition = decided.by, decided.target
+    if decided.outcome == ServiceReview.Decision.REJECT:
+        definition.status, definition.reason = D.REJECTED, decided.comment
+        definition.save(update_fields=["status", "reason"])
+        return
+    _approve(by, definition)
+    scenario_type = definition.service.scenario_type
+    scenario_type.scope_version += 1
+    scenario_type.save(update_fields=["scope_version"])
+    audit_record(
+        by=by,
+        action="scenario_type.amend",
+        target=scenario_type,
+        organization=scenario_type.proposer,
+        details={
+            "scope_version": scenario_type.scope_version,
+            "service": definition.service.code,
+            "version": definition.version,
+        },
+    )
+
+
+SERVICE_REVIEW = ReviewKind(
+    decisions=ServiceReview.Decision,
+    decision_message=gettext_lazy("Decide approve or reject."),
+    already_message=gettext_lazy("You have already decided on this service."),
+    lock=_locked_under_review,
+    audit=_audit_service_review,
+    settle=_settle_service_review,
+)
+
+
 def service_review(
     *, by, definition: ServiceDefinition, decision: str, comment: str = ""
 ) -> ServiceDefinition:
     """A reviewer's decision on a service amendment: N distinct approvals approve it (the
     type's scope version moves on); one rejection rejects it."""
-    scenario_type = definition.service.scenario_type
-    check_reviewer(by, definition)
-    if decision not in ServiceReview.Decision.values:
-        raise InvalidInput(_("Decide approve or reject."), field="decision")
-    comment = clean_text(comment, field="comment", max_length=COMMENT_MAX)
-    if decision == ServiceReview.Decision.REJECT and not comment:
-        raise InvalidInput(_("Give a reason."), field="comment")
-    with transaction.atomic():
-        scenario_type = ScenarioType.objects.select_for_update().get(pk=scenario_type.pk)
-        definition = ServiceDefinition.objects.select_for_update().get(pk=definition.pk)
-        if definition.status != D.SUBMITTED:
-            raise Conflict(_("This service is not waiting for review."))
-        if scenario_type.status != ScenarioTypeStatus.APPROVED:
-            raise Conflict(_("The service's type is no longer approved."))
-        if definition.reviews.filter(reviewer=by).exists():
-            raise Conflict(_("You have already decided on this service."))
-        ServiceReview.objects.create(
-            definition=definition, reviewer=by, decision=decision, comment=comment
-        )
-        audit_record(
-            by=by,
-            action=f"data_service.review.{decision}",
-            target=definition,
-            organization=scenario_type.proposer,
-            details={"code": definition.service.code, "comment": comment},
-        )
-        if decision == ServiceReview.Decision.REJECT:
-            definition.status, definition.reason = D.REJECTED, comment
-            definition.save(update_fields=["status", "reason"])
-        elif definition.reviews.filter(decision=decision).count() >= (
-            settings.SCENARIO_APPROVALS_REQUIRED
-        ):
-            _approve(by, definition)
-            scenario_type.scope_version += 1
-            scenario_type.save(update_fields=["scope_version"])
-            audit_record(
-                by=by,
-                action="scenario_type.amend",
-                target=scenario_type,
-                organization=scenario_type.proposer,
-                details={
-                    "scope_version": scenario_type.scope_version,
-                    "service": definition.service.code,
-                    "version": definition.version,
-                },
-            )
-    return definition
+    return review_round(
+        SERVICE_REVIEW, by=by, target=definition, decision=decision, comment=comment
+    ).target
