@@ -9,11 +9,11 @@ from django.utils import timezone
 from django.utils.dateparse import parse_date
 from django.utils.translation import gettext as _
 
-from core.errors import InvalidInput, PermissionRefused
+from core.errors import InvalidInput
 from core.services.audit import audit_record
 from core.text import REASON_MAX, clean_text
 from scenarios.models import ComputeDraw, ComputeVoucher, Job
-from tenants.roles import PlatformRole, has_role
+from tenants.permissions import check_operator_staff
 
 MAX_VOUCHER_HOURS = Decimal("1000000")
 
@@ -39,8 +39,7 @@ def compute_balance_seconds(organization, *, today=None) -> float:
 
 def voucher_grant(*, by, organization, cpu_hours, valid_until, reason: str, valid_from=None):
     """Operator staff grant CPU-hours to an organization."""
-    if not has_role(by, PlatformRole.OPERATOR_STAFF):
-        raise PermissionRefused(_("Only operator staff grant compute vouchers."))
+    check_operator_staff(by, _("Only operator staff grant compute vouchers."))
     try:
         hours = Decimal(str(cpu_hours)).quantize(Decimal("0.001"))
     except (InvalidOperation, ValueError):

@@ -1,56 +1,37 @@
-"""Jobs: submitted by a member of an organization with an authorized scenario, run by a
-sandbox worker, finished with resource use and quarantined outputs; cancelled; reaped."""
+"""Jobs, the developer's and operator staff's side: a member of an organization with an
+authorized scenario submits a job (queued, sent to the sandbox worker after commit); the
+organization's members or operator staff cancel it; a scenario that stops cancels its
+jobs. The worker's side (start, run, finish, reap) is scenarios.worker.jobs."""
 
-import ast
-import contextlib
-import fcntl
 import hashlib
-import logging
-import shutil
-from datetime import timedelta
-from pathlib import PurePosixPath
 
 from django.conf import settings
-from django.db import DatabaseError, close_old_connections, transaction
-from django.db.models import Count, F, Min, Q
+from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from core.errors import Conflict, InvalidInput, PermissionRefused
-from core.queueing import enqueue
 from core.services.audit import audit_record
-from core.storage import data_path, data_root_ensure
-from scenarios.disclosure.sqlshape import output_statements
 from scenarios.limits import effective_limits
 from scenarios.models import (
     Job,
     JobLanguage,
-    JobOutput,
-    JobOutputKind,
     JobStatus,
     Scenario,
     ScenarioStatus,
     WorkspaceStatus,
 )
-from scenarios.sandbox import cgroup, collect, engine
-from scenarios.services.compute import compute_balance_seconds, compute_charge
+from scenarios.queue import job_dispatch
+from scenarios.services.compute import compute_balance_seconds
 from tenants.models import AdmissionStatus
-from tenants.roles import PlatformRole, has_role
-from tenants.selectors import membership_of
-
-logger = logging.getLogger(__name__)
-
-MAX_ATTEMPTS = 2
-LOG_MAX_BYTES = 10 * 1024 * 1024
-# A heartbeat the database refused is tried again this soon, not a whole beat later.
-HEARTBEAT_RETRY_SECONDS = 0.5
+from tenants.permissions import check_member, is_member, is_operator_staff
 
 
 def job_submit(*, by, scenario: Scenario, language: str, code: str, dry_run: bool) -> Job:
     """A member of the scenario's organization submits a job; it is queued after commit."""
-    membership = membership_of(by)
-    if membership is None or membership.organization_id != scenario.organization_id:
-        raise PermissionRefused(_("Only members of the scenario's organization submit jobs."))
+    check_member(
+        by, scenario.organization_id, _("Only members of the scenario's organization submit jobs.")
+    )
     if language not in JobLanguage.values:
         raise InvalidInput(_("The language must be sql or python."), field="language")
     # One line ending (browsers send CRLF): the checks read the code as the runner does.
@@ -124,26 +105,9 @@ def job_submit(*, by, scenario: Scenario, language: str, code: str, dry_run: boo
     return job
 
 
-def job_dispatch(job_id: int) -> bool:
-    """Hand a queued job's message to the broker (after its row is committed). A broker
-    that does not answer leaves the job queued: beat's reconciler sends it again."""
-    from scenarios.tasks import job_run
-
-    sent = enqueue(job_run, job_id)
-    if sent:
-        Job.objects.filter(pk=job_id, status=JobStatus.QUEUED).update(dispatched_at=timezone.now())
-    return sent
-
-
-def _may_act_on(by, job: Job) -> bool:
-    membership = membership_of(by)
-    own = membership is not None and membership.organization_id == job.scenario.organization_id
-    return own or has_role(by, PlatformRole.OPERATOR_STAFF)
-
-
 def job_cancel(*, by, job: Job) -> Job:
     """A queued job is cancelled at once; a running one is stopped by its worker."""
-    if not _may_act_on(by, job):
+    if not (is_member(by, job.scenario.organization_id) or is_operator_staff(by)):
         raise PermissionRefused(_("Only the organization's members or operator staff cancel."))
     with transaction.atomic():
         job = Job.objects.select_for_update().get(pk=job.pk)
@@ -151,11 +115,13 @@ def job_cancel(*, by, job: Job) -> Job:
             raise Conflict(
                 _("The job is already %(status)s.") % {"status": job.get_status_display()}
             )
-        _cancel(job, by=by, reason=_("Cancelled by %(user)s.") % {"user": by.username})
+        cancel_locked(job, by=by, reason=_("Cancelled by %(user)s.") % {"user": by.username})
     return job
 
 
-def _cancel(job: Job, *, by, reason: str) -> None:
+def cancel_locked(job: Job, *, by, reason: str) -> None:
+    """Cancel a job locked in the caller's transaction, audited: a queued job at once, a
+    running one asked to stop (its worker stops it)."""
     if job.status == JobStatus.QUEUED:
         job.status, job.reason, job.finished_at = JobStatus.CANCELLED, reason, timezone.now()
         job.save(update_fields=["status", "reason", "finished_at"])
@@ -176,372 +142,4 @@ def jobs_cancel_for_scenario(*, by, scenario: Scenario, reason: str, running: bo
     when ``running``), each audited."""
     statuses = [JobStatus.QUEUED, JobStatus.RUNNING] if running else [JobStatus.QUEUED]
     for job in Job.objects.select_for_update().filter(scenario=scenario, status__in=statuses):
-        _cancel(job, by=by, reason=reason)
-
-
-# --- The worker's side (system actions) ---------------------------------------------------
-
-
-def _claim_order(hint: int) -> list[int]:
-    """Which queued jobs to try, in order. Organizations with queued jobs are taken by
-    fewest running jobs, then by their oldest queued job's wait: one organization's burst
-    never starves another's. The message's own job (``hint``) goes first when its
-    organization is among the fairest; otherwise each organization's oldest queued job."""
-    running = dict(
-        Job.objects.filter(status=JobStatus.RUNNING)
-        .values_list("scenario__organization_id")
-        .annotate(n=Count("pk"))
-    )
-    waiting = (
-        Job.objects.filter(status=JobStatus.QUEUED)
-        .values("scenario__organization_id")
-        .annotate(first=Min("created_at"))
-    )
-    order = sorted(
-        waiting, key=lambda row: (running.get(row["scenario__organization_id"], 0), row["first"])
-    )
-    if not order:
-        return []
-    fewest = running.get(order[0]["scenario__organization_id"], 0)
-    hinted = (
-        Job.objects.filter(pk=hint, status=JobStatus.QUEUED)
-        .values_list("scenario__organization_id", flat=True)
-        .first()
-    )
-    picks = [hint] if hinted is not None and running.get(hinted, 0) == fewest else []
-    for row in order:
-        oldest = (
-            Job.objects.filter(
-                status=JobStatus.QUEUED, scenario__organization_id=row["scenario__organization_id"]
-            )
-            .order_by("created_at", "pk")
-            .values_list("pk", flat=True)
-            .first()
-        )
-        if oldest is not None and oldest not in picks:
-            picks.append(oldest)
-    return picks
-
-
-def job_start(*, job_id: int, worker: str) -> Job | None:
-    """Claim a queued job for this worker. Every message stands for one queued job, not
-    necessarily its own (``job_id`` is a hint; see ``_claim_order``). None when nothing is
-    queued (a duplicate delivery, a cancellation, a job already run)."""
-    for pk in _claim_order(job_id):
-        job = _claim(pk, worker)
-        if job is not None:
-            return job
-    return None
-
-
-def _claim(job_id: int, worker: str) -> Job | None:
-    # Lock order everywhere: the job's own row (never its organization through a join),
-    # then the audit chain head, last.
-    with transaction.atomic():
-        job = (
-            Job.objects.select_for_update(of=("self",))
-            .select_related("scenario", "scenario__organization", "workspace")
-            .filter(pk=job_id)
-            .first()
-        )
-        if job is None or job.status != JobStatus.QUEUED:
-            return None
-        if job.scenario.status != ScenarioStatus.AUTHORIZED:
-            _cancel(job, by=None, reason=_("The scenario is no longer authorized."))
-            return None
-        now = timezone.now()
-        # Conditional: two workers racing for one job (SQLite has no row locks) claim it once.
-        claimed = Job.objects.filter(pk=job.pk, status=JobStatus.QUEUED).update(
-            status=JobStatus.RUNNING,
-            worker=worker[:200],
-            attempts=job.attempts + 1,
-            started_at=now,
-            heartbeat_at=now,
-        )
-        if not claimed:
-            return None
-        job.refresh_from_db()
-        audit_record(
-            by=None,
-            action="job.start",
-            target=job,
-            organization=job.scenario.organization,
-            details={"attempt": job.attempts, "worker": job.worker},
-        )
-    return job
-
-
-def _heartbeat(job: Job):
-    """Polled by the engine: beats every few seconds and answers whether to stop: when
-    the job is cancelled, when it is no longer this attempt's (the reaper gave up on a
-    silent worker), or when the database has been unreachable so long that the reaper
-    will have."""
-    import time
-
-    state = {"next": 0.0, "stop": False, "last_beat": time.monotonic()}
-
-    def should_stop() -> bool:
-        now = time.monotonic()
-        if state["stop"] or now < state["next"]:
-            return state["stop"]
-        state["next"] = now + settings.SANDBOX_HEARTBEAT_SECONDS
-        try:
-            mine = Job.objects.filter(pk=job.pk, status=JobStatus.RUNNING, attempts=job.attempts)
-            beat = mine.update(heartbeat_at=timezone.now())
-            state["stop"] = not beat or mine.filter(cancel_requested=True).exists()
-            state["last_beat"] = now
-        except DatabaseError:
-            logger.warning("job %s: heartbeat not recorded", job.pk, exc_info=True)
-            close_old_connections()
-            state["next"] = now + HEARTBEAT_RETRY_SECONDS  # a new connection, soon
-            state["stop"] = now - state["last_beat"] > settings.SANDBOX_REAP_AFTER_SECONDS
-        return state["stop"]
-
-    return should_stop
-
-
-def _run_spec(job: Job) -> engine.RunSpec:
-    from scenarios.sandbox.synthetic import build_synthetic
-
-    workspace = job.workspace
-    data_root_ensure()
-    folder = data_path(job.folder)
-    shutil.rmtree(folder, ignore_errors=True)  # a previous attempt's leftovers
-    folder.mkdir(parents=True)
-    source = data_path(workspace.path)
-    if job.dry_run:
-        synthetic = data_path(f"synthetic/{job.scenario_id}/v{workspace.version}")
-        synthetic.parent.mkdir(parents=True, exist_ok=True)
-        # Built once per workspace version; a lock keeps two workers from racing on it.
-        with open(synthetic.parent / ".lock", "w") as lock:
-            fcntl.flock(lock, fcntl.LOCK_EX)
-            if not (synthetic / "manifest.json").exists():
-                build_synthetic(workspace, synthetic, rows=settings.SANDBOX_DRY_RUN_ROWS)
-        source = synthetic
-    tables = {code: info["file"] for code, info in workspace.manifest.get("tables", {}).items()}
-    return engine.RunSpec(
-        language=job.language,
-        code=job.code,
-        workspace=source,
-        tables=tables,
-        folder=folder,
-        limits=job.limits,
-        python=settings.SANDBOX_PYTHON,
-        sandbox_uid=settings.SANDBOX_UID,
-        insecure=settings.SANDBOX_INSECURE_DEV,
-        max_output_bytes=settings.SANDBOX_MAX_OUTPUT_BYTES,
-        cgroups=settings.SANDBOX_CGROUPS,
-        cgroup_root=settings.SANDBOX_CGROUP_ROOT,
-    )
-
-
-def declared_names(job: Job) -> set[str]:
-    """The output names a job's code gives before it runs: a SQL job's marked, COPY and
-    default results; a Python job's string literals (a name built from data is none)."""
-    if job.language == JobLanguage.SQL:
-        return set(output_statements(job.code)) | {"result.csv"}
-    try:
-        tree = ast.parse(job.code)
-    except (SyntaxError, ValueError):
-        return set()
-    names = set()
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Constant) and isinstance(node.value, str) and len(node.value) < 200:
-            names.add(PurePosixPath(node.value).name)
-    return names
-
-
-def sandboxes_sweep() -> int:
-    """Remove the control groups that this machine's dead job supervisors (a worker or a
-    pool process killed mid-job) left behind, with anything still in them."""
-    if settings.SANDBOX_CGROUPS == "off":
-        return 0
-    removed = cgroup.sweep_stale(settings.SANDBOX_CGROUP_ROOT)
-    if removed:
-        logger.warning("removed %s control groups left by dead job supervisors", removed)
-    return removed
-
-
-def job_execute(*, job_id: int, worker: str) -> None:
-    """Run a queued job to its end (called by the sandbox worker's task)."""
-    job = job_start(job_id=job_id, worker=worker)
-    if job is None:
-        return
-    sandboxes_sweep()
-    quarantine = data_path(f"quarantine/{job.pk}/a{job.attempts}")
-    shutil.rmtree(quarantine, ignore_errors=True)
-    kept: list[tuple[str, collect.Collected]] = []
-    try:
-        spec = _run_spec(job)
-        result = engine.run(spec, should_stop=_heartbeat(job))
-        quarantine.mkdir(parents=True)
-        for kind, name in ((JobOutputKind.STDOUT, "stdout"), (JobOutputKind.STDERR, "stderr")):
-            log = collect.keep_log(
-                spec.folder / f"{name}.txt", quarantine / f"{name}.txt", max_bytes=LOG_MAX_BYTES
-            )
-            kept.append((kind, log))
-        if result.outcome == "succeeded":
-            try:
-                files, skipped = collect.collect(
-                    spec.folder / "output",
-                    quarantine,
-                    max_files=settings.SANDBOX_MAX_OUTPUT_FILES,
-                    max_bytes=settings.SANDBOX_MAX_OUTPUT_BYTES,
-                    reserved={"stdout.txt", "stderr.txt"},
-                    declared=None if job.dry_run else declared_names(job),
-                )
-                kept += [(JobOutputKind.FILE, item) for item in files]
-                if skipped:
-                    result.details["skipped"] = sorted(skipped)[:20]
-            except collect.OutputRefused as exc:
-                result.outcome, result.reason = "failed", str(exc)
-    except engine.SandboxUnavailable:
-        result = engine.RunResult(
-            outcome="failed",
-            reason=_(
-                "This worker cannot run jobs: bubblewrap is not installed "
-                "(operator staff: install it, or set SANDBOX_INSECURE_DEV=1 for development)."
-            ),
-        )
-    except Exception:  # the job ends with a reason; the trace is for operator staff
-        logger.exception("job %s failed on the worker", job.pk)
-        result = engine.RunResult(
-            outcome="failed",
-            reason=_("The worker could not run the job; operator staff see the log."),
-        )
-    finally:
-        _remove_folder(job.folder)
-    job_finish(job_id=job.pk, attempt=job.attempts, result=result, outputs=kept)
-    if not job.dry_run:  # trusted checks of every output, outside the sandbox
-        from scenarios.tasks import outputs_check_run
-
-        enqueue(outputs_check_run, job.pk)  # unsent: beat's reaper checks them later
-
-
-def job_finish(*, job_id: int, attempt: int, result, outputs) -> None:
-    """Record the outcome, resource use and outputs; real jobs draw on compute vouchers.
-    A result from an attempt the reaper gave up on is discarded."""
-    with transaction.atomic():
-        job = (
-            Job.objects.select_for_update(of=("self",))
-            .select_related("scenario__organization")
-            .get(pk=job_id)
-        )
-        if job.status != JobStatus.RUNNING or job.attempts != attempt:
-            for _kind, item in outputs:
-                item.path.unlink(missing_ok=True)
-            return
-        job.status = result.outcome
-        job.reason, job.error_class, job.error_line = (
-            result.reason,
-            result.error_class,
-            result.error_line,
-        )
-        job.cpu_seconds = result.cpu_seconds
-        job.peak_memory_bytes = result.peak_memory_bytes
-        job.wall_seconds = result.wall_seconds
-        job.finished_at = timezone.now()
-        job.save()
-        root = data_path("")
-        for kind, item in outputs:
-            JobOutput.objects.create(
-                job=job,
-                name=item.name,
-                kind=kind,
-                size=item.size,
-                sha256=item.sha256,
-                path=str(item.path.relative_to(root)),
-            )
-        if not job.dry_run:
-            compute_charge(job)
-        audit_record(
-            by=None,
-            action=f"job.{job.status}",
-            target=job,
-            organization=job.scenario.organization,
-            details={
-                "reason": job.reason,
-                "cpu_seconds": job.cpu_seconds,
-                "peak_memory_bytes": job.peak_memory_bytes,
-                "wall_seconds": job.wall_seconds,
-                "outputs": [item.name for _kind, item in outputs],
-                **result.details,
-            },
-        )
-
-
-def jobs_reap(*, now=None) -> int:
-    """Periodic: a running job whose worker stopped beating is requeued once, then failed
-    with a reason; the lost attempt's folder is removed. Returns how many were handled."""
-    now = now or timezone.now()
-    stale = now - timedelta(seconds=settings.SANDBOX_REAP_AFTER_SECONDS)
-    handled = 0
-    for job_id in Job.objects.filter(status=JobStatus.RUNNING, heartbeat_at__lt=stale).values_list(
-        "pk", flat=True
-    ):
-        with transaction.atomic():
-            job = (
-                Job.objects.select_for_update(of=("self",))
-                .select_related("scenario__organization")
-                .get(pk=job_id)
-            )
-            if job.status != JobStatus.RUNNING or job.heartbeat_at >= stale:
-                continue
-            lost_folder, worker = job.folder, job.worker
-            if job.cancel_requested:  # it was being stopped anyway
-                job.status, job.finished_at = JobStatus.CANCELLED, now
-                job.reason = _("Cancelled; the worker running the job was lost meanwhile.")
-                job.save(update_fields=["status", "finished_at", "reason"])
-                action = "job.cancelled"
-            elif job.attempts < MAX_ATTEMPTS:
-                job.status, job.worker, job.dispatched_at = JobStatus.QUEUED, "", None
-                job.save(update_fields=["status", "worker", "dispatched_at"])
-                transaction.on_commit(lambda pk=job.pk: job_dispatch(pk))
-                action = "job.requeue"
-            else:
-                job.status, job.finished_at = JobStatus.FAILED, now
-                job.reason = _("The worker running the job was lost (%(n)s attempts).") % {
-                    "n": job.attempts
-                }
-                job.save(update_fields=["status", "finished_at", "reason"])
-                action = "job.failed"
-            audit_record(
-                by=None,
-                action=action,
-                target=job,
-                organization=job.scenario.organization,
-                details={"attempts": job.attempts, "worker": worker, "reason": job.reason},
-            )
-            transaction.on_commit(lambda folder=lost_folder: _remove_folder(folder))
-            handled += 1
-    return handled
-
-
-def _remove_folder(folder: str) -> None:
-    shutil.rmtree(data_path(folder), ignore_errors=True)
-    with contextlib.suppress(OSError):
-        data_path(folder).parent.rmdir()
-
-
-def jobs_redispatch(*, now=None, queued_messages: int | None = None) -> int:
-    """Periodic: queued jobs whose message was never sent or may be lost (sent longer
-    than JOBS_REDISPATCH_AFTER_SECONDS ago) are sent again, as many as the broker's
-    sandbox queue lacks (``queued_messages``; unknown: all of them). Every message runs
-    the fairest queued job, so extra ones are harmless and missing ones are made up."""
-    now = now or timezone.now()
-    due = now - timedelta(seconds=settings.JOBS_REDISPATCH_AFTER_SECONDS)
-    queued = Job.objects.filter(status=JobStatus.QUEUED)
-    lacking = queued.count() - (queued_messages or 0)
-    if lacking <= 0:
-        return 0
-    candidates = (
-        queued.filter(Q(dispatched_at__isnull=True) | Q(dispatched_at__lt=due))
-        .order_by(F("dispatched_at").asc(nulls_first=True), "created_at")
-        .values_list("pk", flat=True)[:lacking]
-    )
-    sent = 0
-    for job_id in candidates:
-        if not job_dispatch(job_id):
-            break  # the broker is away: the next round tries again
-        sent += 1
-    return sent
+        cancel_locked(job, by=by, reason=reason)

@@ -12,7 +12,7 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from core.duck import quote_ident, quote_literal
-from core.errors import Conflict, InvalidInput, NotFound, PermissionRefused
+from core.errors import Conflict, InvalidInput, NotFound
 from core.services.audit import audit_record
 from core.storage import data_path
 from operation.models import Catalog
@@ -30,7 +30,7 @@ from scenarios.models import (
     JobOutputKind,
     ReleasedAggregate,
 )
-from tenants.selectors import membership_of
+from tenants.permissions import check_member, is_member
 
 logger = logging.getLogger(__name__)
 
@@ -220,12 +220,6 @@ def differencing_refresh(output: JobOutput, *, also=()) -> None:
 # --- Mitigation ------------------------------------------------------------------------
 
 
-def _member(by, output: JobOutput) -> None:
-    membership = membership_of(by)
-    if membership is None or membership.organization_id != output.job.scenario.organization_id:
-        raise PermissionRefused(_("Only members of the scenario's organization mitigate."))
-
-
 def _read_rows(path: Path) -> tuple[list[str], list[dict]]:
     with open(path, newline="", encoding="utf-8") as handle:
         reader = csv.DictReader(handle)
@@ -235,7 +229,11 @@ def _read_rows(path: Path) -> tuple[list[str], list[dict]]:
 def output_mitigate(*, by, output: JobOutput, method: str, base: int = 5) -> JobOutput:
     """A derived output: failing cells suppressed (with secondary suppression) or values
     rounded to a base. It still needs review."""
-    _member(by, output)
+    check_member(
+        by,
+        output.job.scenario.organization_id,
+        _("Only members of the scenario's organization mitigate."),
+    )
     if method not in ("suppress", "round"):
         raise InvalidInput(_("Mitigate by suppress or round."), field="method")
     if method == "round" and (not isinstance(base, int) or not 2 <= base <= 1000):
@@ -311,17 +309,12 @@ def output_mitigate(*, by, output: JobOutput, method: str, base: int = 5) -> Job
 def output_download(*, by, output_id) -> JobOutput:
     """A released output, for a member of its scenario's organization; anything else is
     not found, for everyone. Every download is audited."""
-    membership = membership_of(by)
     output = (
         JobOutput.objects.select_related("job__scenario__organization")
         .filter(pk=output_id, released_at__isnull=False, job__dry_run=False)
         .first()
     )
-    if (
-        output is None
-        or membership is None
-        or membership.organization_id != output.job.scenario.organization_id
-    ):
+    if output is None or not is_member(by, output.job.scenario.organization_id):
         raise NotFound()
     audit_record(
         by=by,

@@ -3,16 +3,14 @@ amendment of the type beyond it; lifecycle; workspaces."""
 
 import secrets
 import shutil
-from datetime import timedelta
 
 from django.db import transaction
-from django.db.models import Max, Q
+from django.db.models import Max
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from core.errors import Conflict, InvalidInput, PermissionRefused
-from core.queueing import enqueue
 from core.services.audit import audit_record
 from core.services.notifications import notification_send
 from core.storage import data_path
@@ -31,11 +29,12 @@ from scenarios.models import (
     Workspace,
     WorkspaceStatus,
 )
+from scenarios.queue import workspace_dispatch
 from scenarios.reviews import Decided, ReviewKind, review_round
 from scenarios.services.jobs import jobs_cancel_for_scenario
 from scenarios.services.scope import scope_clean, scope_within
 from tenants.models import AdmissionStatus
-from tenants.roles import PlatformRole, has_role
+from tenants.permissions import check_operator_staff, is_operator_staff
 from tenants.selectors import membership_of
 
 S = ScenarioStatus
@@ -70,42 +69,6 @@ def workspace_request(*, by, scenario: Scenario) -> Workspace:
     )
     transaction.on_commit(lambda: workspace_dispatch(workspace.pk))
     return workspace
-
-
-# A build's message sent this long ago while the workspace is still building was lost (a
-# build ends within workspace_build's time limit, an hour): it is sent again. A second
-# build of one version is harmless: the first to finish makes it ready, the other's
-# result is discarded.
-WORKSPACE_REDISPATCH_AFTER_SECONDS = 2 * 3600
-
-
-def workspace_dispatch(workspace_id: int) -> bool:
-    """Hand a workspace's build to the broker; one that does not answer leaves it to
-    beat's reaper (``workspaces_redispatch``)."""
-    from scenarios.tasks import workspace_build
-
-    sent = enqueue(workspace_build, workspace_id)
-    if sent:
-        Workspace.objects.filter(pk=workspace_id, status=WorkspaceStatus.BUILDING).update(
-            dispatched_at=timezone.now()
-        )
-    return sent
-
-
-def workspaces_redispatch(*, now=None) -> int:
-    """Periodic: builds never sent (the broker was away when the scenario was authorized)
-    or sent so long ago that their message was lost are sent again."""
-    now = now or timezone.now()
-    lost = now - timedelta(seconds=WORKSPACE_REDISPATCH_AFTER_SECONDS)
-    sent = 0
-    for workspace_id in Workspace.objects.filter(
-        Q(dispatched_at__isnull=True) | Q(dispatched_at__lt=lost),
-        status=WorkspaceStatus.BUILDING,
-    ).values_list("pk", flat=True):
-        if not workspace_dispatch(workspace_id):
-            break  # the broker is away: the next round tries again
-        sent += 1
-    return sent
 
 
 def _authorize(by, scenario: Scenario, *, filed: bool) -> None:
@@ -329,8 +292,7 @@ def _destroy_workspaces(scenario: Scenario) -> None:
 
 def scenario_transition(*, by, scenario: Scenario, action: str, reason: str = "") -> Scenario:
     """Operator staff suspend, reinstate or revoke a scenario."""
-    if not has_role(by, PlatformRole.OPERATOR_STAFF):
-        raise PermissionRefused(_("Only operator staff change a scenario's authorization."))
+    check_operator_staff(by, _("Only operator staff change a scenario's authorization."))
     if action not in TRANSITIONS:
         raise InvalidInput(_("Unknown action."), field="action")
     sources, target, needs_reason = TRANSITIONS[action]
@@ -398,7 +360,7 @@ def cascade_catalog_withdrawn(*, by, catalog, reason: str) -> None:
 def scenario_close(*, by, scenario: Scenario, reason: str = "") -> Scenario:
     """The organization (its admins) or operator staff end a scenario early: its
     workspaces are destroyed."""
-    allowed = has_role(by, PlatformRole.OPERATOR_STAFF) or by.has_perm(
+    allowed = is_operator_staff(by) or by.has_perm(
         "tenants.change_organization", scenario.organization
     )
     if not allowed:

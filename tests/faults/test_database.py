@@ -9,7 +9,7 @@ import pytest
 from django.db import connection
 
 from scenarios.models import JobStatus
-from scenarios.services.jobs import MAX_ATTEMPTS
+from scenarios.worker.jobs import MAX_ATTEMPTS
 from tests.faults.conftest import job_describe, job_wait
 
 pytestmark = [pytest.mark.slow, pytest.mark.faults, pytest.mark.django_db(transaction=True)]

@@ -18,6 +18,7 @@ from scenarios.models import Job, JobOutput, JobStatus
 from scenarios.sandbox import engine
 from scenarios.services import jobs as svc
 from scenarios.services.outputs import _store
+from scenarios.worker import jobs as worker_jobs
 from tests.factories import authorized_scenario
 
 pytestmark = pytest.mark.django_db
@@ -67,11 +68,11 @@ def test_a_job_is_accepted_while_the_broker_is_down_and_sent_again_once_it_is_ba
     assert response.status_code == 201, response.content
     job = Job.objects.get(pk=response.json()["id"])
     assert job.status == JobStatus.QUEUED and job.dispatched_at is None
-    assert svc.jobs_redispatch() == 0  # still down: nothing sent, nothing lost
+    assert worker_jobs.jobs_redispatch() == 0  # still down: nothing sent, nothing lost
     job.refresh_from_db()
     assert job.dispatched_at is None
     celery_app.conf.task_always_eager = True  # the broker is back (tasks run inline)
-    assert svc.jobs_redispatch() == 1
+    assert worker_jobs.jobs_redispatch() == 1
     job.refresh_from_db()
     assert job.status == JobStatus.SUCCEEDED, job.reason
 
@@ -82,32 +83,32 @@ def test_the_reconciler_sends_only_what_the_broker_queue_lacks(two_organizations
     now = timezone.now() + datetime.timedelta(minutes=5)
     Job.objects.filter(pk=jobs[0].pk).update(dispatched_at=timezone.now())
     # Three queued jobs and three messages waiting: nothing to send.
-    assert svc.jobs_redispatch(now=now, queued_messages=3) == 0
+    assert worker_jobs.jobs_redispatch(now=now, queued_messages=3) == 0
     # One message lost: one job runs (inline here), whichever is fairest.
-    assert svc.jobs_redispatch(now=now, queued_messages=2) == 1
+    assert worker_jobs.jobs_redispatch(now=now, queued_messages=2) == 1
     assert Job.objects.filter(status=JobStatus.SUCCEEDED).count() == 1
     # A message sent a moment ago is not sent again.
     fresh = queued(developer, scenario)
     Job.objects.filter(pk=fresh.pk).update(dispatched_at=timezone.now())
     Job.objects.exclude(pk=fresh.pk).filter(status=JobStatus.QUEUED).delete()
-    assert svc.jobs_redispatch(queued_messages=0) == 0
+    assert worker_jobs.jobs_redispatch(queued_messages=0) == 0
 
 
 def test_a_free_slot_goes_to_the_organization_with_fewest_running_jobs(two_organizations):
     lab, lab_dev, insurer, insurer_dev = two_organizations
     burst = [queued(lab_dev, lab) for _ in range(4)]
     single = queued(insurer_dev, insurer)
-    first = svc.job_start(job_id=burst[0].pk, worker="w1")
+    first = worker_jobs.job_start(job_id=burst[0].pk, worker="w1")
     assert first.pk == burst[0].pk  # nobody runs: the message's own job
     # The lab now runs one job, the insurer none: the insurer's job goes next, whichever
     # message comes, though four of the lab's were submitted before it.
-    second = svc.job_start(job_id=burst[1].pk, worker="w2")
+    second = worker_jobs.job_start(job_id=burst[1].pk, worker="w2")
     assert second.pk == single.pk
-    third = svc.job_start(job_id=single.pk, worker="w3")
+    third = worker_jobs.job_start(job_id=single.pk, worker="w3")
     assert third.pk == burst[1].pk  # the lab's oldest still queued
-    assert svc.job_start(job_id=single.pk, worker="w4").pk == burst[2].pk
-    assert svc.job_start(job_id=single.pk, worker="w5").pk == burst[3].pk
-    assert svc.job_start(job_id=single.pk, worker="w6") is None  # nothing left: a no-op
+    assert worker_jobs.job_start(job_id=single.pk, worker="w4").pk == burst[2].pk
+    assert worker_jobs.job_start(job_id=single.pk, worker="w5").pk == burst[3].pk
+    assert worker_jobs.job_start(job_id=single.pk, worker="w6") is None  # nothing left: a no-op
 
 
 def test_the_reaper_requeues_a_silent_workers_job_and_removes_its_folder(
@@ -115,14 +116,14 @@ def test_the_reaper_requeues_a_silent_workers_job_and_removes_its_folder(
 ):
     scenario, developer, *_ = two_organizations
     job = queued(developer, scenario)
-    job = svc.job_start(job_id=job.pk, worker="lost")
+    job = worker_jobs.job_start(job_id=job.pk, worker="lost")
     folder = data_path(job.folder)
     (folder / "output").mkdir(parents=True)
     (folder / "output" / "partial.csv").write_text("a\n")
     # Heartbeats within SANDBOX_REAP_AFTER_SECONDS (30 s) keep it running.
-    assert svc.jobs_reap(now=job.heartbeat_at + datetime.timedelta(seconds=20)) == 0
+    assert worker_jobs.jobs_reap(now=job.heartbeat_at + datetime.timedelta(seconds=20)) == 0
     with django_capture_on_commit_callbacks(execute=True):
-        assert svc.jobs_reap(now=job.heartbeat_at + datetime.timedelta(seconds=40)) == 1
+        assert worker_jobs.jobs_reap(now=job.heartbeat_at + datetime.timedelta(seconds=40)) == 1
     job.refresh_from_db()
     assert job.status == JobStatus.SUCCEEDED and job.attempts == 2  # requeued, run again
     assert not folder.exists()
@@ -133,8 +134,8 @@ def test_the_reaper_requeues_a_silent_workers_job_and_removes_its_folder(
 def test_an_attempt_the_reaper_gave_up_on_stops_its_sandbox(two_organizations, settings):
     settings.SANDBOX_HEARTBEAT_SECONDS = 1
     scenario, developer, *_ = two_organizations
-    job = svc.job_start(job_id=queued(developer, scenario).pk, worker="slow")
-    should_stop = svc._heartbeat(job)
+    job = worker_jobs.job_start(job_id=queued(developer, scenario).pk, worker="slow")
+    should_stop = worker_jobs._heartbeat(job)
     assert should_stop() is False
     # The reaper requeued it meanwhile (the worker looked dead): this attempt stops.
     Job.objects.filter(pk=job.pk).update(status=JobStatus.QUEUED)
@@ -190,8 +191,8 @@ def test_jobs_finishing_and_outputs_checked_at_once_never_deadlock(tmp_path):
     scenario, developer = authorized_scenario(tmp_path)
     jobs = [queued(developer, scenario) for _ in range(8)]  # run at once (eager tasks)
     Job.objects.update(status=JobStatus.QUEUED, attempts=0, finished_at=None)
-    done = svc.job_start(job_id=jobs[0].pk, worker="w0")
-    svc.job_finish(
+    done = worker_jobs.job_start(job_id=jobs[0].pk, worker="w0")
+    worker_jobs.job_finish(
         job_id=done.pk, attempt=1, result=engine.RunResult(outcome="succeeded"), outputs=[]
     )
     outputs = [
@@ -204,9 +205,9 @@ def test_jobs_finishing_and_outputs_checked_at_once_never_deadlock(tmp_path):
 
     def run_job(job: Job) -> None:
         try:
-            started = svc.job_start(job_id=job.pk, worker=f"w{job.pk}")
+            started = worker_jobs.job_start(job_id=job.pk, worker=f"w{job.pk}")
             if started is not None:
-                svc.job_finish(
+                worker_jobs.job_finish(
                     job_id=started.pk,
                     attempt=started.attempts,
                     result=engine.RunResult(outcome="succeeded", cpu_seconds=0.1),
@@ -241,10 +242,10 @@ def test_a_job_being_cancelled_when_its_worker_was_lost_ends_cancelled(
     two_organizations, django_capture_on_commit_callbacks
 ):
     scenario, developer, *_ = two_organizations
-    job = svc.job_start(job_id=queued(developer, scenario).pk, worker="lost")
+    job = worker_jobs.job_start(job_id=queued(developer, scenario).pk, worker="lost")
     svc.job_cancel(by=developer, job=job)  # asked while it ran; then its worker died
     with django_capture_on_commit_callbacks(execute=True):
-        assert svc.jobs_reap(now=job.heartbeat_at + datetime.timedelta(seconds=40)) == 1
+        assert worker_jobs.jobs_reap(now=job.heartbeat_at + datetime.timedelta(seconds=40)) == 1
     job.refresh_from_db()
     assert job.status == JobStatus.CANCELLED and job.attempts == 1
     assert "worker running the job was lost" in job.reason
@@ -254,7 +255,8 @@ def test_a_workspace_requested_while_the_broker_is_down_is_built_once_it_is_back
     two_organizations, broker_unreachable, django_capture_on_commit_callbacks
 ):
     from scenarios.models import WorkspaceStatus
-    from scenarios.services.scenarios import workspace_request, workspaces_redispatch
+    from scenarios.services.scenarios import workspace_request
+    from scenarios.worker.workspaces import workspaces_redispatch
 
     scenario, *_ = two_organizations
     with django_capture_on_commit_callbacks(execute=True):
@@ -271,7 +273,7 @@ def test_a_workspace_requested_while_the_broker_is_down_is_built_once_it_is_back
 
 def test_a_workspace_build_whose_message_was_lost_long_ago_is_sent_again(two_organizations):
     from scenarios.models import Workspace, WorkspaceStatus
-    from scenarios.services.scenarios import workspaces_redispatch
+    from scenarios.worker.workspaces import workspaces_redispatch
 
     scenario, *_ = two_organizations
     building = Workspace.objects.create(

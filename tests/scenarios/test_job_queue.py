@@ -11,6 +11,7 @@ from core.models import WorkerHeartbeat
 from core.workers import worker_beat
 from scenarios.models import JobStatus
 from scenarios.services import jobs as job_svc
+from scenarios.worker import jobs as worker_jobs
 from tenants.roles import PlatformRole
 from tests.factories import authorized_scenario, staff_user
 
@@ -164,7 +165,8 @@ def busy(lab, second_lab):
     other_scenario, other_developer = second_lab
     queued(developer, scenario)
     queued(developer, scenario)
-    started = job_svc.job_start(job_id=0, worker="sandbox@host1")  # the fairest: the first lab's
+    # the fairest: the first lab's
+    started = worker_jobs.job_start(job_id=0, worker="sandbox@host1")
     assert started.scenario_id == scenario.pk
     queued(other_developer, other_scenario)
     queued(other_developer, other_scenario)

@@ -13,6 +13,7 @@ from scenarios.services import jobs as svc
 from scenarios.services.compute import compute_balance_seconds, compute_summary, voucher_grant
 from scenarios.services.scenarios import scenario_transition, workspace_request
 from scenarios.tasks import job_run
+from scenarios.worker import jobs as worker_jobs
 from tests.factories import admitted_developer, authorized_scenario, staff_user
 
 pytestmark = pytest.mark.django_db
@@ -224,7 +225,7 @@ def test_suspension_cancels_queued_jobs_and_running_ones_keep_their_workspace(
     scenario, developer = authorized
     queued = submit(developer, scenario, "SELECT 1", run=False)
     running = submit(developer, scenario, "SELECT count(*) FROM hy_0001", run=False)
-    svc.job_start(job_id=running.pk, worker="w1")
+    worker_jobs.job_start(job_id=running.pk, worker="w1")
     with django_capture_on_commit_callbacks(execute=True):
         workspace_request(by=None, scenario=scenario)  # a newer catalog version
     assert scenario.workspaces.get(version=2).status == WorkspaceStatus.READY
@@ -235,7 +236,7 @@ def test_suspension_cancels_queued_jobs_and_running_ones_keep_their_workspace(
     running.refresh_from_db()
     assert running.status == JobStatus.RUNNING and running.workspace.version == 1
     # The running job goes on to its end on the version it started on.
-    svc.job_finish(
+    worker_jobs.job_finish(
         job_id=running.pk,
         attempt=1,
         result=engine.RunResult(outcome="succeeded", cpu_seconds=0.5),
@@ -263,13 +264,13 @@ def test_a_job_keeps_the_workspace_version_it_was_submitted_on(
 def test_the_reaper_requeues_once_then_fails_a_job_whose_worker_died(authorized, submit):
     scenario, developer = authorized
     job = submit(developer, scenario, "SELECT 1", run=False)
-    svc.job_start(job_id=job.pk, worker="lost-worker")  # the worker then dies
+    worker_jobs.job_start(job_id=job.pk, worker="lost-worker")  # the worker then dies
     later = job.created_at + datetime.timedelta(hours=1)
-    assert svc.jobs_reap(now=later) == 1  # requeued; its task runs after commit
+    assert worker_jobs.jobs_reap(now=later) == 1  # requeued; its task runs after commit
     job.refresh_from_db()
     assert job.status == JobStatus.QUEUED and job.attempts == 1
-    svc.job_start(job_id=job.pk, worker="lost-again")
-    assert svc.jobs_reap(now=later + datetime.timedelta(hours=1)) == 1
+    worker_jobs.job_start(job_id=job.pk, worker="lost-again")
+    assert worker_jobs.jobs_reap(now=later + datetime.timedelta(hours=1)) == 1
     job.refresh_from_db()
     assert job.status == JobStatus.FAILED and "worker running the job was lost" in job.reason
     assert list(
@@ -286,9 +287,9 @@ def test_the_reaper_requeues_once_then_fails_a_job_whose_worker_died(authorized,
 def test_a_requeued_job_runs_again(authorized, submit, django_capture_on_commit_callbacks):
     scenario, developer = authorized
     job = submit(developer, scenario, "SELECT 1", run=False)
-    svc.job_start(job_id=job.pk, worker="lost-worker")
+    worker_jobs.job_start(job_id=job.pk, worker="lost-worker")
     with django_capture_on_commit_callbacks(execute=True):
-        svc.jobs_reap(now=job.created_at + datetime.timedelta(hours=1))
+        worker_jobs.jobs_reap(now=job.created_at + datetime.timedelta(hours=1))
     job.refresh_from_db()
     assert job.status == JobStatus.SUCCEEDED and job.attempts == 2
 

@@ -13,6 +13,7 @@ from scenarios.limits import check_limits
 from scenarios.models import Job, JobOutputKind, JobStatus
 from scenarios.sandbox import engine
 from scenarios.services import jobs as svc
+from scenarios.worker import jobs as worker_jobs
 from tests.factories import authorized_scenario
 from tests.security.test_sandbox import SMALL, JobProcesses, assert_no_process_left
 
@@ -187,7 +188,7 @@ def test_an_exception_in_supervision_fails_the_job_and_leaves_no_process(
 
         return should_stop
 
-    monkeypatch.setattr(svc, "_heartbeat", failing_heartbeat)
+    monkeypatch.setattr(worker_jobs, "_heartbeat", failing_heartbeat)
     job = submit(FAMILY, cpu_seconds=60, wall_seconds=600)
     assert not watch.live()  # at once: no grace
     assert job.status == JobStatus.FAILED
