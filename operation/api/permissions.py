@@ -1,7 +1,7 @@
 from django.utils.translation import gettext_lazy as _
 from rest_framework.permissions import SAFE_METHODS, BasePermission
 
-from tenants.roles import PlatformRole, has_role
+from tenants.permissions import is_operator_staff
 
 
 class StaffWrites(BasePermission):
@@ -15,4 +15,4 @@ class StaffWrites(BasePermission):
     def has_permission(self, request, view) -> bool:
         if request.method in SAFE_METHODS:
             return True
-        return has_role(request.user, PlatformRole.OPERATOR_STAFF)
+        return is_operator_staff(request.user)
