@@ -96,7 +96,7 @@ def service_detail(request, code: str):
     (row,) = service_rows(definitions)
     scenario_type = service.scenario_type
     # Reviews name the reviewers: shown to oversight only, as on the type's page.
-    oversees = has_role(user, PlatformRole.REVIEWER, PlatformRole.OPERATOR_STAFF)
+    oversees = permissions.sees_reviewers(user)
     reviews = _reviews_by_definition(definitions) if oversees else {}
     pending = row["pending"]
     can_review = (
