@@ -1,12 +1,12 @@
 from django.conf import settings
 
-from tenants.roles import PlatformRole, user_roles
-from tenants.selectors import membership_of
+from tenants.permissions import membership_of, roles_of
+from tenants.roles import PlatformRole
 
 
 def portal(request) -> dict:
     """What the base layout needs: the user's roles and organization, for navigation."""
-    roles = user_roles(request.user)
+    roles = roles_of(request.user)
     membership = membership_of(request.user)
     return {
         "roles": {role.value for role in roles},

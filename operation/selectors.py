@@ -7,16 +7,16 @@ from core.errors import NotFound
 from core.params import parse_query_int, parse_query_text
 from operation.models import Catalog, CatalogStatus, DataResource
 from operation.preview import field_statistics, synthetic_rows
+from tenants import permissions
 from tenants.models import OrganizationKind
-from tenants.roles import PlatformRole, has_role
-from tenants.selectors import membership_of
+from tenants.permissions import membership_of
 
 
 def catalogs_visible_to(user) -> QuerySet[Catalog]:
     """Published catalogs for everyone logged in; operator staff see every catalog, and a
     provider sees its own in any state."""
     base = Catalog.objects.select_related("zone", "provider", "resource_version")
-    if has_role(user, PlatformRole.OPERATOR_STAFF, PlatformRole.AUDITOR):
+    if permissions.sees_everything(user):
         return base
     visible = Q(status=CatalogStatus.PUBLISHED)
     membership = membership_of(user)
@@ -69,7 +69,7 @@ def catalog_preview(catalog: Catalog) -> dict:
 def resource_get(user, pk) -> DataResource:
     """A data resource, for operator staff or its own provider."""
     resources = DataResource.objects.select_related("provider")
-    if not has_role(user, PlatformRole.OPERATOR_STAFF):
+    if not permissions.is_operator_staff(user):
         membership = membership_of(user)
         if membership is None:
             raise NotFound()

@@ -16,13 +16,37 @@ administrator (MemberRole.ADMIN) also manages its keys and members. Platform rol
 
 from collections.abc import Iterable
 
-from django.db.models import Q
+from django.db.models import Q, QuerySet
 from django.utils.translation import gettext as _
+from guardian.shortcuts import get_objects_for_user
 
 from core.errors import PermissionRefused
 from tenants.models import AdmissionStatus, MemberRole, OrganizationKind
-from tenants.roles import PlatformRole, has_role
-from tenants.selectors import membership_of
+from tenants.roles import PlatformRole, has_role, user_roles
+
+
+def membership_of(user):
+    """The user's membership, or None (platform staff may belong to the operator)."""
+    if user is None or not user.is_authenticated:
+        return None
+    try:
+        return user.membership
+    except AttributeError:
+        return None
+
+
+def roles_of(user) -> set[PlatformRole]:
+    """The user's platform roles (for display; decisions ask the predicates below)."""
+    return user_roles(user)
+
+
+def visible_objects(user, permission: str, queryset: QuerySet) -> QuerySet:
+    """The objects of ``queryset`` on which ``user`` holds the object permission
+    ``permission`` (django-guardian; a group's permission counts, a global one or being a
+    superuser does not)."""
+    return get_objects_for_user(
+        user, permission, queryset, accept_global_perms=False, with_superuser=False
+    )
 
 
 def _pk(organization) -> int | None:
@@ -55,6 +79,21 @@ def is_org_admin(user, organization) -> bool:
 
 def is_operator_staff(user) -> bool:
     return has_role(user, PlatformRole.OPERATOR_STAFF)
+
+
+def is_reviewer(user) -> bool:
+    return has_role(user, PlatformRole.REVIEWER)
+
+
+def holds_role(user, role: PlatformRole) -> bool:
+    """Whether ``user`` holds ``role`` (granting it is tenants.services' role_grant)."""
+    return has_role(user, role)
+
+
+def sees_everything(user) -> bool:
+    """Whether ``user`` sees every organization's records (jobs, usage, the queue, the
+    audit trail, organizations): operator staff and auditors."""
+    return has_role(user, PlatformRole.OPERATOR_STAFF, PlatformRole.AUDITOR)
 
 
 def is_admitted_member(user) -> bool:

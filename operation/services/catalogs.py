@@ -13,7 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from core import hooks
-from core.errors import Conflict, InvalidInput, PermissionRefused
+from core.errors import Conflict, InvalidInput
 from core.services.audit import audit_record
 from core.storage import data_path
 from core.text import LONG_TEXT_MAX, NAME_MAX, REASON_MAX, clean_text
@@ -32,7 +32,7 @@ from operation.models import (
 )
 from operation.zones import ensure_standard_zones
 from tenants.models import Organization, OrganizationKind
-from tenants.roles import PlatformRole, has_role
+from tenants.permissions import check_operator_staff
 from tenants.uploads import clean_display_name
 
 CODE_RE = re.compile(r"^(?P<prefix>[A-Z]{2,4})-(?P<number>\d{4,6})$")
@@ -57,8 +57,7 @@ GENERALIZATIONS = {
 
 
 def _require_staff(by) -> None:
-    if not has_role(by, PlatformRole.OPERATOR_STAFF):
-        raise PermissionRefused(_("Only operator staff can manage data resources and catalogs."))
+    check_operator_staff(by, _("Only operator staff can manage data resources and catalogs."))
 
 
 # --- zones ------------------------------------------------------------------------------

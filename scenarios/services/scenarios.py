@@ -34,8 +34,7 @@ from scenarios.reviews import Decided, ReviewKind, review_round
 from scenarios.services.jobs import jobs_cancel_for_scenario
 from scenarios.services.scope import scope_clean, scope_within
 from tenants.models import AdmissionStatus
-from tenants.permissions import check_operator_staff, is_operator_staff
-from tenants.selectors import membership_of
+from tenants.permissions import check_operator_staff, is_operator_staff, membership_of
 
 S = ScenarioStatus
 

@@ -21,8 +21,7 @@ from scenarios.models import (
 from scenarios.reviews import Decided, ReviewKind, review_round
 from scenarios.services.scope import scope_clean
 from tenants.models import AdmissionStatus
-from tenants.permissions import check_member, check_operator_staff, is_operator_staff
-from tenants.selectors import membership_of
+from tenants.permissions import check_member, check_operator_staff, is_operator_staff, membership_of
 
 S = ScenarioTypeStatus
 PARAMETERS = ("min_cell_count", "dominance_n", "dominance_k", "p_percent", "min_dof")

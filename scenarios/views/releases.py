@@ -59,8 +59,7 @@ from scenarios.selectors import (
 from scenarios.services import outputs as output_svc
 from scenarios.services import releases as release_svc
 from tenants.models import OrganizationKind
-from tenants.permissions import is_member, is_overseer, organization_of
-from tenants.selectors import membership_of
+from tenants.permissions import is_member, is_overseer, membership_of, organization_of
 
 OPEN = (ReleaseStatus.SUBMITTED, ReleaseStatus.RETURNED)
 TABLE_ROWS = 200

@@ -8,6 +8,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from core.errors import NotFound, PermissionRefused
+from tenants import permissions
 from tenants.api.serializers import (
     AdmissionOutput,
     AdmissionSubmitInput,
@@ -17,11 +18,10 @@ from tenants.api.serializers import (
     TokenInput,
     TokenOutput,
 )
-from tenants.roles import user_roles
+from tenants.permissions import membership_of
 from tenants.selectors import (
     admission_get,
     admissions_visible_to,
-    membership_of,
     organizations_visible_to,
     qualification_file_get,
 )
@@ -67,7 +67,7 @@ class MeView(APIView):
                 {
                     "username": request.user.username,
                     "email": request.user.email,
-                    "roles": sorted(role.value for role in user_roles(request.user)),
+                    "roles": sorted(role.value for role in permissions.roles_of(request.user)),
                     "organization": membership.organization if membership else None,
                     "organization_role": membership.role if membership else None,
                 }

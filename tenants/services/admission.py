@@ -12,9 +12,9 @@ from core.errors import Conflict, InvalidInput, PermissionRefused
 from core.services.audit import audit_record
 from core.services.notifications import notification_send
 from core.text import LONG_TEXT_MAX, REASON_MAX, clean_text
+from tenants import permissions
 from tenants.commitment import COMMITMENT_SHA256
 from tenants.models import AdmissionApplication, AdmissionStatus, QualificationFile
-from tenants.roles import PlatformRole, has_role
 from tenants.uploads import check_qualification_file
 
 S = AdmissionStatus
@@ -92,8 +92,11 @@ def admission_submit(
     commitment_sha256: str,
 ) -> AdmissionApplication:
     """The organization's admin applies (or re-applies after a return)."""
-    if not by.has_perm("tenants.change_admissionapplication", application):
-        raise PermissionRefused(_("Only the organization's administrators can apply."))
+    permissions.check_org_admin(
+        by,
+        application.organization_id,
+        _("Only the organization's administrators can apply."),
+    )
     business_scope = clean_text(business_scope, field="business_scope", max_length=LONG_TEXT_MAX)
     security_measures = clean_text(
         security_measures, field="security_measures", max_length=LONG_TEXT_MAX
@@ -171,7 +174,7 @@ def admission_submit(
 def _decide(
     *, by, application: AdmissionApplication, action: str, reason: str, reason_required: bool
 ) -> AdmissionApplication:
-    if not has_role(by, PlatformRole.OPERATOR_STAFF):
+    if not permissions.is_operator_staff(by):
         raise PermissionRefused(_("Only operator staff can decide on admission."))
     reason = clean_text(reason, field="reason", max_length=REASON_MAX)
     if reason_required and not reason:

@@ -10,6 +10,7 @@ from guardian.shortcuts import assign_perm
 
 from core.errors import InvalidInput, PermissionRefused
 from core.services.audit import audit_record
+from tenants import permissions
 from tenants.models import (
     AdmissionApplication,
     MemberRole,
@@ -18,7 +19,7 @@ from tenants.models import (
     OrganizationKind,
 )
 from tenants.permissions import check_role_holder
-from tenants.roles import PlatformRole, has_role, role_group
+from tenants.roles import PlatformRole, role_group
 from tenants.uscc import normalize_uscc
 
 User = get_user_model()
@@ -99,7 +100,7 @@ def developer_sign_up(*, organization_fields: dict, admin_fields: dict):
 
 def organization_create(*, by, kind: str, fields: dict) -> Organization:
     """Operator staff register an organization (operator, provider or developer)."""
-    if by is not None and not has_role(by, PlatformRole.OPERATOR_STAFF):
+    if by is not None and not permissions.is_operator_staff(by):
         raise PermissionRefused(_("Only operator staff can register organizations."))
     with transaction.atomic():
         return _create_organization(by=by, kind=kind, fields=fields)
@@ -108,8 +109,7 @@ def organization_create(*, by, kind: str, fields: dict) -> Organization:
 def member_create(*, by, organization: Organization, role: str, user_fields: dict):
     """An organization admin (or operator staff) adds a person to the organization."""
     if by is not None and not (
-        has_role(by, PlatformRole.OPERATOR_STAFF)
-        or by.has_perm("tenants.change_organization", organization)
+        permissions.is_operator_staff(by) or permissions.is_org_admin(by, organization)
     ):
         raise PermissionRefused(_("Only the organization's administrators can add members."))
     if User.objects.filter(username__iexact=user_fields.get("username", "")).exists():
@@ -123,7 +123,7 @@ def member_create(*, by, organization: Organization, role: str, user_fields: dic
 def role_grant(*, by, user, role: PlatformRole) -> None:
     """Give a person a platform role. ``by`` None means a command-line operator. Who may
     hold a role is decided in tenants.permissions (reviewers: never a developer's member)."""
-    if by is not None and not has_role(by, PlatformRole.OPERATOR_STAFF):
+    if by is not None and not permissions.is_operator_staff(by):
         raise PermissionRefused(_("Only operator staff can grant platform roles."))
     check_role_holder(user, role)
     with transaction.atomic():

@@ -5,7 +5,7 @@ from rest_framework.authtoken.models import Token
 
 from core.services.audit import audit_record
 from tenants.authentication import token_expired
-from tenants.selectors import membership_of
+from tenants.permissions import membership_of
 
 
 def token_issue(*, by) -> Token:

@@ -12,11 +12,10 @@ from core.selectors import audit_events_for_target
 from tenants.commitment import COMMITMENT_TEXT
 from tenants.forms import AdmissionApplyForm, DecisionForm, MemberForm, SignUpForm
 from tenants.models import AdmissionStatus
-from tenants.permissions import check_org_admin, is_operator_staff, is_org_admin
+from tenants.permissions import check_org_admin, is_operator_staff, is_org_admin, membership_of
 from tenants.selectors import (
     admission_get,
     admissions_visible_to,
-    membership_of,
     qualification_file_get,
 )
 from tenants.services.admission import ACTION_LABELS, DECISIONS, admission_submit, allowed_actions

@@ -46,7 +46,8 @@ from scenarios.services.types import (
 from scenarios.tasks import workspace_build
 from tenants.commitment import COMMITMENT_SHA256
 from tenants.models import AdmissionStatus, MemberRole, Organization, OrganizationKind
-from tenants.roles import PlatformRole, has_role
+from tenants.permissions import holds_role
+from tenants.roles import PlatformRole
 from tenants.services.admission import admission_admit, admission_submit
 from tenants.services.organizations import member_create, organization_create, role_grant
 from tenants.uscc import check_character
@@ -276,7 +277,7 @@ class Command(BaseCommand):
             operator_staff = None
             for username, member_role, platform_role in STAFF:
                 user = self._member(operator, username, member_role, password, by=operator_staff)
-                if not has_role(user, platform_role):
+                if not holds_role(user, platform_role):
                     role_grant(by=operator_staff, user=user, role=platform_role)
                 operator_staff = operator_staff or user
             for key, name, name_en, serial in PROVIDERS:
