@@ -4,7 +4,8 @@
 
 A package imports only packages to its right (config and demo may import any); no two
 modules import each other, directly or round a loop; only tenants/permissions.py compares
-a membership's organization or role. ARCHITECTURE.md explains why.
+a membership's organization or role, or reads roles and object permissions.
+ARCHITECTURE.md explains why.
 """
 
 import ast
@@ -147,3 +148,22 @@ def test_only_the_permissions_module_reads_a_membership(attribute):
                 ):
                     compared.append(f"{module}:{node.lineno}: {ast.unparse(node)}")
     assert compared == []
+
+
+READERS_OF_ROLES = {"tenants.permissions", "tenants.roles"}
+ROLE_READS = {"has_role", "user_roles", "get_objects_for_user", "has_perm"}
+
+
+def test_only_the_permissions_module_reads_roles_and_object_permissions():
+    """Roles (groups) and object permissions (guardian) are read through the predicates of
+    tenants/permissions.py (is_operator_staff, sees_everything, visible_objects ...)."""
+    calls = []
+    for module, path in MODULES.items():
+        if module in READERS_OF_ROLES:
+            continue
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.Call):
+                name = getattr(node.func, "id", None) or getattr(node.func, "attr", None)
+                if name in ROLE_READS:
+                    calls.append(f"{module}:{node.lineno}: {ast.unparse(node.func)}")
+    assert calls == []
