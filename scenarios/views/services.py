@@ -56,11 +56,9 @@ from scenarios.views.presenters import (
 )
 from tenants import permissions
 from tenants.models import OrganizationKind
-from tenants.roles import PlatformRole, has_role
 from tenants.selectors import organizations_visible_to
 
 D = DefinitionStatus
-USAGE_ROLES = (PlatformRole.OPERATOR_STAFF, PlatformRole.AUDITOR)
 
 
 def _messages_of(form) -> str:
@@ -246,9 +244,8 @@ def scenario_api_keys(request, pk: int):
     that POST is the only page that ever shows its secret."""
     user = request.user
     scenario = scenario_get(user, pk)
-    if not permissions.is_member(user, scenario.organization_id) and not has_role(
-        user, *USAGE_ROLES
-    ):
+    member = permissions.is_member(user, scenario.organization_id)
+    if not member and not permissions.sees_everything(user):
         raise Http404
     is_admin = permissions.is_org_admin(user, scenario.organization_id)
     authorized = scenario.status == ScenarioStatus.AUTHORIZED
@@ -339,7 +336,7 @@ def _usage_filter_form(user, data) -> UsageFilterForm:
     return UsageFilterForm(
         data,
         services=[(code, code) for code in codes],
-        organizations=_developers(user) if has_role(user, *USAGE_ROLES) else None,
+        organizations=_developers(user) if permissions.sees_everything(user) else None,
     )
 
 
@@ -372,7 +369,7 @@ def service_usage(request):
             "summary": summary,
             "chart": usage_chart(summary),
             "export_query": urlencode({"from": start, "to": end, **chosen}),
-            "all_organizations": has_role(request.user, *USAGE_ROLES),
+            "all_organizations": permissions.sees_everything(request.user),
         },
         status=status,
     )
