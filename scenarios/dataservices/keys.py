@@ -24,6 +24,15 @@ def _hash(secret: str) -> str:
     return hashlib.sha256(secret.encode()).hexdigest()
 
 
+def key_state(key: ApiKey, now=None) -> str:
+    """ "revoked", "expired" (its expiry passed) or "active"."""
+    if key.revoked_at is not None:
+        return "revoked"
+    if key.expires_at is not None and key.expires_at <= (now or timezone.now()):
+        return "expired"
+    return "active"
+
+
 def may_revoke(user, organization) -> bool:
     """An administrator of the keys' organization, or operator staff, revoke them."""
     return is_org_admin(user, organization) or is_operator_staff(user)
@@ -103,8 +112,9 @@ def api_key_authenticate(secret: str) -> ApiKey:
         key = next(iter(found), None)
     if key is None:
         raise Unauthenticated(_("Give a valid API key (header Authorization: ApiKey <key>)."))
-    if key.revoked_at is not None:
+    state = key_state(key)
+    if state == "revoked":
         raise Unauthenticated(_("This API key is revoked."), code="key_revoked")
-    if key.expires_at is not None and key.expires_at <= timezone.now():
+    if state == "expired":
         raise Unauthenticated(_("This API key has expired."), code="key_expired")
     return key

@@ -8,6 +8,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
+from scenarios.dataservices.keys import key_state
 from scenarios.models import DefinitionStatus, ParameterType
 
 D = DefinitionStatus
@@ -98,16 +99,13 @@ def example_call(request, definition) -> str:
 
 
 def key_rows(keys) -> list[dict]:
+    """Each key with its state and the state's label."""
     now = timezone.now()
+    labels = {"revoked": _("Revoked"), "expired": _("Expired"), "active": _("Active")}
     rows = []
     for key in keys:
-        if key.revoked_at is not None:
-            state, label = "revoked", _("Revoked")
-        elif key.expires_at is not None and key.expires_at <= now:
-            state, label = "expired", _("Expired")
-        else:
-            state, label = "active", _("Active")
-        rows.append({"key": key, "state": state, "state_label": label})
+        state = key_state(key, now)
+        rows.append({"key": key, "state": state, "state_label": labels[state]})
     return rows
 
 
