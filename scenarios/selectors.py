@@ -32,16 +32,13 @@ from scenarios.models import (
 )
 from scenarios.reviews import release_requests_for_review
 from tenants import permissions
-from tenants.roles import PlatformRole, has_role
-
-OVERSIGHT = (PlatformRole.OPERATOR_STAFF, PlatformRole.REVIEWER, PlatformRole.AUDITOR)
 
 
 def scenario_types_visible_to(user) -> QuerySet[ScenarioType]:
     """Approved types are public to everyone logged in (so others can reuse them); a
     proposing organization sees its own in any state; reviewers and staff see all."""
     base = ScenarioType.objects.select_related("proposer").prefetch_related("scope__catalog")
-    if has_role(user, *OVERSIGHT):
+    if permissions.is_overseer(user):
         return base
     visible = Q(status=ScenarioTypeStatus.APPROVED)
     own = permissions.organization_of(user)
@@ -61,7 +58,7 @@ def scenarios_visible_to(user) -> QuerySet[Scenario]:
     base = Scenario.objects.select_related("scenario_type", "organization").prefetch_related(
         "scope__catalog", "workspaces"
     )
-    if has_role(user, *OVERSIGHT):
+    if permissions.is_overseer(user):
         return base
     own = permissions.organization_of(user)
     if own is None:
@@ -76,22 +73,18 @@ def scenario_get(user, pk) -> Scenario:
     return found
 
 
-# Who sees every job, every output and every release request (reviewers do not).
-SEES_ALL_JOBS = (PlatformRole.OPERATOR_STAFF, PlatformRole.AUDITOR)
-
-
 def jobs_visible_to(user) -> QuerySet[Job]:
     """Jobs of the user's organization; all for operator staff and auditors. A reviewer
     sees another organization's jobs (their code) only when an output of theirs is in a
     release request the reviewer may decide or has decided (scenarios.reviews)."""
     base = Job.objects.select_related("scenario", "workspace", "submitted_by")
-    if has_role(user, *SEES_ALL_JOBS):
+    if permissions.sees_everything(user):
         return base
     visible = Q(pk__in=[])
     own = permissions.organization_of(user)
     if own is not None:
         visible |= Q(scenario__organization=own)
-    if has_role(user, PlatformRole.REVIEWER):
+    if permissions.is_reviewer(user):
         reviewed = JobOutput.objects.filter(
             release_items__request__in=release_requests_for_review(user)
         )
@@ -132,14 +125,14 @@ def release_requests_visible_to(user) -> QuerySet[ReleaseRequest]:
     """The organization's own requests; all for operator staff and auditors; for a
     reviewer, also those they may decide or have decided (never one they are in conflict
     with: scenarios.reviews)."""
-    if has_role(user, *SEES_ALL_JOBS):
+    if permissions.sees_everything(user):
         visible = Q()
     else:
         own = permissions.organization_of(user)
         visible = Q(pk__in=[])
         if own is not None:
             visible |= Q(scenario__organization=own)
-        if has_role(user, PlatformRole.REVIEWER):
+        if permissions.is_reviewer(user):
             visible |= Q(pk__in=release_requests_for_review(user).values("pk"))
     return (
         ReleaseRequest.objects.filter(visible)
@@ -159,7 +152,7 @@ def release_reviews_shown(user, request: ReleaseRequest) -> list[dict]:
     """Reviews are blind: in the round under review a reviewer sees only their own
     decision; once a round is decided, reviewers and staff see every decision with its
     private comment, and the developer sees the decisions' public comments only."""
-    oversees = has_role(user, *OVERSIGHT)
+    oversees = permissions.is_overseer(user)
     shown = []
     for review in request.reviews.all():
         open_round = review.round == request.round and request.status == "submitted"
@@ -197,7 +190,7 @@ def output_shown(user, output: JobOutput) -> OutputShown:
     reviewers, staff and auditors from outside the organization see everything, and read
     the content inline. A dry run's outputs are synthetic and shown in full."""
     job = output.job
-    oversees = has_role(user, *OVERSIGHT)
+    oversees = permissions.is_overseer(user)
     if oversees:
         oversees = not permissions.is_member(user, job.scenario.organization_id)
     full = job.dry_run or output.released_at is not None or oversees
@@ -231,7 +224,6 @@ def _size_bound(size: int | None) -> int:
 
 # --- Data services ---------------------------------------------------------------------------
 
-USAGE = (PlatformRole.OPERATOR_STAFF, PlatformRole.AUDITOR)
 USAGE_MAX_DAYS = 366
 
 
@@ -241,7 +233,7 @@ def definitions_visible_to(user) -> QuerySet[ServiceDefinition]:
     base = ServiceDefinition.objects.select_related(
         "service__scenario_type__proposer", "proposed_by"
     )
-    if has_role(user, *OVERSIGHT):
+    if permissions.is_overseer(user):
         return base
     visible = Q(status=DefinitionStatus.APPROVED)
     own = permissions.organization_of(user)
@@ -270,7 +262,7 @@ def api_keys_visible_to(user) -> QuerySet[ApiKey]:
     """Operator staff and auditors see every key (never a secret: none is stored); an
     organization's members see its own."""
     base = ApiKey.objects.select_related("scenario", "organization", "created_by")
-    if has_role(user, *USAGE):
+    if permissions.sees_everything(user):
         return base
     own = permissions.organization_of(user)
     if own is None:
@@ -287,7 +279,7 @@ def api_key_get(user, pk) -> ApiKey:
 
 def service_calls_visible_to(user) -> QuerySet[ServiceCall]:
     """Operator staff and auditors see every call; an organization's members its own."""
-    if has_role(user, *USAGE):
+    if permissions.sees_everything(user):
         return ServiceCall.objects.all()
     own = permissions.organization_of(user)
     if own is None:
@@ -423,9 +415,6 @@ def job_queue_overview() -> dict:
     }
 
 
-QUEUE_WATCHERS = (PlatformRole.OPERATOR_STAFF, PlatformRole.AUDITOR)
-
-
 def job_waiting(job: Job, *, workers_ok: bool | None = None) -> dict | None:
     """What a queued job waits for (None once it is not queued): whether a sandbox worker
     is alive (``workers_ok``, when the caller knows already), and how many of its
@@ -450,7 +439,7 @@ def job_waiting(job: Job, *, workers_ok: bool | None = None) -> dict | None:
 def job_queue_for(user) -> dict:
     """The queue overview (``scenarios.selectors.job_queue_overview``), for operator staff
     and auditors only."""
-    if not has_role(user, *QUEUE_WATCHERS):
+    if not permissions.sees_everything(user):
         raise NotFound()
     return job_queue_overview()
 
@@ -459,7 +448,7 @@ def catalog_users(user, catalog: Catalog) -> list | None:
     """Who is authorized to use a catalog: for operator staff, auditors and the catalog's
     own provider; None for anyone else."""
     own = permissions.is_member(user, catalog.provider_id)
-    if not (own or has_role(user, PlatformRole.OPERATOR_STAFF, PlatformRole.AUDITOR)):
+    if not (own or permissions.sees_everything(user)):
         return None
     return list(
         Scenario.objects.filter(scope__catalog=catalog, status=ScenarioStatus.AUTHORIZED)

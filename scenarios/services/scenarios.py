@@ -34,7 +34,12 @@ from scenarios.reviews import Decided, ReviewKind, review_round
 from scenarios.services.jobs import jobs_cancel_for_scenario
 from scenarios.services.scope import scope_clean, scope_within
 from tenants.models import AdmissionStatus
-from tenants.permissions import check_operator_staff, is_operator_staff, membership_of
+from tenants.permissions import (
+    check_operator_staff,
+    is_operator_staff,
+    is_org_admin,
+    membership_of,
+)
 
 S = ScenarioStatus
 
@@ -359,10 +364,7 @@ def cascade_catalog_withdrawn(*, by, catalog, reason: str) -> None:
 def scenario_close(*, by, scenario: Scenario, reason: str = "") -> Scenario:
     """The organization (its admins) or operator staff end a scenario early: its
     workspaces are destroyed."""
-    allowed = is_operator_staff(by) or by.has_perm(
-        "tenants.change_organization", scenario.organization
-    )
-    if not allowed:
+    if not (is_operator_staff(by) or is_org_admin(by, scenario.organization_id)):
         raise PermissionRefused(_("Only the organization's administrators close a scenario."))
     reason = clean_text(reason, field="reason", max_length=REASON_MAX)
     with transaction.atomic():
