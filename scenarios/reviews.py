@@ -31,6 +31,7 @@ from django.db.models import Q, QuerySet
 from django.utils.translation import gettext_lazy
 
 from core.errors import Conflict, InvalidInput
+from core.services.audit import audit_record
 from core.text import COMMENT_MAX, clean_text
 from scenarios.models import (
     ReleaseRequest,
@@ -144,14 +145,15 @@ class ReviewKind:
     ``decisions``: the review model's choices (APPROVE is "approve" in all).
     ``lock(by, target)``: in the round's transaction, lock the target (and what its
     outcome changes) and refuse with Conflict when it is not under review; returns the
-    locked target. ``audit(decided)``: record the reviewer's decision (after the outcome
-    is settled when ``audit_after_outcome``). ``settle(decided)``: apply a decided
-    outcome (reject, return or approve). ``round``: the target's attribute numbering its
-    rounds (None: one round only). ``blind``: the round is decided once
-    SCENARIO_APPROVALS_REQUIRED reviewers have decided (any rejection rejects, else any
-    return returns, else it is approved); otherwise a rejection or a return decides at
-    once, and that many approvals approve. ``comments``: the review's comment fields;
-    ``reason_field`` must be given unless the decision approves."""
+    locked target. ``audit(decided)``: record the reviewer's decision (``audited`` makes
+    one), after the outcome is settled when ``audit_after_outcome``.
+    ``settle(decided)``: apply a decided outcome (reject, return or approve). ``round``:
+    the target's attribute numbering its rounds (None: one round only). ``blind``: the
+    round is decided once SCENARIO_APPROVALS_REQUIRED reviewers have decided (any
+    rejection rejects, else any return returns, else it is approved); otherwise a
+    rejection or a return decides at once, and that many approvals approve. ``comments``:
+    the review's comment fields; ``reason_field`` must be given unless the decision
+    approves."""
 
     decisions: Any
     decision_message: str
@@ -165,6 +167,22 @@ class ReviewKind:
     comments: tuple[str, ...] = ("comment",)
     reason_field: str = "comment"
     reason_message: str = gettext_lazy("Give a reason.")
+
+
+def audited(action: str, organization: Callable, details: Callable) -> Callable[[Decided], None]:
+    """A kind's ``audit``: the event ``action`` (``{decision}`` is filled in) on the target,
+    for ``organization(target)``, with ``details(decided)``."""
+
+    def audit(decided: Decided) -> None:
+        audit_record(
+            by=decided.by,
+            action=action.format(decision=decided.decision),
+            target=decided.target,
+            organization=organization(decided.target),
+            details=details(decided),
+        )
+
+    return audit
 
 
 def _outcome(kind: ReviewKind, decision: str, decisions: list[str]) -> str | None:

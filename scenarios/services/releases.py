@@ -24,7 +24,7 @@ from scenarios.models import (
     Scenario,
     ScenarioStatus,
 )
-from scenarios.reviews import Decided, ReviewKind, check_reviewer, review_round, reviewers_for
+from scenarios.reviews import ReviewKind, audited, check_reviewer, review_round, reviewers_for
 from scenarios.services.outputs import differencing_refresh
 from tenants.permissions import check_member
 
@@ -210,23 +210,16 @@ def _locked_under_review(by, request: ReleaseRequest) -> ReleaseRequest:
     return request
 
 
-def _audit_review(decided: Decided) -> None:
-    request = decided.target
-    audit_record(
-        by=decided.by,
-        action="release.review",
-        target=request,
-        organization=request.scenario.organization,
-        details={"round": request.round, "decision": decided.decision},
-    )
-
-
 RELEASE_REVIEW = ReviewKind(
     decisions=ReleaseDecision,
     decision_message=gettext_lazy("Decide approve, reject or return."),
     already_message=gettext_lazy("You have already decided in this round."),
     lock=_locked_under_review,
-    audit=_audit_review,
+    audit=audited(
+        "release.review",
+        organization=lambda request: request.scenario.organization,
+        details=lambda decided: {"round": decided.target.round, "decision": decided.decision},
+    ),
     settle=lambda decided: _decide(decided.target, decided.decisions),
     round="round",
     blind=True,

@@ -30,7 +30,7 @@ from scenarios.models import (
     WorkspaceStatus,
 )
 from scenarios.queue import workspace_dispatch
-from scenarios.reviews import Decided, ReviewKind, review_round
+from scenarios.reviews import Decided, ReviewKind, audited, review_round
 from scenarios.services.jobs import jobs_cancel_for_scenario
 from scenarios.services.scope import scope_clean, scope_within
 from tenants.models import AdmissionStatus
@@ -180,17 +180,6 @@ def _locked_under_review(_by, scenario: Scenario) -> Scenario:
     return scenario
 
 
-def _audit_amendment_review(decided: Decided) -> None:
-    scenario = decided.target
-    audit_record(
-        by=decided.by,
-        action=f"scenario.amendment.{decided.decision}",
-        target=scenario,
-        organization=scenario.organization,
-        details={"comment": decided.comment},
-    )
-
-
 def _settle_amendment(decided: Decided) -> None:
     scenario = decided.target
     if decided.outcome == AmendmentReview.Decision.REJECT:
@@ -206,7 +195,11 @@ AMENDMENT_REVIEW = ReviewKind(
     decision_message=gettext_lazy("Decide approve or reject."),
     already_message=gettext_lazy("You have already decided on this scenario."),
     lock=_locked_under_review,
-    audit=_audit_amendment_review,
+    audit=audited(
+        "scenario.amendment.{decision}",
+        organization=lambda scenario: scenario.organization,
+        details=lambda decided: {"comment": decided.comment},
+    ),
     settle=_settle_amendment,
 )
 

@@ -18,7 +18,7 @@ from scenarios.models import (
     TypeReview,
     TypeScopeItem,
 )
-from scenarios.reviews import Decided, ReviewKind, review_round
+from scenarios.reviews import Decided, ReviewKind, audited, review_round
 from scenarios.services.scope import scope_clean
 from tenants.models import AdmissionStatus
 from tenants.permissions import check_member, check_operator_staff, is_operator_staff, membership_of
@@ -129,21 +129,6 @@ def _locked_under_review(_by, scenario_type: ScenarioType) -> ScenarioType:
     return scenario_type
 
 
-def _audit_review(decided: Decided) -> None:
-    scenario_type = decided.target
-    audit_record(
-        by=decided.by,
-        action=f"scenario_type.review.{decided.decision}",
-        target=scenario_type,
-        organization=scenario_type.proposer,
-        details={
-            "round": scenario_type.review_round,
-            "comment": decided.comment,
-            "status": scenario_type.status,
-        },
-    )
-
-
 def _settle(decided: Decided) -> None:
     from scenarios.dataservices.definitions import definitions_approve_with_type
 
@@ -165,7 +150,15 @@ TYPE_REVIEW = ReviewKind(
     decision_message=gettext_lazy("Decide approve, reject or return."),
     already_message=gettext_lazy("You have already decided in this round."),
     lock=_locked_under_review,
-    audit=_audit_review,
+    audit=audited(
+        "scenario_type.review.{decision}",
+        organization=lambda scenario_type: scenario_type.proposer,
+        details=lambda decided: {
+            "round": decided.target.review_round,
+            "comment": decided.comment,
+            "status": decided.target.status,
+        },
+    ),
     settle=_settle,
     round="review_round",
     audit_after_outcome=True,
