@@ -266,7 +266,7 @@ def test_files_outside_the_workspace_cannot_be_read(sandbox, django_capture_on_c
     targets = [
         Path("/etc/passwd"),
         base / "manage.py",
-        base / "operation" / "settings.py",
+        base / "config" / "settings.py",
         Path(django_settings.DATA_ROOT),
         catalogs[0],
         other_file,
