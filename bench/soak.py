@@ -149,7 +149,7 @@ def restarts_in(log_path: Path | None, offset: int = 0) -> int | None:
 
 def supervisor_present() -> bool:
     """Whether the demo restarts what exits (``core/supervisor.py``, used by rundemo)."""
-    supervisor = ROOT / "operation" / "supervisor.py"
+    supervisor = ROOT / "core" / "supervisor.py"
     return supervisor.exists() and "restarting" in supervisor.read_text()
 
 

@@ -325,7 +325,7 @@ def _fillers(scenario, users) -> dict:
         "user_id": [str(u.pk) for u in users],
         "group_id": [str(scenario.organization.admins_group.pk)],
         "content_type_id": [str(ContentType.objects.get_for_model(JobOutput).pk)],
-        "app_label": ["operation", "tenants"],
+        "app_label": ["core", "operation", "tenants"],
         "url": ["scenarios/joboutput/"],
     }
 
