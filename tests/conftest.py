@@ -64,7 +64,7 @@ def _english_messages(settings):
 
 @pytest.fixture(autouse=True)
 def _tasks_run_inline():
-    """Tasks run in-process after commit; tests/operation/test_worker.py proves the
+    """Tasks run in-process after commit; tests/core/test_tasks.py proves the
     same tasks through the real broker and a real worker."""
     celery_app.conf.task_always_eager = True
     celery_app.conf.task_eager_propagates = True

@@ -25,7 +25,7 @@ from django.conf import settings
 from core.duck import quote_ident, sha256_of
 from core.storage import data_path
 from operation.models import CatalogVersion, FieldType, MaskingRule
-from operation.preview import synthetic_value, field_statistics
+from operation.preview import field_statistics, synthetic_value
 from scenarios.workspace import PSEUDONYM_HEX_CHARS, generalized_sql
 
 BATCH_ROWS = 20_000  # rows generated and written at a time: bounds memory for any `rows`

@@ -36,7 +36,7 @@ pytestmark = [pytest.mark.django_db, pytest.mark.security]
 @pytest.fixture(autouse=True)
 def _rate_out_of_the_way(settings):
     """Every call of a key counts against its rate, a refused one too; these tests make
-    many (tests/scenarios/test_service_counters.py tests the rate)."""
+    many (tests/scenarios/dataservices/test_counters.py tests the rate)."""
     settings.SERVICES_RATE_PER_MINUTE = 100_000
 
 

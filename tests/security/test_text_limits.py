@@ -18,7 +18,7 @@ from tests.factories import (
     staff_user,
     submitted_developer,
 )
-from tests.scenarios.test_portal import proposal
+from tests.scenarios.views.test_portal import proposal
 
 pytestmark = [pytest.mark.django_db, pytest.mark.security]
 

@@ -20,7 +20,7 @@ from celery import Celery
 from core.localredis import broker_url
 from core.supervisor import describe, group_members
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[4]
 PORT = 8812
 pytestmark = pytest.mark.slow
 

@@ -8,7 +8,7 @@ import pytest
 from django.core.management import call_command
 from django.utils import translation
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[1]
 SOURCES = ["config", "core", "tenants", "operation", "scenarios", "demo", "templates"]
 COMMITTED = ROOT / "locale" / "zh_Hans" / "LC_MESSAGES" / "django.po"
 
