@@ -27,8 +27,10 @@ class Organization(models.Model):
     email = models.EmailField(_("email"))
     address = models.CharField(_("address"), max_length=300, blank=True)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
-    # Every member is in members_group; admins are in admins_group too. Object
-    # permissions are granted to these groups, never to individual users.
+    # Every member is in members_group; admins are in admins_group too (the people told
+    # of the organization's matters). Object permissions (to see the organization and its
+    # admission) are granted to members_group, never to individual users; who administers
+    # the organization is the membership's role (tenants.permissions.is_org_admin).
     members_group = models.OneToOneField(
         Group, on_delete=models.PROTECT, related_name="organization_as_members"
     )

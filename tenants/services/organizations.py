@@ -42,11 +42,9 @@ def _create_organization(*, by, kind: str, fields: dict) -> Organization:
     organization.admins_group = Group.objects.create(name=f"{label}:admins")
     organization.save()
     assign_perm("tenants.view_organization", organization.members_group, organization)
-    assign_perm("tenants.change_organization", organization.admins_group, organization)
     if kind == OrganizationKind.DEVELOPER:
         application = AdmissionApplication.objects.create(organization=organization)
         assign_perm("tenants.view_admissionapplication", organization.members_group, application)
-        assign_perm("tenants.change_admissionapplication", organization.admins_group, application)
     audit_record(
         by=by,
         action="organization.create",
