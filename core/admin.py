@@ -3,13 +3,8 @@ from django.contrib import admin
 from core.models import AuditEvent, Notification
 
 
-@admin.register(AuditEvent)
-class AuditEventAdmin(admin.ModelAdmin):
-    """Read-only: the trail is append-only, and the admin cannot change that."""
-
-    list_display = ["seq", "time", "actor_username", "organization", "action", "target_type"]
-    list_filter = ["action"]
-    search_fields = ["action", "actor_username", "target_id"]
+class ReadOnly:
+    """A model admin that only reads: changes go through the services (audited)."""
 
     def has_add_permission(self, request):
         return False
@@ -19,6 +14,15 @@ class AuditEventAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+@admin.register(AuditEvent)
+class AuditEventAdmin(ReadOnly, admin.ModelAdmin):
+    """The trail is append-only, and the admin cannot change that."""
+
+    list_display = ["seq", "time", "actor_username", "organization", "action", "target_type"]
+    list_filter = ["action"]
+    search_fields = ["action", "actor_username", "target_id"]
 
 
 @admin.register(Notification)

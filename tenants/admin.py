@@ -1,20 +1,12 @@
 from django.contrib import admin
 from guardian.admin import GuardedModelAdmin
 
+from core.admin import ReadOnly
 from tenants.models import AdmissionApplication, Membership, Organization
 
 
-class ReadOnlyAdmin(GuardedModelAdmin):
+class ReadOnlyAdmin(ReadOnly, GuardedModelAdmin):
     """Changes go through the portal's services (audited); the admin only reads."""
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(Organization)
