@@ -147,7 +147,9 @@ class ReviewKind:
     outcome changes) and refuse with Conflict when it is not under review; returns the
     locked target. ``audit(decided)``: record the reviewer's decision (``audited`` makes
     one), after the outcome is settled when ``audit_after_outcome``.
-    ``settle(decided)``: apply a decided outcome (reject, return or approve). ``round``:
+    ``settle(decided)``: apply a decided outcome (reject, return or approve).
+    ``under_review(target)``: whether the target awaits decisions (what pages offer; the
+    lock decides again). ``round``:
     the target's attribute numbering its rounds (None: one round only). ``blind``: the
     round is decided once SCENARIO_APPROVALS_REQUIRED reviewers have decided (any
     rejection rejects, else any return returns, else it is approved); otherwise a
@@ -161,12 +163,27 @@ class ReviewKind:
     lock: Callable[[Any, Any], Any]
     audit: Callable[[Decided], None]
     settle: Callable[[Decided], None]
+    under_review: Callable[[Any], bool]
     round: str | None = None
     blind: bool = False
     audit_after_outcome: bool = False
     comments: tuple[str, ...] = ("comment",)
     reason_field: str = "comment"
     reason_message: str = gettext_lazy("Give a reason.")
+
+
+def _this_round(kind: ReviewKind, target) -> dict:
+    return {"round": getattr(target, kind.round)} if kind.round else {}
+
+
+def awaits_decision(kind: ReviewKind, user, target) -> bool:
+    """Whether ``user`` is offered the decision on ``target``: it is under review, they may
+    review it, and they have not decided in this round (review_round decides again)."""
+    return (
+        kind.under_review(target)
+        and may_review(user, target)
+        and not target.reviews.filter(reviewer=user, **_this_round(kind, target)).exists()
+    )
 
 
 def audited(action: str, organization: Callable, details: Callable) -> Callable[[Decided], None]:
@@ -213,7 +230,7 @@ def review_round(kind: ReviewKind, *, by, target, decision: str, **comments) -> 
         raise InvalidInput(kind.reason_message, field=kind.reason_field)
     with transaction.atomic():
         target = kind.lock(by, target)
-        this_round = {"round": getattr(target, kind.round)} if kind.round else {}
+        this_round = _this_round(kind, target)
         reviews = target.reviews.filter(**this_round)
         if reviews.filter(reviewer=by).exists():
             raise Conflict(kind.already_message)

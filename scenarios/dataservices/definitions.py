@@ -240,6 +240,7 @@ def _settle_service_review(decided: Decided) -> None:
 
 
 SERVICE_REVIEW = ReviewKind(
+    under_review=lambda definition: definition.status == D.SUBMITTED,
     decisions=ServiceReview.Decision,
     decision_message=gettext_lazy("Decide approve or reject."),
     already_message=gettext_lazy("You have already decided on this service."),

@@ -211,6 +211,7 @@ def _locked_under_review(by, request: ReleaseRequest) -> ReleaseRequest:
 
 
 RELEASE_REVIEW = ReviewKind(
+    under_review=lambda request: request.status == ReleaseStatus.SUBMITTED,
     decisions=ReleaseDecision,
     decision_message=gettext_lazy("Decide approve, reject or return."),
     already_message=gettext_lazy("You have already decided in this round."),

@@ -191,6 +191,7 @@ def _settle_amendment(decided: Decided) -> None:
 
 
 AMENDMENT_REVIEW = ReviewKind(
+    under_review=lambda scenario: scenario.status == S.PENDING_REVIEW,
     decisions=AmendmentReview.Decision,
     decision_message=gettext_lazy("Decide approve or reject."),
     already_message=gettext_lazy("You have already decided on this scenario."),

@@ -146,6 +146,7 @@ def _settle(decided: Decided) -> None:
 
 
 TYPE_REVIEW = ReviewKind(
+    under_review=lambda scenario_type: scenario_type.status == S.SUBMITTED,
     decisions=TypeReview.Decision,
     decision_message=gettext_lazy("Decide approve, reject or return."),
     already_message=gettext_lazy("You have already decided in this round."),

@@ -34,7 +34,7 @@ from scenarios.models import (
     TypeReview,
     WorkspaceStatus,
 )
-from scenarios.reviews import may_review
+from scenarios.reviews import awaits_decision
 from scenarios.selectors import (
     jobs_visible_to,
     scenario_get,
@@ -44,6 +44,8 @@ from scenarios.selectors import (
 )
 from scenarios.services import scenarios as scenario_svc
 from scenarios.services import types as type_svc
+from scenarios.services.scenarios import AMENDMENT_REVIEW
+from scenarios.services.types import TYPE_REVIEW
 from tenants.permissions import (
     is_admitted_member,
     is_member,
@@ -164,13 +166,7 @@ def type_detail(request, pk: int):
     # Reviews and the history name the reviewers: shown to oversight only, as in the API.
     oversees = sees_reviewers(user)
     reviews = list(scenario_type.reviews.select_related("reviewer")) if oversees else []
-    can_review = (
-        scenario_type.status == ScenarioTypeStatus.SUBMITTED
-        and may_review(user, scenario_type)
-        and not any(
-            r.round == scenario_type.review_round and r.reviewer_id == user.pk for r in reviews
-        )
-    )
+    can_review = awaits_decision(TYPE_REVIEW, user, scenario_type)
     items = scenario_type.scope.select_related("catalog").prefetch_related("catalog__fields")
     return render(
         request,
@@ -349,11 +345,7 @@ def scenario_detail(request, pk: int):
         }
         for item in scenario.scope.all()
     ]
-    can_review = (
-        scenario.status == ScenarioStatus.PENDING_REVIEW
-        and may_review(user, scenario)
-        and not any(r.reviewer_id == user.pk for r in reviews)
-    )
+    can_review = awaits_decision(AMENDMENT_REVIEW, user, scenario)
     transitions = []
     if is_operator_staff(user):
         transitions = [

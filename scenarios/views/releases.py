@@ -45,7 +45,7 @@ from scenarios.models import (
     ReleaseStatus,
     ScenarioStatus,
 )
-from scenarios.reviews import may_review
+from scenarios.reviews import awaits_decision
 from scenarios.selectors import (
     output_get,
     output_shown,
@@ -58,6 +58,7 @@ from scenarios.selectors import (
 )
 from scenarios.services import outputs as output_svc
 from scenarios.services import releases as release_svc
+from scenarios.services.releases import RELEASE_REVIEW
 from tenants.models import OrganizationKind
 from tenants.permissions import is_member, is_overseer, membership_of, organization_of
 
@@ -494,16 +495,6 @@ def _public_comments(user, release) -> list[dict]:
     ]
 
 
-def _can_decide(user, release) -> bool:
-    """Who is offered the decision form (the service decides again on the POST)."""
-    if release.status != ReleaseStatus.SUBMITTED or not may_review(user, release):
-        return False
-    return not any(
-        review.round == release.round and review.reviewer_id == user.pk
-        for review in release.reviews.all()
-    )
-
-
 def _release_context(request, release, *, review_form=None) -> dict:
     user = request.user
     sees_content = _sees_content(user, release.scenario)
@@ -525,7 +516,7 @@ def _release_context(request, release, *, review_form=None) -> dict:
     scope = []
     if sees_content:
         scope = list(release.scenario.scope.select_related("catalog"))
-    can_decide = _can_decide(user, release)
+    can_decide = awaits_decision(RELEASE_REVIEW, user, release)
     return {
         "release": release,
         "scenario": release.scenario,

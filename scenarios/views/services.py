@@ -33,7 +33,7 @@ from scenarios.forms import (
     UsageFilterForm,
 )
 from scenarios.models import DefinitionStatus, ScenarioStatus, ServiceReview
-from scenarios.reviews import may_review
+from scenarios.reviews import awaits_decision
 from scenarios.selectors import (
     USAGE_EXPORT_HEADER,
     api_key_get,
@@ -97,11 +97,8 @@ def service_detail(request, code: str):
     oversees = permissions.sees_reviewers(user)
     reviews = _reviews_by_definition(definitions) if oversees else {}
     pending = row["pending"]
-    can_review = (
-        pending is not None
-        and pending.status == D.SUBMITTED
-        and may_review(user, pending)
-        and not any(r.reviewer_id == user.pk for r in reviews.get(pending.pk, []))
+    can_review = pending is not None and awaits_decision(
+        definition_svc.SERVICE_REVIEW, user, pending
     )
     quota_form = quotas = None
     if permissions.is_operator_staff(user):
