@@ -1,10 +1,10 @@
 """What a catalog shows about its data: statistics that pass the disclosure threshold and
 synthetic sample rows made from the schema and those statistics. Never a real row."""
 
-import random
-from datetime import date, datetime, timedelta
+import math
 
 from operation.models import FieldType, SensitivityLevel
+from operation.synthetic import SyntheticTable, displayable
 
 SAMPLE_ROWS = 5
 
@@ -17,20 +17,33 @@ def _rounded(value: float | None) -> float | None:
     return round(value, digits)
 
 
-def _coarse(value: float) -> float:
-    """Two significant digits: a range boundary, not a record's value."""
-    return float(f"{value:.2g}")
+def _range_digits(p10: float, p90: float) -> int:
+    """The decimals of two significant digits of the 10 %–90 % range's width."""
+    width = p90 - p10
+    scale = width if width > 0 else abs(p10) / 10 or 1.0
+    return 1 - math.floor(math.log10(scale))
+
+
+def _typical_range(p10: float, p90: float, digits: int) -> list[float]:
+    """The 10 %–90 % range widened to ``digits`` decimals: a range boundary, not a
+    record's value, and still as narrow as the data (longitudes between 118.05 and 118.25
+    stay so, not 120–120)."""
+    step = 10.0**-digits
+    shown = max(0, digits)
+    return [
+        round(math.floor(p10 / step) * step, shown),
+        round(math.ceil(p90 / step) * step, shown),
+    ]
 
 
 def shown_categories(field, stats: dict, min_count: int) -> list[str]:
-    """Category values may be shown when every one of them covers enough rows and the
-    field neither identifies anyone nor is sensitive."""
+    """The category values that may be shown, most frequent first: those covering enough
+    rows each (a rare one is never shown), of a field that neither identifies anyone nor
+    is sensitive. Their counts are not shown."""
     values = stats.get("values")
     if not values or field.is_identifier or field.level > SensitivityLevel.L2:
         return []
-    if any(count < min_count for _value, count in values):
-        return []
-    return [value for value, _count in values]
+    return [value for value, count in values if count >= min_count]
 
 
 def field_statistics(field, stats: dict, min_count: int) -> dict:
@@ -49,7 +62,10 @@ def field_statistics(field, stats: dict, min_count: int) -> dict:
     if field.data_type in (FieldType.INTEGER, FieldType.NUMBER):
         shown["mean"] = _rounded(stats.get("mean"))
         if wide and stats.get("p10") is not None:
-            shown["typical_range"] = [_coarse(stats["p10"]), _coarse(stats["p90"])]
+            digits = _range_digits(stats["p10"], stats["p90"])
+            shown["typical_range"] = _typical_range(stats["p10"], stats["p90"], digits)
+            if stats.get("mean") is not None:  # as precise as the range, over as many rows
+                shown["mean"] = round(stats["mean"], max(0, digits))
     is_time = field.data_type in (FieldType.DATE, FieldType.TIMESTAMP)
     if is_time and wide and stats.get("first_day"):
         shown["period"] = [stats["first_day"][:7], stats["last_day"][:7]]
@@ -59,40 +75,16 @@ def field_statistics(field, stats: dict, min_count: int) -> dict:
     return shown
 
 
-def synthetic_value(field, shown: dict, rng: random.Random, index: int):
-    """A made-up value built only from what ``field_statistics`` lets anyone see."""
-    kind = field.data_type
-    if field.is_identifier:
-        if kind == FieldType.STRING:
-            return f"SYN-{rng.randrange(16**6):06X}"
-        return rng.randrange(10**8)
-    if shown.get("categories"):
-        return rng.choice(shown["categories"])
-    if kind in (FieldType.INTEGER, FieldType.NUMBER):
-        low, high = shown.get("typical_range") or (0, 100)
-        value = rng.uniform(low, high if high > low else low + 1)
-        return round(value) if kind == FieldType.INTEGER else _rounded(value)
-    if kind in (FieldType.DATE, FieldType.TIMESTAMP):
-        first, last = shown.get("period") or ("2025-01", "2025-12")
-        start = date.fromisoformat(f"{first}-01")
-        end = date.fromisoformat(f"{last}-28")
-        day = start + timedelta(days=rng.randrange(max((end - start).days, 0) + 1))
-        if kind == FieldType.DATE:
-            return day.isoformat()
-        moment = datetime.combine(day, datetime.min.time()) + timedelta(hours=rng.randrange(24))
-        return moment.isoformat(sep=" ")
-    if kind == FieldType.BOOLEAN:
-        return rng.random() < 0.5
-    if kind == FieldType.TIME:
-        return f"{rng.randrange(24):02d}:{rng.randrange(60):02d}:00"
-    return f"示例{field.column}-{index + 1}"
-
-
 def synthetic_rows(catalog, fields, shown_by_column: dict[str, dict]) -> list[dict]:
     """A few rows that look like the data and are made up from the displayable statistics
-    only: deterministic per catalog version."""
-    rng = random.Random(f"{catalog.code}:{catalog.version}")  # noqa: S311 (not for security)
+    only (see ``operation.synthetic``): deterministic per catalog version."""
+    table = SyntheticTable(
+        fields,
+        shown_by_column,
+        table_rows=catalog.resource_version.row_count,
+        seed=f"{catalog.code}:{catalog.version}",
+    )
     return [
-        {f.column: synthetic_value(f, shown_by_column[f.column], rng, index) for f in fields}
-        for index in range(SAMPLE_ROWS)
+        {column: displayable(value) for column, value in row.items()}
+        for row in table.rows(SAMPLE_ROWS)
     ]

@@ -158,6 +158,50 @@ def published_vessel_catalog(staff, tmp_path, *, rows: int = 200, code: str = ""
     return svc.catalog_publish(by=staff, catalog=catalog)
 
 
+def published_demo_catalog(staff, tmp_path, key: str):
+    """A demo data set (see demo.data) at the smallest scale, ingested, described and
+    published under its own code, as the demo seeds it."""
+    from demo.data import dataset, generate
+    from operation.models import DataZone
+    from operation.services import catalogs as svc
+
+    demo = dataset(key)
+    svc.zones_ensure_standard()
+    source = generate(demo, tmp_path / f"demo-{key}")
+    version = svc.resource_register(
+        by=staff,
+        provider=provider_org(),
+        name=demo.name,
+        source=source,
+        source_name=source.name,
+        fmt=demo.file_format,
+    )
+    catalog = svc.catalog_create(
+        by=staff,
+        resource_version=version,
+        zone=DataZone.objects.get(key=demo.zone),
+        code=demo.code,
+        name=demo.name,
+        name_en=demo.name_en,
+        summary=demo.summary,
+        keywords=demo.keywords,
+        update_frequency=demo.update_frequency,
+    )
+    fields = {
+        f.column: {
+            "name_zh": f.name_zh,
+            "description": f.description,
+            "level": f.level,
+            "is_identifier": f.is_identifier,
+            "masking": f.masking,
+            "generalize": f.generalize,
+        }
+        for f in demo.fields
+    }
+    svc.catalog_fields_update(by=staff, catalog=catalog, fields=fields)
+    return svc.catalog_publish(by=staff, catalog=catalog)
+
+
 def approved_type(
     tmp_path,
     *,

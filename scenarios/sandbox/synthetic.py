@@ -1,11 +1,13 @@
-"""Synthetic workspaces for dry runs.
+"""Synthetic workspaces for dry runs (and for the copies developers pull).
 
 A dry run executes a developer's job against a made-up copy of the scenario's workspace:
 the same files, columns, column types and masking as the real one, but every value is
-drawn from what the catalog preview shows anyone (``field_statistics``), so no real value
-can appear. Pseudonyms look like real ones and come from a small pool per column name,
-shared by the tables of the workspace, so GROUP BY and joins give non-trivial results.
-Generalized columns go through the same SQL as the real workspace (``generalized_sql``).
+made up by ``operation.synthetic`` from what the catalog preview shows anyone
+(``field_statistics``), so no real value can appear and filters, groupings and joins that
+work on the real data find rows. Pseudonyms look like real ones and come from a pool per
+column name, shared by the tables of the workspace, so GROUP BY and joins give non-trivial
+results. Generalized columns go through the same SQL as the real workspace
+(``generalized_sql``).
 """
 
 import json
@@ -13,7 +15,6 @@ import os
 import random
 import shutil
 import uuid
-from datetime import date, datetime, time
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -25,10 +26,9 @@ from django.conf import settings
 from core.duck import quote_ident, sha256_of
 from core.storage import data_path
 from operation.models import CatalogVersion, FieldType, MaskingRule
-from operation.preview import field_statistics, synthetic_value
+from operation.preview import field_statistics
+from operation.synthetic import IdentifierPools, SyntheticTable
 from scenarios.workspace import PSEUDONYM_HEX_CHARS, generalized_sql
-
-BATCH_ROWS = 20_000  # rows generated and written at a time: bounds memory for any `rows`
 
 # The Arrow type of a field when the real file cannot be read (its workspace destroyed).
 ARROW_TYPES = {
@@ -40,18 +40,12 @@ ARROW_TYPES = {
     FieldType.TIMESTAMP: pa.timestamp("us"),
     FieldType.TIME: pa.time64("us"),
 }
-_PARSE = {
-    FieldType.DATE: date.fromisoformat,
-    FieldType.TIMESTAMP: datetime.fromisoformat,
-    FieldType.TIME: time.fromisoformat,
-}
-# synthetic_value makes numbers for identifiers; these types need a value of their own.
-_NUMERIC_OR_TEXT = (FieldType.STRING, FieldType.INTEGER, FieldType.NUMBER)
 
 
-def _fields(code: str, entry: dict) -> list[SimpleNamespace]:
+def _fields(code: str, entry: dict) -> tuple[list[SimpleNamespace], int]:
     """The fields of the table as frozen in the catalog version the real table was built
-    from, each with its displayable statistics (``shown``)."""
+    from, each with its displayable statistics (``shown``), and the real table's row
+    count."""
     version = CatalogVersion.objects.select_related("resource_version").get(
         catalog__code=code, number=entry["catalog_version"]
     )
@@ -71,7 +65,7 @@ def _fields(code: str, entry: dict) -> list[SimpleNamespace]:
         )
         field.shown = field_statistics(field, statistics.get(column, {}), threshold)
         fields.append(field)
-    return fields
+    return fields, version.resource_version.row_count
 
 
 def _natural_type(field) -> pa.DataType:
@@ -98,44 +92,13 @@ def _schema(real_file: Path, fields) -> pa.Schema:
     return pa.schema([pa.field(f.column, _fallback_type(f)) for f in fields])
 
 
-class _Pools:
-    """Made-up identifier values per column name, shared by the tables of a workspace, so
-    that a vessel pseudonym of one table is found in another."""
-
-    def __init__(self, seed: str, size: int):
-        self.seed, self.size, self.pools = seed, size, {}
-
-    def get(self, field) -> list:
-        key = (field.column, _natural_type(field))
-        if key not in self.pools:
-            rng = random.Random(f"{self.seed}:pool:{field.column}")  # noqa: S311 (not for security)
-            if field.masking == MaskingRule.PSEUDONYM:
-                bits = 4 * PSEUDONYM_HEX_CHARS
-                pool = [
-                    f"P{rng.getrandbits(bits):0{PSEUDONYM_HEX_CHARS}x}" for _ in range(self.size)
-                ]
-            else:
-                pool = [_value(field, rng, index) for index in range(self.size)]
-            self.pools[key] = pool
-        return self.pools[key]
+def _pseudonym(_field, rng: random.Random) -> str:
+    return f"P{rng.getrandbits(4 * PSEUDONYM_HEX_CHARS):0{PSEUDONYM_HEX_CHARS}x}"
 
 
-def _value(field, rng: random.Random, index: int):
-    maker = field
-    if field.is_identifier and field.data_type not in _NUMERIC_OR_TEXT:
-        maker = SimpleNamespace(**{**vars(field), "is_identifier": False})
-    value = synthetic_value(maker, field.shown, rng, index)
-    parse = _PARSE.get(field.data_type)
-    return parse(value) if parse is not None and isinstance(value, str) else value
-
-
-def _column(field, pools: _Pools, rng: random.Random, start: int, count: int) -> pa.Array:
-    if field.masking == MaskingRule.PSEUDONYM or field.is_identifier:
-        pool = pools.get(field)
-        values = [rng.choice(pool) for _ in range(count)]
-    else:
-        values = [_value(field, rng, start + index) for index in range(count)]
-    return pa.array(values, type=_natural_type(field))
+def _pseudonyms(field):
+    """Pseudonymized columns hold made-up pseudonyms, whatever their type."""
+    return _pseudonym if field.masking == MaskingRule.PSEUDONYM else None
 
 
 def _generalize(connection, batch: pa.Table, fields) -> pa.Table:
@@ -158,13 +121,13 @@ def _generalize(connection, batch: pa.Table, fields) -> pa.Table:
         connection.unregister("batch")
 
 
-def _write_table(connection, path: Path, fields, schema, pools, seed: str, rows: int) -> None:
-    rng = random.Random(seed)  # noqa: S311 (not for security)
+def _write_table(connection, path: Path, table: SyntheticTable, schema, rows: int) -> None:
+    fields = table.fields
+    types = [_natural_type(f) for f in fields]
     with pq.ParquetWriter(path, schema, compression="zstd") as writer:
-        for start in range(0, rows, BATCH_ROWS):
-            count = min(BATCH_ROWS, rows - start)
+        for values in table.batches(rows):
             batch = pa.table(
-                [_column(f, pools, rng, start, count) for f in fields],
+                [pa.array(values[f.column], type=t) for f, t in zip(fields, types, strict=True)],
                 names=[f.column for f in fields],
             )
             batch = _generalize(connection, batch, fields)
@@ -195,7 +158,7 @@ def build_synthetic(workspace, target_dir: Path, *, rows: int) -> dict:
         raise ValueError("rows cannot be negative")
     target_dir = Path(target_dir)
     seed = f"{workspace.scenario_id}:{workspace.version}"
-    pools = _Pools(seed, size=rows // 20 + 1)
+    pools = IdentifierPools(seed, make_id=_pseudonyms)
     real_dir = data_path(workspace.path)
     target_dir.parent.mkdir(parents=True, exist_ok=True)
     work = target_dir.parent / f".synthetic-{uuid.uuid4().hex}"
@@ -212,10 +175,17 @@ def build_synthetic(workspace, target_dir: Path, *, rows: int) -> dict:
         manifest = {"synthetic": True, "tables": {}}
         try:
             for code, entry in sorted(workspace.manifest.get("tables", {}).items()):
-                fields = _fields(code, entry)
+                fields, table_rows = _fields(code, entry)
+                table = SyntheticTable(
+                    fields,
+                    {f.column: f.shown for f in fields},
+                    table_rows=table_rows,
+                    seed=f"{seed}:{code}",
+                    pools=pools,
+                )
                 schema = _schema(real_dir / entry["file"], fields)
                 target = work / entry["file"]
-                _write_table(connection, target, fields, schema, pools, f"{seed}:{code}", rows)
+                _write_table(connection, target, table, schema, rows)
                 manifest["tables"][code] = {
                     **entry,
                     "columns": [f.column for f in fields],

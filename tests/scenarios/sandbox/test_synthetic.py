@@ -10,11 +10,17 @@ import pytest
 
 from core.storage import data_path
 from operation.services.catalogs import catalog_fields_update
+from operation.synthetic import BATCH_ROWS
 from scenarios.agreement import AGREEMENT_SHA256
 from scenarios.models import WorkspaceStatus
-from scenarios.sandbox.synthetic import BATCH_ROWS, build_synthetic
+from scenarios.sandbox.synthetic import build_synthetic
 from scenarios.services import scenarios as svc
-from tests.factories import approved_type, published_vessel_catalog, staff_user
+from tests.factories import (
+    approved_type,
+    published_demo_catalog,
+    published_vessel_catalog,
+    staff_user,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -168,3 +174,60 @@ def test_types_still_match_when_the_real_workspace_is_gone(workspace, tmp_path):
     build_synthetic(workspace, target, rows=100)
     for code, real_schema in real_schemas.items():
         assert pq.read_schema(target / f"{code}.parquet").types == real_schema.types
+
+
+BUOY_COLUMNS = [
+    "buoy_id",
+    "longitude",
+    "latitude",
+    "ts",
+    "water_temp",
+    "salinity",
+    "ph",
+    "dissolved_oxygen",
+    "chlorophyll_a",
+]
+XIAMEN_BAY = (
+    "SELECT count(*) FROM read_parquet($file) "
+    "WHERE longitude BETWEEN 117.9 AND 118.3 AND latitude BETWEEN 24.3 AND 24.6"
+)
+
+
+@pytest.fixture
+def buoy_workspace(tmp_path, django_capture_on_commit_callbacks):
+    """A ready workspace over the demo's red-tide buoys (87,600 hourly rows)."""
+    published_demo_catalog(staff_user("op"), tmp_path, "redtide_buoys")
+    scope = {"HY-0001": BUOY_COLUMNS}
+    scenario_type, proposer = approved_type(tmp_path, scope=scope)
+    with django_capture_on_commit_callbacks(execute=True):
+        scenario = svc.scenario_apply(
+            by=proposer,
+            scenario_type=scenario_type,
+            name="厦门湾赤潮预警",
+            purpose="赤潮风险模型",
+            responsible_person="王五",
+            period_start=TODAY,
+            period_end=TODAY + datetime.timedelta(days=30),
+            scope=scope,
+            agreement_sha256=AGREEMENT_SHA256,
+        )
+    workspace = scenario.workspaces.get()
+    assert workspace.status == WorkspaceStatus.READY, workspace.reason
+    return workspace
+
+
+def test_a_dry_run_finds_the_buoys_where_the_real_data_has_them(buoy_workspace, tmp_path):
+    target = tmp_path / "dry"
+    build_synthetic(buoy_workspace, target, rows=2000)
+    real = data_path(buoy_workspace.path) / "HY-0001.parquet"
+    made_up = target / "HY-0001.parquet"
+    assert duckdb.sql(XIAMEN_BAY, params={"file": str(real)}).fetchall()[0][0] == 87_600
+    assert duckdb.sql(XIAMEN_BAY, params={"file": str(made_up)}).fetchall()[0][0] > 1800
+    rows = read(target, "HY-0001")
+    stamps = [row["ts"] for row in rows]
+    assert stamps == sorted(stamps)  # in time order, as the buoys report
+    months = "SELECT count(DISTINCT month(ts)), count(DISTINCT buoy_id) FROM read_parquet($file)"
+    assert duckdb.sql(months, params={"file": str(made_up)}).fetchall()[0] == (12, 10)
+    real_buoys = {row["buoy_id"] for row in pq.read_table(real, columns=["buoy_id"]).to_pylist()}
+    made_up_buoys = {row["buoy_id"] for row in rows}
+    assert all(PSEUDONYM.match(b) for b in made_up_buoys) and not made_up_buoys & real_buoys
