@@ -17,11 +17,11 @@ from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from core.csv import csv_attachment
 from core.errors import NotFound
 from core.fields import BoundedDateTimeField
 from core.params import parse_query_int
 from core.parsers import JSONParser
-from operation.exports import csv_attachment
 from scenarios.dataservices import calls as call_svc
 from scenarios.dataservices import definitions as definition_svc
 from scenarios.dataservices import keys as key_svc

@@ -17,9 +17,9 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
+from core.csv import csv_attachment
 from core.errors import Conflict, InvalidInput, NotFound
 from core.portal import act, form_error
-from operation.exports import csv_attachment
 from scenarios.dataservices import definitions as definition_svc
 from scenarios.dataservices import keys as key_svc
 from scenarios.dataservices import quotas as quota_svc
