@@ -20,6 +20,7 @@ from operation.forms import (
     VersionForm,
 )
 from operation.models import DataZone, MaskingRule, ResourceVersion, SensitivityLevel
+from operation.personal import personal_data_flags
 from operation.selectors import (
     catalog_get,
     catalog_preview,
@@ -163,14 +164,17 @@ def catalog_edit(request, code: str):
             messages.error(request, error.message)
         else:
             messages.success(request, _("Catalog saved."))
-            return redirect("catalog-edit", code=catalog.code)
+            # "Save and publish": the edits on screen are saved first, then confirmed.
+            then = "catalog-publish" if "publish" in request.POST else "catalog-edit"
+            return redirect(then, code=catalog.code)
+    flags = {flag.column: flag for flag in personal_data_flags(catalog)}
     return render(
         request,
         "operation/catalog_edit.html",
         {
             "catalog": catalog,
             "form": form,
-            "fields": fields,
+            "fields": [(field, flags.get(field.column)) for field in fields],
             "levels": SensitivityLevel.choices,
             "maskings": MaskingRule.choices,
         },
@@ -178,11 +182,22 @@ def catalog_edit(request, code: str):
 
 
 @login_required
-@require_POST
 def catalog_publish(request, code: str):
+    """GET: what publishing will do, the grading it freezes and the fields that look like
+    personal data; POST: publish."""
     if not is_operator_staff(request.user):
         raise Http404
     catalog = catalog_get(request.user, code)
+    if request.method != "POST":
+        return render(
+            request,
+            "operation/catalog_publish.html",
+            {
+                "catalog": catalog,
+                "fields": catalog.fields.order_by("position"),
+                "flags": personal_data_flags(catalog),
+            },
+        )
     try:
         svc.catalog_publish(by=request.user, catalog=catalog)
     except InvalidInput as error:

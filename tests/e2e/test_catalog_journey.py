@@ -46,9 +46,13 @@ def test_operator_publishes_and_developer_finds_a_catalog(page, live_server, tmp
     phone = page.locator("tr[data-column=owner_phone]")
     phone.locator("select[name$=level]").select_option("4")
     phone.locator("select[name$=masking]").select_option("drop")
-    page.click("main form.stack button[type=submit]")
-    expect(page.locator(".messages li.success")).to_be_visible()
+    # Publish straight from the edits on screen, unsaved: they are saved, then confirmed.
     page.click("button[data-action=publish]")
+    expect(page.locator("#grading tr[data-column=owner_phone]")).to_contain_text("L4")
+    expect(page.locator("#personal-data li[data-column=owner_phone]")).to_have_attribute(
+        "data-personal", "graded"
+    )
+    page.click("button[data-action=confirm-publish]")
     expect(page.locator("[data-status]")).to_have_attribute("data-status", "published")
     log_out(page)
 

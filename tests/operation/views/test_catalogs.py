@@ -62,6 +62,87 @@ def test_operator_uploads_describes_and_publishes_through_the_portal(client, tmp
     assert catalog.status == CatalogStatus.PUBLISHED and catalog.level == 4
 
 
+def _draft_vessels(client, tmp_path) -> tuple[Catalog, dict]:
+    """A draft vessel catalog as ingested (every field L1, kept), and its edit form."""
+    svc.zones_ensure_standard()
+    staff = staff_user("op")
+    client.force_login(staff)
+    source = vessel_csv(tmp_path / "ships.csv", 120)
+    version = svc.resource_register(
+        by=staff, provider=provider_org(), name="在港船舶", source=source, source_name=source.name
+    )
+    catalog = svc.catalog_create(
+        by=staff,
+        resource_version=version,
+        zone=svc.DataZone.objects.get(key="marine"),
+        name="在港船舶动态",
+        summary="到离港记录",
+        update_frequency="daily",
+    )
+    form = {
+        "zone": catalog.zone_id,
+        "name": catalog.name,
+        "summary": catalog.summary,
+        "update_frequency": "daily",
+        "sharing_type": "conditional",
+        "open_type": "conditional",
+    }
+    for f in catalog.fields.all():
+        form[f"f{f.position}-name_zh"] = f"中文{f.column}"
+        form[f"f{f.position}-level"] = "1"
+        form[f"f{f.position}-masking"] = "keep"
+    mmsi = catalog.fields.get(column="mmsi").position
+    form.update({f"f{mmsi}-level": "3", f"f{mmsi}-is_identifier": "on"})
+    form[f"f{mmsi}-masking"] = "pseudonym"
+    return catalog, form
+
+
+def test_publishing_from_the_edit_page_publishes_the_grading_on_screen(client, tmp_path):
+    """The grading edited on screen is what is published: "save and publish" saves it
+    first, then asks for confirmation (it once published the old grading: a phone column
+    set to L4/drop on screen went out as L1/keep)."""
+    catalog, form = _draft_vessels(client, tmp_path)
+    phone = catalog.fields.get(column="owner_phone").position
+    form.update({f"f{phone}-level": "4", f"f{phone}-masking": "drop", "publish": "1"})
+    response = client.post(f"/catalogs/{catalog.code}/edit/", form)
+    assert response.status_code == 302
+    assert response["Location"] == f"/catalogs/{catalog.code}/publish/"
+    catalog.refresh_from_db()
+    assert catalog.status == CatalogStatus.DRAFT  # not yet: the confirmation comes first
+    page = client.get(response["Location"]).content.decode()
+    assert "cannot be taken back to a draft" in page
+    assert (
+        'data-column="owner_phone"><td><code>owner_phone</code></td><td>中文owner_phone</td><td>L4'
+        in page
+    )
+    assert client.post(response["Location"]).status_code == 302
+    catalog.refresh_from_db()
+    assert catalog.status == CatalogStatus.PUBLISHED
+    frozen = {f["column"]: f for f in catalog.versions.get().snapshot["fields"]}
+    assert (frozen["owner_phone"]["level"], frozen["owner_phone"]["masking"]) == (4, "drop")
+
+
+def test_personal_data_is_flagged_on_the_edit_page_and_before_publishing(client, tmp_path):
+    catalog, _form = _draft_vessels(client, tmp_path)
+    edit = client.get(f"/catalogs/{catalog.code}/edit/").content.decode()
+    assert '<tr data-column="owner_phone" data-personal="ungraded">' in edit
+    assert '<tr data-column="tonnage">' in edit
+    confirm = client.get(f"/catalogs/{catalog.code}/publish/").content.decode()
+    assert 'data-column="owner_phone" data-personal="ungraded"' in confirm
+    assert "suggested L4" in confirm
+
+
+def test_only_staff_see_the_confirmation_and_only_a_draft_is_offered(client, tmp_path):
+    staff = staff_user("op")
+    published_vessel_catalog(staff, tmp_path)
+    _org, developer = admitted_developer("海洋实验室", "lab", by=staff)
+    client.force_login(developer)
+    assert client.get("/catalogs/HY-0001/publish/").status_code == 404
+    client.force_login(staff)
+    page = client.get("/catalogs/HY-0001/publish/").content.decode()
+    assert "Only a draft can be published" in page and "confirm-publish" not in page
+
+
 def test_developer_searches_and_reads_the_detail(client, tmp_path):
     staff = staff_user("op")
     published_vessel_catalog(staff, tmp_path)
