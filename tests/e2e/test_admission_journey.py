@@ -67,6 +67,10 @@ def test_developer_signs_up_applies_and_is_admitted(page, live_server, tmp_path,
     _log_in(page, base, "operator")
     page.goto(base + "/admissions/")
     page.get_by_role("link", name="蓝湾数据科技有限公司").click()
+    # Each decision asks first, stating what it does.
+    expect(page.locator("button[data-action=admit]")).to_be_hidden()
+    page.click("summary[data-action=admit-open]")
+    expect(page.locator("[data-consequence=admit]")).to_be_visible()
     page.click("button[data-action=admit]")
     expect(page.locator("[data-status]")).to_have_text(text["admitted"])
     _log_out(page)

@@ -334,6 +334,10 @@ def test_the_organization_admin_closes_a_scenario_in_the_portal(
     client.force_login(lab)
     page = client.get(f"/scenarios/{scenario.pk}/").content.decode()
     assert 'data-action="close"' in page
+    # The button sits behind a step that states what closing destroys.
+    consequence = page[page.index('data-consequence="close"') :]
+    assert "workspaces are destroyed" in consequence.split("</p>")[0]
+    assert page.index('data-action="close-open"') < page.index('data-action="close"')
     response = client.post(f"/scenarios/{scenario.pk}/close/", {"reason": "结束"})
     assert response.status_code == 302
     scenario.refresh_from_db()

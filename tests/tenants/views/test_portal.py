@@ -98,6 +98,11 @@ def test_operator_queue_and_decision_through_the_portal(client):
     assert "海洋实验室" in queue
     detail = client.get(f"/admissions/{organization.admission.pk}/").content.decode()
     assert 'data-action="admit"' in detail and 'data-action="reinstate"' not in detail
+    # Every decision sits behind a step that states what it does.
+    for action in ("admit", "reject", "return"):
+        assert f'data-action="{action}-open"' in detail
+        assert f'data-consequence="{action}"' in detail
+    assert "cannot resubmit it" in detail
     response = client.post(
         f"/admissions/{organization.admission.pk}/decide/return/", {"reason": "请补充资质"}
     )
