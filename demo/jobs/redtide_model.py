@@ -63,7 +63,8 @@ for part, frame in parts.items():
             "part": part,
             "buoy_days": len(frame),
             "bloom_days": int(truth.sum()),
-            "auc": round(roc_auc_score(truth, risk), 3),
+            # Undefined with one class only (a small synthetic workspace may have no bloom).
+            "auc": round(roc_auc_score(truth, risk), 3) if truth.nunique() == 2 else None,
             "accuracy": round(accuracy_score(truth, predicted), 3),
             "precision": round(precision_score(truth, predicted, zero_division=0), 3),
             "recall": round(recall_score(truth, predicted), 3),
@@ -79,7 +80,7 @@ false_positive, true_positive, _ = roc_curve(
 )
 coefficients = model[-1].coef_[0]
 figure, (roc, weights) = plt.subplots(1, 2, figsize=(10, 4))
-roc.plot(false_positive, true_positive, label=f"AUC {rows[1]['auc']:.3f}")
+roc.plot(false_positive, true_positive, label=f"AUC {rows[1]['auc']}")
 roc.plot([0, 1], [0, 1], linestyle="--", color="grey")
 roc.set(xlabel="false positive rate", ylabel="true positive rate")
 roc.set_title("Bloom tomorrow: validation months")

@@ -282,12 +282,14 @@ REDTIDE_RELEASE = {
         "controls": "图中只有曲线和系数，没有单个浮标或单条读数。",
     },
 }
+# Whole populations only: a call filtered on chlorophyll-a would make later unfiltered
+# answers of the same cells differ from it by a few readings, which the differencing
+# ledger suppresses (the README's example calls, bench/services.py's check).
 REDTIDE_CALLS = [
     {"period": "2025-03-01/2025-03-31"},
-    {"period": "2025-05-01/2025-05-31", "min_chlorophyll_a": "10"},
-    {"period": "2025-06-01/2025-06-07"},
-    {"period": "2025-06-01/2025-06-07", "min_chlorophyll_a": "10"},
-    {"period": "2025-07-01/2025-08-31", "min_chlorophyll_a": "20"},
+    {"period": "2025-05-01/2025-05-31"},
+    {"period": "2025-06-08/2025-06-14"},
+    {"period": "2025-07-01/2025-08-31"},
 ]
 
 
@@ -533,13 +535,23 @@ class Command(BaseCommand):
 
     def _redtide_job(self, scenario, developer) -> Job | None:
         code = REDTIDE_JOB.read_text()
-        job = Job.objects.filter(scenario=scenario, code=code, dry_run=False).first()
-        if job is None:
-            job = job_submit(
-                by=developer, scenario=scenario, language="python", code=code, dry_run=False
-            )
-            # In this process, as the sandbox worker would: the message the submission sent
-            # finds the job done and does nothing.
+        jobs = Job.objects.filter(scenario=scenario, code=code, dry_run=False)
+        job = (
+            jobs.filter(status=JobStatus.SUCCEEDED).first()
+            or jobs.filter(status=JobStatus.QUEUED).first()
+        )
+        if job is None:  # never run, or failed (bubblewrap missing): run it now
+            try:
+                job = job_submit(
+                    by=developer, scenario=scenario, language="python", code=code, dry_run=False
+                )
+            except ApplicationError as error:  # e.g. the lab's compute balance is used up
+                self.stderr.write(f"  the red-tide job was not submitted: {error}")
+                return None
+        while job.status == JobStatus.QUEUED:
+            # In this process, as a sandbox worker would: the fairest queued job first (the
+            # demo's own, unless others wait), until this one has run. The message the
+            # submission sent later finds it done and does nothing.
             job_execute(job_id=job.pk, worker="seed_demo")
             job.refresh_from_db()
             self.stdout.write(f"  job {job.pk} {REDTIDE_JOB.name}: {job.status}")

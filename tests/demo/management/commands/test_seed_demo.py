@@ -99,11 +99,12 @@ def test_seed_demo_explores_the_red_tide_scenario(settings):
     response = api.get(f"/api/v1/outputs/{released['redtide_risk.png'].pk}/download")
     assert b"".join(response.streaming_content).startswith(b"\x89PNG")
     calls = ServiceCall.objects.filter(service_code="redtide-risk")
-    assert calls.count() >= 3
+    assert calls.count() == 4
     assert {c.organization.name_en for c in calls} == {"University Coastal Ocean Laboratory"}
     assert calls.filter(status=200).count() == calls.count()
     usage = api.get("/api/v1/services/usage/", {"service": "redtide-risk"})
     assert usage.status_code == 200, usage.content
+    assert (usage.json()["total"], usage.json()["refused"]) == (calls.count(), 0)
     counts = (Job.objects.count(), ServiceCall.objects.count(), AuditEvent.objects.count())
     call_command("seed_demo")
     assert (Job.objects.count(), ServiceCall.objects.count(), AuditEvent.objects.count()) == counts
