@@ -25,6 +25,8 @@ import time
 from pathlib import Path
 
 import redis
+from redis.backoff import NoBackoff
+from redis.retry import Retry
 
 from core.supervisor import stop_group
 
@@ -61,10 +63,14 @@ def check_socket_path(socket: Path) -> None:
 
 
 def answers(socket: Path) -> bool:
-    """Whether a Redis answers PING on this socket."""
+    """Whether a Redis answers PING on this socket (at once: no retries, which redis-py
+    makes with backoff for seconds by default)."""
     try:
         with redis.Redis(
-            unix_socket_path=str(socket), socket_timeout=1, socket_connect_timeout=1
+            unix_socket_path=str(socket),
+            socket_timeout=1,
+            socket_connect_timeout=1,
+            retry=Retry(NoBackoff(), 0),
         ) as client:
             return bool(client.ping())
     except (redis.RedisError, OSError):

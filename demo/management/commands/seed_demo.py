@@ -3,8 +3,10 @@
 Idempotent: running it again creates only what is missing and changes nothing else.
 """
 
+import contextlib
 import io
 from datetime import date, timedelta
+from pathlib import Path
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -14,6 +16,8 @@ from django.db import transaction
 from django.utils import timezone
 from pypdf import PdfWriter
 
+from core.errors import ApplicationError
+from core.localredis import LocalRedis, LocalRedisError, answers
 from core.storage import data_path
 from demo.data import DATASETS, generate
 from demo.data.marine import BERTHS, VESSEL_TYPES
@@ -26,17 +30,24 @@ from operation.services.catalogs import (
     zones_ensure_standard,
 )
 from scenarios.agreement import AGREEMENT_SHA256
+from scenarios.dataservices.calls import service_call
 from scenarios.dataservices.definitions import service_propose, service_review
 from scenarios.dataservices.keys import api_key_create
 from scenarios.models import (
     ApiKey,
     DefinitionStatus,
+    Job,
+    JobStatus,
     Scenario,
     ScenarioStatus,
     ScenarioType,
+    ServiceCall,
     ServiceDefinition,
 )
 from scenarios.services.compute import voucher_grant
+from scenarios.services.jobs import job_submit
+from scenarios.services.outputs import outputs_check
+from scenarios.services.releases import release_request_create, release_review
 from scenarios.services.scenarios import scenario_apply
 from scenarios.services.types import (
     scenario_type_propose,
@@ -44,6 +55,7 @@ from scenarios.services.types import (
     scenario_type_submit,
 )
 from scenarios.tasks import workspace_build
+from scenarios.worker.jobs import job_execute
 from tenants.commitment import COMMITMENT_SHA256
 from tenants.models import AdmissionStatus, MemberRole, Organization, OrganizationKind
 from tenants.permissions import holds_role
@@ -256,6 +268,48 @@ DEMO_SERVICES = [
     },
 ]
 
+# The red-tide scenario explored (README, "A worked example"): xmu_lab's job, the outputs
+# it asks to release (what each shows, how disclosure was avoided) and its calls of the
+# redtide-risk service.
+REDTIDE_JOB = Path(__file__).resolve().parents[2] / "jobs" / "redtide_model.py"
+REDTIDE_RELEASE = {
+    "redtide_metrics.csv": {
+        "context": "次日赤潮（叶绿素a日均值≥10 µg/L）逻辑回归模型在训练月和验证月的评估指标。",
+        "controls": "仅含浮标-日数、赤潮日数和模型指标等汇总值，不含任何单条读数或浮标标识。",
+    },
+    "redtide_risk.png": {
+        "context": "验证月的ROC曲线和模型的标准化系数。",
+        "controls": "图中只有曲线和系数，没有单个浮标或单条读数。",
+    },
+}
+# Whole populations only: a call filtered on chlorophyll-a would make later unfiltered
+# answers of the same cells differ from it by a few readings, which the differencing
+# ledger suppresses (the README's example calls, bench/services.py's check).
+REDTIDE_CALLS = [
+    {"period": "2025-03-01/2025-03-31"},
+    {"period": "2025-05-01/2025-05-31"},
+    {"period": "2025-06-08/2025-06-14"},
+    {"period": "2025-07-01/2025-08-31"},
+]
+
+
+@contextlib.contextmanager
+def demo_redis():
+    """The demo's own Redis (which rundemo runs) for the block, when the settings use it
+    and it is not running yet: the data services' counters and cache live in it."""
+    server = LocalRedis(settings.EMBEDDED_REDIS_FOLDER)
+    if server.broker_url != settings.CELERY_BROKER_URL or answers(server.socket):
+        yield
+        return
+    try:
+        server.start()
+    except LocalRedisError as exc:
+        raise CommandError(str(exc)) from None
+    try:
+        yield
+    finally:
+        server.stop()
+
 
 class Command(BaseCommand):
     help = "Create the demo organizations, accounts and published catalogs (idempotent)."
@@ -317,6 +371,7 @@ class Command(BaseCommand):
         self._catalogs(operator_staff, scale)
         self._scenarios()
         self._services()
+        self._redtide()
         self.stdout.write(self.style.SUCCESS("Demo data ready."))
 
     def _catalogs(self, staff, scale: int) -> None:
@@ -461,6 +516,80 @@ class Command(BaseCommand):
                 secret=DEMO_API_KEY,
             )
             self.stdout.write(f"  API key for xmu_lab: {DEMO_API_KEY}")
+
+    def _redtide(self) -> None:
+        """The red-tide scenario explored: xmu_lab's bloom-risk model (REDTIDE_JOB) run
+        for real in the sandbox, its outputs checked and released by both reviewers, and
+        the redtide-risk service called with the demo key."""
+        users = {u.username: u for u in User.objects.filter(username__in=SCENARIO_USERS)}
+        scenario = Scenario.objects.filter(
+            organization__memberships__user=users["xmu_lab"], status=ScenarioStatus.AUTHORIZED
+        ).first()
+        if scenario is None:
+            return
+        with demo_redis():  # counters, and the messages the services send, as in life
+            job = self._redtide_job(scenario, users["xmu_lab"])
+            if job is not None:
+                self._redtide_release(scenario, job, users)
+            self._redtide_calls(scenario)
+
+    def _redtide_job(self, scenario, developer) -> Job | None:
+        code = REDTIDE_JOB.read_text()
+        jobs = Job.objects.filter(scenario=scenario, code=code, dry_run=False)
+        job = (
+            jobs.filter(status=JobStatus.SUCCEEDED).first()
+            or jobs.filter(status=JobStatus.QUEUED).first()
+        )
+        if job is None:  # never run, or failed (bubblewrap missing): run it now
+            try:
+                job = job_submit(
+                    by=developer, scenario=scenario, language="python", code=code, dry_run=False
+                )
+            except ApplicationError as error:  # e.g. the lab's compute balance is used up
+                self.stderr.write(f"  the red-tide job was not submitted: {error}")
+                return None
+        while job.status == JobStatus.QUEUED:
+            # In this process, as a sandbox worker would: the fairest queued job first (the
+            # demo's own, unless others wait), until this one has run. The message the
+            # submission sent later finds it done and does nothing.
+            job_execute(job_id=job.pk, worker="seed_demo")
+            job.refresh_from_db()
+            self.stdout.write(f"  job {job.pk} {REDTIDE_JOB.name}: {job.status}")
+        if job.status != JobStatus.SUCCEEDED:
+            self.stderr.write(f"  the red-tide job did not succeed: {job.reason}")
+            return None
+        outputs_check(job)  # as the general worker would; only outputs still pending
+        return job
+
+    def _redtide_release(self, scenario, job, users) -> None:
+        outputs = {o.name: o for o in job.outputs.filter(name__in=REDTIDE_RELEASE)}
+        if len(outputs) < len(REDTIDE_RELEASE) or any(
+            output.released_at or output.release_items.exists() for output in outputs.values()
+        ):
+            return
+        request = release_request_create(
+            by=users["xmu_lab"],
+            scenario=scenario,
+            items=[{"output": outputs[name].pk, **item} for name, item in REDTIDE_RELEASE.items()],
+        )
+        for reviewer in ("reviewer1", "reviewer2"):
+            request = release_review(
+                by=users[reviewer],
+                request=request,
+                decision="approve",
+                comment_public="模型评估指标与图表为汇总结果，同意发布。",
+            )
+        self.stdout.write(f"  release of {', '.join(outputs)}: {request.status}")
+
+    def _redtide_calls(self, scenario) -> None:
+        if ServiceCall.objects.filter(scenario=scenario, service_code="redtide-risk").exists():
+            return
+        for given in REDTIDE_CALLS:
+            try:
+                service_call(secret=DEMO_API_KEY, code="redtide-risk", given=dict(given))
+            except ApplicationError as error:  # recorded in the call log all the same
+                self.stderr.write(f"  redtide-risk {given}: {error}")
+        self.stdout.write(f"  redtide-risk called {len(REDTIDE_CALLS)} times with the demo key")
 
     def _organization(self, kind, fields, by=None) -> Organization:
         existing = Organization.objects.filter(credit_code=fields["credit_code"]).first()

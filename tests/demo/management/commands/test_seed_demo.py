@@ -56,8 +56,58 @@ def test_seed_demo_creates_the_readme_accounts_and_is_idempotent(settings):
     assert all(s.workspaces.get().status == WorkspaceStatus.READY for s in scenarios)
     from scenarios.services.compute import compute_balance_seconds
 
-    assert [compute_balance_seconds(s.organization) for s in scenarios] == [360_000.0] * 2
+    balances = {s.organization.name_en: compute_balance_seconds(s.organization) for s in scenarios}
+    assert balances["Strait Property Insurance Co., Ltd."] == 360_000.0
+    assert 359_000 < balances["University Coastal Ocean Laboratory"] < 360_000  # the model's job
     assert audit_verify() is None
+
+
+def test_seed_demo_explores_the_red_tide_scenario(settings):
+    """xmu_lab's bloom-risk model ran for real in the sandbox, both reviewers released its
+    metrics and chart, and the demo key called redtide-risk: what the README's walkthrough
+    shows each demo user."""
+    import csv
+    import io
+
+    from scenarios.models import Job, JobStatus, ServiceCall
+
+    settings.DEMO_PASSWORD = "demo-pass-test-1"
+    call_command("seed_demo")
+    job = Job.objects.get(scenario__name="厦门湾赤潮预警模型", dry_run=False)
+    assert job.status == JobStatus.SUCCEEDED, job.reason
+    assert job.language == "python" and "LogisticRegression" in job.code
+    released = {o.name: o for o in job.outputs.filter(released_at__isnull=False)}
+    assert sorted(released) == ["redtide_metrics.csv", "redtide_risk.png"]
+    assert all(o.check_status in ("pass", "review") for o in released.values())
+    assert sorted(
+        r.reviewer.username
+        for r in released["redtide_risk.png"].release_items.get().request.reviews.all()
+    ) == [
+        "reviewer1",
+        "reviewer2",
+    ]
+    api = APIClient()
+    token = api.post(
+        "/api/v1/auth/token/", {"username": "xmu_lab", "password": "demo-pass-test-1"}
+    ).json()["token"]
+    api.credentials(HTTP_AUTHORIZATION=f"Token {token}")
+    response = api.get(f"/api/v1/outputs/{released['redtide_metrics.csv'].pk}/download")
+    assert response.status_code == 200
+    metrics = list(csv.DictReader(io.StringIO(b"".join(response.streaming_content).decode())))
+    assert [row["part"] for row in metrics] == ["training", "validation"]
+    assert float(metrics[1]["auc"]) > 0.8
+    response = api.get(f"/api/v1/outputs/{released['redtide_risk.png'].pk}/download")
+    assert b"".join(response.streaming_content).startswith(b"\x89PNG")
+    calls = ServiceCall.objects.filter(service_code="redtide-risk")
+    assert calls.count() == 4
+    assert {c.organization.name_en for c in calls} == {"University Coastal Ocean Laboratory"}
+    assert calls.filter(status=200).count() == calls.count()
+    usage = api.get("/api/v1/services/usage/", {"service": "redtide-risk"})
+    assert usage.status_code == 200, usage.content
+    assert (usage.json()["total"], usage.json()["refused"]) == (calls.count(), 0)
+    counts = (Job.objects.count(), ServiceCall.objects.count(), AuditEvent.objects.count())
+    call_command("seed_demo")
+    assert (Job.objects.count(), ServiceCall.objects.count(), AuditEvent.objects.count()) == counts
 
 
 def test_seed_demo_refuses_a_scale_below_one():
