@@ -21,6 +21,7 @@ from pds.local import run as run_local
 
 FINISHED = {"succeeded", "failed", "cancelled", "timed_out", "killed"}
 POLL_SECONDS = 1.0
+CHECK_WAIT_SECONDS = 120
 
 
 def emit(args, data, lines) -> None:
@@ -184,23 +185,39 @@ def _check_lines(client: Client, job: dict) -> list[str]:
 
 def _follow(client: Client, job: dict, args) -> dict:
     """Prints each change of state and new log text until the job finishes."""
-    status, printed = None, {"stdout": 0, "stderr": 0}
+    status, printed = None, {}
     while True:
         if job["status"] != status:
             status = job["status"]
             note = (job.get("queue") or {}).get("note", "") if status == "queued" else ""
-            if not args.json:
+            if not args.json and status not in FINISHED:  # the end is told with its time
                 print(f"job {job['id']}: {status}" + (f" ({note})" if note else ""), flush=True)
         for kind, text in (job.get("logs") or {}).items():
             if not args.json and len(text) > printed.get(kind, 0):
                 stream = sys.stdout if kind == "stdout" else sys.stderr
-                stream.write(text[printed[kind] :])
+                stream.write(text[printed.get(kind, 0) :])
                 stream.flush()
                 printed[kind] = len(text)
         if status in FINISHED:
             return job
         time.sleep(POLL_SECONDS)
         job = client.job(job["id"])
+
+
+def _checked(client: Client, job: dict, args) -> dict:
+    """A real job's outputs are checked after it ends, by another worker: waits (up to
+    CHECK_WAIT_SECONDS) until none is pending."""
+    deadline = time.monotonic() + CHECK_WAIT_SECONDS
+    told = False
+    while not job["dry_run"] and any(o["check_status"] == "pending" for o in job["outputs"]):
+        if time.monotonic() > deadline:
+            break
+        if not told and not args.json:
+            print(f"job {job['id']}: waiting for its outputs' checks", flush=True)
+            told = True
+        time.sleep(POLL_SECONDS)
+        job = client.job(job["id"])
+    return job
 
 
 def cmd_submit(args) -> int:
@@ -216,7 +233,7 @@ def cmd_submit(args) -> int:
     if not args.json:
         print(f"job {job['id']}{label} submitted")
     try:
-        job = _follow(client, job, args)
+        job = _checked(client, _follow(client, job, args), args)
     except KeyboardInterrupt:
         print(f"\nstopped following job {job['id']}: `pds cancel {job['id']}` cancels it")
         return 130

@@ -163,10 +163,18 @@ def test_submit_and_wait_follows_the_job_and_exits_as_it_ends(lab, tmp_path, pds
     assert f"{output.pk}  by_type.csv  pass (" in out
     assert "stdout.txt  review (QueryShapeCheck review)" in out
 
+    # A dry run's logs come back with it.
+    script = job_file(tmp_path, "by_berth.py", PYTHON)
+    code, out, _err = pds("submit", script, "--scenario", lab.pk, "--dry-run", "--wait")
+    assert code == 0 and "berths: " in out and "(dry run: synthetic, no checks)" in out
+
     code, out, _err = pds("outputs", output.job_id)
     assert code == 0 and "by_type.csv" in out and "pass" in out
     code, out, _err = pds("jobs", "--json")
-    assert [job["status"] for job in json.loads(out)] == ["succeeded"]
+    assert [(job["dry_run"], job["status"]) for job in json.loads(out)] == [
+        (False, "succeeded"),
+        (True, "succeeded"),
+    ]
 
     broken = job_file(tmp_path, "broken.py", "import workspace\nworkspace.table('nope')\n")
     code, out, err = pds("submit", broken, "--scenario", lab.pk, "--wait")
@@ -177,12 +185,17 @@ def test_submit_and_wait_follows_the_job_and_exits_as_it_ends(lab, tmp_path, pds
     assert code == 0 and "outputs in quarantine until released" in err
 
 
-def test_cancel_a_queued_job(lab, tmp_path, pds, monkeypatch):
+def test_a_queued_job_counts_against_the_limit_until_cancelled(
+    lab, tmp_path, pds, monkeypatch, settings
+):
     # No worker takes it: the broker "did not answer", so it stays queued.
     monkeypatch.setattr("scenarios.services.jobs.job_dispatch", lambda job_id: False)
+    settings.SANDBOX_MAX_ACTIVE_JOBS = 1
     sql = job_file(tmp_path, "by_type.sql", BY_TYPE)
     code, out, _err = pds("submit", sql, "--scenario", lab.pk)
     assert code == 0 and "queued" in out
+    code, _out, err = pds("submit", sql, "--scenario", lab.pk)
+    assert code == 1 and "has 1 jobs queued or running; wait for some to end" in err
     job = Job.objects.get()
     code, out, _err = pds("cancel", job.pk)
     assert code == 0 and f"job {job.pk}: cancelled" in out
