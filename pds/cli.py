@@ -16,7 +16,7 @@ from pds.client import (
     config_load,
     config_save,
 )
-from pds.local import language_of, unpack
+from pds.local import language_of, output_folder, tables_of, unpack
 from pds.local import run as run_local
 
 FINISHED = {"succeeded", "failed", "cancelled", "timed_out", "killed"}
@@ -272,7 +272,8 @@ def cmd_run(args) -> int:
     if not folder:
         raise PdsError("no workspace pulled yet: run `pds workspace pull SCENARIO` or give --dir")
     folder = Path(folder)
-    output = Path(args.out) if args.out else folder / "output"
+    tables_of(folder)  # a pulled workspace, before any folder is touched
+    output = output_folder(folder, Path(args.out) if args.out else None)
     python = args.python or os.environ.get("PDS_PYTHON") or sys.executable
     status = run_local(Path(args.file), folder, output, python=python)
     files = sorted(p for p in output.iterdir() if p.is_file())
@@ -336,7 +337,7 @@ def parser() -> argparse.ArgumentParser:
     sub = command("run", cmd_run, "run a .sql or .py job locally on a pulled workspace")
     sub.add_argument("file")
     sub.add_argument("--dir", help="the pulled workspace (default: the last one pulled)")
-    sub.add_argument("--out", help="its output folder (default: DIR/output, emptied first)")
+    sub.add_argument("--out", help="a new or empty folder (default: DIR/output, emptied first)")
     sub.add_argument("--python", help="the Python to run it (else PDS_PYTHON, else this one)")
 
     workspace = commands.add_parser("workspace", help="the synthetic workspace")

@@ -102,15 +102,27 @@ def tables_of(folder: Path) -> dict[str, str]:
     return {code: entry["file"] for code, entry in manifest["tables"].items()}
 
 
+def output_folder(folder: Path, wanted: Path | None) -> Path:
+    """An empty folder, as the sandbox's output starts: the workspace's own ``output``
+    (emptied), or a folder of the user's that is new or empty (never emptied by pds)."""
+    if wanted is None:
+        output = folder / "output"
+        if output.exists():
+            shutil.rmtree(output)
+    else:
+        output = wanted
+        if output.exists() and (not output.is_dir() or any(output.iterdir())):
+            raise PdsError(f"{output}: give a new or empty folder for the job's outputs")
+    output.mkdir(parents=True, exist_ok=True)
+    return output
+
+
 def run(code_file: Path, folder: Path, output: Path, *, python: str) -> dict:
-    """Runs the job with its stdout and stderr on this terminal; its files land in
-    ``output`` (emptied first, as the sandbox's starts empty). Returns the runner's
-    status: {"ok": true} or {"ok": false, "error_class", "line", ...}."""
+    """Runs the job with its stdout and stderr on this terminal; its files land in the
+    empty folder ``output``. Returns the runner's status: {"ok": true} or {"ok": false,
+    "error_class", "line", ...}."""
     language = language_of(code_file)
     tables = tables_of(folder)
-    if output.exists():
-        shutil.rmtree(output)
-    output.mkdir(parents=True)
     with tempfile.TemporaryDirectory(prefix="pds-run-") as job:
         job = Path(job)
         (job / "tmp").mkdir()

@@ -3,6 +3,7 @@ runs, submissions followed to the end, cancel, release and fetch. Jobs run insid
 request that submits them (eager tasks, tests/conftest.py)."""
 
 import json
+import os
 import stat
 import subprocess
 import sys
@@ -96,6 +97,17 @@ def test_login_keeps_the_token_in_the_users_config_only(live_server, tmp_path, p
     assert json.loads(path.read_text())["url"] == live_server.url
     assert Client.from_config().me()["username"] == "xmu_lab"
 
+    # The console script's module, in a process of its own, reads the same config.
+    answer = subprocess.run(
+        [sys.executable, "-m", "pds", "scenarios", "--json"],
+        capture_output=True,
+        text=True,
+        check=False,
+        env={**os.environ, "XDG_CONFIG_HOME": str(tmp_path / "config")},
+    )
+    assert answer.returncode == 0, answer.stderr
+    assert [s["name"] for s in json.loads(answer.stdout)] == ["厦门港拥堵分析"]
+
 
 def test_listings_as_text_and_json_and_clear_errors(lab, live_server, pds):
     code, out, _err = pds("scenarios")
@@ -148,6 +160,13 @@ def test_pull_then_run_locally_gives_what_a_dry_run_gives(lab, tmp_path, pds, se
     assert code == 0, out
     assert json.loads(out)["files"] == ["by_berth.csv"]
     assert (folder / "output" / "by_berth.csv").read_text().startswith("berth,n\n")
+
+    # A folder of the user's is never emptied.
+    (tmp_path / "mine").mkdir()
+    (tmp_path / "mine" / "notes.txt").write_text("keep")
+    code, _out, err = pds("run", sql, "--out", tmp_path / "mine")
+    assert code == 1 and "give a new or empty folder" in err
+    assert (tmp_path / "mine" / "notes.txt").read_text() == "keep"
 
     broken = job_file(tmp_path, "broken.sql", "SELECT 1;\nSELECT * FROM no_such_table;\n")
     code, _out, err = pds("run", broken)
