@@ -152,9 +152,12 @@ def cmd_fetch(args) -> int:
     name, content, sha256 = Client.from_config().fetch(args.output)
     if sha256 and hashlib.sha256(content).hexdigest() != sha256:
         raise PdsError(f"output {args.output}: the download does not match its SHA-256")
-    target = Path(args.out) if args.out else Path(name or f"output-{args.output}")
+    name = name or f"output-{args.output}"
+    target = Path(args.out or name)
+    if args.out and args.out.endswith(("/", os.sep)):
+        target.mkdir(parents=True, exist_ok=True)
     if target.is_dir():
-        target = target / (name or f"output-{args.output}")
+        target = target / name
     target.write_bytes(content)
     emit(
         args,

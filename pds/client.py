@@ -58,6 +58,16 @@ def config_save(values: dict) -> Path:
     return path
 
 
+def language() -> str:
+    """The server's messages in the user's language: Chinese under a zh locale, else
+    English (what pds itself says)."""
+    for name in ("LC_ALL", "LC_MESSAGES", "LANG"):
+        value = os.environ.get(name)
+        if value:
+            return "zh-hans" if value.lower().startswith("zh") else "en"
+    return "en"
+
+
 def _message(status: int, body: bytes) -> str:
     """The API's error shape is {"code", "detail", "field"}; DRF's validation errors are
     {field: [messages]}."""
@@ -124,7 +134,7 @@ class Client:
         url = path if "://" in path else f"{self.url}{API}{path}"
         if query:
             url += "?" + urllib.parse.urlencode({k: v for k, v in query.items() if v is not None})
-        headers = {"Accept": "application/json, */*"}
+        headers = {"Accept": "application/json, */*", "Accept-Language": language()}
         data = None
         if body is not None:
             data = json.dumps(body).encode()

@@ -109,7 +109,7 @@ def test_login_keeps_the_token_in_the_users_config_only(live_server, tmp_path, p
     assert [s["name"] for s in json.loads(answer.stdout)] == ["厦门港拥堵分析"]
 
 
-def test_listings_as_text_and_json_and_clear_errors(lab, live_server, pds):
+def test_listings_as_text_and_json_and_clear_errors(lab, live_server, pds, monkeypatch):
     code, out, _err = pds("scenarios")
     assert code == 0 and "厦门港拥堵分析" in out and "ready" in out
     code, out, _err = pds("scenarios", "--json")
@@ -121,6 +121,14 @@ def test_listings_as_text_and_json_and_clear_errors(lab, live_server, pds):
     assert code == 4 and "no such scenario" in err
     code, out, _err = pds("jobs", "--scenario", "厦门港拥堵分析", "--json")
     assert code == 0 and json.loads(out) == []
+
+    # The server's words in the user's language.
+    monkeypatch.setenv("LC_ALL", "zh_CN.UTF-8")
+    code, _out, err = pds("cancel", 9999)
+    assert code == 4 and "未找到" in err
+    monkeypatch.setenv("LC_ALL", "C.UTF-8")
+    code, _out, err = pds("cancel", 9999)
+    assert code == 4 and "Not found" in err
 
     config = json.loads(config_path().read_text())
     config_path().write_text(json.dumps({**config, "url": "http://127.0.0.1:9"}))
@@ -242,9 +250,9 @@ def test_a_released_output_is_fetched_and_an_unreleased_one_refused(lab, tmp_pat
             by=staff_user(name, PlatformRole.REVIEWER), request=request, decision="approve"
         )
 
-    code, out, _err = pds("fetch", by_type.pk, "--out", tmp_path)
+    code, out, _err = pds("fetch", by_type.pk, "--out", f"{tmp_path}/results/")
     assert code == 0
-    content = (tmp_path / "by_type.csv").read_bytes()
+    content = (tmp_path / "results" / "by_type.csv").read_bytes()
     assert content.startswith(b"vessel_type,n\n") and "集装箱船,50".encode() in content
     code, _out, err = pds("fetch", stdout.pk)
     assert code == 4 and "only released outputs" in err
