@@ -21,6 +21,11 @@ urlpatterns = [
     ),
     path("scenarios/", views.ScenarioListView.as_view(), name="api-scenarios"),
     path("scenarios/<int:pk>/", views.ScenarioDetailView.as_view(), name="api-scenario"),
+    path(
+        "scenarios/<int:pk>/workspace/synthetic/",
+        views.SyntheticWorkspaceView.as_view(),
+        name="api-scenario-synthetic",
+    ),
     path("scenarios/<int:pk>/jobs/", jobs.ScenarioJobListView.as_view(), name="api-scenario-jobs"),
     path("jobs/queue/", jobs.JobQueueView.as_view(), name="api-job-queue"),
     path("jobs/<int:pk>/", jobs.JobDetailView.as_view(), name="api-job"),

@@ -1,6 +1,7 @@
 """Scenario types and scenarios through the API: thin views over selectors and services."""
 
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from django.http import HttpResponse
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import serializers, status
 from rest_framework.generics import ListAPIView
 from rest_framework.response import Response
@@ -16,6 +17,7 @@ from scenarios.selectors import (
 )
 from scenarios.services import scenarios as scenario_svc
 from scenarios.services import types as type_svc
+from scenarios.synthetic import synthetic_workspace_pull
 from tenants.permissions import sees_reviewers
 
 PARAMETERS = ["min_cell_count", "dominance_n", "dominance_k", "p_percent", "min_dof"]
@@ -240,6 +242,28 @@ class ScenarioDetailView(APIView):
     @extend_schema(responses=ScenarioOutput)
     def get(self, request, pk: int):
         return Response(ScenarioOutput(scenario_get(request.user, pk)).data)
+
+
+class SyntheticWorkspaceView(APIView):
+    """The scenario's synthetic workspace (made-up rows with the real tables' names,
+    columns and types) as a zip: the Parquet files, manifest.json and schema.json; for
+    members of the scenario's organization (what ``pds workspace pull`` fetches)."""
+
+    @extend_schema(
+        responses={
+            (200, "application/zip"): OpenApiResponse(bytes),
+            403: OpenApiResponse(description="not a member of the scenario's organization"),
+            404: OpenApiResponse(description="no such scenario, or another organization's"),
+            409: OpenApiResponse(description="not authorized, or its workspace not ready"),
+        }
+    )
+    def get(self, request, pk: int):
+        name, content = synthetic_workspace_pull(
+            by=request.user, scenario=scenario_get(request.user, pk)
+        )
+        response = HttpResponse(content, content_type="application/zip")
+        response["Content-Disposition"] = f'attachment; filename="{name}"'
+        return response
 
 
 class ScenarioActionView(APIView):

@@ -5,7 +5,6 @@ messages the broker may have lost."""
 
 import ast
 import contextlib
-import fcntl
 import logging
 import shutil
 import time
@@ -33,6 +32,7 @@ from scenarios.queue import job_dispatch, outputs_check_dispatch
 from scenarios.sandbox import cgroup, collect, engine
 from scenarios.services.compute import compute_charge
 from scenarios.services.jobs import cancel_locked
+from scenarios.synthetic import synthetic_folder
 
 logger = logging.getLogger(__name__)
 
@@ -159,8 +159,6 @@ def _heartbeat(job: Job):
 
 
 def _run_spec(job: Job) -> engine.RunSpec:
-    from scenarios.sandbox.synthetic import build_synthetic
-
     workspace = job.workspace
     data_root_ensure()
     folder = data_path(job.folder)
@@ -168,14 +166,7 @@ def _run_spec(job: Job) -> engine.RunSpec:
     folder.mkdir(parents=True)
     source = data_path(workspace.path)
     if job.dry_run:
-        synthetic = data_path(f"synthetic/{job.scenario_id}/v{workspace.version}")
-        synthetic.parent.mkdir(parents=True, exist_ok=True)
-        # Built once per workspace version; a lock keeps two workers from racing on it.
-        with open(synthetic.parent / ".lock", "w") as lock:
-            fcntl.flock(lock, fcntl.LOCK_EX)
-            if not (synthetic / "manifest.json").exists():
-                build_synthetic(workspace, synthetic, rows=settings.SANDBOX_DRY_RUN_ROWS)
-        source = synthetic
+        source = synthetic_folder(workspace)
     tables = {code: info["file"] for code, info in workspace.manifest.get("tables", {}).items()}
     return engine.RunSpec(
         language=job.language,

@@ -1,0 +1,3 @@
+from pds.cli import entry
+
+entry()
