@@ -278,6 +278,8 @@ def cmd_run(args) -> int:
     tables_of(folder)  # a pulled workspace, before any folder is touched
     output = output_folder(folder, Path(args.out) if args.out else None)
     python = args.python or os.environ.get("PDS_PYTHON") or sys.executable
+    if os.sep in python:  # a path: from here, since the job runs in its output folder
+        python = os.path.abspath(python)
     status = run_local(Path(args.file), folder, output, python=python)
     files = sorted(p for p in output.iterdir() if p.is_file())
     data = {**status, "output": str(output), "files": [p.name for p in files]}

@@ -160,11 +160,11 @@ def test_pull_then_run_locally_gives_what_a_dry_run_gives(lab, tmp_path, pds, se
     remote = next(o for o in dry_run["outputs"] if o["name"] == "by_type.csv")
     assert Client.from_config().download(remote["download"])[1] == local
 
-    # Python, with workspace.table and workspace.OUTPUT, in the sandbox's Python.
+    # Python, with workspace.table and workspace.OUTPUT, in the sandbox's Python (named
+    # by a path relative to where pds runs, as in `--python .sandbox-venv/bin/python`).
     script = job_file(tmp_path, "by_berth.py", PYTHON)
-    code, out, _err = pds(
-        "run", script, "--dir", folder, "--python", settings.SANDBOX_PYTHON, "--json"
-    )
+    python = os.path.relpath(settings.SANDBOX_PYTHON)
+    code, out, _err = pds("run", script, "--dir", folder, "--python", python, "--json")
     assert code == 0, out
     assert json.loads(out)["files"] == ["by_berth.csv"]
     assert (folder / "output" / "by_berth.csv").read_text().startswith("berth,n\n")
