@@ -71,13 +71,25 @@ def cmd_scenarios(args) -> int:
 
 def _job_row(job: dict) -> list:
     kind = "dry run" if job["dry_run"] else "job"
-    return [job["id"], job["scenario"], kind, job["language"], job["status"], job["created_at"]]
+    return [
+        job["id"],
+        job["scenario"],
+        kind,
+        job["language"],
+        job["status"],
+        job["created_at"],
+        job.get("name", ""),
+    ]
 
 
 def cmd_jobs(args) -> int:
     found = Client.from_config().jobs(args.scenario)
     rows = [_job_row(job) for job in found]
-    emit(args, found, table(rows, ["ID", "SCENARIO", "KIND", "LANGUAGE", "STATUS", "SUBMITTED"]))
+    emit(
+        args,
+        found,
+        table(rows, ["ID", "SCENARIO", "KIND", "LANGUAGE", "STATUS", "SUBMITTED", "NAME"]),
+    )
     return 0
 
 
@@ -228,8 +240,8 @@ def cmd_submit(args) -> int:
     language = language_of(path)
     code = path.read_text()
     client = Client.from_config()
-    job = client.submit(args.scenario, code, language, dry_run=args.dry_run)
-    label = f" ({args.name})" if args.name else ""
+    job = client.submit(args.scenario, code, language, dry_run=args.dry_run, name=args.name or "")
+    label = f" ({job['name']})" if job.get("name") else ""
     if not args.wait:
         emit(args, job, [f"job {job['id']}{label} submitted: {job['status']}"])
         return 0
@@ -337,7 +349,7 @@ def parser() -> argparse.ArgumentParser:
     sub.add_argument("file")
     sub.add_argument("--scenario", required=True, help="id or exact name")
     sub.add_argument("--dry-run", action="store_true", help="on the synthetic workspace")
-    sub.add_argument("--name", help="a label for this submission, shown while it runs")
+    sub.add_argument("--name", help="the job's name (else the code's first comment line)")
     sub.add_argument("--wait", action="store_true", help="follow it; exit 1 if it fails")
     sub = command("run", cmd_run, "run a .sql or .py job locally on a pulled workspace")
     sub.add_argument("file")

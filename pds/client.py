@@ -219,10 +219,10 @@ class Client:
         return self.get(f"jobs/{int(job_id)}/")
 
     def submit(
-        self, scenario: int | str, code: str, language: str, *, dry_run: bool = False
+        self, scenario: int | str, code: str, language: str, *, dry_run: bool = False, name=""
     ) -> dict:
         found = self.scenario(scenario)
-        body = {"language": language, "code": code, "dry_run": dry_run}
+        body = {"language": language, "code": code, "dry_run": dry_run, "name": name}
         return self.post(f"scenarios/{found['id']}/jobs/", body)
 
     def cancel(self, job_id: int) -> dict:

@@ -128,6 +128,11 @@ class ReasonForm(forms.Form):
 
 
 class JobForm(forms.Form):
+    name = forms.CharField(
+        label=_("Name"),
+        required=False,
+        help_text=_("By default the code's first line, when it is a comment."),
+    )
     language = forms.ChoiceField(label=_("Language"), choices=JobLanguage.choices)
     code = forms.CharField(
         label=pgettext_lazy("program", "Code"),

@@ -81,6 +81,7 @@ class JobOutput(serializers.ModelSerializer):
             "scenario",
             "workspace_version",
             "submitted_by",
+            "name",
             "language",
             "code",
             "dry_run",
@@ -129,6 +130,12 @@ class JobOutput(serializers.ModelSerializer):
 
 
 class JobInput(serializers.Serializer):
+    name = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        trim_whitespace=False,
+        help_text="The job's name; by default the code's first line when it is a comment.",
+    )
     language = serializers.ChoiceField(choices=JobLanguage.choices)
     code = serializers.CharField(trim_whitespace=False)
     dry_run = serializers.BooleanField(default=False)

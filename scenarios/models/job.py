@@ -39,6 +39,9 @@ class Job(models.Model):
     submitted_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
     )
+    # The developer's name for the job: given, or the code's first line when it is a
+    # comment (``-- monthly means`` / ``# bloom model``).
+    name = models.CharField(_("name"), max_length=100, blank=True)
     language = models.CharField(_("language"), max_length=8, choices=JobLanguage.choices)
     code = models.TextField(_("code"))
     dry_run = models.BooleanField(_("dry run on synthetic data"), default=False)

@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 
 from core.errors import Conflict, InvalidInput, PermissionRefused
 from core.services.audit import audit_record
+from core.text import clean_text
 from scenarios.limits import effective_limits
 from scenarios.models import (
     Job,
@@ -26,9 +27,26 @@ from scenarios.services.compute import compute_balance_seconds
 from tenants.models import AdmissionStatus
 from tenants.permissions import check_member, is_member, is_operator_staff
 
+JOB_NAME_MAX = 100
+COMMENT_MARKERS = {JobLanguage.SQL: "--", JobLanguage.PYTHON: "#"}
 
-def job_submit(*, by, scenario: Scenario, language: str, code: str, dry_run: bool) -> Job:
-    """A member of the scenario's organization submits a job; it is queued after commit."""
+
+def job_name_of(language: str, code: str) -> str:
+    """The code's first line, when it is a comment (and no ``output:`` directive): the
+    job's name if none is given."""
+    first = code.lstrip("\n").split("\n", 1)[0].strip()
+    marker = COMMENT_MARKERS.get(language, "")
+    if not marker or not first.startswith(marker):
+        return ""
+    comment = first.removeprefix(marker).strip()
+    return "" if comment.startswith("output:") else comment[:JOB_NAME_MAX]
+
+
+def job_submit(
+    *, by, scenario: Scenario, language: str, code: str, dry_run: bool, name: str = ""
+) -> Job:
+    """A member of the scenario's organization submits a job, named by ``name`` or else by
+    its code's first comment line; it is queued after commit."""
     check_member(
         by, scenario.organization_id, _("Only members of the scenario's organization submit jobs.")
     )
@@ -43,6 +61,7 @@ def job_submit(*, by, scenario: Scenario, language: str, code: str, dry_run: boo
             _("The code is longer than %(max)s bytes.") % {"max": settings.SANDBOX_MAX_CODE_BYTES},
             field="code",
         )
+    name = clean_text(name, field="name", max_length=JOB_NAME_MAX) or job_name_of(language, code)
     with transaction.atomic():
         scenario = Scenario.objects.select_for_update().get(pk=scenario.pk)
         admission = getattr(scenario.organization, "admission", None)
@@ -83,6 +102,7 @@ def job_submit(*, by, scenario: Scenario, language: str, code: str, dry_run: boo
             scenario=scenario,
             workspace=workspace,
             submitted_by=by,
+            name=name,
             language=language,
             code=code,
             dry_run=bool(dry_run),
@@ -95,6 +115,7 @@ def job_submit(*, by, scenario: Scenario, language: str, code: str, dry_run: boo
             organization=scenario.organization,
             details={
                 "scenario": scenario.pk,
+                "name": name,
                 "language": language,
                 "dry_run": job.dry_run,
                 "workspace_version": workspace.version,

@@ -187,6 +187,7 @@ def test_submit_and_wait_follows_the_job_and_exits_as_it_ends(lab, tmp_path, pds
     assert code == 0, out
     assert "(by type) submitted" in out and "succeeded" in out
     output = JobOutput.objects.get(name="by_type.csv")
+    assert output.job.name == "by type"  # stored: the portal's and the API's lists show it
     assert f"{output.pk}  by_type.csv  pass (" in out
     assert "stdout.txt  review (QueryShapeCheck review)" in out
 

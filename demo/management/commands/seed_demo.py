@@ -543,7 +543,12 @@ class Command(BaseCommand):
         if job is None:  # never run, or failed (bubblewrap missing): run it now
             try:
                 job = job_submit(
-                    by=developer, scenario=scenario, language="python", code=code, dry_run=False
+                    by=developer,
+                    scenario=scenario,
+                    language="python",
+                    code=code,
+                    dry_run=False,
+                    name="赤潮风险模型（逻辑回归）",
                 )
             except ApplicationError as error:  # e.g. the lab's compute balance is used up
                 self.stderr.write(f"  the red-tide job was not submitted: {error}")

@@ -27,10 +27,10 @@ def authorized(tmp_path, django_capture_on_commit_callbacks):
 
 @pytest.fixture
 def submit(django_capture_on_commit_callbacks):
-    def submit(by, scenario, code, *, language="sql", dry_run=False, run=True):
+    def submit(by, scenario, code, *, language="sql", dry_run=False, run=True, name=""):
         with django_capture_on_commit_callbacks(execute=run):
             job = svc.job_submit(
-                by=by, scenario=scenario, language=language, code=code, dry_run=dry_run
+                by=by, scenario=scenario, language=language, code=code, dry_run=dry_run, name=name
             )
         job.refresh_from_db()
         return job
@@ -40,6 +40,23 @@ def submit(django_capture_on_commit_callbacks):
 
 def read(output) -> str:
     return data_path(output.path).read_text()
+
+
+def test_a_job_is_named_by_its_first_comment_line_or_by_the_name_given(authorized, submit):
+    """Lists show a job's name: the one given, else the code's first line if a comment
+    (an output directive is no name)."""
+    scenario, developer = authorized
+    named = submit(developer, scenario, "-- 月度叶绿素均值\nSELECT 1 AS n", dry_run=True, run=False)
+    assert named.name == "月度叶绿素均值"
+    python = "\n# bloom model\nprint(1)"
+    assert submit(developer, scenario, python, language="python", run=False).name == "bloom model"
+    for code in ("SELECT 1 -- no name", "-- output: by_berth\nSELECT 1"):
+        assert submit(developer, scenario, code, dry_run=True, run=False).name == ""
+    given = submit(developer, scenario, "-- x\nSELECT 1", dry_run=True, run=False, name=" 周报 ")
+    assert given.name == "周报"
+    with pytest.raises(InvalidInput) as refused:
+        submit(developer, scenario, "SELECT 1", dry_run=True, run=False, name="名" * 101)
+    assert refused.value.field == "name"
 
 
 def test_a_sql_job_saves_named_results_and_copies_into_the_output_folder(authorized, submit):
