@@ -18,8 +18,9 @@ from django.db import transaction
 ORGANIZATION_SUSPENDED = "organization.suspended"  # by, organization, action, reason
 CATALOG_WITHDRAWN = "catalog.withdrawn"  # by, catalog, reason
 CATALOG_REPUBLISHED = "catalog.republished"  # by, catalog
+CATALOG_PUBLISHED = "catalog.published"  # by, catalog (published for the first time)
 
-NAMES = (ORGANIZATION_SUSPENDED, CATALOG_WITHDRAWN, CATALOG_REPUBLISHED)
+NAMES = (ORGANIZATION_SUSPENDED, CATALOG_WITHDRAWN, CATALOG_REPUBLISHED, CATALOG_PUBLISHED)
 
 _listeners: dict[str, list[Callable[..., None]]] = {name: [] for name in NAMES}
 

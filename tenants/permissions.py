@@ -217,3 +217,14 @@ def reviewable_by(user, *, organizations: Iterable[str] = (), authors: Iterable[
     for lookup in authors:
         allowed &= ~Q(**{lookup: user.pk})
     return allowed
+
+
+def may_file_demand(user) -> bool:
+    """Whether ``user`` may file a data demand: a member of any organization."""
+    return organization_of(user) is not None
+
+
+def check_demand_filer(user, message: str) -> None:
+    """Raise PermissionRefused(message) unless ``user`` may file a data demand."""
+    if not may_file_demand(user):
+        raise PermissionRefused(message)

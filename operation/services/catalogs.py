@@ -676,6 +676,7 @@ def catalog_publish(*, by, catalog: Catalog) -> Catalog:
             organization=catalog.provider,
             details={"version": version.number, "resource_version": version.resource_version_id},
         )
+        hooks.announce(hooks.CATALOG_PUBLISHED, by=by, catalog=catalog)
     return catalog
 
 

@@ -111,6 +111,21 @@ def _scope_choices(user, posted: dict[str, list[str]]) -> list[dict]:
     return choices
 
 
+def _prefilled(request) -> dict[str, list[str]]:
+    """A form opened with ``?catalog=CODE`` (from a demand matched to that catalog): the
+    catalog's selectable fields ticked."""
+    code = request.GET.get("catalog", "")
+    catalog = (
+        catalogs_visible_to(request.user)
+        .filter(code=code, status=CatalogStatus.PUBLISHED)
+        .prefetch_related("fields")
+        .first()
+    )
+    if catalog is None:
+        return {}
+    return {catalog.code: [f.column for f in catalog.fields.all() if _selectable(f)]}
+
+
 @login_required
 def type_new(request):
     # Who sees the proposal form (the service decides again on submission).
@@ -122,7 +137,7 @@ def type_new(request):
         .filter(status=CatalogStatus.PUBLISHED)
         .values_list("code", flat=True)
     )
-    scope = posted_scope(request.POST, codes) if request.method == "POST" else {}
+    scope = posted_scope(request.POST, codes) if request.method == "POST" else _prefilled(request)
     if request.method == "POST" and form.is_valid():
         try:
             scenario_type = type_svc.scenario_type_propose(
@@ -266,7 +281,7 @@ def scenario_apply(request, type_id: int):
         raise Conflict(_("Scenarios can only be filed under an approved type."))
     form = ScenarioApplyForm(request.POST or None, scenario_type=scenario_type)
     codes = [item.catalog.code for item in scenario_type.scope.all()]
-    scope = posted_scope(request.POST, codes) if request.method == "POST" else {}
+    scope = posted_scope(request.POST, codes) if request.method == "POST" else _prefilled(request)
     if request.method == "POST" and form.is_valid():
         try:
             scenario = scenario_svc.scenario_apply(
