@@ -1,7 +1,8 @@
 """Reads of the demand list, scoped to the caller. The list is public in summary (what is
 asked, its status, the provider asked; never who asked); a demand's details (purpose,
-legal basis, requester, timeline) are for its demanders, the provider it is assigned to
-(without the requester) and operator staff and auditors. Missing = forbidden = 404."""
+legal basis, requester) are for the organization that filed it, the provider it is
+assigned to (without the requester) and operator staff and auditors; its steps also for
+the organizations whose duplicates were merged into it. Missing = forbidden = 404."""
 
 import re
 from dataclasses import dataclass
@@ -50,9 +51,9 @@ def _demander(own) -> Q:
 
 
 def demands_detailed_for(user) -> QuerySet[Demand]:
-    """The demands whose details ``user`` sees: their organization's (filed, or followed
+    """The demands whose steps ``user`` sees: their organization's (filed, or followed
     through a duplicate merged into it), those assigned to their organization, all of them
-    for operator staff and auditors."""
+    for operator staff and auditors (demand_shown says how much of each)."""
     base = Demand.objects.select_related(
         "organization", "filed_by", "scenario", "awaited_catalog", *SUMMARY_RELATED
     ).prefetch_related("catalogs", "events__catalog", "events__provider", "events__other")
@@ -83,11 +84,13 @@ def demands_assigned_to(user) -> QuerySet[Demand]:
 
 @dataclass(frozen=True)
 class DemandShown:
-    """What ``user`` sees of one demand."""
+    """What ``user`` sees of one demand beyond its public summary."""
 
     demand: Demand
-    details: bool  # purpose, legal basis, scenario, timeline
-    requester: bool  # the organization and the person who asked
+    timeline: bool  # the steps (demanders, the assigned provider, staff)
+    details: bool  # purpose, legal basis (the filing organization, the provider, staff)
+    requester: bool  # who asked, for which scenario (the filing organization, staff)
+    demander: bool  # filed it or follows it: may file a scenario from its catalogs
     answers: bool  # the assigned provider, who may answer
     triages: bool  # operator staff
 
@@ -96,17 +99,19 @@ def demand_shown(user, pk) -> DemandShown:
     """The demand as ``user`` may see it: the public summary at least (404 when missing)."""
     detailed = demands_detailed_for(user).filter(pk=pk).first()
     if detailed is None:
-        return DemandShown(demand_public(pk), False, False, False, False)
+        return DemandShown(demand_public(pk), False, False, False, False, False, False)
     own = permissions.organization_of(user)
     sees_all = permissions.sees_everything(user)
-    is_demander = own is not None and (
-        detailed.organization_id == own or detailed.duplicates.filter(organization=own).exists()
-    )
+    filer = own is not None and detailed.organization_id == own
+    follower = own is not None and detailed.duplicates.filter(organization=own).exists()
+    provider = own is not None and detailed.provider_id == own
     return DemandShown(
         demand=detailed,
-        details=True,
-        requester=sees_all or is_demander,
-        answers=own is not None and detailed.provider_id == own,
+        timeline=True,
+        details=sees_all or filer or provider,
+        requester=sees_all or filer,
+        demander=filer or follower,
+        answers=provider,
         triages=permissions.is_operator_staff(user),
     )
 

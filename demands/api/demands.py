@@ -9,6 +9,7 @@ from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from core.errors import NotFound
 from core.fields import BoundedPrimaryKeyRelatedField
 from demands.models import Demand, DemandEvent, Urgency
 from demands.selectors import (
@@ -66,12 +67,15 @@ class DemandEventOutput(serializers.ModelSerializer):
 
 
 class DemandDetail(DemandSummary):
-    """The summary, the purpose and legal basis, the timeline; the requester only for the
-    demanders themselves and staff (null for the assigned provider)."""
+    """The summary and the timeline; the purpose and legal basis for the filing
+    organization, the assigned provider and staff; the requester for the filing
+    organization and staff (null otherwise)."""
 
     awaited_catalog = serializers.CharField(
         source="awaited_catalog.code", allow_null=True, default=None
     )
+    purpose = serializers.SerializerMethodField()
+    legal_basis = serializers.SerializerMethodField()
     organization = serializers.SerializerMethodField()
     scenario = serializers.SerializerMethodField()
     events = DemandEventOutput(many=True)
@@ -87,18 +91,24 @@ class DemandDetail(DemandSummary):
             "events",
         ]
 
+    def get_purpose(self, obj) -> str | None:
+        return obj.purpose if self.context["shown"].details else None
+
+    def get_legal_basis(self, obj) -> str | None:
+        return obj.legal_basis if self.context["shown"].details else None
+
     def get_organization(self, obj) -> str | None:
-        return obj.organization.name if self.context["requester"] else None
+        return obj.organization.name if self.context["shown"].requester else None
 
     def get_scenario(self, obj) -> int | None:
-        return obj.scenario_id if self.context["requester"] else None
+        return obj.scenario_id if self.context["shown"].requester else None
 
 
 def _detail(request, pk: int) -> Response:
     shown = demand_shown(request.user, pk)
-    if not shown.details:
-        demand_detailed(request.user, pk)  # raises NotFound
-    return Response(DemandDetail(shown.demand, context={"requester": shown.requester}).data)
+    if not shown.timeline:
+        raise NotFound()
+    return Response(DemandDetail(shown.demand, context={"shown": shown}).data)
 
 
 class DemandInput(serializers.Serializer):
@@ -147,10 +157,9 @@ class DemandListView(ListAPIView):
             scenario=scenario_get(request.user, scenario) if scenario else None,
             **data,
         )
-        return Response(
-            DemandDetail(demand, context={"requester": True}).data,
-            status=status.HTTP_201_CREATED,
-        )
+        response = _detail(request, demand.pk)
+        response.status_code = status.HTTP_201_CREATED
+        return response
 
 
 class DemandDetailView(APIView):

@@ -115,7 +115,7 @@ def demand_detail(request, pk: int):
     shown = demand_shown(request.user, pk)
     demand = shown.demand
     context = {"shown": shown, "demand": demand}
-    if shown.details:
+    if shown.demander:
         context["routes"] = _filing_routes(request.user, demand.catalogs.all())
     if shown.triages:
         search = request.GET.get("search", "")

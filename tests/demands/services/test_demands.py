@@ -1,0 +1,213 @@
+"""The demand list's services: filing, triage, answers, merging, and the link made when an
+awaited catalog is published."""
+
+from datetime import timedelta
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.utils import timezone
+
+from core.errors import Conflict, InvalidInput, PermissionRefused
+from core.models import AuditEvent, Notification
+from demands.models import DemandStatus, EventKind
+from demands.selectors import catalog_suggestions, demand_shown, pipeline
+from demands.services import demands as svc
+from operation.services.catalogs import catalog_publish
+from tests.demands.factories import draft_vessel_catalog, filed_demand, provider_member
+from tests.factories import admitted_developer, published_vessel_catalog, staff_user
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def parties():
+    staff = staff_user("operator")
+    _org, lab = admitted_developer("海洋实验室", "lab", by=staff)
+    provider, bureau = provider_member()
+    return staff, lab, provider, bureau
+
+
+def _steps(demand) -> list[str]:
+    return list(demand.events.values_list("kind", flat=True))
+
+
+def _told(user) -> list[str]:
+    return list(Notification.objects.filter(recipient=user).values_list("subject", flat=True))
+
+
+def test_a_member_files_a_demand_for_their_organization(parties):
+    _staff, lab, _provider, _bureau = parties
+    demand = filed_demand(lab)
+    assert demand.organization == lab.membership.organization
+    assert demand.status == DemandStatus.OPEN
+    assert _steps(demand) == [EventKind.FILED]
+    assert AuditEvent.objects.filter(action="demand.filed", target_id=str(demand.pk)).exists()
+
+
+def test_someone_of_no_organization_cannot_file():
+    loner = get_user_model().objects.create_user("loner", password="x-123456789")
+    with pytest.raises(PermissionRefused):
+        filed_demand(loner)
+
+
+def test_a_demand_needs_its_purpose_and_legal_basis(parties):
+    _staff, lab, _provider, _bureau = parties
+    with pytest.raises(InvalidInput) as refused:
+        filed_demand(lab, legal_basis="  ")
+    assert refused.value.field == "legal_basis"
+
+
+def test_only_operator_staff_assign(parties):
+    _staff, lab, provider, bureau = parties
+    demand = filed_demand(lab)
+    for someone in (lab, bureau):
+        with pytest.raises(PermissionRefused):
+            svc.demand_assign(by=someone, demand=demand, provider=provider)
+
+
+def test_assigning_tells_the_provider_and_the_demander(parties):
+    staff, lab, provider, bureau = parties
+    demand = svc.demand_assign(
+        by=staff, demand=filed_demand(lab), provider=provider, note="请评估"
+    )
+    assert demand.status == DemandStatus.ASSIGNED
+    assert demand.provider == provider
+    assert _told(bureau) and _told(lab)
+    assert "XQ-" in _told(bureau)[0]
+
+
+def test_a_demand_is_assigned_to_a_provider_only(parties):
+    staff, lab, _provider, _bureau = parties
+    with pytest.raises(InvalidInput):
+        svc.demand_assign(
+            by=staff, demand=filed_demand(lab), provider=lab.membership.organization
+        )
+
+
+def test_only_the_assigned_provider_answers(parties):
+    staff, lab, provider, _bureau = parties
+    _other, weather = provider_member("weather", "市气象局")
+    demand = svc.demand_assign(by=staff, demand=filed_demand(lab), provider=provider)
+    tomorrow = timezone.localdate() + timedelta(days=1)
+    for someone in (weather, lab, staff):
+        with pytest.raises(PermissionRefused):
+            svc.demand_answer(by=someone, demand=demand, will_publish=True, due_date=tomorrow)
+
+
+def test_the_provider_promises_a_date(parties):
+    staff, lab, provider, bureau = parties
+    demand = svc.demand_assign(by=staff, demand=filed_demand(lab), provider=provider)
+    with pytest.raises(InvalidInput) as refused:
+        svc.demand_answer(by=bureau, demand=demand, will_publish=True)
+    assert refused.value.field == "due_date"
+    due = timezone.localdate() + timedelta(days=30)
+    demand = svc.demand_answer(by=bureau, demand=demand, will_publish=True, due_date=due)
+    assert (demand.status, demand.due_date) == (DemandStatus.PROMISED, due)
+    assert _steps(demand)[-1] == EventKind.PROMISED
+
+
+def test_the_provider_cannot_supply_and_says_why(parties):
+    staff, lab, provider, bureau = parties
+    demand = svc.demand_assign(by=staff, demand=filed_demand(lab), provider=provider)
+    with pytest.raises(InvalidInput):
+        svc.demand_answer(by=bureau, demand=demand, will_publish=False)
+    demand = svc.demand_answer(by=bureau, demand=demand, will_publish=False, reason="未采集")
+    assert (demand.status, demand.reason) == (DemandStatus.DECLINED, "未采集")
+    with pytest.raises(Conflict):
+        svc.demand_answer(by=bureau, demand=demand, will_publish=False, reason="again")
+
+
+def test_matching_a_published_catalog_matches_at_once(parties, tmp_path):
+    staff, lab, _provider, _bureau = parties
+    catalog = published_vessel_catalog(staff, tmp_path)
+    demand = svc.demand_match(by=staff, demand=filed_demand(lab), catalog=catalog)
+    assert demand.status == DemandStatus.MATCHED
+    assert list(demand.catalogs.all()) == [catalog]
+    with pytest.raises(Conflict):
+        svc.demand_match(by=staff, demand=demand, catalog=catalog)
+
+
+def test_an_awaited_catalog_matches_the_demand_when_published(parties, tmp_path):
+    staff, lab, provider, bureau = parties
+    catalog = draft_vessel_catalog(staff, tmp_path, provider)
+    demand = svc.demand_assign(by=staff, demand=filed_demand(lab), provider=provider)
+    due = timezone.localdate() + timedelta(days=7)
+    demand = svc.demand_answer(
+        by=bureau, demand=demand, will_publish=True, due_date=due, catalog=catalog
+    )
+    assert demand.awaited_catalog == catalog
+    told_before = len(_told(lab))
+
+    catalog_publish(by=staff, catalog=catalog)
+
+    demand.refresh_from_db()
+    assert demand.status == DemandStatus.MATCHED
+    assert list(demand.catalogs.all()) == [catalog]
+    assert demand.awaited_catalog is None
+    assert _steps(demand)[-1] == EventKind.PUBLISHED
+    assert len(_told(lab)) == told_before + 1
+    assert AuditEvent.objects.filter(action="demand.published").exists()
+
+
+def test_staff_may_await_a_draft_catalog(parties, tmp_path):
+    staff, lab, _provider, _bureau = parties
+    catalog = draft_vessel_catalog(staff, tmp_path)
+    demand = svc.demand_match(by=staff, demand=filed_demand(lab), catalog=catalog)
+    assert (demand.status, demand.awaited_catalog) == (DemandStatus.OPEN, catalog)
+    catalog_publish(by=staff, catalog=catalog)
+    demand.refresh_from_db()
+    assert demand.status == DemandStatus.MATCHED
+
+
+def test_a_blockage_needs_a_reason_and_an_unmet_demand(parties, tmp_path):
+    staff, lab, _provider, _bureau = parties
+    demand = filed_demand(lab)
+    with pytest.raises(InvalidInput):
+        svc.demand_block(by=staff, demand=demand, reason="")
+    demand = svc.demand_block(by=staff, demand=demand, reason="数据未归集到共享平台")
+    assert demand.status == DemandStatus.BLOCKED
+    matched = svc.demand_match(
+        by=staff, demand=filed_demand(lab), catalog=published_vessel_catalog(staff, tmp_path)
+    )
+    with pytest.raises(Conflict):
+        svc.demand_block(by=staff, demand=matched, reason="x")
+
+
+def test_a_merged_duplicate_follows_the_kept_demand(parties):
+    staff, lab, provider, _bureau = parties
+    _org, insurer = admitted_developer("保险公司", "insurer", by=staff)
+    kept = filed_demand(lab)
+    duplicate = filed_demand(insurer, title="浮标观测数据")
+    duplicate = svc.demand_merge(by=staff, demand=duplicate, into=kept)
+    assert (duplicate.status, duplicate.merged_into) == (DemandStatus.MERGED, kept)
+    shown = demand_shown(insurer, kept.pk)
+    assert shown.timeline and shown.demander
+    assert not shown.details and not shown.requester
+
+    svc.demand_assign(by=staff, demand=kept, provider=provider)
+    assert any("XQ-" in subject for subject in _told(insurer))
+    with pytest.raises(InvalidInput):
+        svc.demand_merge(by=staff, demand=kept, into=kept)
+    with pytest.raises(Conflict):
+        svc.demand_merge(by=staff, demand=filed_demand(lab), into=duplicate)
+
+
+def test_suggestions_come_from_catalog_titles_fields_and_keywords(parties, tmp_path):
+    staff, lab, _provider, _bureau = parties
+    catalog = published_vessel_catalog(staff, tmp_path)
+    demand = filed_demand(lab, title="港口船舶到港数据", fields_wanted="泊位, 到港时间")
+    assert catalog_suggestions(staff, demand) == [catalog]
+    assert catalog_suggestions(staff, filed_demand(lab, title="降水", fields_wanted="雨量")) == []
+
+
+def test_the_pipeline_counts_by_status_zone_and_provider(parties):
+    staff, lab, provider, _bureau = parties
+    filed_demand(lab)
+    svc.demand_assign(by=staff, demand=filed_demand(lab), provider=provider)
+    svc.demand_block(by=staff, demand=filed_demand(lab), reason="缺少数据")
+    figures = pipeline(staff)
+    counts = {row["status"]: row["count"] for row in figures["by_status"]}
+    assert (counts["open"], counts["assigned"], counts["blocked"]) == (1, 1, 1)
+    assert figures["age"]["active"] == 3
+    providers = {row["name"]: row["total"] for row in figures["by_provider"]}
+    assert providers == {None: 2, provider.name: 1}
