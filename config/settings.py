@@ -296,6 +296,7 @@ SPECTACULAR_SETTINGS = {
         "JobStatusEnum": "scenarios.models.job.JobStatus",
         "CheckStatusEnum": "scenarios.models.job.CheckStatus",
         "ReleaseStatusEnum": "scenarios.models.release.ReleaseStatus",
+        "DemandStatusEnum": "demands.models.demand.DemandStatus",
     },
 }
 

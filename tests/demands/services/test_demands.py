@@ -19,14 +19,6 @@ from tests.factories import admitted_developer, published_vessel_catalog, staff_
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def parties():
-    staff = staff_user("operator")
-    _org, lab = admitted_developer("海洋实验室", "lab", by=staff)
-    provider, bureau = provider_member()
-    return staff, lab, provider, bureau
-
-
 def _steps(demand) -> list[str]:
     return list(demand.events.values_list("kind", flat=True))
 
