@@ -19,6 +19,7 @@ from drf_spectacular.generators import SchemaGenerator
 from rest_framework.test import APIClient
 
 from config.celery import app as celery_app
+from demands.services.demands import demand_file
 from tests.factories import staff_user
 
 pytestmark = [pytest.mark.django_db, pytest.mark.security]
@@ -123,7 +124,9 @@ def world(serviced):
     catalog = scenario.scope.select_related("catalog").first().catalog
     celery_app.conf.task_always_eager = False  # a submitted job stays queued
     organization = scenario.organization
+    demand = demand_file(by=developer, title="x", fields_wanted="x", purpose="x", legal_basis="x")
     ids = {
+        "demands": demand.pk,
         "scenarios": scenario.pk,
         "scenario-types": scenario.scenario_type_id,
         "organizations": organization.pk,

@@ -59,9 +59,7 @@ def test_only_operator_staff_assign(parties):
 
 def test_assigning_tells_the_provider_and_the_demander(parties):
     staff, lab, provider, bureau = parties
-    demand = svc.demand_assign(
-        by=staff, demand=filed_demand(lab), provider=provider, note="请评估"
-    )
+    demand = svc.demand_assign(by=staff, demand=filed_demand(lab), provider=provider, note="请评估")
     assert demand.status == DemandStatus.ASSIGNED
     assert demand.provider == provider
     assert _told(bureau) and _told(lab)
@@ -71,9 +69,7 @@ def test_assigning_tells_the_provider_and_the_demander(parties):
 def test_a_demand_is_assigned_to_a_provider_only(parties):
     staff, lab, _provider, _bureau = parties
     with pytest.raises(InvalidInput):
-        svc.demand_assign(
-            by=staff, demand=filed_demand(lab), provider=lab.membership.organization
-        )
+        svc.demand_assign(by=staff, demand=filed_demand(lab), provider=lab.membership.organization)
 
 
 def test_only_the_assigned_provider_answers(parties):
