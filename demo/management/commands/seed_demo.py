@@ -20,6 +20,7 @@ from core.errors import ApplicationError
 from core.localredis import LocalRedis, LocalRedisError, answers
 from core.storage import data_path
 from demo.data import DATASETS, generate
+from demo.demands import seed_demands
 from demo.data.marine import BERTHS, VESSEL_TYPES
 from operation.models import Catalog, DataZone
 from operation.services.catalogs import (
@@ -372,6 +373,7 @@ class Command(BaseCommand):
         self._scenarios()
         self._services()
         self._redtide()
+        seed_demands(self.stdout)
         self.stdout.write(self.style.SUCCESS("Demo data ready."))
 
     def _catalogs(self, staff, scale: int) -> None:
