@@ -36,12 +36,11 @@ def _locked(demand: Demand) -> Demand:
     return Demand.objects.select_for_update().get(pk=demand.pk)
 
 
-def _refuse_unless(demand: Demand, allowed, action: str) -> None:
+def _refuse_unless(demand: Demand, allowed, message: str) -> None:
+    """Refuse a transition from a status outside ``allowed``; ``message`` names the
+    status as %(status)s."""
     if demand.status not in allowed:
-        raise Conflict(
-            _("This demand is %(status)s: it cannot be %(action)s.")
-            % {"status": demand.get_status_display(), "action": action}
-        )
+        raise Conflict(message % {"status": demand.get_status_display()})
 
 
 def demanders(demand: Demand):
@@ -146,7 +145,9 @@ def demand_assign(*, by, demand: Demand, provider: Organization, note: str = "")
     note = clean_text(note, field="note", max_length=REASON_MAX)
     with transaction.atomic():
         demand = _locked(demand)
-        _refuse_unless(demand, ASSIGNABLE, _("assigned"))
+        _refuse_unless(
+            demand, ASSIGNABLE, _("This demand is %(status)s: it cannot be assigned now.")
+        )
         demand.status = DemandStatus.ASSIGNED
         demand.provider = provider
         demand.due_date = None
@@ -182,7 +183,11 @@ def demand_answer(
             raise InvalidInput(_("Name one of your own catalogs."), field="catalog")
     with transaction.atomic():
         demand = _locked(demand)
-        _refuse_unless(demand, ANSWERABLE, _("answered"))
+        _refuse_unless(
+            demand,
+            ANSWERABLE,
+            _("This demand is %(status)s: it awaits no answer from the provider."),
+        )
         demand.status = DemandStatus.PROMISED if will_publish else DemandStatus.DECLINED
         demand.due_date = due_date if will_publish else None
         demand.reason = reason
@@ -217,7 +222,9 @@ def demand_match(*, by, demand: Demand, catalog: Catalog, note: str = "") -> Dem
     note = clean_text(note, field="note", max_length=REASON_MAX)
     with transaction.atomic():
         demand = _locked(demand)
-        _refuse_unless(demand, MATCHABLE, _("matched"))
+        _refuse_unless(
+            demand, MATCHABLE, _("This demand is %(status)s: no catalog is matched to it now.")
+        )
         if demand.catalogs.filter(pk=catalog.pk).exists():
             raise Conflict(_("This catalog is matched to the demand already."))
         if catalog.status == CatalogStatus.PUBLISHED:
@@ -243,7 +250,11 @@ def demand_block(*, by, demand: Demand, reason: str) -> Demand:
     )
     with transaction.atomic():
         demand = _locked(demand)
-        _refuse_unless(demand, BLOCKABLE, _("marked as a blockage"))
+        _refuse_unless(
+            demand,
+            BLOCKABLE,
+            _("This demand is %(status)s: it cannot be marked as a blockage."),
+        )
         demand.status = DemandStatus.BLOCKED
         demand.reason = reason
         demand.save(update_fields=["status", "reason", "updated_at"])
@@ -262,7 +273,8 @@ def demand_merge(*, by, demand: Demand, into: Demand) -> Demand:
         rows = Demand.objects.select_for_update().filter(pk__in=pks).order_by("pk")
         locked = {d.pk: d for d in rows}
         demand, into = locked[demand.pk], locked[into.pk]
-        _refuse_unless(demand, [s for s in DemandStatus if s != DemandStatus.MERGED], _("merged"))
+        if demand.status == DemandStatus.MERGED:
+            raise Conflict(_("This demand is merged into another already."))
         if into.status == DemandStatus.MERGED:
             raise Conflict(_("Keep a demand that is not itself merged into another."))
         demand.status = DemandStatus.MERGED
