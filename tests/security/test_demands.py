@@ -72,7 +72,7 @@ def test_another_organization_cannot_read_or_act_on_the_details(client, assigned
 
 
 def test_only_operator_staff_triage(assigned):
-    demand, staff, lab, bureau = assigned
+    demand, _staff, lab, bureau = assigned
     auditor = staff_user("auditor", PlatformRole.AUDITOR)
     reviewer = staff_user("reviewer", PlatformRole.REVIEWER)
     calls = [

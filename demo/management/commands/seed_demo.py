@@ -20,8 +20,8 @@ from core.errors import ApplicationError
 from core.localredis import LocalRedis, LocalRedisError, answers
 from core.storage import data_path
 from demo.data import DATASETS, generate
-from demo.demands import seed_demands
 from demo.data.marine import BERTHS, VESSEL_TYPES
+from demo.demands import seed_demands
 from operation.models import Catalog, DataZone
 from operation.services.catalogs import (
     catalog_create,

@@ -109,3 +109,16 @@ def test_the_schema_documents_the_demand_list(parties):
     schema = _client(lab).get("/api/schema/?format=json").json()
     assert "/api/v1/demands/" in schema["paths"]
     assert "/api/v1/demands/{id}/answer/" in schema["paths"]
+
+
+def test_the_public_list_takes_the_same_queries_whatever_its_length(
+    parties, django_assert_max_num_queries
+):
+    staff, lab, provider, _bureau = parties
+    svc.demand_assign(by=staff, demand=filed_demand(lab), provider=provider)
+    with django_assert_max_num_queries(3):
+        assert len(_client().get("/api/v1/demands/").json()["results"]) == 1
+    for _ in range(4):
+        svc.demand_assign(by=staff, demand=filed_demand(lab), provider=provider)
+    with django_assert_max_num_queries(3):
+        assert len(_client().get("/api/v1/demands/").json()["results"]) == 5

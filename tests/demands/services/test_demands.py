@@ -14,7 +14,7 @@ from demands.selectors import catalog_suggestions, demand_shown, pipeline
 from demands.services import demands as svc
 from operation.services.catalogs import catalog_publish
 from tests.demands.factories import draft_vessel_catalog, filed_demand, provider_member
-from tests.factories import admitted_developer, published_vessel_catalog, staff_user
+from tests.factories import admitted_developer, published_vessel_catalog
 
 pytestmark = pytest.mark.django_db
 
