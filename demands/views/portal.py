@@ -111,6 +111,7 @@ def _filing_routes(user, catalogs) -> list[dict]:
     ]
 
 
+@login_required
 def demand_detail(request, pk: int):
     shown = demand_shown(request.user, pk)
     demand = shown.demand

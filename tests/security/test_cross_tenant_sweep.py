@@ -30,6 +30,7 @@ from rest_framework.test import APIClient
 
 from core.errors import NotFound
 from core.models import AuditEvent, Notification
+from demands.services.demands import demand_file
 from operation.models import DataZone
 from operation.selectors import catalogs_visible_to, resource_get
 from operation.services import catalogs as catalog_svc
@@ -99,6 +100,7 @@ ID_KINDS = {
     ("service-definitions/", "pk"): "service_definition",
     ("catalogs/", "code"): "catalog",
     ("resources/", "pk"): "resource",
+    ("demands/", "pk"): "demand",
 }
 # The admin site's own parameters: every admin view first requires is_staff, which no role of
 # the platform has, so each id is filled with an object of the model the route names.
@@ -113,6 +115,7 @@ OTHER_PARAMS = {
         "scenario-transition": sorted(TRANSITION_LABELS),
         "api-release-request-action": ["review", "resubmit", "withdraw"],
         "api-key-action": ["revoke", "rate"],
+        "demand-act": ["assign", "match", "block", "merge", "answer"],
     },
 }
 # Routes that take parameters but no object id: (name, parameters) -> why.
@@ -140,6 +143,11 @@ PUBLIC_REASONS = {
     "published catalog": (
         "published catalogs are browsed by everyone logged in "
         "(operation.selectors.catalogs_visible_to)"
+    ),
+    "demand": (
+        "a demand's summary (never who asked, why or on what basis) is on the public demand "
+        "list; its details are for its parties (demands.selectors, tests/security/"
+        "test_demands.py)"
     ),
 }
 
@@ -373,6 +381,14 @@ def developer_organization(tmp_path, username, name, mark, capture) -> Organizat
     dry = dry_job.outputs.get(name="by_type.csv")
 
     stdout = waiting_job.outputs.get(name="stdout.txt")
+    demand = demand_file(
+        by=admin,
+        scenario=scenario,
+        title=f"{mark} 船舶数据",
+        fields_wanted="泊位",
+        purpose=f"{mark} 用途",
+        legal_basis=f"{mark} 依据",
+    )
     application = organization.admission
     qualification = application.files.first()
     objects = {
@@ -434,6 +450,7 @@ def developer_organization(tmp_path, username, name, mark, capture) -> Organizat
             Obj("approved service", definition, str(definition.pk), public=True),
             Obj("service under review", pending, str(pending.pk)),
         ],
+        "demand": [Obj("demand", demand, str(demand.pk), public=True)],
     }
     return Organization(organization, admin, member, objects)
 

@@ -42,8 +42,8 @@ def _leaks(text: str) -> list[str]:
 def test_the_public_summary_names_no_requester(client, assigned):
     demand, _staff, _lab, _bureau = assigned
     _other, outsider = admitted_developer("保险公司", "insurer", by=assigned[1])
-    answers = [client.get("/demands/"), client.get(f"/demands/{demand.pk}/")]
-    answers.append(_api().get("/api/v1/demands/"))
+    answers = [client.get("/demands/"), _api().get("/api/v1/demands/")]
+    assert client.get(f"/demands/{demand.pk}/").status_code == 302  # to log in
     client.force_login(outsider)
     answers += [client.get("/demands/"), client.get(f"/demands/{demand.pk}/")]
     answers.append(_api(outsider).get("/api/v1/demands/"))
@@ -51,6 +51,7 @@ def test_the_public_summary_names_no_requester(client, assigned):
         assert response.status_code == 200
         assert _leaks(response.content.decode()) == [], response.request["PATH_INFO"]
     assert "近海浮标叶绿素观测" in answers[0].content.decode()
+    assert "近海浮标叶绿素观测" in answers[3].content.decode()  # the demand's own page
 
 
 def test_another_organization_cannot_read_or_act_on_the_details(client, assigned):
