@@ -59,6 +59,7 @@ from scenarios.selectors import (
 from scenarios.services import outputs as output_svc
 from scenarios.services import releases as release_svc
 from scenarios.services.releases import RELEASE_REVIEW
+from scenarios.views import advice
 from tenants.models import OrganizationKind
 from tenants.permissions import is_member, is_overseer, membership_of, organization_of
 
@@ -102,6 +103,9 @@ def _checks(record: dict) -> list[dict]:
     rows = [
         {
             "name": name,
+            "title": advice.rule_title(name),
+            "words": advice.rule_words(name),
+            "fixes": advice.fixes_for(name, entry.get("status", "")),
             "status": entry.get("status", ""),
             "label": VERDICTS.get(entry.get("status", ""), entry.get("status", "")),
             "reason": entry.get("reason", ""),
@@ -126,9 +130,11 @@ def _check_context(output, record: dict | None = None) -> dict:
     record = output.check_record or {} if record is None else record
     aggregate = record.get("aggregate") or {}
     cells = aggregate.get("cells") or []
+    checks = _checks(record)
     return {
         "summary": record.get("summary", ""),
-        "checks": _checks(record),
+        "checks": checks,
+        "mitigations": advice.mitigations_for(checks),
         "parameters": _parameters(record),
         "aggregate": aggregate,
         "failing_cells": sum(1 for cell in cells if cell.get("status") == FAIL),
@@ -260,6 +266,14 @@ def output_detail(request, pk: int):
     open_request = _open_request(output) if not job.dry_run else None
     requests = [item.request for item in output.release_items.select_related("request")]
     rejected = any(r.status == ReleaseStatus.REJECTED for r in requests)
+    checked = _check_context(output, shown.check_record)
+    # The platform's mitigations that can fix a failed rule (suppression needs failing
+    # cells, counted from the full record: the developer sees the count already).
+    mitigations = {
+        method
+        for method in checked["mitigations"]
+        if method != "suppress" or _check_context(output)["failing_cells"]
+    }
     can_request = (
         member
         and not job.dry_run
@@ -278,7 +292,8 @@ def output_detail(request, pk: int):
             "scenario": scenario,
             # Until release a developer sees verdicts with counts, a rounded size and no
             # SHA-256: the rest comes from real data (selectors.output_shown).
-            **_check_context(output, shown.check_record),
+            **checked,
+            "mitigations": mitigations,
             "shown": shown,
             "derived": list(outputs_visible_to(request.user).filter(derived_from=output)),
             "requests": sorted(requests, key=lambda r: -r.pk),
@@ -288,7 +303,8 @@ def output_detail(request, pk: int):
             and unreleased
             and not job.dry_run
             and bool(record.get("aggregate"))
-            and output.name.endswith(".csv"),
+            and output.name.endswith(".csv")
+            and bool(mitigations),
             "can_request": can_request,
             "can_download": member and output.released_at is not None and not job.dry_run,
             "mitigate_form": MitigateForm(),

@@ -242,7 +242,7 @@ def test_the_output_page_shows_the_check_record_never_unreleased_content(
     crosstab = job.outputs.get(name="crosstab.csv")
     page = page_of(client, developer, f"/scenarios/outputs/{crosstab.pk}/")
     assert 'data-status="fail"' in page and 'data-check="MinimumThresholdCheck"' in page
-    assert "(28 cells)" in page and "fewer than 10 entities" not in page  # counts only
+    assert 'data-cells="28"' in page and "fewer than 10 entities" not in page  # counts only
     assert 'id="output-parameters"' in page and "Minimum cell count" in page
     assert 'id="output-mitigate"' in page and 'id="output-request-release"' in page
     # A reviewer sees an output once it is before them, in a release request.
@@ -446,3 +446,26 @@ def test_the_developers_request_page_shows_verdicts_never_cells_or_digests(
     assert "MinimumThresholdCheck:" not in form
     reviewer_page = page_of(client, reviewers[0], f"/scenarios/releases/{request.pk}/")
     assert crosstab.sha256 in reviewer_page and "fewer than 10 entities" in reviewer_page
+
+
+def test_a_failed_rule_says_in_words_what_would_fix_it_and_only_that(client, lab, run):
+    scenario, developer = lab
+    job = run(developer, scenario, BY_BERTH_AND_TYPE + ";\n-- output: rows\nSELECT * FROM hy_0001")
+    crosstab, rows = job.outputs.get(name="crosstab.csv"), job.outputs.get(name="rows.csv")
+
+    page = page_of(client, developer, f"/scenarios/outputs/{crosstab.pk}/")
+
+    threshold = page.split('data-check="MinimumThresholdCheck"')[1].split("</tr>")[0]
+    assert "Minimum cell count" in threshold and 'data-cells="28"' in threshold
+    assert "fewer units" in threshold  # the rule in words, though its reason is withheld
+    fixes = [part.split('"')[0] for part in threshold.split('data-fix="')[1:]]
+    assert fixes == ["coarser", "period", "suppress"]
+    assert 'data-action="suppress"' in page and 'data-action="round"' not in page
+    page = page_of(client, developer, f"/scenarios/outputs/{rows.pk}/")
+    row_level = page.split('data-check="RowLevelCheck"')[1].split("</tr>")[0]
+    assert 'data-status="fail"' in page and "individual records" in row_level
+    assert [part.split('"')[0] for part in row_level.split('data-fix="')[1:]] == [
+        "aggregate",
+        "drop",
+    ]
+    assert 'data-action="round"' not in page  # rounding cannot make rows an aggregate
