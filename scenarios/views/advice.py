@@ -67,8 +67,10 @@ RULES = {
 FIXES = {
     "coarser": (
         _("Coarser groups"),
-        _("Group by fewer or broader categories (e.g. vessel type instead of berth), so "
-          "each cell counts more units."),
+        _(
+            "Group by fewer or broader categories (e.g. vessel type instead of berth), so "
+            "each cell counts more units."
+        ),
     ),
     "period": (
         _("A wider period"),
@@ -76,8 +78,10 @@ FIXES = {
     ),
     "drop": (
         _("Drop the column"),
-        _("Leave out the column that isolates units: an identifier, or a minimum, maximum "
-          "or median (a mean or a total is checked instead)."),
+        _(
+            "Leave out the column that isolates units: an identifier, or a minimum, maximum "
+            "or median (a mean or a total is checked instead)."
+        ),
     ),
     "filter": (
         _("Leave out missing values"),
@@ -89,13 +93,17 @@ FIXES = {
     ),
     "suppress": (
         _("Suppress the failing cells"),
-        _("A mitigated copy: the failing cells, and those the totals would give away, are "
-          "left empty."),
+        _(
+            "A mitigated copy: the failing cells, and those the totals would give away, are "
+            "left empty."
+        ),
     ),
     "round": (
         _("Rounding"),
-        _("A mitigated copy with every value rounded to a base, so that a difference no "
-          "longer reveals an exact value."),
+        _(
+            "A mitigated copy with every value rounded to a base, so that a difference no "
+            "longer reveals an exact value."
+        ),
     ),
     "file_type": (
         _("Another file type"),
@@ -111,8 +119,10 @@ FIXES = {
     ),
     "plain_query": (
         _("One aggregate query"),
-        _("Write the output as one SQL query of groups and counts or sums (SELECT ..., "
-          "count(*) ... GROUP BY ...), so that each cell can be checked."),
+        _(
+            "Write the output as one SQL query of groups and counts or sums (SELECT ..., "
+            "count(*) ... GROUP BY ...), so that each cell can be checked."
+        ),
     ),
     "unchanged": (
         _("The query's result unchanged"),
@@ -120,8 +130,10 @@ FIXES = {
     ),
     "same_filters": (
         _("The released output's filters"),
-        _("Use the same groups and filters as the output already released, or a "
-          "clearly different population."),
+        _(
+            "Use the same groups and filters as the output already released, or a "
+            "clearly different population."
+        ),
     ),
 }
 
