@@ -65,6 +65,7 @@ from tenants.permissions import is_member, is_overseer, membership_of, organizat
 
 OPEN = (ReleaseStatus.SUBMITTED, ReleaseStatus.RETURNED)
 TABLE_ROWS = 200
+SHOWN_ROWS = 10  # of a table under review, before "show more"
 IMAGE_BYTES = 2 * 1024 * 1024
 TEXT_BYTES = 64 * 1024
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg")
@@ -186,10 +187,19 @@ def _table(shown, path: Path, delimiter: str) -> dict:
                 "failed": ", ".join((cell or {}).get("failed") or []),
             }
         )
+    # Folded: the first rows and the failing ones stay in view, up to SHOWN_ROWS; the
+    # others open on demand.
+    flagged = [row for row in shown if row["status"] in (FAIL, REVIEW)][:SHOWN_ROWS]
+    visible = {id(row) for row in flagged}
+    for row in shown:
+        if len(visible) >= SHOWN_ROWS:
+            break
+        visible.add(id(row))
     return {
         "kind": "table",
         "header": header,
-        "rows": shown,
+        "rows": [row for row in shown if id(row) in visible],
+        "folded": [row for row in shown if id(row) not in visible],
         "truncated": len(rows) > TABLE_ROWS,
         "matched": matched,
     }
@@ -511,7 +521,9 @@ def _public_comments(user, release) -> list[dict]:
     ]
 
 
-def _release_context(request, release, *, review_form=None) -> dict:
+def _release_context(
+    request, release, *, review_form=None, posted=None, item_errors=None
+) -> dict:
     user = request.user
     sees_content = _sees_content(user, release.scenario)
     member = is_member(user, release.scenario.organization_id)
@@ -527,13 +539,24 @@ def _release_context(request, release, *, review_form=None) -> dict:
                 "job": output.job,
                 **_check_context(output, shown.check_record),
                 "content": _content(output, shown) if sees_content else None,
+                "posted": (posted or {}).get(output.pk, {}),
+                "error": (item_errors or {}).get(output.pk, ""),
             }
         )
     scope = []
     if sees_content:
         scope = list(release.scenario.scope.select_related("catalog"))
     can_decide = awaits_decision(RELEASE_REVIEW, user, release)
+    # The reviewer's summary: outputs by check verdict and the cells that fail.
+    verdicts = {}
+    for entry in items:
+        verdicts[entry["output"].check_status] = verdicts.get(entry["output"].check_status, 0) + 1
     return {
+        "verdicts": [
+            (CheckStatus(status).label if status in CheckStatus.values else status, count)
+            for status, count in sorted(verdicts.items())
+        ],
+        "failing_total": sum(entry["failing_cells"] for entry in items),
         "release": release,
         "scenario": release.scenario,
         "items": items,
@@ -556,23 +579,46 @@ def release_detail(request, pk: int):
     return render(request, "scenarios/release_detail.html", _release_context(request, release))
 
 
+def _posted_items(post, release) -> dict[int, dict]:
+    """Each output's decision and reason from the review form (``item-<id>-decision``)."""
+    return {
+        item.output_id: {
+            "decision": post.get(f"item-{item.output_id}-decision", ""),
+            "reason": post.get(f"item-{item.output_id}-reason", ""),
+        }
+        for item in release.items.all()
+    }
+
+
 @login_required
 @require_POST
 def release_decide(request, pk: int):
+    """The reviewer's decision: on each output (``decision=items``, the outputs' own
+    choices) or on the whole request (approve, reject, return)."""
     release = release_request_get(request.user, pk)
     form = ReleaseReviewForm(request.POST)
     form.is_valid()
+    per_output = form.cleaned_data.get("decision") == "items"
+    posted = _posted_items(request.POST, release) if per_output else None
     try:
         release_svc.release_review(
             by=request.user,
             request=release,
-            decision=form.cleaned_data.get("decision", ""),
+            decision="" if per_output else form.cleaned_data.get("decision", ""),
             comment_private=form.cleaned_data.get("comment_private", ""),
             comment_public=form.cleaned_data.get("comment_public", ""),
+            items=posted,
         )
     except InvalidInput as error:
-        form_error(form, error)
-        context = _release_context(request, release, review_form=form)
+        item_errors = {}
+        match = ITEM_FIELD.match(error.field or "")
+        if per_output and match:
+            item_errors[int(match.group(1))] = error.message
+        else:
+            form_error(form, error)
+        context = _release_context(
+            request, release, review_form=form, posted=posted, item_errors=item_errors
+        )
         return render(request, "scenarios/release_detail.html", context)
     except Conflict as error:
         messages.error(request, error.message)

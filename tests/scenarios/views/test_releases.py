@@ -175,7 +175,8 @@ def test_a_reviewer_sees_the_table_with_its_failing_cells_highlighted(client, la
 
     page = page_of(client, reviewers[0], url)
 
-    assert page.count('class="output-table"') == 2
+    # The crosstab's first ten rows show, the other 18 fold (a table each).
+    assert page.count('class="output-table"') == 3 and 'data-more-rows="18"' in page
     # 28 berth-and-type cells of 7 or 8 vessels: each row's count is marked.
     assert page.count('<td class="cell-fail">') == 28
     assert page.count('data-cell-status="fail"') == 28
@@ -469,3 +470,42 @@ def test_a_failed_rule_says_in_words_what_would_fix_it_and_only_that(client, lab
         "drop",
     ]
     assert 'data-action="round"' not in page  # rounding cannot make rows an aggregate
+
+
+def test_a_reviewer_decides_each_output_with_its_own_reason(client, lab, run, reviewers):
+    scenario, developer = lab
+    job = run(developer, scenario, BY_TYPE + ";\n" + BY_BERTH_AND_TYPE)
+    by_type, crosstab = job.outputs.get(name="by_type.csv"), job.outputs.get(name="crosstab.csv")
+    release = svc.release_request_create(
+        by=developer, scenario=scenario, items=[item(by_type), item(crosstab, exception="已公开")]
+    )
+    url = f"/scenarios/releases/{release.pk}/"
+    page = page_of(client, reviewers[0], url)
+    assert page.count('data-item-decision="') == 2 and 'id="review-panel"' in page
+    assert f'name="item-{crosstab.pk}-reason"' in page
+
+    # Every output needs a decision, one not approved its reason: said next to it.
+    refused = client.post(
+        url + "review/",
+        {
+            "decision": "items",
+            f"item-{by_type.pk}-decision": "approve",
+            f"item-{crosstab.pk}-decision": "return",
+        },
+    ).content.decode()
+    assert "Give the developer a reason for crosstab.csv." in refused
+    assert 'value="return" checked' in refused.split(f'data-item-decision="{crosstab.pk}"')[1]
+    client.post(
+        url + "review/",
+        {
+            "decision": "items",
+            f"item-{by_type.pk}-decision": "approve",
+            f"item-{crosstab.pk}-decision": "return",
+            f"item-{crosstab.pk}-reason": "请先合并小泊位",
+        },
+    )
+
+    review = release.reviews.get()
+    assert review.decision == "return"  # the strictest of the outputs' decisions
+    assert review.item_decisions[str(by_type.pk)]["decision"] == "approve"
+    assert review.comment_public == "crosstab.csv: 请先合并小泊位"
