@@ -393,7 +393,7 @@ def _refused(error: InvalidInput, chosen, errors: list) -> None:
 def _release_form(request, *, scenario, outputs, initial, submit, release=None):
     item_forms = release_item_forms(request.POST or None, outputs, initial=initial)
     errors = []
-    if request.method == "POST":
+    if request.method == "POST" and all(form.is_valid() for form in item_forms):
         chosen, items = release_items_chosen(item_forms)
         try:
             done = submit(items)
@@ -521,9 +521,7 @@ def _public_comments(user, release) -> list[dict]:
     ]
 
 
-def _release_context(
-    request, release, *, review_form=None, posted=None, item_errors=None
-) -> dict:
+def _release_context(request, release, *, review_form=None, posted=None, item_errors=None) -> dict:
     user = request.user
     sees_content = _sees_content(user, release.scenario)
     member = is_member(user, release.scenario.organization_id)

@@ -509,3 +509,33 @@ def test_a_reviewer_decides_each_output_with_its_own_reason(client, lab, run, re
     assert review.decision == "return"  # the strictest of the outputs' decisions
     assert review.item_decisions[str(by_type.pk)]["decision"] == "approve"
     assert review.comment_public == "crosstab.csv: 请先合并小泊位"
+
+
+def test_the_release_form_groups_outputs_by_job_and_says_every_missing_field_at_once(
+    client, lab, run
+):
+    scenario, developer = lab
+    first = run(developer, scenario, BY_TYPE)
+    second = run(developer, scenario, BY_BERTH_AND_TYPE)
+    by_type, crosstab = (
+        first.outputs.get(name="by_type.csv"),
+        second.outputs.get(name="crosstab.csv"),
+    )
+    client.force_login(developer)
+    url = f"/scenarios/{scenario.pk}/releases/new/"
+
+    page = client.get(url).content.decode()
+    assert f'data-job="{first.pk}"' in page and f'data-job="{second.pk}"' in page
+    assert page.index(f'data-job="{second.pk}"') < page.index('data-output="crosstab.csv"')
+
+    refused = client.post(
+        url,
+        {
+            **form_data(by_type, context="", controls=""),
+            **form_data(crosstab, context="泊位船型", controls=""),
+        },
+    ).content.decode()
+    assert refused.count("Say how disclosure was avoided.") == 2
+    assert "Say what the output shows." in refused
+    assert "crosstab.csv failed its checks: write an exception request." in refused
+    assert not ReleaseRequest.objects.exists()
