@@ -143,8 +143,16 @@ def _job_context(request, job) -> dict:
         "logs": _dry_run_logs(job, outputs),
         "live": live,
         # The page updates itself until the job has finished and its outputs are checked.
+        # (A dry run's outputs are never checked.)
         "settled": not live
-        and all(entry["output"].check_status != CheckStatus.PENDING for entry in outputs),
+        and (
+            job.dry_run
+            or all(
+                entry["output"].check_status != CheckStatus.PENDING
+                or entry["output"].discarded_at is not None
+                for entry in outputs
+            )
+        ),
         "is_member": member,
         "can_run_real": member
         and job.dry_run
