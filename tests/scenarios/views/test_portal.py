@@ -358,3 +358,17 @@ def test_each_review_decision_has_its_own_reason_box(client, lab):
     for form in forms:
         box = form.split("<textarea")[1].split(">")[0]
         assert ("required" in box) is (not form.startswith("approve"))
+
+
+def test_an_application_says_all_its_errors_at_once(client, tmp_path):
+    scenario_type, lab = approved_type(tmp_path)
+    client.force_login(lab)
+    data = application(name="")
+    del data["accept_agreement"], data["scope-HY-0001"]
+
+    response = client.post(f"/scenarios/apply/{scenario_type.pk}/", data)
+
+    errors = response.context["form"].errors
+    assert set(errors) == {"name", "accept_agreement", "__all__"}
+    assert errors["__all__"] == ["Name at least one catalog and its fields."]
+    assert not Scenario.objects.exists()
