@@ -1,4 +1,6 @@
 from django import forms
+from django.conf import settings
+from django.template.defaultfilters import filesizeformat
 from django.utils.translation import gettext_lazy as _
 
 from operation.models import (
@@ -54,7 +56,6 @@ class ResourceForm(forms.Form):
     file = forms.FileField(
         label=_("File"),
         required=False,
-        help_text=_("CSV, JSON lines or Parquet (optionally gzip-compressed)."),
     )
     import_path = forms.CharField(
         label=_("Or a file in the import folder"),
@@ -88,6 +89,12 @@ class ResourceForm(forms.Form):
             ("gbk", "GBK"),
         ],
     )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["file"].help_text = _(
+            "CSV, JSON lines or Parquet (optionally gzip-compressed), up to %(size)s."
+        ) % {"size": filesizeformat(settings.INGEST_MAX_BYTES)}
 
     def clean_types(self) -> dict[str, str]:
         return parse_type_overrides(self.cleaned_data.get("types", ""))

@@ -12,6 +12,7 @@ from django.utils.translation import gettext_lazy as _
 
 from scenarios.agreement import AGREEMENT_SHA256
 from scenarios.models import (
+    CheckStatus,
     JobLanguage,
     OutputKind,
     ReleaseStatus,
@@ -176,10 +177,15 @@ class MitigateForm(forms.Form):
 
 
 class ReleaseItemForm(forms.Form):
-    """One output offered on the release request form (prefixed by the output's id). Every
-    field is optional here: the service says what an item needs."""
+    """One output offered on the release request form (prefixed by the output's id): what
+    a ticked one needs is said here, all at once, and the service decides again."""
 
     include = forms.BooleanField(label=_("Ask for its release"), required=False)
+
+    def __init__(self, *args, output, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.output = output
+
     context = forms.CharField(
         label=_("What it shows"),
         required=False,
@@ -199,13 +205,32 @@ class ReleaseItemForm(forms.Form):
         help_text=_("Required for an output that failed its checks: why it should leave anyway."),
     )
 
+    def clean(self):
+        """A ticked output needs what it shows and its controls, and an exception request
+        when it failed its checks: every missing one is said at once (the service checks
+        again)."""
+        cleaned = super().clean()
+        if cleaned.get("include"):
+            if not cleaned.get("context"):
+                self.add_error("context", gettext("Say what the output shows."))
+            if not cleaned.get("controls"):
+                self.add_error("controls", gettext("Say how disclosure was avoided."))
+            if self.output.check_status == CheckStatus.FAIL and not cleaned.get("exception"):
+                self.add_error(
+                    "exception",
+                    gettext("Output %(name)s failed its checks: write an exception request.")
+                    % {"name": self.output.name},
+                )
+        return cleaned
+
 
 def release_item_forms(data, outputs, *, initial: dict) -> list[ReleaseItemForm]:
     """A form per offered output; ``form.output`` is the output it is about."""
     found = []
     for output in outputs:
-        form = ReleaseItemForm(data, prefix=f"output-{output.pk}", initial=initial.get(output.pk))
-        form.output = output
+        form = ReleaseItemForm(
+            data, prefix=f"output-{output.pk}", initial=initial.get(output.pk), output=output
+        )
         found.append(form)
     return found
 

@@ -216,9 +216,12 @@ def _outcome(kind: ReviewKind, decision: str, decisions: list[str]) -> str | Non
     return APPROVE if decisions.count(APPROVE) >= required else None
 
 
-def review_round(kind: ReviewKind, *, by, target, decision: str, **comments) -> Decided:
+def review_round(
+    kind: ReviewKind, *, by, target, decision: str, record: dict | None = None, **comments
+) -> Decided:
     """Record ``by``'s decision on ``target`` in its current round, audit it and, when it
-    decides the round, settle the outcome; all in one transaction."""
+    decides the round, settle the outcome; all in one transaction. ``record``: more of the
+    review's fields, already validated by the kind's service."""
     check_reviewer(by, target)
     if decision not in kind.decisions.values:
         raise InvalidInput(kind.decision_message, field="decision")
@@ -234,7 +237,9 @@ def review_round(kind: ReviewKind, *, by, target, decision: str, **comments) -> 
         reviews = target.reviews.filter(**this_round)
         if reviews.filter(reviewer=by).exists():
             raise Conflict(kind.already_message)
-        target.reviews.create(reviewer=by, decision=decision, **this_round, **cleaned)
+        target.reviews.create(
+            reviewer=by, decision=decision, **this_round, **cleaned, **(record or {})
+        )
         decisions = list(reviews.values_list("decision", flat=True))
         decided = Decided(
             by=by,

@@ -1,5 +1,7 @@
 from django import forms
+from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.template.defaultfilters import filesizeformat
 from django.utils.translation import gettext_lazy as _
 
 from tenants.commitment import COMMITMENT_SHA256
@@ -77,12 +79,21 @@ class AdmissionApplyForm(forms.Form):
     files = MultipleFileField(
         label=_("Qualification files"),
         required=False,
-        help_text=_("Business licence, certificates: PDF, PNG or JPEG."),
     )
     accept_commitment = forms.BooleanField(
         label=_("I have read and accept the data-security commitment above."), required=True
     )
     commitment_sha256 = forms.CharField(widget=forms.HiddenInput, initial=COMMITMENT_SHA256)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["files"].help_text = _(
+            "Business licence, certificates: PDF, PNG or JPEG; at most %(n)s files of "
+            "%(size)s each."
+        ) % {
+            "n": settings.QUALIFICATION_MAX_FILES,
+            "size": filesizeformat(settings.QUALIFICATION_MAX_BYTES),
+        }
 
 
 class DecisionForm(forms.Form):

@@ -176,7 +176,11 @@ class ResubmitInput(serializers.Serializer):
 
 
 class ReleaseReviewInput(serializers.Serializer):
-    decision = serializers.CharField()
+    """A decision on the whole request, or ``items``: per output id, its ``decision`` and
+    ``reason`` (required unless approved); the request then takes the strictest."""
+
+    decision = serializers.CharField(required=False, allow_blank=True, default="")
+    items = serializers.DictField(child=serializers.DictField(), required=False)
     comment_private = serializers.CharField(required=False, allow_blank=True, default="")
     comment_public = serializers.CharField(required=False, allow_blank=True, default="")
 

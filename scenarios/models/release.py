@@ -78,6 +78,9 @@ class ReleaseReview(models.Model):
     # Private comments are for reviewers; public ones reach the developer.
     comment_private = models.TextField(_("comment to reviewers"), blank=True)
     comment_public = models.TextField(_("comment to the developer"), blank=True)
+    # A decision per output, when the reviewer decided them one by one:
+    # {"<output id>": {"decision": ..., "reason": ...}}; ``decision`` is their outcome.
+    item_decisions = models.JSONField(_("decisions per output"), default=dict, blank=True)
     created_at = models.DateTimeField(_("reviewed at"), auto_now_add=True)
 
     class Meta:

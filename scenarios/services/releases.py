@@ -231,19 +231,62 @@ RELEASE_REVIEW = ReviewKind(
 
 
 def release_review(
-    *, by, request: ReleaseRequest, decision: str, comment_private: str = "", comment_public=""
+    *,
+    by,
+    request: ReleaseRequest,
+    decision: str = "",
+    comment_private: str = "",
+    comment_public="",
+    items: dict | None = None,
 ) -> ReleaseRequest:
-    """One reviewer's decision in the current round. Once the required number have
-    decided: any rejection rejects (final), else any return returns, else all approve and
-    the outputs are released."""
+    """One reviewer's decision in the current round, on the whole request or, with
+    ``items`` ({output id: {"decision", "reason"}}), on each output: then the decision is
+    the strictest of them (any rejection rejects, else any return returns, else approve),
+    every output needs one, and one not approved needs its reason, which reaches the
+    developer. Once the required number have decided: any rejection rejects (final),
+    else any return returns, else all approve and the outputs are released."""
+    record = None
+    if items is not None:
+        decision, decided, reasons = _item_decisions(request, items)
+        record = {"item_decisions": decided}
+        comment_public = comment_public or "\n".join(reasons)
     return review_round(
         RELEASE_REVIEW,
         by=by,
         target=request,
         decision=decision,
+        record=record,
         comment_private=comment_private,
         comment_public=comment_public,
     ).target
+
+
+def _item_decisions(request: ReleaseRequest, items: dict) -> tuple[str, dict, list[str]]:
+    """The request's decision, the review's ``item_decisions`` and the public reasons."""
+    decided, reasons = {}, []
+    for item in request.items.select_related("output").order_by("pk"):
+        given = items.get(item.output_id) or items.get(str(item.output_id)) or {}
+        field = f"items[{item.output_id}]"
+        decision = given.get("decision", "")
+        if decision not in ReleaseDecision.values:
+            raise InvalidInput(
+                _("Decide %(name)s: approve, reject or return.") % {"name": item.output.name},
+                field=field + ".decision",
+            )
+        reason = clean_text(given.get("reason", ""), field=field + ".reason", max_length=2000)
+        if decision != ReleaseDecision.APPROVE and not reason:
+            raise InvalidInput(
+                _("Give the developer a reason for %(name)s.") % {"name": item.output.name},
+                field=field + ".reason",
+            )
+        decided[str(item.output_id)] = {"decision": decision, "reason": reason}
+        if reason:
+            reasons.append(f"{item.output.name}: {reason}")
+    chosen = {entry["decision"] for entry in decided.values()}
+    for strictest in (ReleaseDecision.REJECT, ReleaseDecision.RETURN, ReleaseDecision.APPROVE):
+        if strictest in chosen:
+            return strictest, decided, reasons
+    raise InvalidInput(_("The request has no output to decide."), field="items")
 
 
 def _decide(request: ReleaseRequest, decisions: list[str]) -> None:

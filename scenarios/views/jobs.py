@@ -3,6 +3,10 @@
 and outputs (synthetic data) are shown and served; a real job's outputs stay in
 quarantine and no page serves them."""
 
+import csv
+import io
+import itertools
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404
@@ -14,7 +18,13 @@ from core.errors import Conflict, InvalidInput, NotFound, PermissionRefused
 from core.portal import form_error
 from core.storage import attachment
 from scenarios.forms import JobForm, VoucherForm
-from scenarios.models import JobOutputKind, JobStatus
+from scenarios.models import (
+    CheckStatus,
+    JobOutputKind,
+    JobStatus,
+    ScenarioStatus,
+    WorkspaceStatus,
+)
 from scenarios.selectors import (
     dry_run_output_get,
     job_get,
@@ -31,6 +41,7 @@ from tenants.permissions import is_member, is_operator_staff, organization_of
 from tenants.selectors import organizations_visible_to
 
 DRY_RUN_LOG_BYTES = 64 * 1024
+PREVIEW_ROWS = 20
 LIVE_STATUSES = (JobStatus.QUEUED, JobStatus.RUNNING)
 
 
@@ -81,6 +92,34 @@ def _dry_run_logs(job, outputs: list[dict]) -> list[dict]:
     return logs
 
 
+def _dry_run_tables(job, outputs: list[dict]) -> dict[int, dict]:
+    """A dry run's CSV outputs (synthetic data), the first rows of each as a table, read
+    from at most 64 KiB; keyed by output id. Autoescaping makes every value text."""
+    if not job.dry_run:
+        return {}
+    tables = {}
+    for entry in outputs:
+        output, shown = entry["output"], entry["shown"]
+        if output.kind != JobOutputKind.FILE or not output.name.lower().endswith(".csv"):
+            continue
+        if not shown.path:
+            continue
+        try:
+            with open(shown.path, "rb") as handle:
+                text = handle.read(DRY_RUN_LOG_BYTES).decode(errors="replace")
+            records = list(itertools.islice(csv.reader(io.StringIO(text)), PREVIEW_ROWS + 2))
+        except (OSError, csv.Error):
+            continue
+        if not records:
+            continue
+        tables[output.pk] = {
+            "header": records[0],
+            "rows": records[1 : PREVIEW_ROWS + 1],
+            "more": len(records) > PREVIEW_ROWS + 1,
+        }
+    return tables
+
+
 def _job_context(request, job) -> dict:
     """What the job page and its live part show. Cancel is offered to those the service
     lets cancel (it decides again on the POST)."""
@@ -93,11 +132,32 @@ def _job_context(request, job) -> dict:
         {"output": output, "shown": output_shown(request.user, output)}
         for output in job.outputs.all()
     ]
+    member = is_member(request.user, job.scenario.organization_id)
+    tables = _dry_run_tables(job, outputs)
+    for entry in outputs:
+        entry["table"] = tables.get(entry["output"].pk)
+    live = job.status in LIVE_STATUSES
     return {
         "job": job,
         "outputs": outputs,
         "logs": _dry_run_logs(job, outputs),
-        "live": job.status in LIVE_STATUSES,
+        "live": live,
+        # The page updates itself until the job has finished and its outputs are checked.
+        # (A dry run's outputs are never checked.)
+        "settled": not live
+        and (
+            job.dry_run
+            or all(
+                entry["output"].check_status != CheckStatus.PENDING
+                or entry["output"].discarded_at is not None
+                for entry in outputs
+            )
+        ),
+        "is_member": member,
+        "can_run_real": member
+        and job.dry_run
+        and job.scenario.status == ScenarioStatus.AUTHORIZED
+        and job.scenario.workspaces.filter(status=WorkspaceStatus.READY).exists(),
         "waiting": job_waiting(job),  # a queued job: is a worker alive to start it?
         "can_cancel": may_cancel and not job.finished and not job.cancel_requested,
     }

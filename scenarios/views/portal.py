@@ -138,6 +138,8 @@ def type_new(request):
         .values_list("code", flat=True)
     )
     scope = posted_scope(request.POST, codes) if request.method == "POST" else _prefilled(request)
+    if request.method == "POST" and not scope:  # said with the form's own errors, at once
+        form.add_error(None, _("Name at least one catalog and its fields."))
     if request.method == "POST" and form.is_valid():
         try:
             scenario_type = type_svc.scenario_type_propose(
@@ -282,6 +284,8 @@ def scenario_apply(request, type_id: int):
     form = ScenarioApplyForm(request.POST or None, scenario_type=scenario_type)
     codes = [item.catalog.code for item in scenario_type.scope.all()]
     scope = posted_scope(request.POST, codes) if request.method == "POST" else _prefilled(request)
+    if request.method == "POST" and not scope:  # said with the form's own errors, at once
+        form.add_error(None, _("Name at least one catalog and its fields."))
     if request.method == "POST" and form.is_valid():
         try:
             scenario = scenario_svc.scenario_apply(

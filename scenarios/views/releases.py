@@ -59,11 +59,13 @@ from scenarios.selectors import (
 from scenarios.services import outputs as output_svc
 from scenarios.services import releases as release_svc
 from scenarios.services.releases import RELEASE_REVIEW
+from scenarios.views import advice
 from tenants.models import OrganizationKind
 from tenants.permissions import is_member, is_overseer, membership_of, organization_of
 
 OPEN = (ReleaseStatus.SUBMITTED, ReleaseStatus.RETURNED)
 TABLE_ROWS = 200
+SHOWN_ROWS = 10  # of a table under review, before "show more"
 IMAGE_BYTES = 2 * 1024 * 1024
 TEXT_BYTES = 64 * 1024
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg")
@@ -102,6 +104,9 @@ def _checks(record: dict) -> list[dict]:
     rows = [
         {
             "name": name,
+            "title": advice.rule_title(name),
+            "words": advice.rule_words(name),
+            "fixes": advice.fixes_for(name, entry.get("status", "")),
             "status": entry.get("status", ""),
             "label": VERDICTS.get(entry.get("status", ""), entry.get("status", "")),
             "reason": entry.get("reason", ""),
@@ -126,9 +131,11 @@ def _check_context(output, record: dict | None = None) -> dict:
     record = output.check_record or {} if record is None else record
     aggregate = record.get("aggregate") or {}
     cells = aggregate.get("cells") or []
+    checks = _checks(record)
     return {
         "summary": record.get("summary", ""),
-        "checks": _checks(record),
+        "checks": checks,
+        "mitigations": advice.mitigations_for(checks),
         "parameters": _parameters(record),
         "aggregate": aggregate,
         "failing_cells": sum(1 for cell in cells if cell.get("status") == FAIL),
@@ -180,10 +187,19 @@ def _table(shown, path: Path, delimiter: str) -> dict:
                 "failed": ", ".join((cell or {}).get("failed") or []),
             }
         )
+    # Folded: the first rows and the failing ones stay in view, up to SHOWN_ROWS; the
+    # others open on demand.
+    flagged = [row for row in shown if row["status"] in (FAIL, REVIEW)][:SHOWN_ROWS]
+    visible = {id(row) for row in flagged}
+    for row in shown:
+        if len(visible) >= SHOWN_ROWS:
+            break
+        visible.add(id(row))
     return {
         "kind": "table",
         "header": header,
-        "rows": shown,
+        "rows": [row for row in shown if id(row) in visible],
+        "folded": [row for row in shown if id(row) not in visible],
         "truncated": len(rows) > TABLE_ROWS,
         "matched": matched,
     }
@@ -260,6 +276,14 @@ def output_detail(request, pk: int):
     open_request = _open_request(output) if not job.dry_run else None
     requests = [item.request for item in output.release_items.select_related("request")]
     rejected = any(r.status == ReleaseStatus.REJECTED for r in requests)
+    checked = _check_context(output, shown.check_record)
+    # The platform's mitigations that can fix a failed rule (suppression needs failing
+    # cells, counted from the full record: the developer sees the count already).
+    mitigations = {
+        method
+        for method in checked["mitigations"]
+        if method != "suppress" or _check_context(output)["failing_cells"]
+    }
     can_request = (
         member
         and not job.dry_run
@@ -278,7 +302,8 @@ def output_detail(request, pk: int):
             "scenario": scenario,
             # Until release a developer sees verdicts with counts, a rounded size and no
             # SHA-256: the rest comes from real data (selectors.output_shown).
-            **_check_context(output, shown.check_record),
+            **checked,
+            "mitigations": mitigations,
             "shown": shown,
             "derived": list(outputs_visible_to(request.user).filter(derived_from=output)),
             "requests": sorted(requests, key=lambda r: -r.pk),
@@ -288,7 +313,8 @@ def output_detail(request, pk: int):
             and unreleased
             and not job.dry_run
             and bool(record.get("aggregate"))
-            and output.name.endswith(".csv"),
+            and output.name.endswith(".csv")
+            and bool(mitigations),
             "can_request": can_request,
             "can_download": member and output.released_at is not None and not job.dry_run,
             "mitigate_form": MitigateForm(),
@@ -367,7 +393,7 @@ def _refused(error: InvalidInput, chosen, errors: list) -> None:
 def _release_form(request, *, scenario, outputs, initial, submit, release=None):
     item_forms = release_item_forms(request.POST or None, outputs, initial=initial)
     errors = []
-    if request.method == "POST":
+    if request.method == "POST" and all(form.is_valid() for form in item_forms):
         chosen, items = release_items_chosen(item_forms)
         try:
             done = submit(items)
@@ -495,7 +521,7 @@ def _public_comments(user, release) -> list[dict]:
     ]
 
 
-def _release_context(request, release, *, review_form=None) -> dict:
+def _release_context(request, release, *, review_form=None, posted=None, item_errors=None) -> dict:
     user = request.user
     sees_content = _sees_content(user, release.scenario)
     member = is_member(user, release.scenario.organization_id)
@@ -511,13 +537,24 @@ def _release_context(request, release, *, review_form=None) -> dict:
                 "job": output.job,
                 **_check_context(output, shown.check_record),
                 "content": _content(output, shown) if sees_content else None,
+                "posted": (posted or {}).get(output.pk, {}),
+                "error": (item_errors or {}).get(output.pk, ""),
             }
         )
     scope = []
     if sees_content:
         scope = list(release.scenario.scope.select_related("catalog"))
     can_decide = awaits_decision(RELEASE_REVIEW, user, release)
+    # The reviewer's summary: outputs by check verdict and the cells that fail.
+    verdicts = {}
+    for entry in items:
+        verdicts[entry["output"].check_status] = verdicts.get(entry["output"].check_status, 0) + 1
     return {
+        "verdicts": [
+            (CheckStatus(status).label if status in CheckStatus.values else status, count)
+            for status, count in sorted(verdicts.items())
+        ],
+        "failing_total": sum(entry["failing_cells"] for entry in items),
         "release": release,
         "scenario": release.scenario,
         "items": items,
@@ -540,23 +577,46 @@ def release_detail(request, pk: int):
     return render(request, "scenarios/release_detail.html", _release_context(request, release))
 
 
+def _posted_items(post, release) -> dict[int, dict]:
+    """Each output's decision and reason from the review form (``item-<id>-decision``)."""
+    return {
+        item.output_id: {
+            "decision": post.get(f"item-{item.output_id}-decision", ""),
+            "reason": post.get(f"item-{item.output_id}-reason", ""),
+        }
+        for item in release.items.all()
+    }
+
+
 @login_required
 @require_POST
 def release_decide(request, pk: int):
+    """The reviewer's decision: on each output (``decision=items``, the outputs' own
+    choices) or on the whole request (approve, reject, return)."""
     release = release_request_get(request.user, pk)
     form = ReleaseReviewForm(request.POST)
     form.is_valid()
+    per_output = form.cleaned_data.get("decision") == "items"
+    posted = _posted_items(request.POST, release) if per_output else None
     try:
         release_svc.release_review(
             by=request.user,
             request=release,
-            decision=form.cleaned_data.get("decision", ""),
+            decision="" if per_output else form.cleaned_data.get("decision", ""),
             comment_private=form.cleaned_data.get("comment_private", ""),
             comment_public=form.cleaned_data.get("comment_public", ""),
+            items=posted,
         )
     except InvalidInput as error:
-        form_error(form, error)
-        context = _release_context(request, release, review_form=form)
+        item_errors = {}
+        match = ITEM_FIELD.match(error.field or "")
+        if per_output and match:
+            item_errors[int(match.group(1))] = error.message
+        else:
+            form_error(form, error)
+        context = _release_context(
+            request, release, review_form=form, posted=posted, item_errors=item_errors
+        )
         return render(request, "scenarios/release_detail.html", context)
     except Conflict as error:
         messages.error(request, error.message)

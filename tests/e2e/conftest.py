@@ -55,3 +55,10 @@ def log_in(page, base: str, username: str) -> None:
 def log_out(page) -> None:
     page.click("header .account button[type=submit]")
     expect(page.locator("header .who")).to_have_count(0)
+
+
+def fill_code(page, code: str) -> None:
+    """Type the job's code into the form's code editor (CodeMirror over #id_code)."""
+    page.locator("[data-editor-for='id_code']").evaluate(
+        "(el, code) => el.CodeMirror.setValue(code)", code
+    )

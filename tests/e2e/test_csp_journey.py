@@ -8,7 +8,7 @@ from playwright.sync_api import expect
 
 from config.celery import app as celery_app
 from operation.services.catalogs import zones_ensure_standard
-from tests.e2e.conftest import log_in
+from tests.e2e.conftest import fill_code, log_in
 from tests.factories import authorized_scenario
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow, pytest.mark.django_db(transaction=True)]
@@ -30,7 +30,7 @@ def test_the_portal_and_api_docs_run_with_no_policy_violation(page, live_server,
 
     # A queued job's page fetches its live part again and again from portal.js.
     page.select_option("#id_language", "sql")
-    page.fill("#id_code", REAL)
+    fill_code(page, REAL)
     page.click("#job-form button[type=submit]")
     expect(page.locator("#job-status")).to_have_attribute("data-status", "queued")
     with page.expect_request(re.compile(r"/scenarios/jobs/\d+/live/$"), timeout=10_000):

@@ -10,7 +10,7 @@ from config.celery import app as celery_app
 from core.models import WorkerHeartbeat
 from core.workers import worker_beat
 from operation.services.catalogs import zones_ensure_standard
-from tests.e2e.conftest import log_in
+from tests.e2e.conftest import fill_code, log_in
 from tests.factories import authorized_scenario, staff_user
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow, pytest.mark.django_db(transaction=True)]
@@ -33,7 +33,7 @@ def test_a_queued_job_says_whether_a_worker_runs_and_staff_see_the_queue(
     log_in(page, base, "xmu_lab")
     page.goto(f"{base}/scenarios/{scenario.pk}/")
     page.select_option("#id_language", "sql")
-    page.fill("#id_code", REAL)
+    fill_code(page, REAL)
     page.click("#job-form button[type=submit]")
     expect(page.locator("#job-status")).to_have_attribute("data-status", "queued")
     note = page.locator("#job-live #job-queue")

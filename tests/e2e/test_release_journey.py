@@ -11,7 +11,7 @@ from playwright.sync_api import expect
 
 from operation.services.catalogs import zones_ensure_standard
 from scenarios.models import JobOutput
-from tests.e2e.conftest import log_in, log_out
+from tests.e2e.conftest import fill_code, log_in, log_out
 from tests.factories import authorized_scenario
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow, pytest.mark.django_db(transaction=True)]
@@ -49,7 +49,7 @@ def test_a_passing_output_is_requested_approved_twice_and_downloaded(page, live_
     page.goto(f"{base}/scenarios/{scenario.pk}/")
     expect(page.locator("#workspace-status")).to_have_attribute("data-workspace-status", "ready")
     page.select_option("#id_language", "sql")
-    page.fill("#id_code", BY_TYPE)
+    fill_code(page, BY_TYPE)
     page.click("#job-form button[type=submit]")
     expect(page.locator("#job-status")).to_have_attribute("data-status", "succeeded")
     page.click("a[data-output-link='by_type.csv']")

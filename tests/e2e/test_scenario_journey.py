@@ -52,7 +52,7 @@ def test_a_type_is_approved_once_and_a_scenario_of_it_is_authorized_on_filing(
         log_in(page, base, reviewer)
         page.goto(type_url)
         expect(page.locator("tr[data-column=mmsi]")).to_have_attribute("data-in-scope", "yes")
-        page.fill("#review-comment", "范围合理")
+        page.fill("#review-comment-approve", "范围合理")
         page.click("button[data-action=approve]")
         expect(page.locator("table.reviews tr[data-decision=approve]")).to_have_count(
             1 if reviewer == "reviewer1" else 2
@@ -72,8 +72,17 @@ def test_a_type_is_approved_once_and_a_scenario_of_it_is_authorized_on_filing(
     page.fill("#id_period_start", str(today))
     page.fill("#id_period_end", str(today + datetime.timedelta(days=60)))
     expect(page.locator("#scope-HY-0001-owner_phone")).to_have_count(0)
+    # "Select all" ticks and clears every field of a catalog, and shows a partial choice.
+    select_all = page.locator("input[data-select-all='scope-HY-0001']")
+    fields = page.locator("input[name='scope-HY-0001']")
+    select_all.check()
+    assert fields.count() > 2
+    assert all(box.is_checked() for box in fields.all())
+    select_all.uncheck()
+    assert not any(box.is_checked() for box in fields.all())
     page.check("#scope-HY-0001-vessel_type")
     page.check("#scope-HY-0001-berth")
+    assert select_all.evaluate("box => box.indeterminate") is True
     page.check("#id_accept_agreement")
     page.click("#apply-form button[type=submit]")
 

@@ -502,3 +502,29 @@ def test_approvals_over_one_table_in_two_scenarios_at_once_see_each_others_relea
     assert not errors
     statuses = sorted(type(r).objects.get(pk=r.pk).status for r in requests)
     assert statuses == [ReleaseStatus.APPROVED, ReleaseStatus.RETURNED]
+
+
+def test_outputs_decided_one_by_one_release_when_all_approve(authorized, run, reviewers):
+    scenario, developer = authorized
+    job = run(developer, scenario, BY_TYPE + ";\n" + BY_BERTH_AND_TYPE)
+    by_type, crosstab = job.outputs.get(name="by_type.csv"), job.outputs.get(name="crosstab.csv")
+    request = svc.release_request_create(
+        by=developer, scenario=scenario, items=[item(by_type), item(crosstab, exception="已公开")]
+    )
+    first, second = reviewers
+    with pytest.raises(InvalidInput) as undecided:
+        svc.release_review(by=first, request=request, items={by_type.pk: {"decision": "approve"}})
+    assert undecided.value.field == f"items[{crosstab.pk}].decision"
+    api = APIClient()
+    api.force_authenticate(first)
+    decided = {str(output.pk): {"decision": "approve"} for output in (by_type, crosstab)}
+    response = api.post(
+        f"/api/v1/release-requests/{request.pk}/review/", {"items": decided}, format="json"
+    )
+    assert response.status_code == 200, response.data
+    svc.release_review(by=second, request=request, items=decided)
+
+    request.refresh_from_db()
+    assert request.status == ReleaseStatus.APPROVED
+    assert [review.decision for review in request.reviews.all()] == ["approve", "approve"]
+    assert request.reviews.first().item_decisions[str(crosstab.pk)]["decision"] == "approve"

@@ -1,6 +1,7 @@
 """The portal's job and compute pages: thin over the selectors and services."""
 
 import datetime
+import html
 
 import pytest
 
@@ -231,3 +232,62 @@ def test_the_red_banner_shows_only_in_insecure_mode(client, settings, insecure):
 
     assert ('id="insecure-banner"' in page) is insecure
     assert ("jobs run WITHOUT the sandbox" in page) is insecure
+
+
+def test_a_finished_job_page_updates_itself_until_its_outputs_are_checked(
+    client, lab, django_capture_on_commit_callbacks
+):
+    scenario, developer = lab
+    client.force_login(developer)
+    submit(client, scenario, django_capture_on_commit_callbacks, language="sql", code=REAL)
+    job = Job.objects.get()
+    output = job.outputs.get(name="result.csv")
+    checked = output.check_status
+    job.outputs.update(check_status="pending")  # the check task has not run yet
+
+    waiting = client.get(f"/scenarios/jobs/{job.pk}/").content.decode()
+    assert (
+        'data-finished="no"' in waiting
+        and f'data-live-src="/scenarios/jobs/{job.pk}/live/"' in waiting
+    )
+    assert "data-request-release" not in waiting
+
+    job.outputs.update(check_status=checked)
+    live = client.get(f"/scenarios/jobs/{job.pk}/live/").content.decode()
+    assert 'data-finished="yes"' in live  # the page stops polling, showing the release action
+    assert f'?output={output.pk}" data-request-release="result.csv"' in live
+    assert 'id="job-run-real"' not in live  # a real job
+
+
+def test_a_dry_run_offers_its_code_on_real_data_and_previews_its_table(
+    client, lab, django_capture_on_commit_callbacks
+):
+    scenario, developer = lab
+    client.force_login(developer)
+    code = DRY_RUN + "print('<b>x</b>')\n"
+    submit(
+        client,
+        scenario,
+        django_capture_on_commit_callbacks,
+        language="python",
+        code=code,
+        dry_run="on",
+    )
+    job = Job.objects.get()
+
+    page = client.get(f"/scenarios/jobs/{job.pk}/").content.decode()
+
+    assert 'data-preview="by_berth.csv"' in page and "<th>berth</th>" in page
+    assert "<b>x</b>" not in page  # escaped
+    form = page.split('id="job-run-real"')[1].split("</form>")[0]
+    assert 'name="language" value="python"' in form and 'name="dry_run"' not in form
+    response = submit(
+        client,
+        scenario,
+        django_capture_on_commit_callbacks,
+        language="python",
+        code=html.unescape(form.split('name="code" value="')[1].split('"')[0]),
+    )
+    real = Job.objects.exclude(pk=job.pk).get()
+    assert response["Location"] == f"/scenarios/jobs/{real.pk}/"
+    assert not real.dry_run and real.code == code

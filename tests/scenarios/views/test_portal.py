@@ -342,3 +342,33 @@ def test_the_organization_admin_closes_a_scenario_in_the_portal(
     assert response.status_code == 302
     scenario.refresh_from_db()
     assert scenario.status == ScenarioStatus.CLOSED
+
+
+def test_each_review_decision_has_its_own_reason_box(client, lab):
+    client.force_login(lab)
+    client.post("/scenario-types/new/", proposal())
+    scenario_type = ScenarioType.objects.get()
+    client.post(f"/scenario-types/{scenario_type.pk}/submit/")
+    client.force_login(staff_user("reviewer1", PlatformRole.REVIEWER))
+
+    page = client.get(f"/scenario-types/{scenario_type.pk}/").content.decode()
+
+    forms = page.split('data-decision-form="')[1:]
+    assert sorted(form.split('"')[0] for form in forms) == ["approve", "reject", "return"]
+    for form in forms:
+        box = form.split("<textarea")[1].split(">")[0]
+        assert ("required" in box) is (not form.startswith("approve"))
+
+
+def test_an_application_says_all_its_errors_at_once(client, tmp_path):
+    scenario_type, lab = approved_type(tmp_path)
+    client.force_login(lab)
+    data = application(name="")
+    del data["accept_agreement"], data["scope-HY-0001"]
+
+    response = client.post(f"/scenarios/apply/{scenario_type.pk}/", data)
+
+    errors = response.context["form"].errors
+    assert set(errors) == {"name", "accept_agreement", "__all__"}
+    assert errors["__all__"] == ["Name at least one catalog and its fields."]
+    assert not Scenario.objects.exists()

@@ -175,7 +175,8 @@ def test_a_reviewer_sees_the_table_with_its_failing_cells_highlighted(client, la
 
     page = page_of(client, reviewers[0], url)
 
-    assert page.count('class="output-table"') == 2
+    # The crosstab's first ten rows show, the other 18 fold (a table each).
+    assert page.count('class="output-table"') == 3 and 'data-more-rows="18"' in page
     # 28 berth-and-type cells of 7 or 8 vessels: each row's count is marked.
     assert page.count('<td class="cell-fail">') == 28
     assert page.count('data-cell-status="fail"') == 28
@@ -242,7 +243,7 @@ def test_the_output_page_shows_the_check_record_never_unreleased_content(
     crosstab = job.outputs.get(name="crosstab.csv")
     page = page_of(client, developer, f"/scenarios/outputs/{crosstab.pk}/")
     assert 'data-status="fail"' in page and 'data-check="MinimumThresholdCheck"' in page
-    assert "(28 cells)" in page and "fewer than 10 entities" not in page  # counts only
+    assert 'data-cells="28"' in page and "fewer than 10 entities" not in page  # counts only
     assert 'id="output-parameters"' in page and "Minimum cell count" in page
     assert 'id="output-mitigate"' in page and 'id="output-request-release"' in page
     # A reviewer sees an output once it is before them, in a release request.
@@ -446,3 +447,95 @@ def test_the_developers_request_page_shows_verdicts_never_cells_or_digests(
     assert "MinimumThresholdCheck:" not in form
     reviewer_page = page_of(client, reviewers[0], f"/scenarios/releases/{request.pk}/")
     assert crosstab.sha256 in reviewer_page and "fewer than 10 entities" in reviewer_page
+
+
+def test_a_failed_rule_says_in_words_what_would_fix_it_and_only_that(client, lab, run):
+    scenario, developer = lab
+    job = run(developer, scenario, BY_BERTH_AND_TYPE + ";\n-- output: rows\nSELECT * FROM hy_0001")
+    crosstab, rows = job.outputs.get(name="crosstab.csv"), job.outputs.get(name="rows.csv")
+
+    page = page_of(client, developer, f"/scenarios/outputs/{crosstab.pk}/")
+
+    threshold = page.split('data-check="MinimumThresholdCheck"')[1].split("</tr>")[0]
+    assert "Minimum cell count" in threshold and 'data-cells="28"' in threshold
+    assert "fewer units" in threshold  # the rule in words, though its reason is withheld
+    fixes = [part.split('"')[0] for part in threshold.split('data-fix="')[1:]]
+    assert fixes == ["coarser", "period", "suppress"]
+    assert 'data-action="suppress"' in page and 'data-action="round"' not in page
+    page = page_of(client, developer, f"/scenarios/outputs/{rows.pk}/")
+    row_level = page.split('data-check="RowLevelCheck"')[1].split("</tr>")[0]
+    assert 'data-status="fail"' in page and "individual records" in row_level
+    assert [part.split('"')[0] for part in row_level.split('data-fix="')[1:]] == [
+        "aggregate",
+        "drop",
+    ]
+    assert 'data-action="round"' not in page  # rounding cannot make rows an aggregate
+
+
+def test_a_reviewer_decides_each_output_with_its_own_reason(client, lab, run, reviewers):
+    scenario, developer = lab
+    job = run(developer, scenario, BY_TYPE + ";\n" + BY_BERTH_AND_TYPE)
+    by_type, crosstab = job.outputs.get(name="by_type.csv"), job.outputs.get(name="crosstab.csv")
+    release = svc.release_request_create(
+        by=developer, scenario=scenario, items=[item(by_type), item(crosstab, exception="已公开")]
+    )
+    url = f"/scenarios/releases/{release.pk}/"
+    page = page_of(client, reviewers[0], url)
+    assert page.count('data-item-decision="') == 2 and 'id="review-panel"' in page
+    assert f'name="item-{crosstab.pk}-reason"' in page
+
+    # Every output needs a decision, one not approved its reason: said next to it.
+    refused = client.post(
+        url + "review/",
+        {
+            "decision": "items",
+            f"item-{by_type.pk}-decision": "approve",
+            f"item-{crosstab.pk}-decision": "return",
+        },
+    ).content.decode()
+    assert "Give the developer a reason for crosstab.csv." in refused
+    assert 'value="return" checked' in refused.split(f'data-item-decision="{crosstab.pk}"')[1]
+    client.post(
+        url + "review/",
+        {
+            "decision": "items",
+            f"item-{by_type.pk}-decision": "approve",
+            f"item-{crosstab.pk}-decision": "return",
+            f"item-{crosstab.pk}-reason": "请先合并小泊位",
+        },
+    )
+
+    review = release.reviews.get()
+    assert review.decision == "return"  # the strictest of the outputs' decisions
+    assert review.item_decisions[str(by_type.pk)]["decision"] == "approve"
+    assert review.comment_public == "crosstab.csv: 请先合并小泊位"
+
+
+def test_the_release_form_groups_outputs_by_job_and_says_every_missing_field_at_once(
+    client, lab, run
+):
+    scenario, developer = lab
+    first = run(developer, scenario, BY_TYPE)
+    second = run(developer, scenario, BY_BERTH_AND_TYPE)
+    by_type, crosstab = (
+        first.outputs.get(name="by_type.csv"),
+        second.outputs.get(name="crosstab.csv"),
+    )
+    client.force_login(developer)
+    url = f"/scenarios/{scenario.pk}/releases/new/"
+
+    page = client.get(url).content.decode()
+    assert f'data-job="{first.pk}"' in page and f'data-job="{second.pk}"' in page
+    assert page.index(f'data-job="{second.pk}"') < page.index('data-output="crosstab.csv"')
+
+    refused = client.post(
+        url,
+        {
+            **form_data(by_type, context="", controls=""),
+            **form_data(crosstab, context="泊位船型", controls=""),
+        },
+    ).content.decode()
+    assert refused.count("Say how disclosure was avoided.") == 2
+    assert "Say what the output shows." in refused
+    assert "crosstab.csv failed its checks: write an exception request." in refused
+    assert not ReleaseRequest.objects.exists()

@@ -166,3 +166,17 @@ def test_a_plain_member_cannot_add_members(client):
     )
     assert response.status_code == 403
     assert not organization.memberships.filter(user__username="intruder").exists()
+
+
+def test_the_apply_form_marks_required_fields_and_states_its_upload_limits(client, settings):
+    settings.QUALIFICATION_MAX_FILES, settings.QUALIFICATION_MAX_BYTES = 4, 3 * 1024 * 1024
+    _organization, admin = developer("海洋实验室", "lab")
+    client.force_login(admin)
+    client.cookies["django_language"] = "en"
+
+    page = client.get("/organization/apply/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+
+    scope = page.split('<div class="field')[1:]
+    marked = {part.split('for="')[1].split('"')[0]: part.startswith(" required") for part in scope}
+    assert marked["id_business_scope"] is True and marked["id_files"] is False
+    assert "at most 4 files of 3.0\xa0MB each" in page
