@@ -88,9 +88,7 @@ class DataAsset(models.Model):
 
 
 class AssetApplication(models.Model):
-    action = models.CharField(
-        _("registration"), max_length=12, choices=ApplicationAction.choices
-    )
+    action = models.CharField(_("registration"), max_length=12, choices=ApplicationAction.choices)
     kind = models.CharField(_("kind of right"), max_length=12, choices=RightKind.choices)
     organization = models.ForeignKey(
         "tenants.Organization",

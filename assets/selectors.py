@@ -8,7 +8,16 @@ from django.db.models import Q, QuerySet
 
 from assets.models import ApplicationStatus, AssetApplication, AssetStatus, DataAsset, RightKind
 from core.errors import NotFound
+from operation.models import Catalog, CatalogStatus
+from scenarios.models import (
+    DataService,
+    DefinitionStatus,
+    JobOutput,
+    Scenario,
+    ScenarioStatus,
+)
 from tenants import permissions
+from tenants.models import AdmissionStatus, Organization, OrganizationKind
 
 # What the public registry lists: every asset once registered, in its current status.
 PUBLIC_STATUSES = AssetStatus.values
@@ -22,6 +31,16 @@ def applications_visible_to(user) -> QuerySet[AssetApplication]:
     if permissions.sees_registrations(user):
         return base.filter(Q(pk__in=own.values("pk")) | ~Q(status=ApplicationStatus.DRAFT))
     return own
+
+
+def own_applications(user) -> QuerySet[AssetApplication]:
+    """The applications of ``user``'s own organization, drafts included."""
+    own = permissions.organization_of(user)
+    return (
+        applications_visible_to(user).filter(organization_id=own)
+        if own
+        else AssetApplication.objects.none()
+    )
 
 
 def application_get(user, pk) -> AssetApplication:
@@ -78,9 +97,11 @@ def registry_get(number: str) -> DataAsset:
 def certificate_verify(number: str, code: str) -> DataAsset | None:
     """The asset whose certificate carries ``number`` and ``code`` (of its current
     edition), or None."""
-    asset = DataAsset.objects.select_related("holder").filter(
-        certificate_number=(number or "").strip().upper()
-    ).first()
+    asset = (
+        DataAsset.objects.select_related("holder")
+        .filter(certificate_number=(number or "").strip().upper())
+        .first()
+    )
     if asset is None:
         return None
     given = (code or "").strip().upper().encode()
@@ -101,3 +122,29 @@ def certificate_get(user, pk) -> DataAsset:
     ):
         raise NotFound()
     return asset
+
+
+def subjects_for(user) -> dict:
+    """What ``user``'s organization may name as the subject of an initial registration:
+    its published catalogs (a provider), its authorized scenarios, their released outputs
+    and the approved data services of their types (a developer)."""
+    own = permissions.organization_of(user)
+    scenarios = Scenario.objects.filter(organization_id=own, status=ScenarioStatus.AUTHORIZED)
+    return {
+        "catalogs": Catalog.objects.filter(provider_id=own, status=CatalogStatus.PUBLISHED),
+        "scenarios": scenarios,
+        "outputs": JobOutput.objects.filter(
+            job__scenario__in=scenarios, released_at__isnull=False
+        ).select_related("job__scenario"),
+        "services": DataService.objects.filter(
+            scenario_type__scenarios__in=scenarios,
+            definitions__status=DefinitionStatus.APPROVED,
+        ).distinct(),
+    }
+
+
+def transferees_for(asset: DataAsset) -> QuerySet[Organization]:
+    """Who a data product's operation right may be transferred to: admitted developers."""
+    return Organization.objects.filter(
+        kind=OrganizationKind.DEVELOPER, admission__status=AdmissionStatus.ADMITTED
+    ).exclude(pk=asset.holder_id)

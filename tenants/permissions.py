@@ -153,9 +153,9 @@ def _organization_kind(user) -> str | None:
 
 def role_refusal(user, role: PlatformRole) -> str | None:
     """Why ``user`` may not hold ``role`` (None: they may)."""
-    if role == PlatformRole.REGISTRATION_AUTHORITY:
-        if _organization_kind(user) == OrganizationKind.DEVELOPER:
-            return _("The registration authority never belongs to a developer organization.")
+    developer = _organization_kind(user) == OrganizationKind.DEVELOPER
+    if role == PlatformRole.REGISTRATION_AUTHORITY and developer:
+        return _("The registration authority never belongs to a developer organization.")
     if role == PlatformRole.REVIEWER:
         kind = _organization_kind(user)
         if kind is not None and kind not in REVIEWER_ORGANIZATION_KINDS:

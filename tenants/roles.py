@@ -1,4 +1,5 @@
-"""Platform roles (operator staff, reviewer, auditor, registration authority): Django groups, checked here only."""
+"""Platform roles (operator staff, reviewer, auditor, registration authority): Django groups,
+checked here only."""
 
 from django.contrib.auth.models import Group
 from django.db import models

@@ -43,7 +43,12 @@ def assets_for_catalog(*, by, catalog, reason: str) -> None:
         "code": catalog.code,
         "reason": reason,
     }
-    _set(by, DataAsset.objects.filter(kind=RightKind.HOLDING, catalog=catalog), AssetStatus.LAPSED, message)
+    _set(
+        by,
+        DataAsset.objects.filter(kind=RightKind.HOLDING, catalog=catalog),
+        AssetStatus.LAPSED,
+        message,
+    )
     built_on = [
         asset.pk
         for asset in DataAsset.objects.exclude(kind=RightKind.HOLDING).filter(status__in=LIVE)

@@ -204,7 +204,9 @@ def application_for_asset(
                 _("Only the operation right of a data product is transferred."), field="action"
             )
         if transferee is None or transferee.pk == asset.holder_id:
-            raise InvalidInput(_("Choose the organization it is transferred to."), field="transferee")
+            raise InvalidInput(
+                _("Choose the organization it is transferred to."), field="transferee"
+            )
         if not _eligible(transferee, asset.kind):
             raise InvalidInput(
                 _("A data product is transferred to an admitted developer only."),

@@ -67,9 +67,7 @@ def test_the_applicant_and_its_organization_never_review(scenario, people):
             stage(by=developer, application=application, decision="reject", comment="x")
 
 
-def test_return_for_correction_then_resubmission_goes_through_both_stages_again(
-    scenario, people
-):
+def test_return_for_correction_then_resubmission_goes_through_both_stages_again(scenario, people):
     scenario, developer = scenario
     application = processing_draft(scenario, developer)
     svc.application_submit(by=developer, application=application)
@@ -162,9 +160,7 @@ def test_change_transfer_and_cancellation_are_registered_through_review(scenario
     asset = registered(scenario, developer, people).asset
     old_code = asset.verification_code
     with pytest.raises(InvalidInput):  # only a product's operation right is transferred
-        svc.application_for_asset(
-            by=developer, asset=asset, action="transfer", description="转让"
-        )
+        svc.application_for_asset(by=developer, asset=asset, action="transfer", description="转让")
     change = svc.application_for_asset(
         by=developer,
         asset=asset,
@@ -181,7 +177,11 @@ def test_change_transfer_and_cancellation_are_registered_through_review(scenario
     assert asset.verification_code != old_code
     assert certificate_verify(asset.certificate_number, old_code) is None
     cancel = svc.application_for_asset(
-        by=developer, asset=asset, action="cancellation", description="场景结束", files=[pdf_upload()]
+        by=developer,
+        asset=asset,
+        action="cancellation",
+        description="场景结束",
+        files=[pdf_upload()],
     )
     svc.application_submit(by=developer, application=cancel)
     svc.application_preliminary(by=people["staff"], application=cancel, decision="pass")
