@@ -296,6 +296,10 @@ SPECTACULAR_SETTINGS = {
         "JobStatusEnum": "scenarios.models.job.JobStatus",
         "CheckStatusEnum": "scenarios.models.job.CheckStatus",
         "ReleaseStatusEnum": "scenarios.models.release.ReleaseStatus",
+        "RightKindEnum": "assets.models.RightKind",
+        "AssetStatusEnum": "assets.models.AssetStatus",
+        "AssetApplicationStatusEnum": "assets.models.ApplicationStatus",
+        "AssetApplicationActionEnum": "assets.models.ApplicationAction",
     },
 }
 

@@ -3,7 +3,13 @@
 registration authority decide), evidence and certificates."""
 
 from django.http import HttpResponse
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    OpenApiResponse,
+    extend_schema,
+    extend_schema_field,
+)
 from rest_framework import serializers, status
 from rest_framework.generics import ListAPIView
 from rest_framework.permissions import AllowAny
@@ -27,7 +33,7 @@ from core.fields import BoundedPrimaryKeyRelatedField
 from tenants.views.files import qualification_file_response
 
 
-class AssetOutput(serializers.ModelSerializer):
+class DataAssetOutput(serializers.ModelSerializer):
     holder = serializers.CharField(source="holder.name")
     holder_credit_code = serializers.CharField(source="holder.credit_code")
 
@@ -54,7 +60,7 @@ class RegistryListView(ListAPIView):
 
     authentication_classes: list = []
     permission_classes = [AllowAny]
-    serializer_class = AssetOutput
+    serializer_class = DataAssetOutput
 
     @extend_schema(
         parameters=[
@@ -79,19 +85,19 @@ class RegistryDetailView(APIView):
     authentication_classes: list = []
     permission_classes = [AllowAny]
 
-    @extend_schema(responses=AssetOutput)
+    @extend_schema(responses=DataAssetOutput)
     def get(self, request, number: str):
-        return Response(AssetOutput(selectors.registry_get(number)).data)
+        return Response(DataAssetOutput(selectors.registry_get(number)).data)
 
 
-class VerifyInput(serializers.Serializer):
+class CertificateVerifyInput(serializers.Serializer):
     certificate_number = serializers.CharField(max_length=32)
     verification_code = serializers.CharField(max_length=16)
 
 
-class VerifyOutput(serializers.Serializer):
+class CertificateVerifyOutput(serializers.Serializer):
     valid = serializers.BooleanField()
-    asset = AssetOutput(allow_null=True)
+    asset = DataAssetOutput(allow_null=True)
 
 
 class VerifyView(APIView):
@@ -101,19 +107,19 @@ class VerifyView(APIView):
     authentication_classes: list = []
     permission_classes = [AllowAny]
 
-    @extend_schema(request=VerifyInput, responses=VerifyOutput)
+    @extend_schema(request=CertificateVerifyInput, responses=CertificateVerifyOutput)
     def post(self, request):
-        data = VerifyInput(data=request.data)
+        data = CertificateVerifyInput(data=request.data)
         data.is_valid(raise_exception=True)
         asset = selectors.certificate_verify(
             data.validated_data["certificate_number"], data.validated_data["verification_code"]
         )
         return Response(
-            {"valid": asset is not None, "asset": AssetOutput(asset).data if asset else None}
+            {"valid": asset is not None, "asset": DataAssetOutput(asset).data if asset else None}
         )
 
 
-class EvidenceOutput(serializers.ModelSerializer):
+class AssetEvidenceOutput(serializers.ModelSerializer):
     download = serializers.SerializerMethodField()
 
     class Meta:
@@ -124,7 +130,7 @@ class EvidenceOutput(serializers.ModelSerializer):
         return f"/api/v1/data-assets/applications/{obj.application_id}/evidence/{obj.pk}"
 
 
-class ApplicationOutput(serializers.ModelSerializer):
+class AssetApplicationOutput(serializers.ModelSerializer):
     organization = serializers.CharField(source="organization.name")
     certificate_number = serializers.CharField(
         source="asset.certificate_number", allow_null=True, default=None
@@ -132,7 +138,7 @@ class ApplicationOutput(serializers.ModelSerializer):
     catalog = serializers.CharField(source="catalog.code", allow_null=True, default=None)
     service = serializers.CharField(source="service.code", allow_null=True, default=None)
     outputs = serializers.PrimaryKeyRelatedField(many=True, read_only=True)
-    evidence = EvidenceOutput(many=True, read_only=True)
+    evidence = AssetEvidenceOutput(many=True, read_only=True)
 
     class Meta:
         model = AssetApplication
@@ -161,6 +167,7 @@ class ApplicationOutput(serializers.ModelSerializer):
         ]
 
 
+@extend_schema_field(OpenApiTypes.INT)
 class SubjectField(BoundedPrimaryKeyRelatedField):
     """An object among those the caller may name (the serializer's context ``subjects``):
     another organization's answers "does not exist", as a missing one."""
@@ -173,12 +180,13 @@ class SubjectField(BoundedPrimaryKeyRelatedField):
         return self.context["subjects"][self.subject]
 
 
+@extend_schema_field(OpenApiTypes.STR)
 class ServiceField(serializers.SlugRelatedField):
     def get_queryset(self):
         return self.context["subjects"]["services"]
 
 
-class ApplicationInput(serializers.Serializer):
+class AssetApplicationInput(serializers.Serializer):
     kind = serializers.ChoiceField(choices=RightKind.choices)
     name = serializers.CharField(max_length=200)
     description = serializers.CharField(max_length=10_000)
@@ -195,7 +203,7 @@ class ApplicationListView(APIView):
 
     @extend_schema(
         parameters=[OpenApiParameter("status", enum=ApplicationStatus.values)],
-        responses=ApplicationOutput(many=True),
+        responses=AssetApplicationOutput(many=True),
     )
     def get(self, request):
         applications = (
@@ -206,28 +214,29 @@ class ApplicationListView(APIView):
         wanted = request.query_params.get("status")
         if wanted in ApplicationStatus.values:
             applications = applications.filter(status=wanted)
-        return Response(ApplicationOutput(applications, many=True).data)
+        return Response(AssetApplicationOutput(applications, many=True).data)
 
     @extend_schema(
-        request={"multipart/form-data": ApplicationInput},
-        responses={201: ApplicationOutput},
+        operation_id="asset_application_create",
+        request={"multipart/form-data": AssetApplicationInput},
+        responses={201: AssetApplicationOutput},
     )
     def post(self, request):
-        data = ApplicationInput(
+        data = AssetApplicationInput(
             data=request.data, context={"subjects": selectors.subjects_for(request.user)}
         )
         data.is_valid(raise_exception=True)
         application = svc.application_create(by=request.user, **data.validated_data)
-        return Response(ApplicationOutput(application).data, status=status.HTTP_201_CREATED)
+        return Response(AssetApplicationOutput(application).data, status=status.HTTP_201_CREATED)
 
 
 class ApplicationDetailView(APIView):
-    @extend_schema(responses=ApplicationOutput)
+    @extend_schema(responses=AssetApplicationOutput)
     def get(self, request, pk: int):
-        return Response(ApplicationOutput(selectors.application_get(request.user, pk)).data)
+        return Response(AssetApplicationOutput(selectors.application_get(request.user, pk)).data)
 
 
-class DecisionInput(serializers.Serializer):
+class AssetDecisionInput(serializers.Serializer):
     decision = serializers.ChoiceField(
         choices=sorted(set(svc.PRELIMINARY_DECISIONS) | set(svc.FINAL_DECISIONS)),
         help_text="preliminary: pass, return, reject; re-review: approve, return, reject",
@@ -238,11 +247,11 @@ class DecisionInput(serializers.Serializer):
 class ApplicationSubmitView(APIView):
     """The applicant submits; the platform fills the lineage."""
 
-    @extend_schema(request=None, responses=ApplicationOutput)
+    @extend_schema(request=None, responses=AssetApplicationOutput)
     def post(self, request, pk: int):
         application = selectors.application_get(request.user, pk)
         application = svc.application_submit(by=request.user, application=application)
-        return Response(ApplicationOutput(application).data)
+        return Response(AssetApplicationOutput(application).data)
 
 
 class ApplicationDecisionView(APIView):
@@ -250,21 +259,25 @@ class ApplicationDecisionView(APIView):
     authority's re-review (stage ``final``)."""
 
     @extend_schema(
-        request=DecisionInput,
-        responses={200: ApplicationOutput, 409: OpenApiResponse(description="not at this stage")},
+        operation_id="asset_application_decide",
+        request=AssetDecisionInput,
+        responses={
+            200: AssetApplicationOutput,
+            409: OpenApiResponse(description="not at this stage"),
+        },
     )
     def post(self, request, pk: int, stage: str):
         decide = {"preliminary": svc.application_preliminary, "final": svc.application_final}
         if stage not in decide:
             raise NotFound()
         application = selectors.application_get(request.user, pk)
-        data = DecisionInput(data=request.data)
+        data = AssetDecisionInput(data=request.data)
         data.is_valid(raise_exception=True)
         application = decide[stage](by=request.user, application=application, **data.validated_data)
-        return Response(ApplicationOutput(application).data)
+        return Response(AssetApplicationOutput(application).data)
 
 
-class AssetApplicationInput(serializers.Serializer):
+class AssetChangeInput(serializers.Serializer):
     action = serializers.ChoiceField(choices=ApplicationAction.choices[1:])
     name = serializers.CharField(max_length=200, required=False, default="")
     description = serializers.CharField(max_length=10_000)
@@ -276,18 +289,19 @@ class AssetApplicationView(APIView):
     """The holder applies for a change, transfer or cancellation of its asset."""
 
     @extend_schema(
-        request={"multipart/form-data": AssetApplicationInput},
-        responses={201: ApplicationOutput},
+        operation_id="data_asset_apply",
+        request={"multipart/form-data": AssetChangeInput},
+        responses={201: AssetApplicationOutput},
     )
     def post(self, request, pk: int):
         asset = selectors.certificate_get(request.user, pk)
-        data = AssetApplicationInput(
+        data = AssetChangeInput(
             data=request.data,
             context={"subjects": {"transferees": selectors.transferees_for(asset)}},
         )
         data.is_valid(raise_exception=True)
         application = svc.application_for_asset(by=request.user, asset=asset, **data.validated_data)
-        return Response(ApplicationOutput(application).data, status=status.HTTP_201_CREATED)
+        return Response(AssetApplicationOutput(application).data, status=status.HTTP_201_CREATED)
 
 
 class EvidenceFileView(APIView):

@@ -13,8 +13,7 @@ def _fast_passwords(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
-@pytest.fixture
-def people():
+def registration_people() -> dict:
     """Operator staff (preliminary review) and two members of the registration authority."""
     return {
         "staff": staff_user("op"),
@@ -22,6 +21,11 @@ def people():
         "registrar": staff_user("registrar", PlatformRole.REGISTRATION_AUTHORITY),
         "registrar2": staff_user("registrar2", PlatformRole.REGISTRATION_AUTHORITY),
     }
+
+
+@pytest.fixture
+def people():
+    return registration_people()
 
 
 @pytest.fixture
