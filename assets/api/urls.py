@@ -17,7 +17,7 @@ urlpatterns = [
         name="api-asset-application-submit",
     ),
     path(
-        "applications/<int:pk>/<str:stage>/",
+        "applications/<int:pk>/<str:action>/",
         views.ApplicationDecisionView.as_view(),
         name="api-asset-application-decide",
     ),

@@ -255,8 +255,8 @@ class ApplicationSubmitView(APIView):
 
 
 class ApplicationDecisionView(APIView):
-    """The operator's preliminary review (stage ``preliminary``) or the registration
-    authority's re-review (stage ``final``)."""
+    """The operator's preliminary review (``preliminary``) or the registration authority's
+    re-review (``final``)."""
 
     @extend_schema(
         operation_id="asset_application_decide",
@@ -266,14 +266,16 @@ class ApplicationDecisionView(APIView):
             409: OpenApiResponse(description="not at this stage"),
         },
     )
-    def post(self, request, pk: int, stage: str):
+    def post(self, request, pk: int, action: str):
         decide = {"preliminary": svc.application_preliminary, "final": svc.application_final}
-        if stage not in decide:
+        if action not in decide:
             raise NotFound()
         application = selectors.application_get(request.user, pk)
         data = AssetDecisionInput(data=request.data)
         data.is_valid(raise_exception=True)
-        application = decide[stage](by=request.user, application=application, **data.validated_data)
+        application = decide[action](
+            by=request.user, application=application, **data.validated_data
+        )
         return Response(AssetApplicationOutput(application).data)
 
 
