@@ -6,6 +6,7 @@ import uuid
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
 
 from core.storage import private_storage
@@ -39,7 +40,7 @@ class AssetStatus(models.TextChoices):
     REGISTERED = "registered", _("Registered")
     FLAGGED = "flagged", _("Flagged: basis under question")
     LAPSED = "lapsed", _("Lapsed")
-    CANCELLED = "cancelled", _("Cancelled")
+    CANCELLED = "cancelled", pgettext_lazy("registration", "Cancelled")
 
 
 class DataAsset(models.Model):

@@ -1,4 +1,6 @@
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from rest_framework.test import APIClient
 
 from assets.models import ApplicationStatus
@@ -89,3 +91,16 @@ def test_the_schema_documents_the_registry():
     schema = APIClient().get("/api/schema/", {"format": "json"}).json()
     assert "/api/v1/data-assets/" in schema["paths"]
     assert "/api/v1/data-assets/verify/" in schema["paths"]
+
+
+def test_the_registry_list_takes_the_same_queries_for_more_assets(
+    scenario, people, django_assert_num_queries
+):
+    scenario, developer = scenario
+    registered(scenario, developer, people)
+    public = APIClient()
+    with CaptureQueriesContext(connection) as one:
+        assert len(public.get("/api/v1/data-assets/").json()["results"]) == 1
+    registered(scenario, developer, people)
+    with django_assert_num_queries(len(one.captured_queries)):
+        assert len(public.get("/api/v1/data-assets/").json()["results"]) == 2
