@@ -5,7 +5,7 @@ from pypdf import PdfReader
 
 from assets.models import ApplicationStatus, AssetApplication
 from tests.assets.conftest import processing_draft, registered
-from tests.factories import pdf_upload
+from tests.factories import admitted_developer, pdf_upload
 
 pytestmark = pytest.mark.django_db
 
@@ -100,3 +100,26 @@ def test_pages_read_in_chinese(client, scenario, people, settings):
     client.cookies[settings.LANGUAGE_COOKIE_NAME] = "zh-hans"
     page = client.get("/assets/registry/").content.decode()
     assert "数据资产登记簿" in page and "数据加工使用权" in page and "核验证书" in page
+
+
+def test_the_holder_applies_for_a_change_from_the_registry_page(client, scenario, people):
+    scenario, developer = scenario
+    asset = registered(scenario, developer, people).asset
+    client.force_login(developer)
+    detail = client.get(f"/assets/registry/{asset.certificate_number}/").content.decode()
+    assert f"/assets/{asset.pk}/apply/" in detail and "certificate-download" in detail
+    response = client.post(
+        f"/assets/{asset.pk}/apply/",
+        {
+            "action": "change",
+            "name": "港口拥堵（更名）",
+            "description": "更名",
+            "files": [pdf_upload()],
+        },
+    )
+    change = AssetApplication.objects.get(action="change")
+    assert response.url == f"/assets/applications/{change.pk}/"
+    assert change.asset == asset and change.status == ApplicationStatus.DRAFT
+    _org, other = admitted_developer("另一家公司", "rival", by=people["staff"])
+    client.force_login(other)
+    assert client.get(f"/assets/{asset.pk}/apply/").status_code == 404
