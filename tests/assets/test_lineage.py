@@ -9,7 +9,7 @@ from scenarios.models import JobStatus
 from scenarios.services import releases
 from scenarios.services.jobs import job_submit
 from tenants.roles import PlatformRole
-from tests.factories import pdf_upload, serviced_scenario, staff_user
+from tests.factories import admitted_developer, pdf_upload, serviced_scenario, staff_user
 
 pytestmark = pytest.mark.django_db
 
@@ -77,3 +77,28 @@ def test_a_data_service_product_names_its_approved_definition(serviced):
     assert application.lineage["service"]["code"] == definition.service.code
     assert application.lineage["service"]["version"] == definition.version
     assert "outputs" not in application.lineage
+
+
+def test_a_products_operation_right_is_transferred_to_an_admitted_developer(serviced):
+    scenario, developer, definition, _secret = serviced
+    staff = staff_user("op")
+    registrar = staff_user("registrar", PlatformRole.REGISTRATION_AUTHORITY)
+    application = product(developer, scenario, service=definition.service)
+    svc.application_submit(by=developer, application=application)
+    svc.application_preliminary(by=staff, application=application, decision="pass")
+    asset = svc.application_final(by=registrar, application=application, decision="approve").asset
+    buyer, _admin = admitted_developer("数据交易公司", "buyer", by=staff)
+    transfer = svc.application_for_asset(
+        by=developer,
+        asset=asset,
+        action="transfer",
+        description="经营权转让",
+        transferee=buyer,
+        files=[pdf_upload("转让协议.pdf")],
+    )
+    svc.application_submit(by=developer, application=transfer)
+    svc.application_preliminary(by=staff, application=transfer, decision="pass")
+    svc.application_final(by=registrar, application=transfer, decision="approve")
+    asset.refresh_from_db()
+    assert asset.holder == buyer and asset.edition == 2
+    assert asset.lineage["service"]["code"] == definition.service.code  # the history stays
