@@ -23,6 +23,7 @@ from assets.models import (
 )
 from core.errors import Conflict, InvalidInput, PermissionRefused
 from core.services.audit import audit_record
+from core.services.notifications import notification_send
 from core.text import LONG_TEXT_MAX, NAME_MAX, REASON_MAX, clean_text
 from tenants.models import AdmissionStatus, OrganizationKind
 from tenants.permissions import check_member, check_registration_reviewer, membership_of
@@ -326,6 +327,16 @@ def application_submit(*, by, application: AssetApplication) -> AssetApplication
     return application
 
 
+def _notify(application: AssetApplication) -> None:
+    """The applicant's administrators learn of each decision (with the reasons)."""
+    notification_send(
+        recipients=application.organization.admins_group.user_set.filter(is_active=True),
+        subject_template="assets/email/application_subject.txt",
+        body_template="assets/email/application_body.txt",
+        context={"application": application},
+    )
+
+
 def _decision_reason(decision: str, comment: str, allowed) -> str:
     if decision not in allowed:
         raise InvalidInput(_("Choose a decision."), field="decision")
@@ -368,6 +379,8 @@ def application_preliminary(
             organization=application.organization,
             details={"comment": comment},
         )
+        if decision != "pass":
+            _notify(application)
     return application
 
 
@@ -483,4 +496,5 @@ def application_final(
                     "status": application.asset.status,
                 },
             )
+        _notify(application)
     return application

@@ -4,7 +4,7 @@ from assets.models import ApplicationStatus, AssetStatus, DataAsset
 from assets.selectors import certificate_verify
 from assets.services import registrations as svc
 from core.errors import Conflict, InvalidInput, PermissionRefused
-from core.models import AuditEvent
+from core.models import AuditEvent, Notification
 from operation.models import Catalog
 from tenants.roles import PlatformRole
 from tenants.services.organizations import role_grant
@@ -78,6 +78,8 @@ def test_return_for_correction_then_resubmission_goes_through_both_stages_again(
     )
     application.refresh_from_db()
     assert application.status == ApplicationStatus.RETURNED and application.reason == "补充授权协议"
+    notice = Notification.objects.get(recipient=developer, subject__contains=application.name)
+    assert "补充授权协议" in notice.body and "Returned for correction" in notice.subject
     svc.application_update(
         by=developer,
         application=application,
