@@ -69,6 +69,7 @@ INSTALLED_APPS = [
     "operation",
     "scenarios",
     "demands",
+    "assets",
     "demo",
 ]
 
@@ -297,6 +298,10 @@ SPECTACULAR_SETTINGS = {
         "CheckStatusEnum": "scenarios.models.job.CheckStatus",
         "ReleaseStatusEnum": "scenarios.models.release.ReleaseStatus",
         "DemandStatusEnum": "demands.models.demand.DemandStatus",
+        "RightKindEnum": "assets.models.RightKind",
+        "AssetStatusEnum": "assets.models.AssetStatus",
+        "AssetApplicationStatusEnum": "assets.models.ApplicationStatus",
+        "AssetApplicationActionEnum": "assets.models.ApplicationAction",
     },
 }
 

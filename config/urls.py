@@ -13,6 +13,7 @@ api_v1 = [
     path("", include("operation.api.urls")),
     path("", include("scenarios.api.urls")),
     path("", include("demands.api.urls")),
+    path("data-assets/", include("assets.api.urls")),
     path("audit-events/", AuditEventListView.as_view(), name="api-audit-events"),
 ]
 
@@ -34,6 +35,7 @@ urlpatterns = [
     path("", include("operation.urls")),
     path("", include("scenarios.urls")),
     path("", include("demands.urls")),
+    path("", include("assets.urls")),
     path("api/v1/", include(api_v1)),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     # Swagger UI's start-up script is served by the split view from this same URL (?script=),

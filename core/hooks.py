@@ -3,7 +3,8 @@
 A package never imports one above it (tests/test_layers.py), yet some of its changes have
 consequences up there: an organization suspended or revoked (tenants) suspends its
 scenarios and cancels their jobs; a catalog withdrawn or republished (operation) flags or
-refreshes the workspaces built on it (scenarios). The lower layer announces the change
+refreshes the workspaces built on it (scenarios); a scenario suspended or ended (scenarios)
+flags or lapses the data assets registered on it (assets). The lower layer announces the change
 here, inside the transaction that makes it; the upper layer listens, once, from its
 AppConfig.ready(). Listeners run at once, in the order they were registered, in the same
 transaction: what one of them raises undoes the whole change, as a direct call would.
@@ -20,7 +21,15 @@ CATALOG_WITHDRAWN = "catalog.withdrawn"  # by, catalog, reason
 CATALOG_REPUBLISHED = "catalog.republished"  # by, catalog
 CATALOG_PUBLISHED = "catalog.published"  # by, catalog (published for the first time)
 
-NAMES = (ORGANIZATION_SUSPENDED, CATALOG_WITHDRAWN, CATALOG_REPUBLISHED, CATALOG_PUBLISHED)
+SCENARIO_ENDED = "scenario.ended"  # by, scenario, status, reason (suspended, revoked, ...)
+
+NAMES = (
+    ORGANIZATION_SUSPENDED,
+    CATALOG_WITHDRAWN,
+    CATALOG_REPUBLISHED,
+    CATALOG_PUBLISHED,
+    SCENARIO_ENDED,
+)
 
 _listeners: dict[str, list[Callable[..., None]]] = {name: [] for name in NAMES}
 

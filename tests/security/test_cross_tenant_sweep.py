@@ -28,6 +28,7 @@ from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver
 from rest_framework.test import APIClient
 
+from assets.selectors import applications_visible_to, certificate_get
 from core.errors import NotFound
 from core.models import AuditEvent, Notification
 from demands.services.demands import demand_file
@@ -62,6 +63,7 @@ from tests.factories import (
     BERTH_SERVICE,
     PASSWORD,
     approved_type,
+    pdf_upload,
     provider_org,
     staff_user,
     vessel_csv,
@@ -101,6 +103,12 @@ ID_KINDS = {
     ("catalogs/", "code"): "catalog",
     ("resources/", "pk"): "resource",
     ("demands/", "pk"): "demand",
+    ("assets/applications/", "pk"): "asset_application",
+    ("assets/applications/", "file_pk"): "asset_evidence",
+    ("data-assets/applications/", "pk"): "asset_application",
+    ("data-assets/applications/", "file_pk"): "asset_evidence",
+    ("assets/", "pk"): "data_asset",
+    ("data-assets/", "pk"): "data_asset",
 }
 # The admin site's own parameters: every admin view first requires is_staff, which no role of
 # the platform has, so each id is filled with an object of the model the route names.
@@ -116,17 +124,20 @@ OTHER_PARAMS = {
         "api-release-request-action": ["review", "resubmit", "withdraw"],
         "api-key-action": ["revoke", "rate"],
         "demand-act": ["assign", "match", "block", "merge", "answer"],
+        "api-asset-application-decide": ["preliminary", "final"],
     },
 }
 # Routes that take parameters but no object id: (name, parameters) -> why.
 NO_ID_ROUTES = {
     ("app_list", ("app_label",)): "the admin's list of an application's models",
     (None, ("url",)): "the admin's catch-all, which adds a final slash or answers 404",
+    ("asset-registry-detail", ("number",)): "the public registry: anyone, anonymous included",
+    ("api-data-asset", ("number",)): "the public registry: anyone, anonymous included",
 }
 # Kinds that are a child of the first parameter's object: filled from it.
-CHILD_KINDS = {"qualification_file", "job_output", "service_version"}
+CHILD_KINDS = {"qualification_file", "job_output", "service_version", "asset_evidence"}
 # Children whose id is global (a primary key): also tried under the intruder's own parent.
-GLOBAL_CHILDREN = {"qualification_file", "job_output"}
+GLOBAL_CHILDREN = {"qualification_file", "job_output", "asset_evidence"}
 
 # Objects that everyone logged in may see by design: not a leak when shown to another
 # organization (anonymous still gets the same answer as for a missing id).
@@ -389,6 +400,7 @@ def developer_organization(tmp_path, username, name, mark, capture) -> Organizat
         purpose=f"{mark} 用途",
         legal_basis=f"{mark} 依据",
     )
+    asset_drafts = _asset_applications(admin, scenario, mark)
     application = organization.admission
     qualification = application.files.first()
     objects = {
@@ -451,8 +463,59 @@ def developer_organization(tmp_path, username, name, mark, capture) -> Organizat
             Obj("service under review", pending, str(pending.pk)),
         ],
         "demand": [Obj("demand", demand, str(demand.pk), public=True)],
+        "asset_application": [
+            Obj(
+                label,
+                application,
+                str(application.pk),
+                children={
+                    "asset_evidence": Obj(
+                        "evidence", application.evidence.get(), str(application.evidence.get().pk)
+                    )
+                },
+            )
+            for label, application in asset_drafts.items()
+        ],
+        "data_asset": [
+            Obj(
+                "registered asset",
+                asset_drafts["registered application"].asset,
+                str(asset_drafts["registered application"].asset_id),
+            )
+        ],
     }
     return Organization(organization, admin, member, objects)
+
+
+def _asset_applications(admin, scenario, mark) -> dict:
+    """A draft, a submitted and a registered application to register the processing right
+    of the scenario, each with its evidence."""
+    from assets.services import registrations as asset_svc
+
+    def application(label):
+        return asset_svc.application_create(
+            by=admin,
+            kind="processing",
+            name=f"{mark} {label}",
+            description=f"{mark} 加工使用",
+            scenario=scenario,
+            files=[pdf_upload(f"{mark}.pdf")],
+        )
+
+    draft, submitted, registered = (application(n) for n in ("草稿", "待初审", "已登记"))
+    for each in (submitted, registered):
+        asset_svc.application_submit(by=admin, application=each)
+    asset_svc.application_preliminary(by=staff_user("op"), application=registered, decision="pass")
+    registered = asset_svc.application_final(
+        by=staff_user("registrar", PlatformRole.REGISTRATION_AUTHORITY),
+        application=registered,
+        decision="approve",
+    )
+    return {
+        "draft application": draft,
+        "submitted application": submitted,
+        "registered application": registered,
+    }
 
 
 def provider_objects(tmp_path) -> dict:
@@ -497,6 +560,14 @@ def _resource_visible(user, obj):
     return True
 
 
+def _certificate_visible(user, obj):
+    try:
+        certificate_get(user, obj.instance.pk)
+    except NotFound:
+        return False
+    return True
+
+
 # What the platform's rules let a user see, per kind: decides whether a reviewer or an
 # auditor is among those who must not see an object (the other roles never may).
 VISIBLE = {
@@ -512,6 +583,8 @@ VISIBLE = {
     "service_definition": _visible(definitions_visible_to),
     "catalog": _visible(catalogs_visible_to),
     "resource": _resource_visible,
+    "asset_application": _visible(applications_visible_to),
+    "data_asset": _certificate_visible,
 }
 
 

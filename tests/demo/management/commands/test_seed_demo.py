@@ -10,7 +10,16 @@ from tenants.roles import PlatformRole, has_role
 
 pytestmark = pytest.mark.django_db
 
-ACCOUNTS = ["operator", "reviewer1", "reviewer2", "auditor", "xmu_lab", "insurer", "ocean_bureau"]
+ACCOUNTS = [
+    "operator",
+    "reviewer1",
+    "reviewer2",
+    "auditor",
+    "xmu_lab",
+    "insurer",
+    "ocean_bureau",
+    "registrar",
+]
 
 
 def test_seed_demo_creates_the_readme_accounts_and_is_idempotent(settings):
@@ -31,6 +40,7 @@ def test_seed_demo_creates_the_readme_accounts_and_is_idempotent(settings):
     assert has_role(users["operator"], PlatformRole.OPERATOR_STAFF)
     assert has_role(users["reviewer2"], PlatformRole.REVIEWER)
     assert has_role(users["auditor"], PlatformRole.AUDITOR)
+    assert has_role(users["registrar"], PlatformRole.REGISTRATION_AUTHORITY)
     statuses = {
         o.name_en: o.admission.status for o in Organization.objects.filter(kind="developer")
     }
@@ -105,6 +115,15 @@ def test_seed_demo_explores_the_red_tide_scenario(settings):
     usage = api.get("/api/v1/services/usage/", {"service": "redtide-risk"})
     assert usage.status_code == 200, usage.content
     assert (usage.json()["total"], usage.json()["refused"]) == (calls.count(), 0)
+    from assets.models import AssetApplication, DataAsset
+
+    statuses = {a.status for a in AssetApplication.objects.all()}
+    assert statuses >= {"draft", "submitted", "returned", "rejected", "approved"}
+    product = DataAsset.objects.get(kind="product")
+    assert {o["sha256"] for o in product.lineage["outputs"]} == {
+        o.sha256 for o in released.values()
+    }
+    assert set(DataAsset.objects.values_list("status", flat=True)) == {"registered", "lapsed"}
     counts = (Job.objects.count(), ServiceCall.objects.count(), AuditEvent.objects.count())
     call_command("seed_demo")
     assert (Job.objects.count(), ServiceCall.objects.count(), AuditEvent.objects.count()) == counts
