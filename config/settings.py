@@ -68,6 +68,7 @@ INSTALLED_APPS = [
     "tenants",
     "operation",
     "scenarios",
+    "transparency",
     "demo",
 ]
 

@@ -12,6 +12,7 @@ api_v1 = [
     path("", include("tenants.api.urls")),
     path("", include("operation.api.urls")),
     path("", include("scenarios.api.urls")),
+    path("", include("transparency.api.urls")),
     path("audit-events/", AuditEventListView.as_view(), name="api-audit-events"),
 ]
 
@@ -32,6 +33,7 @@ urlpatterns = [
     path("", include("tenants.urls")),
     path("", include("operation.urls")),
     path("", include("scenarios.urls")),
+    path("", include("transparency.urls")),
     path("api/v1/", include(api_v1)),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     # Swagger UI's start-up script is served by the split view from this same URL (?script=),

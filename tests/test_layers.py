@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-LAYERS = ["core", "tenants", "operation", "scenarios", "demo", "config"]
+LAYERS = ["core", "tenants", "operation", "scenarios", "transparency", "demo", "config"]
 PERMISSIONS = "tenants.permissions"
 
 

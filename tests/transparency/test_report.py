@@ -1,0 +1,36 @@
+import pytest
+
+from transparency.report import report_content
+
+pytestmark = pytest.mark.django_db
+
+
+def test_the_years_figures_match_the_seeded_operation(seeded):
+    content = report_content(seeded["year"])
+    assert content["operator"]["name"] == "运营机构"
+    assert content["catalogs"]["count"] == 1
+    (zone,) = content["catalogs"]["zones"]
+    assert [c["code"] for c in zone["catalogs"]] == ["HY-0001"]
+    assert content["developers"]["count"] == 1
+    assert [d["name"] for d in content["developers"]["list"]] == ["海洋实验室"]
+    (by_type,) = content["scenarios"]["types"]
+    assert content["scenarios"]["count"] == 1
+    assert (by_type["name"], by_type["count"]) == ("船舶交通与港口拥堵", 1)
+    (service,) = content["services"]
+    assert service["code"] == "berth-traffic" and service["fee_basis"] == "guided"
+    assert (service["price_amount"], service["price_unit"]) == ("0.50", "每次调用")
+    (product,) = content["products"]
+    assert product["number"] == seeded["release"].pk and product["fee_basis"] == "free"
+    assert product["outputs"] == ["by_type.csv"]
+    usage = content["usage"]
+    assert usage["service_calls"] == 2 and usage["service_calls_answered"] == 2
+    assert usage["jobs"] == 1
+    assert usage["cpu_hours"] == f"{seeded['job'].cpu_seconds / 3600:.2f}"
+    assert content["assets"] is None
+
+
+def test_a_year_before_the_operation_is_empty(seeded):
+    content = report_content(seeded["year"] - 1)
+    assert content["catalogs"]["count"] == 0 and content["developers"]["count"] == 0
+    assert content["scenarios"]["count"] == 0 and content["services"] == []
+    assert content["products"] == [] and content["usage"]["service_calls"] == 0

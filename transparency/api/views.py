@@ -1,0 +1,166 @@
+"""The public disclosure's API: published years for everyone (no login needed), drafts for
+operator staff, who also draft and publish. Thin: parse, call a selector or service,
+serialize."""
+
+from drf_spectacular.utils import extend_schema
+from rest_framework import serializers, status
+from rest_framework.permissions import AllowAny
+from rest_framework.response import Response
+from rest_framework.reverse import reverse
+from rest_framework.views import APIView
+
+from transparency.selectors import report_get, reports_visible_to
+from transparency.services.reports import report_draft, report_publish
+
+
+class PriceOutput(serializers.Serializer):
+    fee_basis = serializers.ChoiceField(
+        choices=["", "free", "guided"],
+        help_text="free: free for public-interest use; guided: a government-guided price; "
+        '"": not priced yet.',
+    )
+    price_amount = serializers.CharField(allow_null=True, help_text="Yuan, for a guided price.")
+    price_unit = serializers.CharField(help_text="What the price is per (per call ...).")
+    price_basis = serializers.CharField(help_text="The basis of a guided price.")
+
+
+class NamedOutput(serializers.Serializer):
+    name = serializers.CharField()
+    name_en = serializers.CharField()
+
+
+class OperatorOutput(NamedOutput):
+    credit_code = serializers.CharField()
+    address = serializers.CharField()
+
+
+class CatalogOutput(NamedOutput):
+    code = serializers.CharField()
+    provider = serializers.CharField()
+
+
+class ZoneOutput(NamedOutput):
+    key = serializers.CharField()
+    catalogs = CatalogOutput(many=True)
+
+
+class CatalogsOutput(serializers.Serializer):
+    count = serializers.IntegerField(help_text="Published catalogs at the year's end.")
+    zones = ZoneOutput(many=True)
+
+
+class DeveloperOutput(NamedOutput):
+    admitted_on = serializers.DateField()
+
+
+class DevelopersOutput(serializers.Serializer):
+    count = serializers.IntegerField(help_text="Admitted secondary developers at the year's end.")
+    list = DeveloperOutput(many=True)
+
+
+class TypeCountOutput(NamedOutput):
+    count = serializers.IntegerField()
+
+
+class ScenariosOutput(serializers.Serializer):
+    count = serializers.IntegerField(help_text="Authorized scenarios that ran in the year.")
+    types = TypeCountOutput(many=True)
+
+
+class ServiceOutput(NamedOutput, PriceOutput):
+    code = serializers.CharField()
+
+
+class ProductOutput(PriceOutput):
+    number = serializers.IntegerField(help_text="The release request's number.")
+    scenario = serializers.CharField()
+    organization = serializers.CharField()
+    released_on = serializers.DateField()
+    outputs = serializers.ListField(child=serializers.CharField())
+
+
+class UsageOutput(serializers.Serializer):
+    service_calls = serializers.IntegerField()
+    service_calls_answered = serializers.IntegerField()
+    jobs = serializers.IntegerField(help_text="Sandbox jobs on real data finished in the year.")
+    cpu_hours = serializers.CharField(help_text="CPU-hours those jobs used.")
+
+
+class ContentOutput(serializers.Serializer):
+    version = serializers.IntegerField()
+    year = serializers.IntegerField()
+    operator = OperatorOutput(allow_null=True)
+    catalogs = CatalogsOutput()
+    developers = DevelopersOutput()
+    scenarios = ScenariosOutput()
+    services = ServiceOutput(many=True)
+    products = ProductOutput(many=True, help_text="Released output sets (data products).")
+    usage = UsageOutput()
+    assets = serializers.JSONField(
+        allow_null=True,
+        help_text="Registered data assets; null when the report was computed before data "
+        "asset registration was in operation.",
+    )
+
+
+class ReportOutput(serializers.Serializer):
+    year = serializers.IntegerField()
+    status = serializers.ChoiceField(choices=["draft", "published"])
+    computed_at = serializers.DateTimeField()
+    published_at = serializers.DateTimeField(allow_null=True)
+    csv = serializers.SerializerMethodField()
+    pdf = serializers.SerializerMethodField()
+
+    def get_csv(self, obj) -> str:
+        return reverse("disclosure-csv", args=[obj.year], request=self.context.get("request"))
+
+    def get_pdf(self, obj) -> str:
+        return reverse("disclosure-pdf", args=[obj.year], request=self.context.get("request"))
+
+
+class ReportDetailOutput(ReportOutput):
+    content = ContentOutput()
+
+
+class DraftInput(serializers.Serializer):
+    year = serializers.IntegerField()
+
+
+class ReportListView(APIView):
+    """The years disclosed (published; operator staff also see drafts). Operator staff POST a
+    year to draft it, or recompute its draft, from the data as it stands."""
+
+    permission_classes = [AllowAny]
+
+    @extend_schema(responses=ReportOutput(many=True))
+    def get(self, request):
+        reports = reports_visible_to(request.user)
+        return Response(ReportOutput(reports, many=True, context={"request": request}).data)
+
+    @extend_schema(request=DraftInput, responses={201: ReportDetailOutput})
+    def post(self, request):
+        values = DraftInput(data=request.data)
+        values.is_valid(raise_exception=True)
+        report = report_draft(by=request.user, year=values.validated_data["year"])
+        body = ReportDetailOutput(report, context={"request": request}).data
+        return Response(body, status=status.HTTP_201_CREATED)
+
+
+class ReportDetailView(APIView):
+    """One year's disclosure with its content (a draft: operator staff only)."""
+
+    permission_classes = [AllowAny]
+
+    @extend_schema(responses=ReportDetailOutput)
+    def get(self, request, year: int):
+        report = report_get(request.user, year)
+        return Response(ReportDetailOutput(report, context={"request": request}).data)
+
+
+class ReportPublishView(APIView):
+    """Operator staff publish the year's draft as it was last computed: final from then on."""
+
+    @extend_schema(request=None, responses=ReportDetailOutput)
+    def post(self, request, year: int):
+        report = report_publish(by=request.user, report=report_get(request.user, year))
+        return Response(ReportDetailOutput(report, context={"request": request}).data)
