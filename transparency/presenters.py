@@ -2,7 +2,7 @@
 asked for (the Chinese one when there is no English one), fee bases in words, and the
 sections as rows of (item, detail, value) for the CSV and PDF exports."""
 
-from django.utils.translation import get_language
+from django.utils.translation import get_language, ngettext
 from django.utils.translation import gettext as _
 
 from scenarios.models import FeeBasis
@@ -52,7 +52,11 @@ def sections(content: dict) -> list[dict]:
         {
             "key": "catalogs",
             "title": _("Authorized resources (published catalogs)"),
-            "summary": _("%(n)s published development data catalogs at the year's end.")
+            "summary": ngettext(
+                "%(n)s published development data catalog at the end of the year.",
+                "%(n)s published development data catalogs at the end of the year.",
+                catalogs["count"],
+            )
             % {"n": catalogs["count"]},
             "header": [_("Data zone"), _("Catalog"), _("Data provider")],
             "rows": [
@@ -64,7 +68,11 @@ def sections(content: dict) -> list[dict]:
         {
             "key": "developers",
             "title": _("Admitted secondary developers"),
-            "summary": _("%(n)s secondary developers admitted at the year's end.")
+            "summary": ngettext(
+                "%(n)s secondary developer admitted at the end of the year.",
+                "%(n)s secondary developers admitted at the end of the year.",
+                developers["count"],
+            )
             % {"n": developers["count"]},
             "header": [_("Organization"), _("Admitted on"), ""],
             "rows": [[name_of(d), d["admitted_on"], ""] for d in developers["list"]],
@@ -72,21 +80,35 @@ def sections(content: dict) -> list[dict]:
         {
             "key": "scenarios",
             "title": _("Running scenarios by type"),
-            "summary": _("%(n)s authorized scenarios ran in the year.") % {"n": scenarios["count"]},
+            "summary": ngettext(
+                "%(n)s authorized scenario ran in the year.",
+                "%(n)s authorized scenarios ran in the year.",
+                scenarios["count"],
+            )
+            % {"n": scenarios["count"]},
             "header": [_("Scenario type"), "", _("Scenarios")],
             "rows": [[name_of(t), "", t["count"]] for t in scenarios["types"]],
         },
         {
             "key": "services",
             "title": _("Data services and their fee basis"),
-            "summary": _("%(n)s approved data services.") % {"n": len(content["services"])},
+            "summary": ngettext(
+                "%(n)s approved data service.",
+                "%(n)s approved data services.",
+                len(content["services"]),
+            )
+            % {"n": len(content["services"])},
             "header": [_("Code"), _("Name"), _("Fee basis")],
             "rows": [[s["code"], name_of(s), fee_text(s)] for s in content["services"]],
         },
         {
             "key": "products",
             "title": _("Data products (released output sets) and their fee basis"),
-            "summary": _("%(n)s output sets released in the year.")
+            "summary": ngettext(
+                "%(n)s output set released in the year.",
+                "%(n)s output sets released in the year.",
+                len(content["products"]),
+            )
             % {"n": len(content["products"])},
             "header": [_("Product"), _("Organization"), _("Fee basis")],
             "rows": [
