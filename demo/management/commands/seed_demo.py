@@ -21,6 +21,7 @@ from core.localredis import LocalRedis, LocalRedisError, answers
 from core.storage import data_path
 from demo.data import DATASETS, generate
 from demo.data.marine import BERTHS, VESSEL_TYPES
+from demo.transparency import seed_transparency
 from operation.models import Catalog, DataZone
 from operation.services.catalogs import (
     catalog_create,
@@ -372,6 +373,7 @@ class Command(BaseCommand):
         self._scenarios()
         self._services()
         self._redtide()
+        seed_transparency(self.stdout)
         self.stdout.write(self.style.SUCCESS("Demo data ready."))
 
     def _catalogs(self, staff, scale: int) -> None:

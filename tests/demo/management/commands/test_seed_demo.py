@@ -1,5 +1,6 @@
 import pytest
 from django.core.management import call_command
+from django.utils import timezone
 from rest_framework.test import APIClient
 
 from core.models import AuditEvent
@@ -105,6 +106,14 @@ def test_seed_demo_explores_the_red_tide_scenario(settings):
     usage = api.get("/api/v1/services/usage/", {"service": "redtide-risk"})
     assert usage.status_code == 200, usage.content
     assert (usage.json()["total"], usage.json()["refused"]) == (calls.count(), 0)
+    # The year's disclosure is published with the services' and the release's fee basis.
+    disclosure = APIClient().get(f"/api/v1/disclosure/{timezone.localdate().year}/").json()
+    assert disclosure["status"] == "published"
+    content = disclosure["content"]
+    fees = {s["code"]: s["fee_basis"] for s in content["services"]}
+    assert fees == {"redtide-risk": "free", "vessel-traffic": "guided"}
+    assert [p["fee_basis"] for p in content["products"]] == ["free"]
+    assert content["usage"]["service_calls"] == calls.count()
     counts = (Job.objects.count(), ServiceCall.objects.count(), AuditEvent.objects.count())
     call_command("seed_demo")
     assert (Job.objects.count(), ServiceCall.objects.count(), AuditEvent.objects.count()) == counts
