@@ -296,6 +296,8 @@ SPECTACULAR_SETTINGS = {
         "JobStatusEnum": "scenarios.models.job.JobStatus",
         "CheckStatusEnum": "scenarios.models.job.CheckStatus",
         "ReleaseStatusEnum": "scenarios.models.release.ReleaseStatus",
+        "FeeBasisEnum": "scenarios.models.pricing.FeeBasis",
+        "ReportStatusEnum": "transparency.models.report.ReportStatus",
     },
 }
 

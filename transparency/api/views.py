@@ -9,13 +9,15 @@ from rest_framework.response import Response
 from rest_framework.reverse import reverse
 from rest_framework.views import APIView
 
+from scenarios.models import FeeBasis
+from transparency.models import ReportStatus
 from transparency.selectors import report_get, reports_visible_to
 from transparency.services.reports import report_draft, report_publish
 
 
-class PriceOutput(serializers.Serializer):
+class DisclosurePriceOutput(serializers.Serializer):
     fee_basis = serializers.ChoiceField(
-        choices=["", "free", "guided"],
+        choices=FeeBasis.choices,
         help_text="free: free for public-interest use; guided: a government-guided price; "
         '"": not priced yet.',
     )
@@ -24,54 +26,54 @@ class PriceOutput(serializers.Serializer):
     price_basis = serializers.CharField(help_text="The basis of a guided price.")
 
 
-class NamedOutput(serializers.Serializer):
+class DisclosureNamedOutput(serializers.Serializer):
     name = serializers.CharField()
     name_en = serializers.CharField()
 
 
-class OperatorOutput(NamedOutput):
+class DisclosureOperatorOutput(DisclosureNamedOutput):
     credit_code = serializers.CharField()
     address = serializers.CharField()
 
 
-class CatalogOutput(NamedOutput):
+class DisclosureCatalogOutput(DisclosureNamedOutput):
     code = serializers.CharField()
     provider = serializers.CharField()
 
 
-class ZoneOutput(NamedOutput):
+class DisclosureZoneOutput(DisclosureNamedOutput):
     key = serializers.CharField()
-    catalogs = CatalogOutput(many=True)
+    catalogs = DisclosureCatalogOutput(many=True)
 
 
-class CatalogsOutput(serializers.Serializer):
+class DisclosureCatalogsOutput(serializers.Serializer):
     count = serializers.IntegerField(help_text="Published catalogs at the year's end.")
-    zones = ZoneOutput(many=True)
+    zones = DisclosureZoneOutput(many=True)
 
 
-class DeveloperOutput(NamedOutput):
+class DisclosureDeveloperOutput(DisclosureNamedOutput):
     admitted_on = serializers.DateField()
 
 
-class DevelopersOutput(serializers.Serializer):
+class DisclosureDevelopersOutput(serializers.Serializer):
     count = serializers.IntegerField(help_text="Admitted secondary developers at the year's end.")
-    list = DeveloperOutput(many=True)
+    list = DisclosureDeveloperOutput(many=True)
 
 
-class TypeCountOutput(NamedOutput):
+class DisclosureTypeCountOutput(DisclosureNamedOutput):
     count = serializers.IntegerField()
 
 
-class ScenariosOutput(serializers.Serializer):
+class DisclosureScenariosOutput(serializers.Serializer):
     count = serializers.IntegerField(help_text="Authorized scenarios that ran in the year.")
-    types = TypeCountOutput(many=True)
+    types = DisclosureTypeCountOutput(many=True)
 
 
-class ServiceOutput(NamedOutput, PriceOutput):
+class DisclosureServiceOutput(DisclosureNamedOutput, DisclosurePriceOutput):
     code = serializers.CharField()
 
 
-class ProductOutput(PriceOutput):
+class DisclosureProductOutput(DisclosurePriceOutput):
     number = serializers.IntegerField(help_text="The release request's number.")
     scenario = serializers.CharField()
     organization = serializers.CharField()
@@ -79,23 +81,23 @@ class ProductOutput(PriceOutput):
     outputs = serializers.ListField(child=serializers.CharField())
 
 
-class UsageOutput(serializers.Serializer):
+class DisclosureUsageOutput(serializers.Serializer):
     service_calls = serializers.IntegerField()
     service_calls_answered = serializers.IntegerField()
     jobs = serializers.IntegerField(help_text="Sandbox jobs on real data finished in the year.")
     cpu_hours = serializers.CharField(help_text="CPU-hours those jobs used.")
 
 
-class ContentOutput(serializers.Serializer):
+class DisclosureContentOutput(serializers.Serializer):
     version = serializers.IntegerField()
     year = serializers.IntegerField()
-    operator = OperatorOutput(allow_null=True)
-    catalogs = CatalogsOutput()
-    developers = DevelopersOutput()
-    scenarios = ScenariosOutput()
-    services = ServiceOutput(many=True)
-    products = ProductOutput(many=True, help_text="Released output sets (data products).")
-    usage = UsageOutput()
+    operator = DisclosureOperatorOutput(allow_null=True)
+    catalogs = DisclosureCatalogsOutput()
+    developers = DisclosureDevelopersOutput()
+    scenarios = DisclosureScenariosOutput()
+    services = DisclosureServiceOutput(many=True)
+    products = DisclosureProductOutput(many=True, help_text="Released output sets (data products).")
+    usage = DisclosureUsageOutput()
     assets = serializers.JSONField(
         allow_null=True,
         help_text="Registered data assets; null when the report was computed before data "
@@ -103,9 +105,9 @@ class ContentOutput(serializers.Serializer):
     )
 
 
-class ReportOutput(serializers.Serializer):
+class DisclosureReportOutput(serializers.Serializer):
     year = serializers.IntegerField()
-    status = serializers.ChoiceField(choices=["draft", "published"])
+    status = serializers.ChoiceField(choices=ReportStatus.choices)
     computed_at = serializers.DateTimeField()
     published_at = serializers.DateTimeField(allow_null=True)
     csv = serializers.SerializerMethodField()
@@ -118,11 +120,11 @@ class ReportOutput(serializers.Serializer):
         return reverse("disclosure-pdf", args=[obj.year], request=self.context.get("request"))
 
 
-class ReportDetailOutput(ReportOutput):
-    content = ContentOutput()
+class DisclosureReportDetailOutput(DisclosureReportOutput):
+    content = DisclosureContentOutput()
 
 
-class DraftInput(serializers.Serializer):
+class DisclosureDraftInput(serializers.Serializer):
     year = serializers.IntegerField()
 
 
@@ -132,17 +134,19 @@ class ReportListView(APIView):
 
     permission_classes = [AllowAny]
 
-    @extend_schema(responses=ReportOutput(many=True))
+    @extend_schema(responses=DisclosureReportOutput(many=True))
     def get(self, request):
         reports = reports_visible_to(request.user)
-        return Response(ReportOutput(reports, many=True, context={"request": request}).data)
+        return Response(
+            DisclosureReportOutput(reports, many=True, context={"request": request}).data
+        )
 
-    @extend_schema(request=DraftInput, responses={201: ReportDetailOutput})
+    @extend_schema(request=DisclosureDraftInput, responses={201: DisclosureReportDetailOutput})
     def post(self, request):
-        values = DraftInput(data=request.data)
+        values = DisclosureDraftInput(data=request.data)
         values.is_valid(raise_exception=True)
         report = report_draft(by=request.user, year=values.validated_data["year"])
-        body = ReportDetailOutput(report, context={"request": request}).data
+        body = DisclosureReportDetailOutput(report, context={"request": request}).data
         return Response(body, status=status.HTTP_201_CREATED)
 
 
@@ -151,16 +155,16 @@ class ReportDetailView(APIView):
 
     permission_classes = [AllowAny]
 
-    @extend_schema(responses=ReportDetailOutput)
+    @extend_schema(responses=DisclosureReportDetailOutput)
     def get(self, request, year: int):
         report = report_get(request.user, year)
-        return Response(ReportDetailOutput(report, context={"request": request}).data)
+        return Response(DisclosureReportDetailOutput(report, context={"request": request}).data)
 
 
 class ReportPublishView(APIView):
     """Operator staff publish the year's draft as it was last computed: final from then on."""
 
-    @extend_schema(request=None, responses=ReportDetailOutput)
+    @extend_schema(request=None, responses=DisclosureReportDetailOutput)
     def post(self, request, year: int):
         report = report_publish(by=request.user, report=report_get(request.user, year))
-        return Response(ReportDetailOutput(report, context={"request": request}).data)
+        return Response(DisclosureReportDetailOutput(report, context={"request": request}).data)

@@ -58,5 +58,5 @@ def test_publishing_a_published_year_again_is_a_conflict():
 def test_the_schema_documents_the_disclosure():
     schema = APIClient().get("/api/schema/?format=json").json()
     assert {"/api/v1/disclosure/", "/api/v1/disclosure/{year}/"} <= set(schema["paths"])
-    content = schema["components"]["schemas"]["ContentOutput"]["properties"]
+    content = schema["components"]["schemas"]["DisclosureContentOutput"]["properties"]
     assert {"catalogs", "developers", "scenarios", "services", "products", "usage"} <= set(content)
