@@ -13,6 +13,7 @@ def portal(request) -> dict:
         "is_operator_staff": PlatformRole.OPERATOR_STAFF in roles,
         "is_auditor": PlatformRole.AUDITOR in roles,
         "is_reviewer": PlatformRole.REVIEWER in roles,
+        "is_registration_authority": PlatformRole.REGISTRATION_AUTHORITY in roles,
         "membership": membership,
     }
 

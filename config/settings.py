@@ -68,6 +68,7 @@ INSTALLED_APPS = [
     "tenants",
     "operation",
     "scenarios",
+    "assets",
     "transparency",
     "demo",
 ]
@@ -296,6 +297,10 @@ SPECTACULAR_SETTINGS = {
         "JobStatusEnum": "scenarios.models.job.JobStatus",
         "CheckStatusEnum": "scenarios.models.job.CheckStatus",
         "ReleaseStatusEnum": "scenarios.models.release.ReleaseStatus",
+        "RightKindEnum": "assets.models.RightKind",
+        "AssetStatusEnum": "assets.models.AssetStatus",
+        "AssetApplicationStatusEnum": "assets.models.ApplicationStatus",
+        "AssetApplicationActionEnum": "assets.models.ApplicationAction",
         "FeeBasisEnum": "scenarios.models.pricing.FeeBasis",
         "ReportStatusEnum": "transparency.models.report.ReportStatus",
     },

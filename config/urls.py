@@ -12,6 +12,7 @@ api_v1 = [
     path("", include("tenants.api.urls")),
     path("", include("operation.api.urls")),
     path("", include("scenarios.api.urls")),
+    path("data-assets/", include("assets.api.urls")),
     path("", include("transparency.api.urls")),
     path("audit-events/", AuditEventListView.as_view(), name="api-audit-events"),
 ]
@@ -33,6 +34,7 @@ urlpatterns = [
     path("", include("tenants.urls")),
     path("", include("operation.urls")),
     path("", include("scenarios.urls")),
+    path("", include("assets.urls")),
     path("", include("transparency.urls")),
     path("api/v1/", include(api_v1)),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),

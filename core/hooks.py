@@ -18,8 +18,9 @@ from django.db import transaction
 ORGANIZATION_SUSPENDED = "organization.suspended"  # by, organization, action, reason
 CATALOG_WITHDRAWN = "catalog.withdrawn"  # by, catalog, reason
 CATALOG_REPUBLISHED = "catalog.republished"  # by, catalog
+SCENARIO_ENDED = "scenario.ended"  # by, scenario, status, reason (suspended, revoked, ...)
 
-NAMES = (ORGANIZATION_SUSPENDED, CATALOG_WITHDRAWN, CATALOG_REPUBLISHED)
+NAMES = (ORGANIZATION_SUSPENDED, CATALOG_WITHDRAWN, CATALOG_REPUBLISHED, SCENARIO_ENDED)
 
 _listeners: dict[str, list[Callable[..., None]]] = {name: [] for name in NAMES}
 

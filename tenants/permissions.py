@@ -153,6 +153,9 @@ def _organization_kind(user) -> str | None:
 
 def role_refusal(user, role: PlatformRole) -> str | None:
     """Why ``user`` may not hold ``role`` (None: they may)."""
+    developer = _organization_kind(user) == OrganizationKind.DEVELOPER
+    if role == PlatformRole.REGISTRATION_AUTHORITY and developer:
+        return _("The registration authority never belongs to a developer organization.")
     if role == PlatformRole.REVIEWER:
         kind = _organization_kind(user)
         if kind is not None and kind not in REVIEWER_ORGANIZATION_KINDS:
@@ -217,3 +220,53 @@ def reviewable_by(user, *, organizations: Iterable[str] = (), authors: Iterable[
     for lookup in authors:
         allowed &= ~Q(**{lookup: user.pk})
     return allowed
+
+
+# Data asset registration: the operator's preliminary review, then the registration
+# authority's re-review, by two distinct people, none of the applying organization.
+
+
+def is_registration_authority(user) -> bool:
+    return has_role(user, PlatformRole.REGISTRATION_AUTHORITY)
+
+
+def sees_registrations(user) -> bool:
+    """Whether ``user`` sees every organization's submitted registration applications and
+    their evidence: operator staff, the registration authority and auditors."""
+    return has_role(
+        user,
+        PlatformRole.OPERATOR_STAFF,
+        PlatformRole.REGISTRATION_AUTHORITY,
+        PlatformRole.AUDITOR,
+    )
+
+
+def registration_review_refusal(
+    user, *, final: bool, organization, applicant, preliminary_by=None
+) -> str | None:
+    """Why ``user`` may not decide a registration application of ``organization`` filed
+    by ``applicant``: at the preliminary stage (operator staff) or, when ``final``, at the
+    re-review (the registration authority, never who decided the preliminary stage)."""
+    if final and not is_registration_authority(user):
+        return _("Only the registration authority re-reviews a registration.")
+    if not final and not is_operator_staff(user):
+        return _("Only operator staff make the preliminary review of a registration.")
+    if is_member(user, organization) or user.pk == _pk(applicant):
+        return _("Nobody of the applying organization reviews its registration.")
+    if final and preliminary_by is not None and user.pk == _pk(preliminary_by):
+        return _("The re-review is made by another person than the preliminary review.")
+    return None
+
+
+def check_registration_reviewer(
+    user, *, final: bool, organization, applicant, preliminary_by=None
+) -> None:
+    reason = registration_review_refusal(
+        user,
+        final=final,
+        organization=organization,
+        applicant=applicant,
+        preliminary_by=preliminary_by,
+    )
+    if reason is not None:
+        raise PermissionRefused(reason)

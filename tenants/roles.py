@@ -1,4 +1,5 @@
-"""Platform roles (operator staff, reviewer, auditor): Django groups, checked here only."""
+"""Platform roles (operator staff, reviewer, auditor, registration authority): Django groups,
+checked here only."""
 
 from django.contrib.auth.models import Group
 from django.db import models
@@ -9,6 +10,7 @@ class PlatformRole(models.TextChoices):
     OPERATOR_STAFF = "operator_staff", _("Operator staff")
     REVIEWER = "reviewer", _("Reviewer")
     AUDITOR = "auditor", _("Auditor")
+    REGISTRATION_AUTHORITY = "registration_authority", _("Registration authority")
 
 
 def role_group(role: PlatformRole) -> Group:

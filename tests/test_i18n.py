@@ -9,7 +9,7 @@ from django.core.management import call_command
 from django.utils import translation
 
 ROOT = Path(__file__).resolve().parents[1]
-SOURCES = ["config", "core", "tenants", "operation", "scenarios", "demo", "templates"]
+SOURCES = ["config", "core", "tenants", "operation", "scenarios", "assets", "demo", "templates"]
 COMMITTED = ROOT / "locale" / "zh_Hans" / "LC_MESSAGES" / "django.po"
 
 

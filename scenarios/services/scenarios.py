@@ -10,6 +10,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from core import hooks
 from core.errors import Conflict, InvalidInput, PermissionRefused
 from core.services.audit import audit_record
 from core.services.notifications import notification_send
@@ -315,6 +316,10 @@ def scenario_transition(*, by, scenario: Scenario, action: str, reason: str = ""
             )
         if target == S.REVOKED:
             _destroy_workspaces(scenario)
+        if target in (S.SUSPENDED, S.REVOKED):
+            hooks.announce(
+                hooks.SCENARIO_ENDED, by=by, scenario=scenario, status=target, reason=reason
+            )
         audit_record(
             by=by,
             action=f"scenario.{action}",
@@ -375,6 +380,9 @@ def scenario_close(*, by, scenario: Scenario, reason: str = "") -> Scenario:
             by=by, scenario=scenario, reason=_("The scenario was closed."), running=True
         )
         _destroy_workspaces(scenario)
+        hooks.announce(
+            hooks.SCENARIO_ENDED, by=by, scenario=scenario, status=S.CLOSED, reason=reason
+        )
         audit_record(
             by=by,
             action="scenario.close",
@@ -410,6 +418,13 @@ def scenarios_expire(*, today=None) -> int:
             scenario.save(update_fields=["status"])
             jobs_cancel_for_scenario(
                 by=None, scenario=scenario, reason=_("The scenario expired."), running=False
+            )
+            hooks.announce(
+                hooks.SCENARIO_ENDED,
+                by=None,
+                scenario=scenario,
+                status=S.EXPIRED,
+                reason=_("The scenario expired."),
             )
             audit_record(
                 by=None,

@@ -19,6 +19,7 @@ from pypdf import PdfWriter
 from core.errors import ApplicationError
 from core.localredis import LocalRedis, LocalRedisError, answers
 from core.storage import data_path
+from demo import assets as demo_assets
 from demo.data import DATASETS, generate
 from demo.data.marine import BERTHS, VESSEL_TYPES
 from demo.transparency import seed_transparency
@@ -104,6 +105,7 @@ DEMO_LOGINS = [
     ("xmu_lab", "developer admin: university marine laboratory (admitted)"),
     ("insurer", "developer admin: insurance company (admitted)"),
     ("applicant", "developer admin: data company (application under review)"),
+    ("registrar", "registration authority (re-review of data asset registrations)"),
 ]
 STAFF = [
     ("operator", MemberRole.ADMIN, PlatformRole.OPERATOR_STAFF),
@@ -373,6 +375,7 @@ class Command(BaseCommand):
         self._scenarios()
         self._services()
         self._redtide()
+        demo_assets.seed(self.stdout)
         seed_transparency(self.stdout)
         self.stdout.write(self.style.SUCCESS("Demo data ready."))
 

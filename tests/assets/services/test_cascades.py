@@ -1,0 +1,41 @@
+import pytest
+
+from assets.models import AssetStatus
+from operation.models import Catalog
+from operation.services.catalogs import catalog_withdraw
+from scenarios.services.scenarios import scenario_close, scenario_transition
+from tenants.services.admission import admission_suspend
+from tests.assets.conftest import registered
+
+pytestmark = pytest.mark.django_db
+
+
+def test_a_suspended_scenario_flags_and_a_closed_one_lapses_its_registrations(scenario, people):
+    scenario, developer = scenario
+    asset = registered(scenario, developer, people).asset
+    scenario_transition(by=people["staff"], scenario=scenario, action="suspend", reason="核查")
+    asset.refresh_from_db()
+    assert asset.status == AssetStatus.FLAGGED and "核查" in asset.status_reason
+    scenario_transition(by=people["staff"], scenario=scenario, action="reinstate")
+    scenario_close(by=people["staff"], scenario=scenario, reason="项目结束")
+    asset.refresh_from_db()
+    assert asset.status == AssetStatus.LAPSED
+
+
+def test_a_withdrawn_catalog_flags_the_rights_built_on_it(scenario, people):
+    scenario, developer = scenario
+    asset = registered(scenario, developer, people).asset
+    catalog_withdraw(by=people["staff"], catalog=Catalog.objects.get(code="HY-0001"), reason="停更")
+    asset.refresh_from_db()
+    assert asset.status == AssetStatus.FLAGGED
+    assert "HY-0001" in asset.status_reason
+
+
+def test_a_suspended_organization_flags_what_it_holds(scenario, people):
+    scenario, developer = scenario
+    asset = registered(scenario, developer, people).asset
+    admission_suspend(
+        by=people["staff"], application=scenario.organization.admission, reason="违规"
+    )
+    asset.refresh_from_db()
+    assert asset.status == AssetStatus.FLAGGED

@@ -1,0 +1,192 @@
+import pytest
+
+from assets.models import ApplicationStatus, AssetStatus, DataAsset
+from assets.selectors import certificate_verify
+from assets.services import registrations as svc
+from core.errors import Conflict, InvalidInput, PermissionRefused
+from core.models import AuditEvent
+from operation.models import Catalog
+from tenants.roles import PlatformRole
+from tenants.services.organizations import role_grant
+from tests.assets.conftest import processing_draft, registered
+from tests.factories import admitted_developer, pdf_upload
+
+pytestmark = pytest.mark.django_db
+
+
+def test_two_stages_register_a_processing_right_with_its_lineage(scenario, people):
+    scenario, developer = scenario
+    application = processing_draft(scenario, developer)
+    assert application.status == ApplicationStatus.DRAFT and application.lineage == {}
+    svc.application_submit(by=developer, application=application)
+    application.refresh_from_db()
+    lineage = application.lineage
+    assert lineage["scenario"]["name"] == scenario.name
+    assert lineage["scenario_type"]["approved_at"]
+    assert [c["code"] for c in lineage["catalogs"]] == ["HY-0001"]
+    assert lineage["catalogs"][0]["version"] == 1
+    svc.application_preliminary(by=people["staff"], application=application, decision="pass")
+    application.refresh_from_db()
+    assert application.status == ApplicationStatus.PRELIMINARY_PASSED
+    svc.application_final(by=people["registrar"], application=application, decision="approve")
+    application.refresh_from_db()
+    asset = application.asset
+    assert application.status == ApplicationStatus.APPROVED
+    assert asset.certificate_number.startswith("DA") and "JG" in asset.certificate_number
+    assert asset.holder == scenario.organization and asset.status == AssetStatus.REGISTERED
+    assert certificate_verify(asset.certificate_number, asset.verification_code) == asset
+    assert certificate_verify(asset.certificate_number, "WRONGCODE1") is None
+    actions = set(AuditEvent.objects.values_list("action", flat=True))
+    assert {
+        "asset_application.submit",
+        "asset_application.preliminary.pass",
+        "asset_application.final.approve",
+        "data_asset.initial",
+    } <= actions
+
+
+def test_the_same_person_never_decides_both_stages(scenario, people):
+    scenario, developer = scenario
+    role_grant(by=None, user=people["staff"], role=PlatformRole.REGISTRATION_AUTHORITY)
+    application = processing_draft(scenario, developer)
+    svc.application_submit(by=developer, application=application)
+    svc.application_preliminary(by=people["staff"], application=application, decision="pass")
+    with pytest.raises(PermissionRefused):
+        svc.application_final(by=people["staff"], application=application, decision="approve")
+    with pytest.raises(PermissionRefused):  # staff cannot re-review, authority cannot pre-review
+        svc.application_final(by=people["staff2"], application=application, decision="approve")
+    svc.application_final(by=people["registrar"], application=application, decision="approve")
+
+
+def test_the_applicant_and_its_organization_never_review(scenario, people):
+    scenario, developer = scenario
+    application = processing_draft(scenario, developer)
+    svc.application_submit(by=developer, application=application)
+    for stage in (svc.application_preliminary, svc.application_final):
+        with pytest.raises(PermissionRefused):
+            stage(by=developer, application=application, decision="reject", comment="x")
+
+
+def test_return_for_correction_then_resubmission_goes_through_both_stages_again(scenario, people):
+    scenario, developer = scenario
+    application = processing_draft(scenario, developer)
+    svc.application_submit(by=developer, application=application)
+    with pytest.raises(InvalidInput):  # a return needs its reasons
+        svc.application_preliminary(by=people["staff"], application=application, decision="return")
+    svc.application_preliminary(
+        by=people["staff"], application=application, decision="return", comment="补充授权协议"
+    )
+    application.refresh_from_db()
+    assert application.status == ApplicationStatus.RETURNED and application.reason == "补充授权协议"
+    svc.application_update(
+        by=developer,
+        application=application,
+        name="港口拥堵分析加工使用权（更正）",
+        description="补充了授权协议",
+        files=[pdf_upload("协议补充.pdf")],
+    )
+    svc.application_submit(by=developer, application=application)
+    application.refresh_from_db()
+    assert application.status == ApplicationStatus.SUBMITTED
+    assert application.preliminary_by is None and application.evidence.count() == 2
+    svc.application_preliminary(by=people["staff"], application=application, decision="pass")
+    svc.application_final(
+        by=people["registrar"], application=application, decision="reject", comment="权属不清"
+    )
+    application.refresh_from_db()
+    assert application.status == ApplicationStatus.REJECTED and application.reason == "权属不清"
+    with pytest.raises(Conflict):
+        svc.application_submit(by=developer, application=application)
+    assert not DataAsset.objects.exists()
+
+
+def test_a_submission_needs_evidence_and_only_content_checked_files(scenario):
+    scenario, developer = scenario
+    with pytest.raises(InvalidInput):
+        processing_draft(scenario, developer, files=None) if False else svc.application_create(
+            by=developer,
+            kind="processing",
+            name="x",
+            description="y",
+            scenario=scenario,
+            files=[pdf_upload("fake.pdf").__class__("fake.pdf", b"%PDF-not really")],
+        )
+    application = svc.application_create(
+        by=developer, kind="processing", name="x", description="y", scenario=scenario
+    )
+    with pytest.raises(InvalidInput):
+        svc.application_submit(by=developer, application=application)
+
+
+def test_who_may_register_which_right(scenario, provider_user, people):
+    scenario, developer = scenario
+    catalog = Catalog.objects.get(code="HY-0001")
+    with pytest.raises(PermissionRefused):  # a developer does not hold a provider's resource
+        svc.application_create(
+            by=developer, kind="holding", name="x", description="y", catalog=catalog
+        )
+    with pytest.raises(PermissionRefused):
+        svc.application_create(
+            by=provider_user, kind="processing", name="x", description="y", scenario=scenario
+        )
+    _org, other = admitted_developer("另一家公司", "other", by=people["staff"])
+    with pytest.raises(InvalidInput):  # another organization's scenario
+        svc.application_create(
+            by=other, kind="processing", name="x", description="y", scenario=scenario
+        )
+    holding = svc.application_create(
+        by=provider_user,
+        kind="holding",
+        name="在港船舶数据资源",
+        description="海洋局持有的在港船舶数据",
+        catalog=catalog,
+        files=[pdf_upload()],
+    )
+    svc.application_submit(by=provider_user, application=holding)
+    holding.refresh_from_db()
+    assert holding.lineage["catalogs"][0]["resource_sha256"] == catalog.resource_version.sha256
+
+
+def test_a_product_is_released_outputs_or_an_approved_service_only(scenario):
+    scenario, developer = scenario
+    with pytest.raises(InvalidInput):
+        svc.application_create(
+            by=developer, kind="product", name="x", description="y", scenario=scenario
+        )
+
+
+def test_change_transfer_and_cancellation_are_registered_through_review(scenario, people):
+    scenario, developer = scenario
+    asset = registered(scenario, developer, people).asset
+    old_code = asset.verification_code
+    with pytest.raises(InvalidInput):  # only a product's operation right is transferred
+        svc.application_for_asset(by=developer, asset=asset, action="transfer", description="转让")
+    change = svc.application_for_asset(
+        by=developer,
+        asset=asset,
+        action="change",
+        name="港口拥堵分析（变更）",
+        description="名称变更",
+        files=[pdf_upload()],
+    )
+    svc.application_submit(by=developer, application=change)
+    svc.application_preliminary(by=people["staff"], application=change, decision="pass")
+    svc.application_final(by=people["registrar2"], application=change, decision="approve")
+    asset.refresh_from_db()
+    assert asset.name == "港口拥堵分析（变更）" and asset.edition == 2
+    assert asset.verification_code != old_code
+    assert certificate_verify(asset.certificate_number, old_code) is None
+    cancel = svc.application_for_asset(
+        by=developer,
+        asset=asset,
+        action="cancellation",
+        description="场景结束",
+        files=[pdf_upload()],
+    )
+    svc.application_submit(by=developer, application=cancel)
+    svc.application_preliminary(by=people["staff"], application=cancel, decision="pass")
+    svc.application_final(by=people["registrar"], application=cancel, decision="approve")
+    asset.refresh_from_db()
+    assert asset.status == AssetStatus.CANCELLED
+    with pytest.raises(Conflict):
+        svc.application_for_asset(by=developer, asset=asset, action="change", description="再变更")
