@@ -1,6 +1,6 @@
 """The layers hold, read from the code's own imports (inside functions too).
 
-    config  ->  demo  ->  transparency  ->  assets  ->  scenarios  ->  operation  ->  tenants  ->  core
+    config -> demo -> transparency -> assets -> scenarios -> operation -> tenants -> core
 
 A package imports only packages to its right (config and demo may import any); no two
 modules import each other, directly or round a loop; only tenants/permissions.py compares
