@@ -5,6 +5,7 @@ sections as rows of (item, detail, value) for the CSV and PDF exports."""
 from django.utils.translation import get_language, ngettext
 from django.utils.translation import gettext as _
 
+from assets.models import AssetStatus, RightKind
 from scenarios.models import FeeBasis
 
 
@@ -133,19 +134,33 @@ def sections(content: dict) -> list[dict]:
                 [_("Compute used (CPU-hours)"), "", usage["cpu_hours"]],
             ],
         },
-        _assets(content.get("assets")),
+        _assets(content["assets"]),
     ]
     return found
 
 
-def _assets(assets: dict | None) -> dict:
-    """Reports computed before data asset registration existed hold no assets (None)."""
+def _assets(assets: dict) -> dict:
+    by_kind = _("; ").join(
+        _("%(kind)s: %(n)s") % {"kind": RightKind(k["kind"]).label, "n": k["count"]}
+        for k in assets["kinds"]
+    )
     return {
         "key": "assets",
         "title": _("Registered data assets"),
-        "summary": _(
-            "Data asset registration was not yet in operation when this report was computed."
-        ),
-        "header": [],
-        "rows": [],
+        "summary": ngettext(
+            "%(n)s data asset registered in the year (%(kinds)s).",
+            "%(n)s data assets registered in the year (%(kinds)s).",
+            assets["count"],
+        )
+        % {"n": assets["count"], "kinds": by_kind},
+        "header": [_("Certificate"), _("Holder"), _("Registered on")],
+        "rows": [
+            [
+                f"{a['certificate_number']} {RightKind(a['kind']).label}: {a['name']}"
+                f" ({AssetStatus(a['status']).label})",
+                a["holder"],
+                a["registered_on"],
+            ]
+            for a in assets["list"]
+        ],
     }

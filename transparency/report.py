@@ -8,6 +8,7 @@ from decimal import Decimal
 from django.db.models import Count, Sum
 from django.utils import timezone
 
+from assets.models import DataAsset, RightKind
 from operation.models import Catalog, CatalogStatus, DataZone
 from scenarios.models import (
     FINISHED,
@@ -22,8 +23,7 @@ from scenarios.models import (
 )
 from tenants.models import AdmissionStatus, Organization, OrganizationKind
 
-# The content's shape; a later version may add sections (registered assets: "assets" is
-# None until the registry exists, and a report drafted after it gains the section).
+# The content's shape: a later version may add to it; a published one keeps its own.
 CONTENT_VERSION = 1
 
 
@@ -174,6 +174,32 @@ def _usage(start, end) -> dict:
     }
 
 
+def _assets(start, end) -> dict:
+    """Data assets registered in the year (the public registry's facts), by kind of right;
+    each with its status when the report was computed."""
+    registered = (
+        DataAsset.objects.filter(registered_at__gte=start, registered_at__lt=end)
+        .select_related("holder")
+        .order_by("registered_at", "pk")
+    )
+    rows = [
+        {
+            "certificate_number": asset.certificate_number,
+            "kind": asset.kind,
+            "name": asset.name,
+            "holder": asset.holder.name,
+            "registered_on": timezone.localdate(asset.registered_at).isoformat(),
+            "status": asset.status,
+        }
+        for asset in registered
+    ]
+    kinds = [
+        {"kind": kind, "count": sum(1 for r in rows if r["kind"] == kind)}
+        for kind in RightKind.values
+    ]
+    return {"count": len(rows), "kinds": kinds, "list": rows}
+
+
 def report_content(year: int) -> dict:
     """The year's disclosure, from the data as it stands now."""
     start, end = year_bounds(year)
@@ -187,5 +213,5 @@ def report_content(year: int) -> dict:
         "services": _services(end),
         "products": _products(start, end),
         "usage": _usage(start, end),
-        "assets": None,
+        "assets": _assets(start, end),
     }

@@ -8,6 +8,7 @@ from scenarios.services.jobs import job_submit
 from scenarios.services.pricing import price_set
 from scenarios.services.releases import release_request_create, release_review
 from tenants.roles import PlatformRole
+from tests.assets.conftest import registered, registration_people
 from tests.factories import serviced_scenario, staff_user
 
 BY_TYPE = "-- output: by_type\nSELECT vessel_type, count(*) AS n FROM hy_0001 GROUP BY vessel_type"
@@ -18,7 +19,8 @@ MARCH = "2025-03-01/2025-03-31"
 def seeded(tmp_path, django_capture_on_commit_callbacks):
     """This year's operation in small: one published catalog, one admitted developer, one
     authorized scenario whose type carries the berth-traffic service (priced at a guided
-    price), one real job whose output is released (a free product), two service calls.
+    price), one real job whose output is released (a free product), two service calls,
+    one registered data asset (the scenario's processing right).
     Returns a dict of what the tests look at."""
     with django_capture_on_commit_callbacks(execute=True):
         scenario, developer, definition, secret = serviced_scenario(tmp_path)
@@ -51,6 +53,7 @@ def seeded(tmp_path, django_capture_on_commit_callbacks):
         price_basis="市发改委〔2026〕12号",
     )
     price_set(by=op, target=release, fee_basis="free", price_basis="公益用途")
+    registered(scenario, developer, registration_people())
     return {
         "op": op,
         "developer": developer,

@@ -26,11 +26,23 @@ def test_the_years_figures_match_the_seeded_operation(seeded):
     assert usage["service_calls"] == 2 and usage["service_calls_answered"] == 2
     assert usage["jobs"] == 1
     assert usage["cpu_hours"] == f"{seeded['job'].cpu_seconds / 3600:.2f}"
-    assert content["assets"] is None
+    assets = content["assets"]
+    assert assets["count"] == 1
+    assert {k["kind"]: k["count"] for k in assets["kinds"]} == {
+        "holding": 0,
+        "processing": 1,
+        "product": 0,
+    }
+    (asset,) = assets["list"]
+    assert (asset["kind"], asset["holder"], asset["status"]) == (
+        "processing",
+        "海洋实验室",
+        "registered",
+    )
 
-
-def test_a_year_before_the_operation_is_empty(seeded):
-    content = report_content(seeded["year"] - 1)
-    assert content["catalogs"]["count"] == 0 and content["developers"]["count"] == 0
-    assert content["scenarios"]["count"] == 0 and content["services"] == []
-    assert content["products"] == [] and content["usage"]["service_calls"] == 0
+    # The year before the operation began shows nothing of it.
+    before = report_content(seeded["year"] - 1)
+    assert before["catalogs"]["count"] == 0 and before["developers"]["count"] == 0
+    assert before["scenarios"]["count"] == 0 and before["services"] == []
+    assert before["products"] == [] and before["usage"]["service_calls"] == 0
+    assert before["assets"]["count"] == 0

@@ -74,6 +74,9 @@ def test_the_exports_hold_the_reports_figures(client, seeded):
     assert usage["Data-service calls"] == "2" and usage["Sandbox jobs run"] == "1"
     developers = [r[1] for r in rows if r[0] == "Admitted secondary developers" and r[1]]
     assert developers == ["海洋实验室 Ltd."]  # its English name, in English
+    (assets,) = [r for r in rows if r[0] == "Registered data assets" and not r[1]]
+    assert assets[3].startswith("1 data asset registered in the year (")
+    assert "Data processing and use right: 1" in assets[3]
 
     text = _pdf_text(client.get(f"/disclosure/{year}.pdf", HTTP_ACCEPT_LANGUAGE="zh-hans"))
     assert f"{year}" in text and "运营情况公开" in text

@@ -9,6 +9,7 @@ from rest_framework.response import Response
 from rest_framework.reverse import reverse
 from rest_framework.views import APIView
 
+from assets.models import AssetStatus, RightKind
 from scenarios.models import FeeBasis
 from transparency.models import ReportStatus
 from transparency.selectors import report_get, reports_visible_to
@@ -88,6 +89,28 @@ class DisclosureUsageOutput(serializers.Serializer):
     cpu_hours = serializers.CharField(help_text="CPU-hours those jobs used.")
 
 
+class DisclosureAssetOutput(serializers.Serializer):
+    certificate_number = serializers.CharField()
+    kind = serializers.ChoiceField(choices=RightKind.choices)
+    name = serializers.CharField()
+    holder = serializers.CharField()
+    registered_on = serializers.DateField()
+    status = serializers.ChoiceField(
+        choices=AssetStatus.choices, help_text="Its status when the report was computed."
+    )
+
+
+class DisclosureKindCountOutput(serializers.Serializer):
+    kind = serializers.ChoiceField(choices=RightKind.choices)
+    count = serializers.IntegerField()
+
+
+class DisclosureAssetsOutput(serializers.Serializer):
+    count = serializers.IntegerField(help_text="Data assets registered in the year.")
+    kinds = DisclosureKindCountOutput(many=True)
+    list = DisclosureAssetOutput(many=True)
+
+
 class DisclosureContentOutput(serializers.Serializer):
     version = serializers.IntegerField()
     year = serializers.IntegerField()
@@ -98,11 +121,7 @@ class DisclosureContentOutput(serializers.Serializer):
     services = DisclosureServiceOutput(many=True)
     products = DisclosureProductOutput(many=True, help_text="Released output sets (data products).")
     usage = DisclosureUsageOutput()
-    assets = serializers.JSONField(
-        allow_null=True,
-        help_text="Registered data assets; null when the report was computed before data "
-        "asset registration was in operation.",
-    )
+    assets = DisclosureAssetsOutput(help_text="Data assets registered in the year.")
 
 
 class DisclosureReportOutput(serializers.Serializer):
