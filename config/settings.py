@@ -70,6 +70,7 @@ INSTALLED_APPS = [
     "scenarios",
     "demands",
     "assets",
+    "transparency",
     "demo",
 ]
 
@@ -302,6 +303,8 @@ SPECTACULAR_SETTINGS = {
         "AssetStatusEnum": "assets.models.AssetStatus",
         "AssetApplicationStatusEnum": "assets.models.ApplicationStatus",
         "AssetApplicationActionEnum": "assets.models.ApplicationAction",
+        "FeeBasisEnum": "scenarios.models.pricing.FeeBasis",
+        "ReportStatusEnum": "transparency.models.report.ReportStatus",
     },
 }
 

@@ -14,6 +14,7 @@ api_v1 = [
     path("", include("scenarios.api.urls")),
     path("", include("demands.api.urls")),
     path("data-assets/", include("assets.api.urls")),
+    path("", include("transparency.api.urls")),
     path("audit-events/", AuditEventListView.as_view(), name="api-audit-events"),
 ]
 
@@ -36,6 +37,7 @@ urlpatterns = [
     path("", include("scenarios.urls")),
     path("", include("demands.urls")),
     path("", include("assets.urls")),
+    path("", include("transparency.urls")),
     path("api/v1/", include(api_v1)),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     # Swagger UI's start-up script is served by the split view from this same URL (?script=),

@@ -13,6 +13,7 @@ from django.utils.translation import gettext_lazy as _
 from scenarios.agreement import AGREEMENT_SHA256
 from scenarios.models import (
     CheckStatus,
+    FeeBasis,
     JobLanguage,
     OutputKind,
     ReleaseStatus,
@@ -412,3 +413,21 @@ class UsageFilterForm(forms.Form):
                 required=False,
                 choices=[("", gettext("All")), *((str(o.pk), o.name) for o in organizations)],
             )
+
+
+class PriceForm(forms.Form):
+    fee_basis = forms.ChoiceField(
+        label=_("Fee basis"), choices=[c for c in FeeBasis.choices if c[0]]
+    )
+    price_amount = forms.DecimalField(
+        label=_("Price (yuan)"), required=False, max_digits=12, decimal_places=2
+    )
+    price_unit = forms.CharField(
+        label=_("Per"), required=False, max_length=60, help_text=_("For example: per call")
+    )
+    price_basis = forms.CharField(
+        label=_("Pricing basis"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text=_("The document or decision the guided price rests on."),
+    )

@@ -30,6 +30,7 @@ urlpatterns = [
     path("scenarios/releases/", releases.release_list, name="release-list"),
     path("scenarios/releases/<int:pk>/", releases.release_detail, name="release-detail"),
     path("scenarios/releases/<int:pk>/review/", releases.release_decide, name="release-review"),
+    path("scenarios/releases/<int:pk>/price/", releases.release_price, name="release-price"),
     path(
         "scenarios/releases/<int:pk>/resubmit/",
         releases.release_resubmit,
@@ -48,6 +49,7 @@ urlpatterns = [
     path("services/usage.csv", services.service_usage_csv, name="service-usage-csv"),
     path("services/<slug:code>/", services.service_detail, name="service-detail"),
     path("services/<slug:code>/quota/", services.service_quota, name="service-quota"),
+    path("services/<slug:code>/price/", services.service_price, name="service-price"),
     path(
         "services/<slug:code>/versions/<int:version>/review/",
         services.service_review,

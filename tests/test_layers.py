@@ -1,6 +1,7 @@
 """The layers hold, read from the code's own imports (inside functions too).
 
-    config  ->  demo  ->  demands  ->  scenarios  ->  operation  ->  tenants  ->  core
+    config -> demo -> transparency -> demands -> assets -> scenarios -> operation
+           -> tenants -> core
 
 A package imports only packages to its right (config and demo may import any); no two
 modules import each other, directly or round a loop; only tenants/permissions.py compares
@@ -14,7 +15,17 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-LAYERS = ["core", "tenants", "operation", "scenarios", "assets", "demands", "demo", "config"]
+LAYERS = [
+    "core",
+    "tenants",
+    "operation",
+    "scenarios",
+    "assets",
+    "demands",
+    "transparency",
+    "demo",
+    "config",
+]
 PERMISSIONS = "tenants.permissions"
 
 

@@ -153,6 +153,10 @@ class ReleaseRequestOutput(serializers.ModelSerializer):
             "decided_at",
             "items",
             "reviews",
+            "fee_basis",
+            "price_amount",
+            "price_unit",
+            "price_basis",
         ]
 
     def get_reviews(self, obj) -> list[dict]:

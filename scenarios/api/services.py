@@ -164,6 +164,12 @@ class DefinitionOutput(serializers.ModelSerializer):
     code = serializers.CharField(source="service.code")
     scenario_type = serializers.IntegerField(source="service.scenario_type_id")
     call = serializers.SerializerMethodField()
+    fee_basis = serializers.CharField(source="service.fee_basis")
+    price_amount = serializers.DecimalField(
+        source="service.price_amount", max_digits=12, decimal_places=2, allow_null=True
+    )
+    price_unit = serializers.CharField(source="service.price_unit")
+    price_basis = serializers.CharField(source="service.price_basis")
 
     class Meta:
         model = ServiceDefinition
@@ -185,6 +191,10 @@ class DefinitionOutput(serializers.ModelSerializer):
             "created_at",
             "approved_at",
             "call",
+            "fee_basis",
+            "price_amount",
+            "price_unit",
+            "price_basis",
         ]
 
     def get_call(self, obj) -> str:

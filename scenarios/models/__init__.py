@@ -8,6 +8,7 @@ from scenarios.models.job import (
     JobOutputKind,
     JobStatus,
 )
+from scenarios.models.pricing import FeeBasis
 from scenarios.models.release import (
     ReleasedAggregate,
     ReleaseDecision,
@@ -52,6 +53,7 @@ __all__ = [
     "ComputeVoucher",
     "DataService",
     "DefinitionStatus",
+    "FeeBasis",
     "Job",
     "JobLanguage",
     "JobOutput",

@@ -6,6 +6,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from scenarios.models.job import JobOutput
+from scenarios.models.pricing import Priced
 from scenarios.models.scenario import Scenario
 
 
@@ -17,7 +18,9 @@ class ReleaseStatus(models.TextChoices):
     WITHDRAWN = "withdrawn", _("Withdrawn")
 
 
-class ReleaseRequest(models.Model):
+class ReleaseRequest(Priced):
+    """A set of outputs asked to leave the sandbox; once released, a data product."""
+
     scenario = models.ForeignKey(
         Scenario, on_delete=models.PROTECT, related_name="release_requests"
     )

@@ -6,9 +6,11 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from scenarios.models.pricing import Priced
 
-class DataService(models.Model):
-    """A service's identity: its code, under one scenario type, for good."""
+
+class DataService(Priced):
+    """A service's identity: its code, under one scenario type, for good; its price."""
 
     scenario_type = models.ForeignKey(
         "scenarios.ScenarioType",

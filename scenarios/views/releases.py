@@ -60,8 +60,15 @@ from scenarios.services import outputs as output_svc
 from scenarios.services import releases as release_svc
 from scenarios.services.releases import RELEASE_REVIEW
 from scenarios.views import advice
+from scenarios.views.pricing import price_form_for, price_post
 from tenants.models import OrganizationKind
-from tenants.permissions import is_member, is_overseer, membership_of, organization_of
+from tenants.permissions import (
+    is_member,
+    is_operator_staff,
+    is_overseer,
+    membership_of,
+    organization_of,
+)
 
 OPEN = (ReleaseStatus.SUBMITTED, ReleaseStatus.RETURNED)
 TABLE_ROWS = 200
@@ -568,6 +575,11 @@ def _release_context(request, release, *, review_form=None, posted=None, item_er
         "can_resubmit": member and release.status == ReleaseStatus.RETURNED,
         "can_withdraw": member and release.status in OPEN,
         "required": settings.SCENARIO_APPROVALS_REQUIRED,
+        "price_form": (
+            price_form_for(release)
+            if is_operator_staff(user) and release.status == ReleaseStatus.APPROVED
+            else None
+        ),
     }
 
 
@@ -622,6 +634,13 @@ def release_decide(request, pk: int):
         messages.error(request, error.message)
     else:
         messages.success(request, _("Decision recorded."))
+    return redirect("release-detail", pk=pk)
+
+
+@login_required
+@require_POST
+def release_price(request, pk: int):
+    price_post(request, release_request_get(request.user, pk))
     return redirect("release-detail", pk=pk)
 
 

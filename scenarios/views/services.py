@@ -54,6 +54,7 @@ from scenarios.views.presenters import (
     service_rows,
     usage_chart,
 )
+from scenarios.views.pricing import price_form_for, price_post
 from tenants import permissions
 from tenants.models import OrganizationKind
 from tenants.selectors import organizations_visible_to
@@ -100,8 +101,9 @@ def service_detail(request, code: str):
     can_review = pending is not None and awaits_decision(
         definition_svc.SERVICE_REVIEW, user, pending
     )
-    quota_form = quotas = None
+    quota_form = quotas = price_form = None
     if permissions.is_operator_staff(user):
+        price_form = price_form_for(service)
         quota_form = QuotaForm(organizations=_developers(user))
         quotas = service.quotas.select_related("organization").order_by("organization__name")
     return render(
@@ -123,9 +125,17 @@ def service_detail(request, code: str):
             "example": example_call(request, row["current"]),
             "quota_form": quota_form,
             "quotas": quotas,
+            "price_form": price_form,
             "default_quota": settings.SERVICES_DAILY_QUOTA,
         },
     )
+
+
+@login_required
+@require_POST
+def service_price(request, code: str):
+    price_post(request, service_get(request.user, code))
+    return redirect("service-detail", code=code)
 
 
 def _developers(user):

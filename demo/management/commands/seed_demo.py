@@ -23,6 +23,7 @@ from demo import assets as demo_assets
 from demo.data import DATASETS, generate
 from demo.data.marine import BERTHS, VESSEL_TYPES
 from demo.demands import seed_demands
+from demo.transparency import seed_transparency
 from operation.models import Catalog, DataZone
 from operation.services.catalogs import (
     catalog_create,
@@ -377,6 +378,7 @@ class Command(BaseCommand):
         self._redtide()
         seed_demands(self.stdout)
         demo_assets.seed(self.stdout)
+        seed_transparency(self.stdout)
         self.stdout.write(self.style.SUCCESS("Demo data ready."))
 
     def _catalogs(self, staff, scale: int) -> None:

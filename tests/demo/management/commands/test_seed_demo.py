@@ -1,5 +1,6 @@
 import pytest
 from django.core.management import call_command
+from django.utils import timezone
 from rest_framework.test import APIClient
 
 from core.models import AuditEvent
@@ -124,6 +125,14 @@ def test_seed_demo_explores_the_red_tide_scenario(settings):
         o.sha256 for o in released.values()
     }
     assert set(DataAsset.objects.values_list("status", flat=True)) == {"registered", "lapsed"}
+    # The year's disclosure is published with the services' and the release's fee basis.
+    disclosure = APIClient().get(f"/api/v1/disclosure/{timezone.localdate().year}/").json()
+    assert disclosure["status"] == "published"
+    content = disclosure["content"]
+    fees = {s["code"]: s["fee_basis"] for s in content["services"]}
+    assert fees == {"redtide-risk": "free", "vessel-traffic": "guided"}
+    assert [p["fee_basis"] for p in content["products"]] == ["free"]
+    assert content["usage"]["service_calls"] == calls.count()
     counts = (Job.objects.count(), ServiceCall.objects.count(), AuditEvent.objects.count())
     call_command("seed_demo")
     assert (Job.objects.count(), ServiceCall.objects.count(), AuditEvent.objects.count()) == counts

@@ -1,0 +1,48 @@
+import pytest
+
+from transparency.report import report_content
+
+pytestmark = pytest.mark.django_db
+
+
+def test_the_years_figures_match_the_seeded_operation(seeded):
+    content = report_content(seeded["year"])
+    assert content["operator"]["name"] == "运营机构"
+    assert content["catalogs"]["count"] == 1
+    (zone,) = content["catalogs"]["zones"]
+    assert [c["code"] for c in zone["catalogs"]] == ["HY-0001"]
+    assert content["developers"]["count"] == 1
+    assert [d["name"] for d in content["developers"]["list"]] == ["海洋实验室"]
+    (by_type,) = content["scenarios"]["types"]
+    assert content["scenarios"]["count"] == 1
+    assert (by_type["name"], by_type["count"]) == ("船舶交通与港口拥堵", 1)
+    (service,) = content["services"]
+    assert service["code"] == "berth-traffic" and service["fee_basis"] == "guided"
+    assert (service["price_amount"], service["price_unit"]) == ("0.50", "每次调用")
+    (product,) = content["products"]
+    assert product["number"] == seeded["release"].pk and product["fee_basis"] == "free"
+    assert product["outputs"] == ["by_type.csv"]
+    usage = content["usage"]
+    assert usage["service_calls"] == 2 and usage["service_calls_answered"] == 2
+    assert usage["jobs"] == 1
+    assert usage["cpu_hours"] == f"{seeded['job'].cpu_seconds / 3600:.2f}"
+    assets = content["assets"]
+    assert assets["count"] == 1
+    assert {k["kind"]: k["count"] for k in assets["kinds"]} == {
+        "holding": 0,
+        "processing": 1,
+        "product": 0,
+    }
+    (asset,) = assets["list"]
+    assert (asset["kind"], asset["holder"], asset["status"]) == (
+        "processing",
+        "海洋实验室",
+        "registered",
+    )
+
+    # The year before the operation began shows nothing of it.
+    before = report_content(seeded["year"] - 1)
+    assert before["catalogs"]["count"] == 0 and before["developers"]["count"] == 0
+    assert before["scenarios"]["count"] == 0 and before["services"] == []
+    assert before["products"] == [] and before["usage"]["service_calls"] == 0
+    assert before["assets"]["count"] == 0

@@ -1,0 +1,3 @@
+from transparency.models.report import DisclosureReport, ReportStatus
+
+__all__ = ["DisclosureReport", "ReportStatus"]
