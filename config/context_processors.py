@@ -1,11 +1,13 @@
 from django.conf import settings
 
+from config.work import menu_counts
 from tenants.permissions import membership_of, roles_of
 from tenants.roles import PlatformRole
 
 
 def portal(request) -> dict:
-    """What the base layout needs: the user's roles and organization, for navigation."""
+    """What the base layout needs: the user's roles and organization, for navigation, and
+    what waits for them (``waiting``: a count per menu entry)."""
     roles = roles_of(request.user)
     membership = membership_of(request.user)
     return {
@@ -14,6 +16,7 @@ def portal(request) -> dict:
         "is_auditor": PlatformRole.AUDITOR in roles,
         "is_reviewer": PlatformRole.REVIEWER in roles,
         "membership": membership,
+        "waiting": menu_counts(request.user),
     }
 
 
