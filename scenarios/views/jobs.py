@@ -16,6 +16,7 @@ from core.storage import attachment
 from scenarios.forms import JobForm, VoucherForm
 from scenarios.models import JobOutputKind, JobStatus
 from scenarios.selectors import (
+    compute_balances,
     dry_run_output_get,
     job_get,
     job_queue_for,
@@ -172,7 +173,9 @@ def compute_index(request):
         .filter(kind=OrganizationKind.DEVELOPER)
         .order_by("name")
     )
-    return render(request, "scenarios/compute_index.html", {"organizations": organizations})
+    return render(
+        request, "scenarios/compute_index.html", {"rows": compute_balances(organizations)}
+    )
 
 
 @login_required

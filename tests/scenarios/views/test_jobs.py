@@ -231,3 +231,13 @@ def test_the_red_banner_shows_only_in_insecure_mode(client, settings, insecure):
 
     assert ('id="insecure-banner"' in page) is insecure
     assert ("jobs run WITHOUT the sandbox" in page) is insecure
+
+
+def test_the_compute_page_lists_each_organizations_balance(client, lab):
+    scenario, _developer = lab
+    client.force_login(staff_user("op"))
+
+    page = client.get("/compute/").content.decode()
+
+    row = page[page.index(f'data-organization="{scenario.organization.pk}"') :]
+    assert 'data-balance="10.0"' in row[: row.index("</tr>")]
