@@ -1,4 +1,5 @@
 from django.conf import settings
+from django.utils.functional import SimpleLazyObject
 
 from config.work import menu_counts
 from tenants.permissions import membership_of, roles_of
@@ -16,7 +17,8 @@ def portal(request) -> dict:
         "is_auditor": PlatformRole.AUDITOR in roles,
         "is_reviewer": PlatformRole.REVIEWER in roles,
         "membership": membership,
-        "waiting": menu_counts(request.user),
+        # Counted only when a page shows the menu (not for a live fragment's refresh).
+        "waiting": SimpleLazyObject(lambda: menu_counts(request.user)),
     }
 
 

@@ -73,11 +73,7 @@ def reviews_awaiting(user) -> list[dict]:
             _("Data service"),
             SERVICE_REVIEW,
             definitions_visible_to(user).filter(status=DefinitionStatus.SUBMITTED),
-            lambda d: (
-                d.service.name,
-                reverse("service-detail", args=[d.service.code]),
-                d.created_at,
-            ),
+            lambda d: (d.name, reverse("service-detail", args=[d.service.code]), d.created_at),
         ),
         (
             "release_reviews",

@@ -7,6 +7,7 @@ from django.utils import timezone
 
 from operation.models import DataZone
 from operation.services import catalogs as catalog_svc
+from scenarios.dataservices.definitions import service_propose
 from scenarios.dataservices.keys import api_key_create
 from scenarios.models import JobStatus
 from scenarios.services.jobs import job_submit
@@ -14,10 +15,12 @@ from scenarios.services.types import scenario_type_propose, scenario_type_submit
 from tenants.roles import PlatformRole
 from tenants.services.organizations import member_create, role_grant
 from tests.factories import (
+    BERTH_SERVICE,
     admitted_developer,
     authorized_scenario,
     provider_org,
     published_vessel_catalog,
+    serviced_scenario,
     staff_user,
     submitted_developer,
     vessel_csv,
@@ -155,3 +158,24 @@ def test_a_user_with_several_roles_sees_each_section(client):
     page = client.get("/").content.decode()
 
     assert 'id="work-operator"' in page and 'id="work-reviews"' in page
+
+
+def test_a_data_service_amendment_waits_for_a_reviewer(
+    client, tmp_path, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        scenario, developer, _definition, _secret = serviced_scenario(tmp_path)
+    service_propose(
+        by=developer,
+        scenario_type=scenario.scenario_type,
+        **{**BERTH_SERVICE, "name": "泊位到港艘次（第二版）"},
+    )
+    client.force_login(staff_user("reviewer1", PlatformRole.REVIEWER))
+
+    page = client.get("/").content.decode()
+
+    row = page[page.index('data-review="services"') :]
+    assert "泊位到港艘次（第二版）" in row[: row.index("</tr>")]
+    menu = page[page.index('id="main-menu"') : page.index("</nav>")]
+    services_entry = menu[menu.index('href="/services/"') :]
+    assert services_entry.index('data-badge="1"') < services_entry.index("</a>")

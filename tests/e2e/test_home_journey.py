@@ -50,6 +50,7 @@ def test_each_role_lands_on_its_work_on_a_desktop_and_a_phone(page, browser, liv
     log_in(page, base, "op")
     expect(page.locator("h1")).to_have_text("我的工作")
     expect(page.locator("#work-admissions")).to_have_text("1")
+    page.screenshot(path=str(tmp_path / "operator-home.png"), full_page=True)
     expect(page.locator("#work-admission-list")).to_contain_text("厦门数据科技有限公司")
     expect(_badge(page, "/admissions/")).to_contain_text("1")
     expect(page.locator('#main-menu a[href="/"]')).to_have_attribute("aria-current", "page")
@@ -58,7 +59,6 @@ def test_each_role_lands_on_its_work_on_a_desktop_and_a_phone(page, browser, liv
         "aria-current", "page"
     )
     expect(page.locator('#main-menu a[href="/"]')).not_to_have_attribute("aria-current", "page")
-    page.screenshot(path=str(tmp_path / "operator.png"), full_page=True)
     log_out(page)
 
     # A reviewer: the type waiting for them, with its age, leads to its page.
@@ -67,6 +67,7 @@ def test_each_role_lands_on_its_work_on_a_desktop_and_a_phone(page, browser, liv
     expect(row).to_contain_text("泊位利用研究")
     expect(row).to_contain_text("分钟")
     expect(_badge(page, "/scenario-types/")).to_contain_text("1")
+    page.screenshot(path=str(tmp_path / "reviewer-home.png"), full_page=True)
     row.get_by_role("link").click()
     expect(page.locator("h1")).to_contain_text("泊位利用研究")
     log_out(page)
@@ -76,6 +77,7 @@ def test_each_role_lands_on_its_work_on_a_desktop_and_a_phone(page, browser, liv
     expect(page.locator("#work-balance")).to_have_text("10.0")
     expect(page.locator("#work-developer")).to_contain_text("没有排队或运行中的计算任务")
     expect(_badge(page, "/notifications/")).to_be_visible()
+    page.screenshot(path=str(tmp_path / "developer-home.png"), full_page=True)
     page.click('#main-menu a[href="/notifications/"]')
     first = page.locator("article.notification").first
     expect(first).to_have_attribute("data-read", "no")

@@ -99,6 +99,7 @@ ID_KINDS = {
     ("service-definitions/", "pk"): "service_definition",
     ("catalogs/", "code"): "catalog",
     ("resources/", "pk"): "resource",
+    ("notifications/", "pk"): "notification",
 }
 # The admin site's own parameters: every admin view first requires is_staff, which no role of
 # the platform has, so each id is filled with an object of the model the route names.
@@ -375,6 +376,7 @@ def developer_organization(tmp_path, username, name, mark, capture) -> Organizat
     stdout = waiting_job.outputs.get(name="stdout.txt")
     application = organization.admission
     qualification = application.files.first()
+    notification = Notification.objects.filter(recipient=admin).first()
     objects = {
         "organization": [Obj("developer organization", organization, str(organization.pk))],
         "admission": [
@@ -434,6 +436,7 @@ def developer_organization(tmp_path, username, name, mark, capture) -> Organizat
             Obj("approved service", definition, str(definition.pk), public=True),
             Obj("service under review", pending, str(pending.pk)),
         ],
+        "notification": [Obj("notification", notification, str(notification.pk))],
     }
     return Organization(organization, admin, member, objects)
 
@@ -495,6 +498,7 @@ VISIBLE = {
     "service_definition": _visible(definitions_visible_to),
     "catalog": _visible(catalogs_visible_to),
     "resource": _resource_visible,
+    "notification": lambda user, obj: obj.instance.recipient_id == user.pk,
 }
 
 
