@@ -46,10 +46,11 @@ $(VENV)/.installed: pyproject.toml
 	@command -v msgfmt >/dev/null || bash .ci/system-packages gettext
 	touch $@
 
-# What the full test suite needs from the system: Chromium for the browser tests,
+# What the full test suite needs from the system: Chromium and a CJK font (so the browser
+# tests' screenshots show Chinese) for the browser tests,
 # bubblewrap for the sandbox, redis-server for the tests' own broker.
 system-deps:
-	@bash .ci/system-packages chromium gettext bubblewrap redis-server
+	@bash .ci/system-packages chromium fonts-noto-cjk gettext bubblewrap redis-server
 
 lint:
 	$(VENV)/bin/ruff check .

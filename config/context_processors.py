@@ -1,11 +1,14 @@
 from django.conf import settings
+from django.utils.functional import SimpleLazyObject
 
+from config.work import menu_counts
 from tenants.permissions import membership_of, roles_of
 from tenants.roles import PlatformRole
 
 
 def portal(request) -> dict:
-    """What the base layout needs: the user's roles and organization, for navigation."""
+    """What the base layout needs: the user's roles and organization, for navigation, and
+    what waits for them (``waiting``: a count per menu entry)."""
     roles = roles_of(request.user)
     membership = membership_of(request.user)
     return {
@@ -15,6 +18,8 @@ def portal(request) -> dict:
         "is_reviewer": PlatformRole.REVIEWER in roles,
         "is_registration_authority": PlatformRole.REGISTRATION_AUTHORITY in roles,
         "membership": membership,
+        # Counted only when a page shows the menu (not for a live fragment's refresh).
+        "waiting": SimpleLazyObject(lambda: menu_counts(request.user)),
     }
 
 

@@ -208,6 +208,8 @@ EMAIL_BACKEND = env_str("EMAIL_BACKEND", "django.core.mail.backends.console.Emai
 EMAIL_HOST = env_str("EMAIL_HOST", "localhost")
 EMAIL_PORT = env_int("EMAIL_PORT", default=25)
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "noreply@sandbox.local")
+# The portal's address as people reach it: e-mails link to it (a notification's object).
+PORTAL_URL = env_str("PORTAL_URL", "http://127.0.0.1:8000").rstrip("/")
 
 # Celery. The embedded default is a Redis of its own on a unix socket under VAR_DIR (no
 # TCP port), which `manage.py rundemo` starts and stops (core/localredis.py).

@@ -1,20 +1,33 @@
 from django.contrib.auth.decorators import login_required
 from django.http import JsonResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_GET, require_POST
 
-from config.figures import platform_figures
+from config.figures import platform_figures, platform_trends
 from config.health import broker_ok, database_ok
+from config.work import home_work
 from core.portal import page_of, paged
-from core.selectors import audit_events_filter, notifications_for
+from core.selectors import audit_events_filter, notification_get, notifications_for
+from core.services.notifications import notification_open as notification_open_svc
+from core.services.notifications import notifications_mark_all_read
 from core.workers import sandbox_workers_ok
 from tenants.permissions import is_operator_staff
 from tenants.selectors import audit_events_visible_to
 
 
 def home(request):
-    return render(request, "operation/home.html", {"figures": platform_figures()})
+    """Everyone's landing page: a logged-in user's work first (a section per role they
+    hold), then the platform's figures and their trends."""
+    return render(
+        request,
+        "operation/home.html",
+        {
+            "figures": platform_figures(),
+            "trends": platform_trends(),
+            "work": home_work(request.user),
+        },
+    )
 
 
 @never_cache
@@ -54,3 +67,20 @@ def audit_events(request):
 def notifications(request):
     page = page_of(request, notifications_for(request.user))
     return render(request, "operation/notifications.html", {"page": page})
+
+
+@login_required
+@require_GET
+def notification_open(request, pk: int):
+    """Opening a notification marks it read and leads to its object."""
+    notification = notification_get(request.user, pk)
+    return redirect(
+        notification_open_svc(by=request.user, notification=notification) or "notifications"
+    )
+
+
+@login_required
+@require_POST
+def notifications_read(request):
+    notifications_mark_all_read(by=request.user)
+    return redirect("notifications")

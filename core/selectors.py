@@ -3,6 +3,7 @@
 
 from django.db.models import Model, QuerySet
 
+from core.errors import NotFound
 from core.models import AuditEvent, Notification
 from core.params import parse_query_date, parse_query_int, parse_query_text
 
@@ -40,3 +41,16 @@ def audit_events_for_target(target: Model) -> QuerySet[AuditEvent]:
 
 def notifications_for(user) -> QuerySet[Notification]:
     return Notification.objects.filter(recipient=user)
+
+
+def notification_get(user, pk) -> Notification:
+    notification = notifications_for(user).filter(pk=pk).first()
+    if notification is None:
+        raise NotFound()
+    return notification
+
+
+def notifications_unread_count(user) -> int:
+    if not user.is_authenticated:
+        return 0
+    return notifications_for(user).filter(read_at__isnull=True).count()

@@ -39,9 +39,10 @@ def notification_email(notification_id: int) -> None:
         )
         if notification is None or not notification.recipient.email:
             return
+        link = notification.absolute_url()
         send_mail(
             notification.subject,
-            notification.body,
+            f"{notification.body}\n\n{link}" if link else notification.body,
             None,
             [notification.recipient.email],
         )

@@ -39,12 +39,20 @@ class CatalogFilterForm(forms.Form):
         label=_("Status"), required=False, choices=_with_any(CatalogStatus.choices)
     )
 
-    def __init__(self, *args, zones, providers, show_status: bool, **kwargs):
+    def __init__(self, *args, zones, providers, show_status: bool, counts=None, **kwargs):
+        """``counts``: per filter, how many catalogs each choice finds (shown beside it)."""
         super().__init__(*args, **kwargs)
         self.fields["zone"].choices = _with_any([(z.key, z.name) for z in zones])
         self.fields["provider"].choices = _with_any([(str(p.pk), p.name) for p in providers])
         if not show_status:
             del self.fields["status"]
+        for name, found in (counts or {}).items():
+            if name in self.fields:
+                field = self.fields[name]
+                field.choices = [
+                    (value, f"{label} ({found.get(str(value), 0)})" if value != "" else label)
+                    for value, label in field.choices
+                ]
 
 
 class ResourceForm(forms.Form):

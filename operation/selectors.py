@@ -1,7 +1,7 @@
 """Reads of the operator's domain: the audit trail and the platform's figures."""
 
 from django.conf import settings
-from django.db.models import Q, QuerySet
+from django.db.models import Count, Q, QuerySet
 
 from core.errors import NotFound
 from core.params import parse_query_int, parse_query_text
@@ -43,6 +43,37 @@ def catalogs_filter(queryset: QuerySet[Catalog], params) -> QuerySet[Catalog]:
     for word in search.lower().split()[:8]:
         queryset = queryset.filter(search_text__contains=word)
     return queryset
+
+
+# Each filter of the catalog list and the field its values are counted by.
+CATALOG_FACETS = {
+    "zone": "zone__key",
+    "provider": "provider_id",
+    "level": "level",
+    "update_frequency": "update_frequency",
+    "sharing_type": "sharing_type",
+    "open_type": "open_type",
+    "status": "status",
+}
+
+
+def catalog_facets(queryset: QuerySet[Catalog], params) -> dict[str, dict[str, int]]:
+    """How many catalogs each filter's choice would find, given the other filters chosen
+    (a filter's own choice is set aside, so its other choices keep their counts): one
+    grouped query per filter, whatever the number of catalogs."""
+    facets = {}
+    for name, field in CATALOG_FACETS.items():
+        others = params.copy()
+        others.pop(name, None)
+        rows = (
+            catalogs_filter(queryset, others)
+            .order_by()
+            .values(field)
+            .annotate(n=Count("pk"))
+            .values_list(field, "n")
+        )
+        facets[name] = {str(value): n for value, n in rows}
+    return facets
 
 
 def catalog_get(user, code: str) -> Catalog:

@@ -31,6 +31,7 @@ from scenarios.models import (
     ServiceDefinition,
 )
 from scenarios.reviews import release_requests_for_review
+from scenarios.services.compute import compute_balance_seconds
 from tenants import permissions
 
 
@@ -456,3 +457,15 @@ def catalog_users(user, catalog: Catalog) -> list | None:
         .order_by("organization__name", "name")
         .distinct()
     )
+
+
+def compute_balances(organizations) -> list[dict]:
+    """Each organization with the CPU-hours left on its vouchers valid today (the compute
+    page's list, for operator staff and auditors)."""
+    return [
+        {
+            "organization": organization,
+            "balance_hours": round(compute_balance_seconds(organization) / 3600, 2),
+        }
+        for organization in organizations
+    ]

@@ -151,6 +151,17 @@ def _organization_kind(user) -> str | None:
     return membership.organization.kind if membership is not None else None
 
 
+def is_developer_member(user) -> bool:
+    """Whether ``user`` belongs to a secondary developer's organization (their home shows
+    their jobs, releases, keys and compute)."""
+    return _organization_kind(user) == OrganizationKind.DEVELOPER
+
+
+def is_provider_member(user) -> bool:
+    """Whether ``user`` belongs to a data provider (their home shows their catalogs)."""
+    return _organization_kind(user) == OrganizationKind.PROVIDER
+
+
 def role_refusal(user, role: PlatformRole) -> str | None:
     """Why ``user`` may not hold ``role`` (None: they may)."""
     developer = _organization_kind(user) == OrganizationKind.DEVELOPER

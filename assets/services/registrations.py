@@ -7,6 +7,7 @@ import string
 from django.conf import settings
 from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from guardian.shortcuts import assign_perm
@@ -334,6 +335,7 @@ def _notify(application: AssetApplication) -> None:
         subject_template="assets/email/application_subject.txt",
         body_template="assets/email/application_body.txt",
         context={"application": application},
+        target_url=reverse("asset-application-detail", args=[application.pk]),
     )
 
 

@@ -14,8 +14,11 @@ class Notification(models.Model):
     )
     subject = models.CharField(_("subject"), max_length=200)
     body = models.TextField(_("body"))
+    # Where the notification leads: a portal path (the e-mail makes it absolute).
+    target_url = models.CharField(_("link"), max_length=300, blank=True)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     emailed_at = models.DateTimeField(_("emailed at"), null=True, blank=True)
+    read_at = models.DateTimeField(_("read at"), null=True, blank=True)
 
     class Meta:
         db_table = "operation_notification"  # created by the operation app's migrations
@@ -25,3 +28,7 @@ class Notification(models.Model):
 
     def __str__(self) -> str:
         return self.subject
+
+    def absolute_url(self) -> str:
+        """The link as an e-mail carries it: PORTAL_URL and the object's path."""
+        return f"{settings.PORTAL_URL}{self.target_url}" if self.target_url else ""

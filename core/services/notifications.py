@@ -1,11 +1,15 @@
-"""Notifying people: a portal notification per recipient, emailed by a worker after commit."""
+"""Notifying people: a portal notification per recipient, emailed by a worker after commit.
+Each leads to its object (``target_url``, a portal path) and is read once its recipient
+opens it."""
 
 from collections.abc import Iterable
 
 from django.conf import settings
+from django.db import transaction
 from django.template.loader import render_to_string
-from django.utils import translation
+from django.utils import timezone, translation
 
+from core.errors import NotFound
 from core.models import Notification
 from core.queueing import enqueue_on_commit
 
@@ -19,17 +23,46 @@ def _render_each_language(template_name: str, context: dict) -> list[str]:
 
 
 def notification_send(
-    *, recipients: Iterable, subject_template: str, body_template: str, context: dict
+    *,
+    recipients: Iterable,
+    subject_template: str,
+    body_template: str,
+    context: dict,
+    target_url: str,
 ) -> list[Notification]:
-    """Create notifications (in every portal language) and email them once committed."""
+    """Create notifications (in every portal language) leading to ``target_url`` (the
+    object's portal path) and email them once committed."""
     from core.tasks import notification_email
 
     subject = " / ".join(_render_each_language(subject_template, context))
     body = "\n\n----\n\n".join(_render_each_language(body_template, context))
     created = [
-        Notification.objects.create(recipient=user, subject=subject[:200], body=body)
+        Notification.objects.create(
+            recipient=user, subject=subject[:200], body=body, target_url=target_url
+        )
         for user in recipients
     ]
     for notification in created:
         enqueue_on_commit(notification_email, notification.pk)
     return created
+
+
+def notification_open(*, by, notification: Notification) -> str:
+    """The recipient opens a notification: it is read from now on. Returns where it leads
+    (a notification is its recipient's alone: anyone else is refused as if it were not)."""
+    if notification.recipient_id != by.pk:
+        raise NotFound()
+    if notification.read_at is None:
+        with transaction.atomic():
+            Notification.objects.filter(pk=notification.pk, read_at__isnull=True).update(
+                read_at=timezone.now()
+            )
+    return notification.target_url
+
+
+def notifications_mark_all_read(*, by) -> int:
+    """Mark every unread notification of ``by`` read; returns how many were."""
+    with transaction.atomic():
+        return Notification.objects.filter(recipient=by, read_at__isnull=True).update(
+            read_at=timezone.now()
+        )

@@ -7,6 +7,7 @@ from datetime import date
 from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.db.models import Q
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -58,6 +59,7 @@ def _notify(demand: Demand, event: DemandEvent, recipients) -> None:
         subject_template="demands/email/demand_subject.txt",
         body_template="demands/email/demand_body.txt",
         context={"demand": demand, "event": event},
+        target_url=reverse("demand-detail", args=[demand.pk]),
     )
 
 

@@ -22,6 +22,7 @@ from operation.forms import (
 from operation.models import DataZone, MaskingRule, ResourceVersion, SensitivityLevel
 from operation.personal import personal_data_flags
 from operation.selectors import (
+    catalog_facets,
     catalog_get,
     catalog_preview,
     catalogs_filter,
@@ -35,13 +36,15 @@ from tenants.permissions import is_operator_staff
 @login_required
 def catalog_list(request):
     is_staff = is_operator_staff(request.user)
+    visible = catalogs_visible_to(request.user)
     form = CatalogFilterForm(
         request.GET or None,
         zones=DataZone.objects.all(),
         providers=Organization.objects.filter(kind=OrganizationKind.PROVIDER),
         show_status=is_staff,
+        counts=catalog_facets(visible, request.GET),
     )
-    catalogs = catalogs_filter(catalogs_visible_to(request.user), request.GET)
+    catalogs = catalogs_filter(visible, request.GET)
     page, query = paged(request, catalogs)
     return render(
         request,

@@ -4,6 +4,7 @@ not of the developer's, the type's proposer's or a job's organization, never a j
 author) decide blind to each other; approval releases the outputs."""
 
 from django.db import transaction
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -102,6 +103,7 @@ def _notify(request: ReleaseRequest, recipients) -> None:
         subject_template="scenarios/email/release_subject.txt",
         body_template="scenarios/email/release_body.txt",
         context={"request": request, "scenario": request.scenario},
+        target_url=reverse("release-detail", args=[request.pk]),
     )
 
 

@@ -6,6 +6,7 @@ import shutil
 
 from django.db import transaction
 from django.db.models import Max
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -337,6 +338,7 @@ def _notify(scenario: Scenario) -> None:
         subject_template="scenarios/email/scenario_subject.txt",
         body_template="scenarios/email/scenario_body.txt",
         context={"scenario": scenario},
+        target_url=reverse("scenario-detail", args=[scenario.pk]),
     )
 
 

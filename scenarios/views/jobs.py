@@ -26,6 +26,7 @@ from scenarios.models import (
     WorkspaceStatus,
 )
 from scenarios.selectors import (
+    compute_balances,
     dry_run_output_get,
     job_get,
     job_queue_for,
@@ -232,7 +233,9 @@ def compute_index(request):
         .filter(kind=OrganizationKind.DEVELOPER)
         .order_by("name")
     )
-    return render(request, "scenarios/compute_index.html", {"organizations": organizations})
+    return render(
+        request, "scenarios/compute_index.html", {"rows": compute_balances(organizations)}
+    )
 
 
 @login_required

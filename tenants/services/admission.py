@@ -3,6 +3,7 @@
 from django.conf import settings
 from django.core.files.base import ContentFile
 from django.db import transaction
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -79,6 +80,7 @@ def _notify(application: AdmissionApplication, event: str) -> None:
         subject_template=f"tenants/email/admission_{event}_subject.txt",
         body_template="tenants/email/admission_body.txt",
         context={"application": application, "organization": organization, "event": event},
+        target_url=reverse("my-organization"),
     )
 
 

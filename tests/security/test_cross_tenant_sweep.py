@@ -109,6 +109,7 @@ ID_KINDS = {
     ("data-assets/applications/", "file_pk"): "asset_evidence",
     ("assets/", "pk"): "data_asset",
     ("data-assets/", "pk"): "data_asset",
+    ("notifications/", "pk"): "notification",
 }
 # The admin site's own parameters: every admin view first requires is_staff, which no role of
 # the platform has, so each id is filled with an object of the model the route names.
@@ -403,6 +404,7 @@ def developer_organization(tmp_path, username, name, mark, capture) -> Organizat
     asset_drafts = _asset_applications(admin, scenario, mark)
     application = organization.admission
     qualification = application.files.first()
+    notification = Notification.objects.filter(recipient=admin).first()
     objects = {
         "organization": [Obj("developer organization", organization, str(organization.pk))],
         "admission": [
@@ -483,6 +485,7 @@ def developer_organization(tmp_path, username, name, mark, capture) -> Organizat
                 str(asset_drafts["registered application"].asset_id),
             )
         ],
+        "notification": [Obj("notification", notification, str(notification.pk))],
     }
     return Organization(organization, admin, member, objects)
 
@@ -585,6 +588,7 @@ VISIBLE = {
     "resource": _resource_visible,
     "asset_application": _visible(applications_visible_to),
     "data_asset": _certificate_visible,
+    "notification": lambda user, obj: obj.instance.recipient_id == user.pk,
 }
 
 

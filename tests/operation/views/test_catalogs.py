@@ -262,3 +262,22 @@ def test_operator_staff_add_a_zone_through_the_api(tmp_path):
         format="json",
     )
     assert response.status_code == 403
+
+
+def test_the_list_shows_rows_update_dates_and_how_many_each_filter_finds(client, tmp_path):
+    staff = staff_user("op")
+    published_vessel_catalog(staff, tmp_path, rows=120)
+    published_vessel_catalog(staff, tmp_path, rows=30, code="HY-0002")
+    client.force_login(staff)
+
+    page = client.get("/catalogs/", {"update_frequency": "daily"}).content.decode()
+
+    assert 'data-rows="120"' in page and 'data-rows="30"' in page
+    assert page.count("<td data-updated>") == 2
+    zone = page[page.index('id="id_zone"') : page.index("</select>", page.index('id="id_zone"'))]
+    assert "(2)</option>" in zone
+    level = page[page.index('id="id_level"') : page.index("</select>", page.index('id="id_level"'))]
+    assert "(0)</option>" in level
+    nothing = client.get("/catalogs/", {"search": "不存在的词"}).content.decode()
+    zone = nothing[nothing.index('id="id_zone"') :]
+    assert "(2)</option>" not in zone[: zone.index("</select>")]

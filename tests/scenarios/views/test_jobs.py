@@ -291,3 +291,13 @@ def test_a_dry_run_offers_its_code_on_real_data_and_previews_its_table(
     real = Job.objects.exclude(pk=job.pk).get()
     assert response["Location"] == f"/scenarios/jobs/{real.pk}/"
     assert not real.dry_run and real.code == code
+
+
+def test_the_compute_page_lists_each_organizations_balance(client, lab):
+    scenario, _developer = lab
+    client.force_login(staff_user("op"))
+
+    page = client.get("/compute/").content.decode()
+
+    row = page[page.index(f'data-organization="{scenario.organization.pk}"') :]
+    assert 'data-balance="10.0"' in row[: row.index("</tr>")]

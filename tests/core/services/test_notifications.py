@@ -1,0 +1,58 @@
+"""Notifications lead to their object, are read once opened, and e-mail the same link."""
+
+import pytest
+
+from core.errors import NotFound
+from core.models import Notification
+from core.services.notifications import notification_open, notifications_mark_all_read
+from core.tasks import notification_email
+from scenarios.services.scenarios import scenario_transition
+from tests.factories import authorized_scenario, staff_user, submitted_developer
+
+pytestmark = pytest.mark.django_db
+
+
+def test_each_caller_stores_the_link_to_its_object(tmp_path, django_capture_on_commit_callbacks):
+    _org, admin = submitted_developer("数据公司", "applicant")
+    assert Notification.objects.get(recipient=admin).target_url == "/organization/"
+
+    with django_capture_on_commit_callbacks(execute=True):
+        scenario, developer = authorized_scenario(tmp_path)
+    scenario_transition(by=staff_user("op"), scenario=scenario, action="suspend", reason="检查")
+    suspended = Notification.objects.filter(recipient=developer).first()
+    assert suspended.target_url == f"/scenarios/{scenario.pk}/"
+
+
+def test_the_email_carries_the_absolute_link(settings, mailoutbox):
+    settings.PORTAL_URL = "https://sandbox.example.cn"
+    _org, admin = submitted_developer("数据公司", "applicant")
+    notification = Notification.objects.get(recipient=admin)
+
+    notification_email(notification.pk)
+
+    assert "https://sandbox.example.cn/organization/" in mailoutbox[-1].body
+
+
+def test_opening_marks_read_and_only_the_recipient_may():
+    _org, admin = submitted_developer("数据公司", "applicant")
+    _other_org, other = submitted_developer("保险公司", "insurer")
+    notification = Notification.objects.get(recipient=admin)
+
+    with pytest.raises(NotFound):
+        notification_open(by=other, notification=notification)
+    notification.refresh_from_db()
+    assert notification.read_at is None
+
+    assert notification_open(by=admin, notification=notification) == "/organization/"
+    notification.refresh_from_db()
+    assert notification.read_at is not None
+
+
+def test_mark_all_read_reads_only_ones_own():
+    _org, admin = submitted_developer("数据公司", "applicant")
+    _other_org, other = submitted_developer("保险公司", "insurer")
+
+    assert notifications_mark_all_read(by=admin) == 1
+
+    assert not Notification.objects.filter(recipient=admin, read_at=None).exists()
+    assert Notification.objects.filter(recipient=other, read_at=None).count() == 1
