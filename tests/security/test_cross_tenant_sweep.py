@@ -135,6 +135,19 @@ NO_ID_ROUTES = {
     ("asset-registry-detail", ("number",)): "the public registry: anyone, anonymous included",
     ("api-data-asset", ("number",)): "the public registry: anyone, anonymous included",
 }
+# The operator's yearly disclosure: a year is no organization's object (published years are
+# public, drafts operator staff's only: tests/security/test_disclosure_drafts.py).
+NO_ID_ROUTES |= {
+    (name, ("year",)): "a year of the public disclosure"
+    for name in (
+        "disclosure-year",
+        "disclosure-csv",
+        "disclosure-pdf",
+        "disclosure-publish",
+        "api-disclosure-year",
+        "api-disclosure-publish",
+    )
+}
 # Kinds that are a child of the first parameter's object: filled from it.
 CHILD_KINDS = {"qualification_file", "job_output", "service_version", "asset_evidence"}
 # Children whose id is global (a primary key): also tried under the intruder's own parent.
