@@ -8,7 +8,7 @@ from django.apps import apps
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, ngettext
 
 from core.audit_labels import SUBJECT_LABELS, action_label, detail_label
 from operation.models.catalog import (
@@ -24,6 +24,7 @@ from scenarios.models.release import ReleaseDecision, ReleaseStatus
 from scenarios.models.scenario import ScenarioStatus, WorkspaceStatus
 from scenarios.models.scenario_type import OutputKind, ScenarioTypeStatus
 from scenarios.models.service import DefinitionStatus
+from scenarios.views.releases import RULE_NAMES
 from tenants.models.admission import AdmissionStatus
 from tenants.models.organization import MemberRole, OrganizationKind
 from tenants.roles import PlatformRole
@@ -63,6 +64,19 @@ def target_type_label(target_type: str) -> str:
 
 
 def _value_label(value: str) -> str:
+    """A code's label; a check summary ("review; QueryShapeCheck: 2 cells") part by part."""
+    if "; " in value:
+        return "; ".join(_value_label(part) for part in value.split("; "))
+    rule, _colon, rest = value.partition(": ")
+    if rule in RULE_NAMES:
+        cells = re.fullmatch(r"(\d+) cells?", rest)
+        if cells:
+            count = int(cells[1])
+            return ngettext("%(rule)s: %(n)s cell", "%(rule)s: %(n)s cells", count) % {
+                "rule": RULE_NAMES[rule],
+                "n": count,
+            }
+        return str(RULE_NAMES[rule])
     for choices in _CHOICES:
         if value in choices.values:
             return str(choices(value).label)

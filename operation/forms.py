@@ -67,7 +67,7 @@ class ResourceForm(forms.Form):
         choices=[
             ("", _("Detect")),
             ("csv", "CSV"),
-            ("jsonl", "JSON lines"),
+            ("jsonl", _("JSON lines")),
             ("parquet", "Parquet"),
         ],
     )

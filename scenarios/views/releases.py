@@ -21,7 +21,7 @@ from django.db.models import Exists, OuterRef
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_POST
 
 from core.errors import Conflict, InvalidInput
@@ -76,6 +76,22 @@ VERDICTS = {
     "review": gettext_lazy("Needs review"),
     "not_applicable": gettext_lazy("Not applicable"),
 }
+# Each rule of the disclosure checks by name, in words.
+RULE_NAMES = {
+    "MinimumThresholdCheck": gettext_lazy("Minimum cell count"),
+    "PresenceOfZeroCheck": gettext_lazy("Zero cells"),
+    "NKCheck": gettext_lazy("Dominance (n, k)"),
+    "PPercentCheck": gettext_lazy("p-percent rule"),
+    "NegativeOrMissingCheck": gettext_lazy("Negative or missing values"),
+    "SingleUnitStatisticCheck": gettext_lazy("Statistics of a single unit"),
+    "QueryShapeCheck": gettext_lazy("Shape of the query"),
+    "FileMatchesQueryCheck": gettext_lazy("File matches the query"),
+    "BlockedTypeCheck": gettext_lazy("File type"),
+    "SizeCheck": gettext_lazy("File size"),
+    "RowLevelCheck": gettext_lazy("Row-level data"),
+    "DifferencingCheck": gettext_lazy("Differencing with earlier releases"),
+    "dof": gettext_lazy("Residual degrees of freedom (models)"),
+}
 PARAMETERS = {
     "threshold": gettext_lazy("Minimum cell count"),
     "dominance_n": gettext_lazy("Dominance: n largest contributors"),
@@ -102,6 +118,7 @@ def _checks(record: dict) -> list[dict]:
     rows = [
         {
             "name": name,
+            "title": RULE_NAMES.get(name, name),
             "status": entry.get("status", ""),
             "label": VERDICTS.get(entry.get("status", ""), entry.get("status", "")),
             "reason": entry.get("reason", ""),
@@ -122,12 +139,32 @@ def _parameters(record: dict) -> list[tuple]:
     ]
 
 
+def _summary(record: dict) -> str:
+    """The record's one line in words: the verdict, then each rule that failed or needs
+    review, with its cells (what ``summary_of`` writes as codes)."""
+    if not record.get("status"):
+        return ""
+    parts = [str(VERDICTS.get(record["status"], record["status"]))]
+    for name, entry in (record.get("checks") or {}).items():
+        if entry.get("status") in ("fail", "review"):
+            cells = entry.get("cells")
+            count = cells if isinstance(cells, int) else len(cells or [])
+            title = str(RULE_NAMES.get(name, name))
+            parts.append(
+                ngettext("%(rule)s: %(n)s cell", "%(rule)s: %(n)s cells", count)
+                % {"rule": title, "n": count}
+                if count
+                else title
+            )
+    return "; ".join(parts)
+
+
 def _check_context(output, record: dict | None = None) -> dict:
     record = output.check_record or {} if record is None else record
     aggregate = record.get("aggregate") or {}
     cells = aggregate.get("cells") or []
     return {
-        "summary": record.get("summary", ""),
+        "summary": _summary(record),
         "checks": _checks(record),
         "parameters": _parameters(record),
         "aggregate": aggregate,
