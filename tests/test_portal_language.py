@@ -119,12 +119,6 @@ class _VisibleText(HTMLParser):
         attrs = dict(attrs)
         if tag == "a" and attrs.get("href"):
             self.links.append(attrs["href"])
-        if tag in ("input", "textarea", "img", "option", "button", "a", "abbr", "select"):
-            for name in ("title", "alt", "aria-label"):  # placeholders are examples of input
-                if attrs.get(name):
-                    self.text.append(attrs[name])
-        if tag in self.VOID:
-            return
         hidden = bool(
             tag in self.HIDDEN
             or "data-value" in attrs
@@ -132,7 +126,10 @@ class _VisibleText(HTMLParser):
             or ("lang" in attrs and tag != "html")  # in its own language: the switch
             or (self.hidden_stack and self.hidden_stack[-1])
         )
-        self.hidden_stack.append(hidden)
+        if not hidden:  # tooltips and names read aloud; placeholders are examples of input
+            self.text += [attrs[name] for name in ("title", "alt", "aria-label") if attrs.get(name)]
+        if tag not in self.VOID:
+            self.hidden_stack.append(hidden)
 
     def handle_endtag(self, tag):
         if tag not in self.VOID and self.hidden_stack:

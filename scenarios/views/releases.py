@@ -214,7 +214,9 @@ def _table(shown, path: Path, delimiter: str) -> dict:
             {
                 "values": values,
                 "status": status,
-                "failed": ", ".join((cell or {}).get("failed") or []),
+                "failed": ", ".join(
+                    str(RULE_NAMES.get(rule, rule)) for rule in (cell or {}).get("failed") or []
+                ),
             }
         )
     return {
