@@ -22,6 +22,7 @@ urlpatterns = [
     path("", views.home, name="home"),
     path("healthz", views.healthz, name="healthz"),
     path("audit/", views.audit_events, name="audit-events"),
+    path("audit/export.csv", views.audit_events_csv, name="audit-events-csv"),
     path("notifications/", views.notifications, name="notifications"),
     path("notifications/<int:pk>/", views.notification_open, name="notification-open"),
     path("notifications/read/", views.notifications_read, name="notifications-read"),

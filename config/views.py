@@ -4,14 +4,25 @@ from django.shortcuts import redirect, render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
+from config.audit import (
+    EXPORT_HEADER,
+    action_choices,
+    action_label,
+    details_rows,
+    export_rows,
+    target_type_choices,
+    target_type_label,
+)
 from config.figures import platform_figures, platform_trends
 from config.health import broker_ok, database_ok
 from config.work import home_work
+from core.csv import csv_attachment
 from core.portal import page_of, paged
 from core.selectors import audit_events_filter, notification_get, notifications_for
 from core.services.notifications import notification_open as notification_open_svc
 from core.services.notifications import notifications_mark_all_read
 from core.workers import sandbox_workers_ok
+from tenants.models import Organization
 from tenants.permissions import is_operator_staff
 from tenants.selectors import audit_events_visible_to
 
@@ -54,12 +65,45 @@ def healthz(request):
 
 @login_required
 def audit_events(request):
-    events = audit_events_filter(audit_events_visible_to(request.user), request.GET)
+    visible = audit_events_visible_to(request.user)
+    events = audit_events_filter(visible, request.GET)
     page, query = paged(request, events, 50)
+    rows = [
+        {
+            "event": event,
+            "action": action_label(event.action),
+            "target_type": target_type_label(event.target_type),
+            "details": details_rows(event.details),
+        }
+        for event in page
+    ]
+    present = visible.order_by()
     return render(
         request,
         "operation/audit_events.html",
-        {"page": page, "filters": request.GET, "query": query},
+        {
+            "page": page,
+            "rows": rows,
+            "filters": request.GET,
+            "query": query,
+            "actions": action_choices(list(present.values_list("action", flat=True).distinct())),
+            "organizations": Organization.objects.filter(
+                pk__in=present.values("organization")
+            ).order_by("name"),
+            "target_types": target_type_choices(
+                list(present.values_list("target_type", flat=True).distinct())
+            ),
+        },
+    )
+
+
+@login_required
+@require_GET
+def audit_events_csv(request):
+    """The events the page's filters select, as CSV (for the same readers as the page)."""
+    events = audit_events_filter(audit_events_visible_to(request.user), request.GET)
+    return csv_attachment(
+        [str(title) for title in EXPORT_HEADER], export_rows(events), "audit-events.csv"
     )
 
 

@@ -76,7 +76,7 @@ class ResourceForm(forms.Form):
         choices=[
             ("", _("Detect")),
             ("csv", "CSV"),
-            ("jsonl", "JSON lines"),
+            ("jsonl", _("JSON lines")),
             ("parquet", "Parquet"),
         ],
     )
@@ -84,8 +84,10 @@ class ResourceForm(forms.Form):
         label=_("Type overrides"),
         required=False,
         help_text=_(
-            "Optional, e.g. station_code:string, depth:number (string, integer, "
-            "number, boolean, date, timestamp, time)."
+            "Optional, e.g. <code>station_code:string, depth:number</code> "
+            "(<code>string</code>, <code>integer</code>, <code>number</code>, "
+            "<code>boolean</code>, <code>date</code>, <code>timestamp</code>, "
+            "<code>time</code>)."
         ),
     )
     encoding = forms.ChoiceField(

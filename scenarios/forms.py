@@ -290,7 +290,7 @@ class ServiceForm(forms.Form):
     code = forms.CharField(
         label=_("Code"),
         max_length=60,
-        help_text=_("Lower-case letters, digits and hyphens, e.g. berth-traffic."),
+        help_text=_("Lower-case letters, digits and hyphens, e.g. <code>berth-traffic</code>."),
     )
     name = forms.CharField(label=_("Name"), max_length=200)
     name_en = forms.CharField(label=_("English name"), max_length=200, required=False)
@@ -304,9 +304,10 @@ class ServiceForm(forms.Form):
         strip=False,
         widget=forms.Textarea(attrs={"rows": 10, "class": "code", "spellcheck": "false"}),
         help_text=_(
-            "One aggregate query over one catalog of the type's scope (as hy_0001 for "
-            "HY-0001): grouping columns and counts or sums, $parameters in WHERE only, "
-            "GROUP BY the grouping columns."
+            "One aggregate query over one catalog of the type's scope (as "
+            "<code>hy_0001</code> for HY-0001): grouping columns and counts or sums, "
+            "<code>$parameters</code> in <code>WHERE</code> only, <code>GROUP BY</code> "
+            "the grouping columns."
         ),
     )
     parameters = forms.CharField(
@@ -316,10 +317,13 @@ class ServiceForm(forms.Form):
         initial="[]",
         widget=forms.Textarea(attrs={"rows": 8, "class": "code", "spellcheck": "false"}),
         help_text=_(
-            'A list of objects, e.g. [{"name": "period", "type": "date_range", '
-            '"max_days": 62}]. Types: date, date_range (binds $period_start and '
-            "$period_end), integer, number (min, max), choice (choices); "
-            '"required": false makes one optional.'
+            "A list of objects, e.g. <code>[{&quot;name&quot;: &quot;period&quot;, "
+            "&quot;type&quot;: &quot;date_range&quot;, &quot;max_days&quot;: 62}]</code>. "
+            "Types: <code>date</code>, <code>date_range</code> (binds "
+            "<code>$period_start</code> and <code>$period_end</code>), "
+            "<code>integer</code>, <code>number</code> (<code>min</code>, "
+            "<code>max</code>), <code>choice</code> (<code>choices</code>); "
+            "<code>&quot;required&quot;: false</code> makes one optional."
         ),
     )
     columns = forms.CharField(
@@ -333,7 +337,7 @@ class ServiceForm(forms.Form):
         required=False,
         help_text=_(
             "The identifier field whose distinct values each cell must count at least the "
-            "type's minimum of (e.g. mmsi); empty: rows are counted."
+            "type's minimum of (e.g. <code>mmsi</code>); empty: rows are counted."
         ),
     )
     cached = forms.BooleanField(label=_("Cache results"), required=False)

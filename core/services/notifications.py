@@ -13,6 +13,20 @@ from core.errors import NotFound
 from core.models import Notification
 from core.queueing import enqueue_on_commit
 
+# A notification holds every portal language, in settings.LANGUAGES order, joined thus.
+SUBJECT_JOIN = " / "
+BODY_JOIN = "\n\n----\n\n"
+
+
+def in_language(text: str, joiner: str, language: str) -> str:
+    """The part of a notification's subject or body in ``language`` (all of it when the
+    text was not written in every language, as notifications from before were not)."""
+    codes = [code for code, _name in settings.LANGUAGES]
+    parts = text.split(joiner)
+    if len(parts) != len(codes) or language not in codes:
+        return text
+    return parts[codes.index(language)]
+
 
 def _render_each_language(template_name: str, context: dict) -> list[str]:
     rendered = []
@@ -34,8 +48,8 @@ def notification_send(
     object's portal path) and email them once committed."""
     from core.tasks import notification_email
 
-    subject = " / ".join(_render_each_language(subject_template, context))
-    body = "\n\n----\n\n".join(_render_each_language(body_template, context))
+    subject = SUBJECT_JOIN.join(_render_each_language(subject_template, context))
+    body = BODY_JOIN.join(_render_each_language(body_template, context))
     created = [
         Notification.objects.create(
             recipient=user, subject=subject[:200], body=body, target_url=target_url

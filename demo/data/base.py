@@ -9,7 +9,7 @@ from dataclasses import dataclass
 class DemoField:
     column: str  # column name in the file (English snake_case)
     name_zh: str  # Chinese name (信息项名称)
-    description: str  # short English description, with unit
+    description: str  # short description in Chinese, as the catalog publishes it, with unit
     level: int  # sensitivity 1..4 (L1 public, L4 highly sensitive)
     is_identifier: bool  # identifies a person, vessel, company or device
     masking: str  # "keep" | "pseudonym" | "generalize" | "drop"
@@ -157,5 +157,5 @@ def extra_name(n: str, named: int, names, suffix: str) -> str:
     )
 
 
-LON = "longitude, WGS-84 degrees east"
-LAT = "latitude, WGS-84 degrees north"
+LON = "经度，WGS-84，东经度数"
+LAT = "纬度，WGS-84，北纬度数"

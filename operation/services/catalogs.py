@@ -18,6 +18,7 @@ from core.services.audit import audit_record
 from core.storage import data_path
 from core.text import LONG_TEXT_MAX, NAME_MAX, REASON_MAX, clean_text
 from operation.ingest import FORMATS, IngestError, IngestResult, Limits, ingest_file
+from operation.ingest_messages import ingest_message
 from operation.models import (
     Catalog,
     CatalogField,
@@ -195,7 +196,8 @@ def _ingest_to_tmp(source: Path, *, fmt: str, encoding: str, types) -> IngestRes
         )
     except IngestError as exc:
         raise InvalidInput(
-            _("The file cannot be ingested: %(reason)s") % {"reason": exc}, field="file"
+            _("The file cannot be ingested: %(reason)s") % {"reason": ingest_message(str(exc))},
+            field="file",
         ) from None
 
 

@@ -21,7 +21,7 @@ from django.db.models import Exists, OuterRef
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_POST
 
 from core.errors import Conflict, InvalidInput
@@ -134,13 +134,33 @@ def _parameters(record: dict) -> list[tuple]:
     ]
 
 
+def _summary(record: dict) -> str:
+    """The record's one line in words: the verdict, then each rule that failed or needs
+    review, with its cells (what ``summary_of`` writes as codes)."""
+    if not record.get("status"):
+        return ""
+    parts = [str(VERDICTS.get(record["status"], record["status"]))]
+    for name, entry in (record.get("checks") or {}).items():
+        if entry.get("status") in ("fail", "review"):
+            cells = entry.get("cells")
+            count = cells if isinstance(cells, int) else len(cells or [])
+            title = str(advice.rule_title(name))
+            parts.append(
+                ngettext("%(rule)s: %(n)s cell", "%(rule)s: %(n)s cells", count)
+                % {"rule": title, "n": count}
+                if count
+                else title
+            )
+    return "; ".join(parts)
+
+
 def _check_context(output, record: dict | None = None) -> dict:
     record = output.check_record or {} if record is None else record
     aggregate = record.get("aggregate") or {}
     cells = aggregate.get("cells") or []
     checks = _checks(record)
     return {
-        "summary": record.get("summary", ""),
+        "summary": _summary(record),
         "checks": checks,
         "mitigations": advice.mitigations_for(checks),
         "parameters": _parameters(record),
@@ -191,7 +211,9 @@ def _table(shown, path: Path, delimiter: str) -> dict:
             {
                 "values": values,
                 "status": status,
-                "failed": ", ".join((cell or {}).get("failed") or []),
+                "failed": ", ".join(
+                    str(advice.rule_title(rule)) for rule in (cell or {}).get("failed") or []
+                ),
             }
         )
     # Folded: the first rows and the failing ones stay in view, up to SHOWN_ROWS; the

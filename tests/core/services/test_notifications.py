@@ -7,6 +7,7 @@ from core.models import Notification
 from core.services.notifications import notification_open, notifications_mark_all_read
 from core.tasks import notification_email
 from scenarios.services.scenarios import scenario_transition
+from tenants.services.admission import admission_admit
 from tests.factories import authorized_scenario, staff_user, submitted_developer
 
 pytestmark = pytest.mark.django_db
@@ -56,3 +57,17 @@ def test_mark_all_read_reads_only_ones_own():
 
     assert not Notification.objects.filter(recipient=admin, read_at=None).exists()
     assert Notification.objects.filter(recipient=other, read_at=None).count() == 1
+
+
+def test_a_notification_reads_in_the_reader_language(client, settings):
+    """Written in every portal language, a notification shows the reader's only."""
+    operator = staff_user("op")
+    organization, admin = submitted_developer("海洋实验室", "lab")
+    admission_admit(by=operator, application=organization.admission)
+    client.force_login(admin)
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "zh-hans"
+    chinese = client.get("/notifications/").content.decode()
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    english = client.get("/notifications/").content.decode()
+    assert "准入" in chinese and "Admission granted" not in chinese
+    assert "Admission granted" in english and "已准入" not in english
