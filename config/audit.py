@@ -24,7 +24,7 @@ from scenarios.models.release import ReleaseDecision, ReleaseStatus
 from scenarios.models.scenario import ScenarioStatus, WorkspaceStatus
 from scenarios.models.scenario_type import OutputKind, ScenarioTypeStatus
 from scenarios.models.service import DefinitionStatus
-from scenarios.views.releases import RULE_NAMES
+from scenarios.views.advice import RULES, rule_title
 from tenants.models.admission import AdmissionStatus
 from tenants.models.organization import MemberRole, OrganizationKind
 from tenants.roles import PlatformRole
@@ -68,15 +68,15 @@ def _value_label(value: str) -> str:
     if "; " in value:
         return "; ".join(_value_label(part) for part in value.split("; "))
     rule, _colon, rest = value.partition(": ")
-    if rule in RULE_NAMES:
+    if rule in RULES:
         cells = re.fullmatch(r"(\d+) cells?", rest)
         if cells:
             count = int(cells[1])
             return ngettext("%(rule)s: %(n)s cell", "%(rule)s: %(n)s cells", count) % {
-                "rule": RULE_NAMES[rule],
+                "rule": rule_title(rule),
                 "n": count,
             }
-        return str(RULE_NAMES[rule])
+        return str(rule_title(rule))
     for choices in _CHOICES:
         if value in choices.values:
             return str(choices(value).label)

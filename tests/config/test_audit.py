@@ -16,7 +16,7 @@ def test_details_read_as_words_in_the_reader_language():
     details = {"from": "submitted", "to": "admitted", "dry_run": False, "cpu_seconds": 1.5}
     with translation.override("zh-hans"):
         rows = dict(details_rows(details))
-    assert rows == {"原状态": "审核中", "新状态": "已准入", "试运行": "否", "CPU 秒数": "1.5"}
+    assert rows == {"原状态": "审核中", "新状态": "已准入", "试运行": "否", "CPU 秒": "1.5"}
     assert detail_value("ab" * 32) == "abababababab…"
 
 
