@@ -505,6 +505,15 @@ class Warm:
             self.is_ready = os.read(self.ready, 1) == b"R"
         return self.is_ready
 
+    def move_to(self, folder: Path) -> None:
+        """Give its folder the job's name (``folder``: absent or empty); the sandbox's
+        mounts follow the folder, not its name."""
+        if folder.exists():
+            folder.rmdir()
+        os.rename(self.folder, folder)
+        self.folder = folder
+        self.status_file = folder / "status.json"
+
     def _close(self) -> None:
         for descriptor in (self.control, self.ready):
             with contextlib.suppress(OSError):

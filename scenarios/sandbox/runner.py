@@ -164,9 +164,9 @@ def _wait_for_job(ready: int, spec_file: str) -> bool:
         return False
     limit = json.loads(Path(spec_file).read_text())["cpu_seconds"]
     usage = resource.getrusage(resource.RUSAGE_SELF)
-    used = math.ceil(usage.ru_utime + usage.ru_stime)
+    soft = math.ceil(usage.ru_utime + usage.ru_stime + limit)
     _soft, hard = resource.getrlimit(resource.RLIMIT_CPU)
-    resource.setrlimit(resource.RLIMIT_CPU, (min(used + limit, hard), min(used + limit + 1, hard)))
+    resource.setrlimit(resource.RLIMIT_CPU, (min(soft, hard), min(soft + 1, hard)))
     return True
 
 

@@ -16,13 +16,15 @@ from pathlib import Path
 import pytest
 from django.conf import settings as django_settings
 
+from core.models import AuditEvent
 from core.storage import data_path
 from scenarios.agreement import AGREEMENT_SHA256
-from scenarios.limits import check_limits
+from scenarios.limits import check_limits, effective_limits
 from scenarios.models import Job, JobOutputKind, JobStatus
 from scenarios.sandbox import cgroup, engine
 from scenarios.services import jobs as svc
 from scenarios.services.scenarios import scenario_apply
+from scenarios.worker.warm import warm_pool_close, warm_pool_open, warm_prepare, warm_waiting
 from tests.factories import admitted_developer, authorized_scenario, staff_user
 
 pytestmark = [pytest.mark.django_db, pytest.mark.security]
@@ -107,8 +109,10 @@ class JobProcesses:
 
     def live(self) -> set[int]:
         """Live processes of the watched jobs: in a job's pid namespace or control group,
-        or a job's bubblewrap."""
-        namespaces = {job.namespace_id for job in self.jobs}
+        or a job's bubblewrap; but a warm sandbox's waiting for its job."""
+        waiting = {warm.pid for warm in warm_waiting()}
+        jobs = [job for job in self.jobs if job.bwrap_pid not in waiting]
+        namespaces = {job.namespace_id for job in jobs}
         found = set()
         for entry in os.scandir("/proc"):
             if not entry.name.isdigit():
@@ -119,17 +123,20 @@ class JobProcesses:
                 continue
             if (info.st_dev, info.st_ino) in namespaces and _state(entry.name) not in "ZX":
                 found.add(int(entry.name))
-        for job in self.jobs:
+        for job in jobs:
             ended = select.select([job.bwrap], [], [], 0)[0]
             if not ended and _state(str(job.bwrap_pid)) not in "ZX":
                 found.add(job.bwrap_pid)
-        for folder in list(self.groups):
+        for folder in self.groups_left():
             with contextlib.suppress(OSError):
                 found |= {int(pid) for pid in (folder / "cgroup.procs").read_text().split()}
         return found
 
     def groups_left(self) -> list[Path]:
-        return [folder for folder in self.groups if folder.exists()]
+        waiting = {
+            folder for warm in warm_waiting() if warm.group for folder in warm.group.folders()
+        }
+        return [folder for folder in self.groups if folder.exists() and folder not in waiting]
 
     def close(self) -> None:
         for job in self.jobs:
@@ -178,17 +185,46 @@ def files(job: Job) -> dict[str, str]:
     }
 
 
+def warm_ahead(scenario, language: str) -> None:
+    """A warm sandbox waiting for the scenario's next job, as a worker keeps one after a
+    job (the spec the worker will give the job, but its code)."""
+    workspace = scenario.workspaces.get()
+    spec = engine.RunSpec(
+        language=language,
+        code="",
+        workspace=data_path(workspace.path),
+        tables={code: item["file"] for code, item in workspace.manifest["tables"].items()},
+        folder=data_path("unused"),
+        limits=effective_limits(scenario.scenario_type),
+        python=django_settings.SANDBOX_PYTHON,
+        sandbox_uid=django_settings.SANDBOX_UID,
+        max_output_bytes=django_settings.SANDBOX_MAX_OUTPUT_BYTES,
+        cgroups=django_settings.SANDBOX_CGROUPS,
+        cgroup_root=django_settings.SANDBOX_CGROUP_ROOT,
+    )
+    warm_prepare(scenario_id=scenario.pk, workspace_id=workspace.pk, spec=spec)
+    assert len(warm_waiting()) == 1
+
+
+def ran_warm(job: Job) -> bool:
+    finished = AuditEvent.objects.get(target_id=str(job.pk), action=f"job.{job.status}")
+    return finished.details.get("warm") is True
+
+
 @dataclass
 class Sandbox:
     scenario: object
     developer: object
     capture: object
     watch: JobProcesses
+    warm: bool = False  # each job takes a sandbox started ahead of it
 
     def submit(self, code: str, *, language: str, limits: dict) -> Job:
         scenario_type = self.scenario.scenario_type
         scenario_type.sandbox_limits = check_limits({**SMALL, **limits})
         scenario_type.save(update_fields=["sandbox_limits"])
+        if self.warm:
+            warm_ahead(self.scenario, language)
         with self.capture(execute=True):
             job = svc.job_submit(
                 by=self.developer,
@@ -199,6 +235,7 @@ class Sandbox:
             )
         job.refresh_from_db()
         assert job.finished, f"job {job.pk} is still {job.status}"
+        assert ran_warm(job) == self.warm
         return job
 
     def hostile(self, code: str, *, language: str = "python", **limits) -> Job:
@@ -219,11 +256,18 @@ class Sandbox:
         assert files(job)["result.csv"].splitlines() == ["n", "200"]
 
 
-@pytest.fixture
-def sandbox(tmp_path, django_capture_on_commit_callbacks, job_processes):
+@pytest.fixture(params=["cold", "warm"])
+def sandbox(request, tmp_path, django_capture_on_commit_callbacks, job_processes, settings):
+    """Every job of the test started cold, or every one in a warm sandbox started ahead."""
+    # The pool's own check runs in a thread, outside the test's transaction.
+    settings.SANDBOX_WARM_CHECK_SECONDS = 3600
     with django_capture_on_commit_callbacks(execute=True):
         scenario, developer = authorized_scenario(tmp_path)
-    return Sandbox(scenario, developer, django_capture_on_commit_callbacks, job_processes)
+    warm = request.param == "warm"
+    if warm:
+        warm_pool_open()
+        request.addfinalizer(warm_pool_close)  # before job_processes looks for leftovers
+    return Sandbox(scenario, developer, django_capture_on_commit_callbacks, job_processes, warm)
 
 
 def another_scenario(scenario_type):
