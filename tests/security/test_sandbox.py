@@ -16,16 +16,21 @@ from pathlib import Path
 import pytest
 from django.conf import settings as django_settings
 
-from core.models import AuditEvent
 from core.storage import data_path
 from scenarios.agreement import AGREEMENT_SHA256
-from scenarios.limits import check_limits, effective_limits
+from scenarios.limits import check_limits
 from scenarios.models import Job, JobOutputKind, JobStatus
 from scenarios.sandbox import cgroup, engine
 from scenarios.services import jobs as svc
 from scenarios.services.scenarios import scenario_apply
-from scenarios.worker.warm import warm_pool_close, warm_pool_open, warm_prepare, warm_waiting
-from tests.factories import admitted_developer, authorized_scenario, staff_user
+from scenarios.worker.warm import warm_pool_close, warm_pool_open, warm_waiting
+from tests.factories import (
+    admitted_developer,
+    authorized_scenario,
+    ran_warm,
+    staff_user,
+    warm_ahead,
+)
 
 pytestmark = [pytest.mark.django_db, pytest.mark.security]
 
@@ -183,32 +188,6 @@ def files(job: Job) -> dict[str, str]:
         o.name: data_path(o.path).read_text(errors="replace")
         for o in job.outputs.filter(kind=JobOutputKind.FILE)
     }
-
-
-def warm_ahead(scenario, language: str) -> None:
-    """A warm sandbox waiting for the scenario's next job, as a worker keeps one after a
-    job (the spec the worker will give the job, but its code)."""
-    workspace = scenario.workspaces.get()
-    spec = engine.RunSpec(
-        language=language,
-        code="",
-        workspace=data_path(workspace.path),
-        tables={code: item["file"] for code, item in workspace.manifest["tables"].items()},
-        folder=data_path("unused"),
-        limits=effective_limits(scenario.scenario_type),
-        python=django_settings.SANDBOX_PYTHON,
-        sandbox_uid=django_settings.SANDBOX_UID,
-        max_output_bytes=django_settings.SANDBOX_MAX_OUTPUT_BYTES,
-        cgroups=django_settings.SANDBOX_CGROUPS,
-        cgroup_root=django_settings.SANDBOX_CGROUP_ROOT,
-    )
-    warm_prepare(scenario_id=scenario.pk, workspace_id=workspace.pk, spec=spec)
-    assert len(warm_waiting()) == 1
-
-
-def ran_warm(job: Job) -> bool:
-    finished = AuditEvent.objects.get(target_id=str(job.pk), action=f"job.{job.status}")
-    return finished.details.get("warm") is True
 
 
 @dataclass
