@@ -600,19 +600,16 @@ def _run_warm(spec: RunSpec, should_stop, warm: Warm) -> RunResult:
         with contextlib.suppress(BrokenPipeError):  # a dead runner ends as any job
             os.write(warm.control, b"go")
         warm._close()
-        stopped, status, usage, polled_cpu = _watch(
-            spec, should_stop, warm.job, warm.job_pid, deadline
+        try:
+            watched = _watch(spec, should_stop, warm.job, warm.job_pid, deadline)
+        finally:
+            warm.job.finish()
+        result = _result(
+            spec, warm.job.process, warm.group, watched, started, warm.status_file, base_cpu
         )
     finally:
-        try:
-            warm.job.finish()
-        finally:
-            warm._close()
-            _remove_group(warm.group)
-    result = _result(
-        spec, warm.job.process, warm.group, (stopped, status, usage, polled_cpu), started,
-        warm.status_file, base_cpu=base_cpu,
-    )  # fmt: skip
+        warm._close()
+        _remove_group(warm.group)  # after its peak and out-of-memory kill were read
     result.details["warm"] = True
     return result
 

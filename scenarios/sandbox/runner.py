@@ -164,9 +164,11 @@ def _wait_for_job(ready: int, spec_file: str) -> bool:
         return False
     limit = json.loads(Path(spec_file).read_text())["cpu_seconds"]
     usage = resource.getrusage(resource.RUSAGE_SELF)
-    soft = math.ceil(usage.ru_utime + usage.ru_stime + limit)
+    # Between the limit and a second more of its own, as a cold job's (pid 1 ignores SIGXCPU:
+    # the hard limit kills).
+    own = math.ceil(usage.ru_utime + usage.ru_stime + limit)
     _soft, hard = resource.getrlimit(resource.RLIMIT_CPU)
-    resource.setrlimit(resource.RLIMIT_CPU, (min(soft, hard), min(soft + 1, hard)))
+    resource.setrlimit(resource.RLIMIT_CPU, (min(own, hard), min(own, hard)))
     return True
 
 
