@@ -207,9 +207,10 @@ def run_job(developer, scenario, sql: str, timeout: float) -> dict[str, float]:
     from scenarios.models.job import FINISHED
     from scenarios.services.jobs import job_submit
 
-    began, wall = time.perf_counter(), time.time()
+    began, wall, cpu = time.perf_counter(), time.time(), time.process_time()
     job = job_submit(by=developer, scenario=scenario, language="sql", code=sql, dry_run=False)
     submitted, submitted_wall = time.perf_counter(), time.time()
+    submit_cpu = time.process_time() - cpu
     deadline = submitted + timeout
     rows = Job.objects.filter(pk=job.pk)
     while not rows.filter(status__in=FINISHED).exists():
@@ -224,6 +225,7 @@ def run_job(developer, scenario, sql: str, timeout: float) -> dict[str, float]:
     finished_event = AuditEvent.objects.get(target_id=str(job.pk), action="job.succeeded")
     return {
         "cpu": job.cpu_seconds,
+        "submit_cpu": submit_cpu,
         "warm": finished_event.details.get("warm") is True,
         "total": seen - began,
         "submit": submitted - began,
@@ -274,6 +276,7 @@ def trivial(args, var_dir: Path, env: dict[str, str], deadline: float) -> dict:
         times: dict[str, list[float]] = {name: [] for name in runs}
         cpu: dict[str, list[float]] = {name: [] for name in runs}
         parts: list[dict[str, float]] = []
+        worker_cpu = tree_cpu(worker.pid)
         for index in range(args.jobs):
             for name, prepare in runs.items():
                 run = prepare()
@@ -285,13 +288,33 @@ def trivial(args, var_dir: Path, env: dict[str, str], deadline: float) -> dict:
             if time.monotonic() > deadline:
                 raise SystemExit("the time budget (--timeout) is spent")
             print(f"  trivial {index + 1}/{args.jobs}", file=sys.stderr)
+        worker_cpu = (tree_cpu(worker.pid) - worker_cpu) / args.jobs
     finally:
         stop_worker(worker)
         log.close()
-    return report_trivial(times, cpu, parts, env)
+    return report_trivial(times, cpu, parts, env, worker_cpu)
 
 
-def report_trivial(times, cpu, parts, env) -> dict:
+def tree_cpu(root: int) -> float:
+    """CPU seconds of a process and its descendants, their reaped children included."""
+    parents, used = {}, {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            except (OSError, IndexError):
+                continue
+            parents[int(entry.name)] = int(fields[1])
+            used[int(entry.name)] = sum(int(v) for v in fields[11:15])
+    tree, grown = {root}, True
+    while grown:
+        more = {pid for pid, parent in parents.items() if parent in tree} - tree
+        tree |= more
+        grown = bool(more)
+    return sum(used.get(pid, 0) for pid in tree) / os.sysconf("SC_CLK_TCK")
+
+
+def report_trivial(times, cpu, parts, env, worker_cpu: float) -> dict:
     ms = {name: statistics.median(values) * 1000 for name, values in times.items()}
     cpu_ms = {name: statistics.median(values) * 1000 for name, values in cpu.items()}
     part_ms = {
@@ -333,6 +356,13 @@ def report_trivial(times, cpu, parts, env) -> dict:
         f"max {max(total):,.0f} ms; {warm_jobs} of {len(parts)} jobs took a warm sandbox):"
     )
     say()
+    say(
+        f"CPU per job: `job_submit` {part_ms['submit_cpu']:,.0f} ms (median), the worker "
+        f"process tree {worker_cpu * 1000:,.0f} ms (mean: Celery, claim, supervision, "
+        "collection, record, and loading the next warm sandbox), the sandbox's job "
+        f"{part_ms['cpu']:,.0f} ms (median)."
+    )
+    say()
     say("| part | median ms |")
     say("|---|---:|")
     for key, label in (
@@ -348,7 +378,12 @@ def report_trivial(times, cpu, parts, env) -> dict:
         "runs": len(parts),
         "median_ms": {**ms, "job": part_ms["total"]},
         "ratio_to_plain": {**{k: v / base for k, v in ms.items()}, "job": part_ms["total"] / base},
-        "cpu_ms": {**cpu_ms, "job": part_ms["cpu"]},
+        "cpu_ms": {
+            **cpu_ms,
+            "job": part_ms["cpu"],
+            "job_submit": part_ms["submit_cpu"],
+            "worker_per_job": worker_cpu * 1000,
+        },
         "job_parts_ms": part_ms,
         "warm_jobs": warm_jobs,
     }
