@@ -18,6 +18,7 @@ from core.storage import data_path
 from scenarios.models import ComputeDraw, JobOutputKind, JobStatus
 from scenarios.services import jobs as svc
 from scenarios.services.scenarios import scenario_transition, workspace_request
+from scenarios.tasks import job_run
 from scenarios.worker.warm import warm_pool_close, warm_pool_open, warm_prune, warm_waiting
 from tests.factories import authorized_scenario, ran_warm, staff_user, warm_ahead
 
@@ -209,3 +210,23 @@ def test_a_killed_worker_process_leaves_no_warm_sandbox_behind(tmp_path):
     while any(running(pid) for pid in pids) and time.monotonic() < deadline:
         time.sleep(0.05)
     assert not any(running(pid) for pid in pids)  # bubblewrap's --die-with-parent
+
+
+def test_a_workers_first_job_opens_its_pool_with_one_sandbox_for_the_next(
+    authorized, settings, django_capture_on_commit_callbacks
+):
+    scenario, developer = authorized
+    settings.SANDBOX_WARM_CHECK_SECONDS = 3600
+    with django_capture_on_commit_callbacks(execute=False):  # not sent: run below
+        job = svc.job_submit(
+            by=developer, scenario=scenario, language="sql", code="SELECT 1", dry_run=False
+        )
+    assert warm_waiting() == []
+    try:
+        job_run(job.pk)  # as a worker's process runs the task (not eagerly)
+        job.refresh_from_db()
+        assert job.status == JobStatus.SUCCEEDED and not ran_warm(job)
+        (waiting,) = warm_waiting()
+    finally:
+        warm_pool_close()
+    assert gone(waiting)
