@@ -189,6 +189,9 @@ def warm_prepare(*, scenario_id: int, workspace_id: int, spec: engine.RunSpec) -
     folder.mkdir(parents=True)
     try:
         warm = engine.warm_start(replace(spec, code="", folder=folder))
+    except engine.SandboxUnavailable:  # the job said so already
+        shutil.rmtree(folder, ignore_errors=True)
+        return
     except Exception:
         logger.exception("a warm sandbox could not be started")
         shutil.rmtree(folder, ignore_errors=True)
