@@ -29,6 +29,7 @@ in --workdir.
 """
 
 import argparse
+import json
 import os
 import resource
 import shutil
@@ -147,15 +148,29 @@ def run_engine(
     limits: dict,
     *,
     insecure: bool = False,
+    warm=None,
 ):
-    """``engine.run`` as the worker calls it, with no broker, database or collection."""
+    """``engine.run`` as the worker calls it, with no broker, database or collection;
+    ``warm``: a warm sandbox started for it (``warm_spec``)."""
+    from scenarios.sandbox import engine
+
+    if warm is None:
+        shutil.rmtree(folder, ignore_errors=True)
+        folder.mkdir(parents=True)
+    spec = engine_spec(sql, workspace, tables, folder, limits, insecure=insecure)
+    result = engine.run(spec, should_stop=lambda: False, warm=warm)
+    if result.outcome != "succeeded":
+        stderr = (folder / "stderr.txt").read_text(errors="replace")[-2000:]
+        raise RuntimeError(f"engine.run: {result.outcome}: {result.reason}\n{stderr}")
+    return result
+
+
+def engine_spec(sql, workspace, tables, folder, limits, *, insecure=False):
     from django.conf import settings
 
     from scenarios.sandbox import engine
 
-    shutil.rmtree(folder, ignore_errors=True)
-    folder.mkdir(parents=True)
-    spec = engine.RunSpec(
+    return engine.RunSpec(
         language="sql",
         code=sql,
         workspace=workspace,
@@ -166,23 +181,36 @@ def run_engine(
         sandbox_uid=settings.SANDBOX_UID,
         insecure=insecure,
         max_output_bytes=settings.SANDBOX_MAX_OUTPUT_BYTES,
+        cgroups=settings.SANDBOX_CGROUPS,
+        cgroup_root=settings.SANDBOX_CGROUP_ROOT,
     )
-    result = engine.run(spec, should_stop=lambda: False)
-    if result.outcome != "succeeded":
-        stderr = (folder / "stderr.txt").read_text(errors="replace")[-2000:]
-        raise RuntimeError(f"engine.run: {result.outcome}: {result.reason}\n{stderr}")
-    return result
+
+
+def run_warm(sql, workspace, tables, folder, limits):
+    """A warm sandbox started and loaded ahead (as the worker keeps one after a job,
+    untimed), then ``engine.run`` of the query in it (timed by the caller)."""
+    from scenarios.sandbox import engine
+
+    shutil.rmtree(folder, ignore_errors=True)
+    folder.mkdir(parents=True)
+    warm = engine.warm_start(engine_spec("", workspace, tables, folder, limits))
+    if not warm.wait_ready(60):
+        warm.discard()
+        raise RuntimeError("the warm sandbox did not get ready")
+    return lambda: run_engine(sql, workspace, tables, folder, limits, warm=warm)
 
 
 def run_job(developer, scenario, sql: str, timeout: float) -> dict[str, float]:
     """Submit, then poll the job's row until it is finished: its parts in seconds."""
+    from core.models import AuditEvent
     from scenarios.models import Job
     from scenarios.models.job import FINISHED
     from scenarios.services.jobs import job_submit
 
-    began, wall = time.perf_counter(), time.time()
+    began, wall, cpu = time.perf_counter(), time.time(), time.process_time()
     job = job_submit(by=developer, scenario=scenario, language="sql", code=sql, dry_run=False)
     submitted, submitted_wall = time.perf_counter(), time.time()
+    submit_cpu = time.process_time() - cpu
     deadline = submitted + timeout
     rows = Job.objects.filter(pk=job.pk)
     while not rows.filter(status__in=FINISHED).exists():
@@ -194,7 +222,11 @@ def run_job(developer, scenario, sql: str, timeout: float) -> dict[str, float]:
     if job.status != "succeeded":
         raise RuntimeError(f"job {job.pk}: {job.status}: {job.reason}")
     started, finished = job.started_at.timestamp(), job.finished_at.timestamp()
+    finished_event = AuditEvent.objects.get(target_id=str(job.pk), action="job.succeeded")
     return {
+        "cpu": job.cpu_seconds,
+        "submit_cpu": submit_cpu,
+        "warm": finished_event.details.get("warm") is True,
         "total": seen - began,
         "submit": submitted - began,
         "queue": started - submitted_wall,
@@ -207,7 +239,7 @@ def run_job(developer, scenario, sql: str, timeout: float) -> dict[str, float]:
 # --- 1. fixed overhead ------------------------------------------------------------------------
 
 
-def trivial(args, var_dir: Path, env: dict[str, str], deadline: float) -> None:
+def trivial(args, var_dir: Path, env: dict[str, str], deadline: float) -> dict:
     from core.storage import data_path
 
     log = open(var_dir / "worker.log", "wb")  # noqa: SIM115 (closed below)
@@ -217,69 +249,122 @@ def trivial(args, var_dir: Path, env: dict[str, str], deadline: float) -> None:
         source_dir.mkdir()
         scenario, developer, workspace = ready_scenario(source_dir, worker, timeout=180)
         first = run_job(developer, scenario, TRIVIAL_SQL, timeout=120)  # warm-up
+        run_job(developer, scenario, TRIVIAL_SQL, timeout=120)  # the worker's pool is warm
         print(f"  worker ready; warm-up job {first['total'] * 1000:.0f} ms", file=sys.stderr)
         limits = scenario.jobs.order_by("pk").first().limits
         ws_path = data_path(workspace.path)
         tables = {code: item["file"] for code, item in workspace.manifest["tables"].items()}
         folder, plain_out = var_dir / "engine-job", var_dir / "plain-result.csv"
         plain = lambda: run_plain(TRIVIAL_SQL, plain_out, var_dir, memory="1GB", tables={})  # noqa: E731
+        # Each prepares (untimed) a timed run that returns its CPU seconds.
         runs = {
-            "plain": plain,
-            "insecure": lambda: run_engine(
-                TRIVIAL_SQL, ws_path, tables, folder, limits, insecure=True
+            "plain": lambda: plain,
+            "insecure": lambda: (
+                lambda: (
+                    run_engine(
+                        TRIVIAL_SQL, ws_path, tables, folder, limits, insecure=True
+                    ).cpu_seconds
+                )
             ),
-            "engine": lambda: run_engine(TRIVIAL_SQL, ws_path, tables, folder, limits),
+            "engine": lambda: (
+                lambda: run_engine(TRIVIAL_SQL, ws_path, tables, folder, limits).cpu_seconds
+            ),
+            "warm": lambda: run_warm_cpu(TRIVIAL_SQL, ws_path, tables, folder, limits),
         }
-        for run in runs.values():  # warm-up
-            run()
+        for prepare in runs.values():  # warm-up
+            prepare()()
         times: dict[str, list[float]] = {name: [] for name in runs}
+        cpu: dict[str, list[float]] = {name: [] for name in runs}
         parts: list[dict[str, float]] = []
+        worker_cpu = tree_cpu(worker.pid)
         for index in range(args.jobs):
-            for name, run in runs.items():
+            for name, prepare in runs.items():
+                run = prepare()
                 began = time.perf_counter()
-                run()
+                cpu[name].append(run())
                 times[name].append(time.perf_counter() - began)
+            time.sleep(0.3)  # the worker's next warm sandbox loads (as between a developer's jobs)
             parts.append(run_job(developer, scenario, TRIVIAL_SQL, timeout=120))
             if time.monotonic() > deadline:
                 raise SystemExit("the time budget (--timeout) is spent")
             print(f"  trivial {index + 1}/{args.jobs}", file=sys.stderr)
+        worker_cpu = (tree_cpu(worker.pid) - worker_cpu) / args.jobs
     finally:
         stop_worker(worker)
         log.close()
-    report_trivial(times, parts, env)
+    return report_trivial(times, cpu, parts, env, worker_cpu)
 
 
-def report_trivial(times, parts, env) -> None:
+def tree_cpu(root: int) -> float:
+    """CPU seconds of a process and its descendants, their reaped children included."""
+    parents, used = {}, {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            except (OSError, IndexError):
+                continue
+            parents[int(entry.name)] = int(fields[1])
+            used[int(entry.name)] = sum(int(v) for v in fields[11:15])
+    tree, grown = {root}, True
+    while grown:
+        more = {pid for pid, parent in parents.items() if parent in tree} - tree
+        tree |= more
+        grown = bool(more)
+    return sum(used.get(pid, 0) for pid in tree) / os.sysconf("SC_CLK_TCK")
+
+
+def report_trivial(times, cpu, parts, env, worker_cpu: float) -> dict:
     ms = {name: statistics.median(values) * 1000 for name, values in times.items()}
-    part_ms = {key: statistics.median(p[key] for p in parts) * 1000 for key in parts[0]}
+    cpu_ms = {name: statistics.median(values) * 1000 for name, values in cpu.items()}
+    part_ms = {
+        key: statistics.median(p[key] for p in parts) * 1000 for key in parts[0] if key != "warm"
+    }
     total = [p["total"] * 1000 for p in parts]
+    warm_jobs = sum(1 for p in parts if p["warm"])
     url = env.get("CELERY_BROKER_URL")
     broker = f"{url.split(':', 1)[0]} broker" if url else "embedded Redis broker on a unix socket"
     base = ms["plain"]
-    print()
-    print(
+    say()
+    say(
         f"Trivial SQL job (`{TRIVIAL_SQL}`, result saved as CSV), DuckDB {duckdb.__version__}, "
         f"{broker}; median of {len(parts)} runs"
     )
-    print()
-    print("| path | median ms | ratio to plain |")
-    print("|---|---:|---:|")
+    say()
+    say("| path | median ms | ratio to plain | CPU ms (the job's own) |")
+    say("|---|---:|---:|---:|")
     rows = [
-        ("plain DuckDB in process (connect, query, write CSV)", base),
-        ("`engine.run` without bubblewrap (insecure dev mode)", ms["insecure"]),
-        ("`engine.run` in bubblewrap (no broker, no database)", ms["engine"]),
-        (f"job through a worker, submit to succeeded ({broker})", part_ms["total"]),
+        ("plain DuckDB in process (connect, query, write CSV)", base, cpu_ms["plain"]),
+        ("`engine.run` without bubblewrap (insecure dev mode)", ms["insecure"], cpu_ms["insecure"]),
+        (
+            "`engine.run` in bubblewrap, cold (no broker, no database)",
+            ms["engine"],
+            cpu_ms["engine"],
+        ),
+        ("`engine.run` in a warm sandbox (started ahead, untimed)", ms["warm"], cpu_ms["warm"]),
+        (
+            f"job through a worker, submit to succeeded ({broker})",
+            part_ms["total"],
+            part_ms["cpu"],
+        ),
     ]
-    for label, value in rows:
-        print(f"| {label} | {value:,.1f} | {value / base:,.1f} |")
-    print()
-    print(
+    for label, value, used in rows:
+        say(f"| {label} | {value:,.1f} | {value / base:,.1f} | {used:,.0f} |")
+    say()
+    say(
         f"Job through the worker, by part (medians; the total's min {min(total):,.0f} ms, "
-        f"max {max(total):,.0f} ms):"
+        f"max {max(total):,.0f} ms; {warm_jobs} of {len(parts)} jobs took a warm sandbox):"
     )
-    print()
-    print("| part | median ms |")
-    print("|---|---:|")
+    say()
+    say(
+        f"CPU per job: `job_submit` {part_ms['submit_cpu']:,.0f} ms (median), the worker "
+        f"process tree {worker_cpu * 1000:,.0f} ms (mean: Celery, claim, supervision, "
+        "collection, record, and loading the next warm sandbox), the sandbox's job "
+        f"{part_ms['cpu']:,.0f} ms (median)."
+    )
+    say()
+    say("| part | median ms |")
+    say("|---|---:|")
     for key, label in (
         ("submit", "`job_submit`: checks, row, audit, enqueue on commit"),
         ("queue", "broker to worker: submitted until claimed (`started_at`)"),
@@ -287,13 +372,27 @@ def report_trivial(times, parts, env) -> None:
         ("worker", "worker around the engine: folder, collect, record (to `finished_at`)"),
         ("after", f"commit of the result and polling ({POLL_SECONDS * 1000:.0f} ms)"),
     ):
-        print(f"| {label} | {part_ms[key]:,.1f} |")
+        say(f"| {label} | {part_ms[key]:,.1f} |")
+    return {
+        "broker": broker,
+        "runs": len(parts),
+        "median_ms": {**ms, "job": part_ms["total"]},
+        "ratio_to_plain": {**{k: v / base for k, v in ms.items()}, "job": part_ms["total"] / base},
+        "cpu_ms": {
+            **cpu_ms,
+            "job": part_ms["cpu"],
+            "job_submit": part_ms["submit_cpu"],
+            "worker_per_job": worker_cpu * 1000,
+        },
+        "job_parts_ms": part_ms,
+        "warm_jobs": warm_jobs,
+    }
 
 
 # --- 2. aggregate over the buoy table ---------------------------------------------------------
 
 
-def aggregate(args, var_dir: Path, deadline: float) -> None:
+def aggregate(args, var_dir: Path, deadline: float) -> dict:
     from django.conf import settings
 
     from bench.workspace import source_parquet
@@ -311,21 +410,27 @@ def aggregate(args, var_dir: Path, deadline: float) -> None:
     folder, plain_out = var_dir / "engine-aggregate", var_dir / "plain-aggregate.csv"
     tmp = var_dir / "duckdb-tmp"
     tmp.mkdir()
+    tables = {"HY-0001": table.name}
 
-    def plain() -> float:
-        return run_plain(AGGREGATE_SQL, plain_out, tmp, memory=memory, tables={"hy_0001": table})
-
-    def sandbox() -> float:
-        return run_engine(AGGREGATE_SQL, workspace, {"HY-0001": table.name}, folder, limits)
-
-    times: dict[str, list[float]] = {"plain": [], "sandbox": []}
-    cpu: dict[str, list[float]] = {"plain": [], "sandbox": []}
+    runs = {
+        "plain": lambda: (
+            lambda: run_plain(
+                AGGREGATE_SQL, plain_out, tmp, memory=memory, tables={"hy_0001": table}
+            )
+        ),
+        "cold": lambda: (
+            lambda: run_engine(AGGREGATE_SQL, workspace, tables, folder, limits).cpu_seconds
+        ),
+        "warm": lambda: run_warm_cpu(AGGREGATE_SQL, workspace, tables, folder, limits),
+    }
+    times: dict[str, list[float]] = {name: [] for name in runs}
+    cpu: dict[str, list[float]] = {name: [] for name in runs}
     for index in range(args.repeat):
-        for name, run in (("plain", plain), ("sandbox", sandbox)):
+        for name, prepare in runs.items():
+            run = prepare()  # a warm sandbox starts and loads here, untimed
             began = time.perf_counter()
-            result = run()
+            cpu[name].append(run())
             times[name].append(time.perf_counter() - began)
-            cpu[name].append(result if name == "plain" else result.cpu_seconds)
             print(f"  aggregate {index + 1} {name}: {times[name][-1]:.2f} s", file=sys.stderr)
             if time.monotonic() > deadline:
                 raise SystemExit("the time budget (--timeout) is spent")
@@ -333,24 +438,44 @@ def aggregate(args, var_dir: Path, deadline: float) -> None:
     if _lines(folder / "output" / "result.csv") - 1 != groups:
         raise RuntimeError("the sandbox's result.csv and plain DuckDB's differ in length")
 
-    plain_s, ours_s = statistics.median(times["plain"]), statistics.median(times["sandbox"])
-    plain_cpu, ours_cpu = statistics.median(cpu["plain"]), statistics.median(cpu["sandbox"])
-    print()
-    print(
+    wall = {name: statistics.median(values) for name, values in times.items()}
+    used = {name: statistics.median(values) for name, values in cpu.items()}
+    say()
+    say(
         f"Aggregate over a {args.rows:,}-row buoy Parquet to a {groups:,}-row CSV "
         f"(`GROUP BY buoy_id, date_trunc('day', ts)`), DuckDB {duckdb.__version__}, "
         f"{THREADS} threads, memory_limit {memory}; median of {args.repeat} runs"
     )
-    print()
-    print("| measure | plain DuckDB | sandbox (`engine.run`) | ratio |")
-    print("|---|---:|---:|---:|")
-    print(f"| time (s) | {plain_s:.2f} | {ours_s:.2f} | {ours_s / plain_s:.2f} |")
-    print(f"| CPU (s) | {plain_cpu:.2f} | {ours_cpu:.2f} | {ours_cpu / plain_cpu:.2f} |")
-    print()
-    print(
-        f"The sandbox's extra {ours_s - plain_s:.2f} s is mostly its fixed start (bubblewrap, "
-        "Python, importing DuckDB: the trivial job's `engine.run` row)."
-    )
+    say()
+    say("| measure | plain DuckDB | sandbox, cold | ratio | sandbox, warm | ratio |")
+    say("|---|---:|---:|---:|---:|---:|")
+    for label, values in (("time (s)", wall), ("CPU (s)", used)):
+        base = values["plain"]
+        say(
+            f"| {label} | {base:.2f} | {values['cold']:.2f} | {values['cold'] / base:.2f} "
+            f"| {values['warm']:.2f} | {values['warm'] / base:.2f} |"
+        )
+    return {
+        "rows": args.rows,
+        "runs": args.repeat,
+        "seconds": wall,
+        "cpu_seconds": used,
+        "ratio_to_plain": {name: wall[name] / wall["plain"] for name in wall},
+        "cpu_ratio_to_plain": {name: used[name] / used["plain"] for name in used},
+    }
+
+
+def run_warm_cpu(sql, workspace, tables, folder, limits):
+    run = run_warm(sql, workspace, tables, folder, limits)
+    return lambda: run().cpu_seconds
+
+
+OUT = {"stream": sys.stdout}
+
+
+def say(text: str = "") -> None:
+    """The report's Markdown (on standard error under --json, which prints the figures)."""
+    print(text, file=OUT["stream"])
 
 
 def _lines(path: Path) -> int:
@@ -366,7 +491,13 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--only", choices=["trivial", "aggregate"])
     parser.add_argument("--workdir", type=Path, default=DEFAULT_WORKDIR, help="Parquet cache")
     parser.add_argument("--timeout", type=float, default=1800, help="seconds for the whole run")
+    parser.add_argument(
+        "--json", action="store_true", help="print the figures as JSON (the tables go to stderr)"
+    )
     args = parser.parse_args(argv)
+    if args.json:
+        OUT["stream"] = sys.stderr
+    figures: dict = {"duckdb": duckdb.__version__, "cpus": os.cpu_count()}
     started = time.monotonic()
     deadline = started + args.timeout
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # runs the clean-up below
@@ -387,11 +518,14 @@ def main(argv: list[str] | None = None) -> None:
         django.setup()
         args.workdir.mkdir(parents=True, exist_ok=True)
         if args.only != "aggregate":
-            trivial(args, var_dir, env, deadline)
+            figures["trivial"] = trivial(args, var_dir, env, deadline)
         if args.only != "trivial":
-            aggregate(args, var_dir, deadline)
-        print()
-        print(f"Total wall time {time.monotonic() - started:.0f} s (setup included).")
+            figures["aggregate"] = aggregate(args, var_dir, deadline)
+        say()
+        say(f"Total wall time {time.monotonic() - started:.0f} s (setup included).")
+        figures["load_average"] = os.getloadavg()
+        if args.json:
+            print(json.dumps(figures, indent=2))
     finally:
         if redis_server is not None:
             redis_server.stop()

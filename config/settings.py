@@ -394,6 +394,13 @@ SANDBOX_MAX_OUTPUT_BYTES = env_int("SANDBOX_MAX_OUTPUT_BYTES", default=512 * 102
 # A running job's worker beats this often; the reaper acts on a job silent for longer.
 SANDBOX_HEARTBEAT_SECONDS = env_int("SANDBOX_HEARTBEAT_SECONDS", default=5, minimum=1)
 SANDBOX_REAP_AFTER_SECONDS = env_int("SANDBOX_REAP_AFTER_SECONDS", default=30, minimum=3)
+# Warm sandboxes (scenarios/worker/warm.py): started ahead for the next job of the workspace
+# a job just used, per worker process (0: every job starts cold), discarded unused after
+# SANDBOX_WARM_IDLE_SECONDS, or when their scenario or workspace changes (looked at every
+# SANDBOX_WARM_CHECK_SECONDS).
+SANDBOX_WARM_SANDBOXES = env_int("SANDBOX_WARM_SANDBOXES", default=1, minimum=0)
+SANDBOX_WARM_IDLE_SECONDS = env_int("SANDBOX_WARM_IDLE_SECONDS", default=300, minimum=1)
+SANDBOX_WARM_CHECK_SECONDS = 2
 
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024

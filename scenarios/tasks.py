@@ -3,7 +3,7 @@ side (scenarios.worker) or the services, which re-fetch and re-check state. Serv
 these tasks by name (scenarios.queue) and never import this module."""
 
 from celery import shared_task
-from celery.signals import worker_ready
+from celery.signals import worker_process_shutdown, worker_ready, worker_shutdown
 from django.conf import settings
 
 from scenarios.models import Job
@@ -11,6 +11,7 @@ from scenarios.services.outputs import outputs_check
 from scenarios.services.scenarios import scenarios_expire
 from scenarios.worker.jobs import job_execute, sandboxes_sweep
 from scenarios.worker.reconcile import reconcile
+from scenarios.worker.warm import warm_pool_close, warm_pool_open
 from scenarios.worker.workspaces import workspace_materialize
 
 
@@ -39,7 +40,10 @@ JOB_TIME_LIMIT = settings.SANDBOX_MAX_LIMITS["wall_seconds"] + 600
     time_limit=JOB_TIME_LIMIT + 60,
 )
 def job_run(self, job_id: int) -> None:
-    """Run one job in the sandbox (queue ``sandbox``); idempotent: only a queued job runs."""
+    """Run one job in the sandbox (queue ``sandbox``); idempotent: only a queued job runs.
+    A worker's process keeps warm sandboxes from its first job on."""
+    if not self.request.is_eager:
+        warm_pool_open()
     job_execute(job_id=job_id, worker=self.request.hostname or "eager")
 
 
@@ -57,6 +61,14 @@ def _sweep_sandboxes(sender, **_kwargs) -> None:
     (their jobs' processes died with them: bubblewrap's --die-with-parent)."""
     if settings.JOBS_QUEUE in sender.app.amqp.queues.consume_from:
         sandboxes_sweep()
+
+
+@worker_process_shutdown.connect
+@worker_shutdown.connect
+def _discard_warm_sandboxes(**_kwargs) -> None:
+    """A worker's process ending discards its warm sandboxes (a killed one's die with it:
+    bubblewrap's --die-with-parent)."""
+    warm_pool_close()
 
 
 @shared_task(acks_late=True, soft_time_limit=7200, time_limit=7300)

@@ -63,8 +63,11 @@ def generalized_sql(column_sql: str, data_type: str, rule: str) -> str:
 def table_sql(source: Path, fields, key_hex: str) -> str:
     """The masked projection of one table. Pseudonyms are computed once per distinct value
     (HMAC costs two SHA-256 per value) and joined back, which is what keeps a 10-million-row
-    table with a few thousand buoys or vessels cheap."""
-    ctes = [f"src AS (SELECT * FROM read_parquet({quote_literal(str(source))}))"]
+    table with a few thousand buoys or vessels cheap; the join's hash table holds only the
+    distinct values."""
+    # Not materialized: read twice (the distinct values' column, then every row) rather
+    # than the whole table held in memory for its two readers.
+    ctes = [f"src AS NOT MATERIALIZED (SELECT * FROM read_parquet({quote_literal(str(source))}))"]
     joins, parts = [], []
     for index, field in enumerate(fields):
         column = f"src.{quote_ident(field.column)}"

@@ -332,3 +332,41 @@ def serviced_scenario(tmp_path, *, username: str = "lab", **service_fields):
         )
     _key, secret = api_key_create(by=developer, scenario=scenario, name="test key")
     return scenario, developer, definition, secret
+
+
+def warm_ahead(scenario, language: str = "sql"):
+    """A warm sandbox waiting for the scenario's next job (the pool must be open), as a
+    worker keeps one after a job: the run spec the worker will give that job, but its
+    code. Returns the waiting sandbox."""
+    from django.conf import settings
+
+    from core.storage import data_path
+    from scenarios.limits import effective_limits
+    from scenarios.sandbox import engine
+    from scenarios.worker.warm import warm_prepare, warm_waiting
+
+    workspace = scenario.workspaces.order_by("-version").first()
+    spec = engine.RunSpec(
+        language=language,
+        code="",
+        workspace=data_path(workspace.path),
+        tables={code: item["file"] for code, item in workspace.manifest["tables"].items()},
+        folder=data_path("unused"),
+        limits=effective_limits(scenario.scenario_type),
+        python=settings.SANDBOX_PYTHON,
+        sandbox_uid=settings.SANDBOX_UID,
+        max_output_bytes=settings.SANDBOX_MAX_OUTPUT_BYTES,
+        cgroups=settings.SANDBOX_CGROUPS,
+        cgroup_root=settings.SANDBOX_CGROUP_ROOT,
+    )
+    warm_prepare(scenario_id=scenario.pk, workspace_id=workspace.pk, spec=spec)
+    (waiting,) = warm_waiting()
+    return waiting
+
+
+def ran_warm(job) -> bool:
+    """Whether the job ran in a warm sandbox (its finishing audit event says so)."""
+    from core.models import AuditEvent
+
+    finished = AuditEvent.objects.get(target_id=str(job.pk), action=f"job.{job.status}")
+    return finished.details.get("warm") is True

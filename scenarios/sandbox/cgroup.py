@@ -97,6 +97,13 @@ class JobCgroup:
         value = self._read("memory.max_usage_in_bytes" if self.version == 1 else "memory.peak")
         return int(value) if value.strip().isdigit() else None
 
+    def reset_peak(self) -> None:
+        """Count the peak from now on (a warm sandbox's job: what its runtime holds stays
+        counted, its loading does not). cgroup v1 resets on a write; v2 keeps its peak."""
+        if self.version == 1:
+            with contextlib.suppress(OSError):
+                (self.memory / "memory.max_usage_in_bytes").write_text("0")
+
     def oom_killed(self) -> bool:
         name = "memory.oom_control" if self.version == 1 else "memory.events"
         for line in self._read(name).splitlines():

@@ -16,7 +16,7 @@ import stat
 import subprocess
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from scenarios.sandbox import cgroup
@@ -26,7 +26,6 @@ RUNNER = Path(__file__).with_name("runner.py")
 # Paths inside the sandbox.
 WORKSPACE, OUTPUT, JOB, TMP, SHM = "/workspace", "/output", "/job", "/tmp", "/dev/shm"  # noqa: S108
 TICK_SECONDS = 0.05
-FIRST_TICK_SECONDS = 0.002
 EXIT_MEMORY = 3
 # How long the end of a supervision waits for a killed job's processes to be gone.
 REAP_SECONDS = 10.0
@@ -109,8 +108,13 @@ def _environment(tmp: str) -> dict[str, str]:
     }
 
 
-def _bwrap_command(spec: RunSpec, runner: str, spec_file: str, info_fd: int) -> list[str]:
+def _bwrap_command(
+    spec: RunSpec, runner: str, spec_file: str, info_fd: int, ready_fd: int | None = None
+) -> list[str]:
+    """``ready_fd``: a warm sandbox's runner reports on it that its runtime is loaded, then
+    waits on its standard input for the job (see ``warm_start``)."""
     limits = spec.limits
+    warm = [] if ready_fd is None else ["--warm", str(ready_fd)]
     environment = []
     for key, value in _environment(TMP).items():
         environment += ["--setenv", key, value]
@@ -151,7 +155,7 @@ def _bwrap_command(spec: RunSpec, runner: str, spec_file: str, info_fd: int) -> 
         "--info-fd", str(info_fd),
         "--clearenv",
         *environment,
-        spec.python, "-I", f"{JOB}/runner.py", spec_file,
+        spec.python, "-I", f"{JOB}/runner.py", *warm, spec_file,
     ]  # fmt: skip
 
 
@@ -171,14 +175,17 @@ def _count_tasks(uid: int) -> int:
     return total
 
 
-def _preexec(limits: dict, drop_to: int | None, processes: int | None, group):
+def _preexec(
+    limits: dict, drop_to: int | None, processes: int | None, group, cpu_allowance: int = 0
+):
     memory = limits["memory_mb"] * 1024 * 1024
     file_size = limits["file_size_mb"] * 1024 * 1024
 
     def apply() -> None:
         if group is not None:
             group.enter()  # before privileges are dropped
-        cpu = limits["cpu_seconds"]
+        # A warm sandbox's runner lowers it to the job's own once the job arrives.
+        cpu = limits["cpu_seconds"] + cpu_allowance
         # The job is its namespace's pid 1, which ignores SIGXCPU: the hard limit kills.
         resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu + 1))
         resource.setrlimit(resource.RLIMIT_AS, (memory, memory))
@@ -195,8 +202,9 @@ def _preexec(limits: dict, drop_to: int | None, processes: int | None, group):
     return apply
 
 
-def _prepare(spec: RunSpec, drop_to: int | None) -> tuple[dict, Path]:
-    """The job's folder: spec, code, the writable output folder and status file."""
+def _prepare_folder(spec: RunSpec, drop_to: int | None) -> Path:
+    """The job's folder: the writable output folder and status file, and the (still
+    empty) spec and code, bound read-only into the sandbox. Returns the status file."""
     output, status = spec.folder / "output", spec.folder / "status.json"
     output.mkdir(parents=True, exist_ok=True)
     status.touch()
@@ -205,7 +213,16 @@ def _prepare(spec: RunSpec, drop_to: int | None) -> tuple[dict, Path]:
             os.chown(path, drop_to, drop_to)
         path.chmod(mode)
     spec.folder.chmod(0o755)
-    (spec.folder / "code.txt").write_text(spec.code)
+    for name in ("spec.json", "code.txt"):
+        (spec.folder / name).touch(mode=0o444)
+    if spec.insecure:
+        (spec.folder / "tmp").mkdir(exist_ok=True)
+    return status
+
+
+def _write_job(spec: RunSpec) -> dict:
+    """The job's spec and code, written in place (a warm sandbox has them bound already:
+    the same files, so the same inodes)."""
     inside = not spec.insecure
     memory_mb = spec.limits["memory_mb"]
     document = {
@@ -213,7 +230,7 @@ def _prepare(spec: RunSpec, drop_to: int | None) -> tuple[dict, Path]:
         "tables": spec.tables,
         "workspace": WORKSPACE if inside else str(spec.workspace),
         "output": OUTPUT if inside else str(spec.folder / "output"),
-        "status": f"{JOB}/status.json" if inside else str(status),
+        "status": f"{JOB}/status.json" if inside else str(spec.folder / "status.json"),
         "code": f"{JOB}/code.txt" if inside else str(spec.folder / "code.txt"),
         "tmp": TMP if inside else str(spec.folder / "tmp"),
         # DuckDB stays well inside the address-space limit (Python and libraries need room).
@@ -221,13 +238,16 @@ def _prepare(spec: RunSpec, drop_to: int | None) -> tuple[dict, Path]:
         "threads": 2,
         # Set by the runner inside the sandbox, before the job's code (see ``run``).
         "processes": spec.limits["processes"] if inside else None,
+        # A warm sandbox's runner limits the job's own CPU time from its arrival.
+        "cpu_seconds": spec.limits["cpu_seconds"],
     }
-    (spec.folder / "spec.json").write_text(json.dumps(document))
-    for path in (spec.folder / "spec.json", spec.folder / "code.txt"):
+    for name, text in (("spec.json", json.dumps(document)), ("code.txt", spec.code)):
+        path = spec.folder / name
+        path.chmod(0o600)
+        with open(path, "w") as handle:  # truncated in place, never replaced
+            handle.write(text)
         path.chmod(0o444)
-    if not inside:
-        (spec.folder / "tmp").mkdir(exist_ok=True)
-    return document, status
+    return document
 
 
 MAX_OUTPUT_ENTRIES = 10_000
@@ -299,41 +319,71 @@ def _held_bytes(job_pid: int | None, device: int) -> int:
     return total
 
 
-def run(spec: RunSpec, *, should_stop: Callable[[], bool]) -> RunResult:
-    """Run the job to its end or to a limit; ``should_stop`` is polled (cancellation)."""
+def run(spec: RunSpec, *, should_stop: Callable[[], bool], warm=None) -> RunResult:
+    """Run the job to its end or to a limit; ``should_stop`` is polled (cancellation).
+
+    ``warm``: a sandbox started ahead for this spec (``warm_start``; its folder is the
+    job's, ``spec.folder``), used once whatever happens; one that cannot take the job (its
+    runner died, or did not get ready in time) is discarded and the job runs cold."""
+    if warm is not None:
+        if warm.folder != spec.folder or warm.key != warm_key(spec):
+            warm.discard()
+            raise ValueError("a warm sandbox runs only the spec it was started for")
+        if warm.wait_ready(WARM_READY_SECONDS):
+            return _run_warm(spec, should_stop, warm)
+        logger.warning("a warm sandbox was not ready; the job starts cold")
+        warm.discard()
+        shutil.rmtree(spec.folder, ignore_errors=True)
+        spec.folder.mkdir(parents=True)
     if not spec.insecure and bwrap_path() is None:
         raise SandboxUnavailable("bubblewrap (bwrap) is not installed on this worker")
-    drop_to = spec.sandbox_uid if os.geteuid() == 0 else None
-    _document, status_file = _prepare(spec, drop_to)
-    own_uid = drop_to if drop_to is not None else os.geteuid()
-    # RLIMIT_NPROC counts every process of the user, and a user namespace's creator's limit
-    # also caps all its namespaces' processes together: set here, one job's fork bomb would
-    # keep every other job of the machine (same uid) from starting. In bubblewrap the runner
-    # sets it inside the job's own user namespace, where it counts that job's processes only.
-    processes = None
-    if spec.insecure:
-        processes = spec.limits["processes"]
-        processes += 0 if drop_to is not None else _count_tasks(own_uid)
-    # The whole job's memory and processes, where a control group can be made.
-    group = None
-    if spec.cgroups != "off":
-        group = cgroup.create(
-            cgroup.group_name(),  # names this process, so a sweeper can tell its owner
-            memory_bytes=spec.limits["memory_mb"] * 1024 * 1024,
-            processes=spec.limits["processes"],
-            root=spec.cgroup_root,
-        )
-        if group is None and spec.cgroups == "required":
-            raise SandboxUnavailable("no control group can be made for the job")
+    drop_to = _drop_to(spec)
+    status_file = _prepare_folder(spec, drop_to)
+    _write_job(spec)
+    group = _group(spec)
     try:
-        return _run(spec, should_stop, drop_to, processes, status_file, group)
+        return _run(spec, should_stop, drop_to, _processes(spec, drop_to), status_file, group)
     finally:
-        # Whatever ended the supervision (an exception included): nothing of the job is
-        # left in its group, and the group goes.
-        if group is not None:
-            if not group.kill():
-                logger.error("sandbox processes survived SIGKILL in %s", group.memory)
-            group.remove()
+        _remove_group(group)
+
+
+def _drop_to(spec: RunSpec) -> int | None:
+    return spec.sandbox_uid if os.geteuid() == 0 else None
+
+
+def _processes(spec: RunSpec, drop_to: int | None) -> int | None:
+    """RLIMIT_NPROC counts every process of the user, and a user namespace's creator's limit
+    also caps all its namespaces' processes together: set here, one job's fork bomb would
+    keep every other job of the machine (same uid) from starting. In bubblewrap the runner
+    sets it inside the job's own user namespace, where it counts that job's processes only."""
+    if not spec.insecure:
+        return None
+    own_uid = drop_to if drop_to is not None else os.geteuid()
+    return spec.limits["processes"] + (0 if drop_to is not None else _count_tasks(own_uid))
+
+
+def _group(spec: RunSpec):
+    """The whole job's memory and processes, where a control group can be made."""
+    if spec.cgroups == "off":
+        return None
+    group = cgroup.create(
+        cgroup.group_name(),  # names this process, so a sweeper can tell its owner
+        memory_bytes=spec.limits["memory_mb"] * 1024 * 1024,
+        processes=spec.limits["processes"],
+        root=spec.cgroup_root,
+    )
+    if group is None and spec.cgroups == "required":
+        raise SandboxUnavailable("no control group can be made for the job")
+    return group
+
+
+def _remove_group(group) -> None:
+    """Whatever ended the supervision (an exception included): nothing of the job is left
+    in its group, and the group goes."""
+    if group is not None:
+        if not group.kill():
+            logger.error("sandbox processes survived SIGKILL in %s", group.memory)
+        group.remove()
 
 
 @dataclass
@@ -390,6 +440,180 @@ def _pidfd(pid: int | None) -> int | None:
         return None
 
 
+# --- Warm sandboxes ---------------------------------------------------------------------------
+
+# CPU seconds a warm sandbox may spend loading its runtime, above the job's own limit (its
+# runner lowers the limit to the job's own when the job arrives).
+WARM_CPU_ALLOWANCE = 10
+# How long a job handed a warm sandbox waits for its runtime to be loaded before going cold.
+WARM_READY_SECONDS = 10.0
+
+
+def warm_key(spec: RunSpec) -> tuple:
+    """What a warm sandbox is made for: a job whose spec gives the same key may take it
+    (the code, language and tables come with the job)."""
+    return (
+        str(spec.workspace),
+        json.dumps(spec.limits, sort_keys=True),
+        spec.python,
+        spec.sandbox_uid,
+        spec.cgroups,
+        spec.cgroup_root,
+    )
+
+
+@dataclass
+class Warm:
+    """A sandbox started ahead of its job: bubblewrap with the workspace, the folders and
+    the limits in place, its runner's runtime (DuckDB; pandas for Python) loaded, waiting
+    on its standard input. It serves one job (``run(..., warm=)``) or is discarded."""
+
+    key: tuple
+    folder: Path
+    job: _Job
+    job_pid: int | None
+    group: object
+    status_file: Path
+    control: int  # the write end of the runner's standard input
+    ready: int  # the read end of the pipe on which the runner says it is ready
+    created: float = field(default_factory=time.monotonic)
+    used: bool = False
+    is_ready: bool = False
+
+    @property
+    def pid(self) -> int:
+        return self.job.process.pid
+
+    def alive(self) -> bool:
+        """Unused and running (looked at without reaping it: ``discard`` does)."""
+        if self.used:
+            return False
+        try:
+            found = os.waitid(os.P_PID, self.pid, os.WEXITED | os.WNOHANG | os.WNOWAIT)
+        except ChildProcessError:
+            return False
+        return found is None
+
+    def idle_seconds(self) -> float:
+        return time.monotonic() - self.created
+
+    def wait_ready(self, timeout: float) -> bool:
+        """Whether the runner has loaded its runtime and waits (within ``timeout``)."""
+        if not self.alive():
+            return False
+        if not self.is_ready and select.select([self.ready], [], [], timeout)[0]:
+            self.is_ready = os.read(self.ready, 1) == b"R"
+        return self.is_ready
+
+    def move_to(self, folder: Path) -> None:
+        """Give its folder the job's name (``folder``: absent or empty); the sandbox's
+        mounts follow the folder, not its name."""
+        if folder.exists():
+            folder.rmdir()
+        os.rename(self.folder, folder)
+        self.folder = folder
+        self.status_file = folder / "status.json"
+
+    def _close(self) -> None:
+        for descriptor in (self.control, self.ready):
+            with contextlib.suppress(OSError):
+                os.close(descriptor)
+
+    def discard(self) -> None:
+        """End it unused: its processes, its control group and its folder."""
+        self.used = True
+        try:
+            self.job.finish()
+        finally:
+            self._close()
+            _remove_group(self.group)
+            shutil.rmtree(self.folder, ignore_errors=True)
+
+
+def warm_start(spec: RunSpec) -> Warm:
+    """Start a sandbox for a job of ``spec``'s key in ``spec.folder`` (a new folder, the
+    job's once it takes it); ``spec.language`` says which runtime to load ahead. Only in
+    bubblewrap: insecure mode runs every job cold."""
+    if spec.insecure:
+        raise ValueError("insecure development mode has no warm sandboxes")
+    if bwrap_path() is None:
+        raise SandboxUnavailable("bubblewrap (bwrap) is not installed on this worker")
+    drop_to = _drop_to(spec)
+    status_file = _prepare_folder(spec, drop_to)
+    # What to load ahead (no code: the job's comes with it, in place of this spec).
+    _write_job(replace(spec, code=""))
+    group = _group(spec)
+    info_read, info_write = os.pipe()
+    control_read, control = os.pipe()
+    ready, ready_write = os.pipe()
+    try:
+        command = _bwrap_command(spec, str(RUNNER), f"{JOB}/spec.json", info_write, ready_write)
+        with (
+            open(info_read, "rb", buffering=0) as _info,
+            open(spec.folder / "stdout.txt", "wb") as stdout,
+            open(spec.folder / "stderr.txt", "wb") as stderr,
+        ):
+            try:
+                process = subprocess.Popen(
+                    command,
+                    stdin=control_read,
+                    stdout=stdout,
+                    stderr=stderr,
+                    cwd=spec.folder,
+                    env={"PATH": "/usr/bin:/bin"},
+                    start_new_session=True,
+                    preexec_fn=_preexec(
+                        spec.limits, drop_to, None, group, cpu_allowance=WARM_CPU_ALLOWANCE
+                    ),
+                    close_fds=True,
+                    pass_fds=(info_write, ready_write),
+                )
+            finally:
+                for descriptor in (info_write, ready_write, control_read):
+                    os.close(descriptor)
+            job = _Job(process)
+            try:
+                job_pid = _child_pid(info_read)
+                job.pidfd = _pidfd(job_pid)
+            except BaseException:
+                job.finish()
+                raise
+    except BaseException:
+        for descriptor in (control, ready):
+            os.close(descriptor)
+        _remove_group(group)
+        raise
+    return Warm(warm_key(spec), spec.folder, job, job_pid, group, status_file, control, ready)
+
+
+def _run_warm(spec: RunSpec, should_stop, warm: Warm) -> RunResult:
+    """Hand the job to the warm sandbox and supervise it. Its CPU time, wall time and peak
+    memory count from the hand-over: loading the runtime was not the job's work."""
+    warm.used = True
+    try:
+        _write_job(spec)
+        base_cpu = _cpu_of(warm.job_pid)  # the runner waits: its CPU time stands still
+        if warm.group is not None:
+            warm.group.reset_peak()
+        started = time.monotonic()
+        deadline = started + spec.limits["wall_seconds"]
+        with contextlib.suppress(BrokenPipeError):  # a dead runner ends as any job
+            os.write(warm.control, b"go")
+        warm._close()
+        try:
+            watched = _watch(spec, should_stop, warm.job, warm.job_pid, deadline)
+        finally:
+            warm.job.finish()
+        result = _result(
+            spec, warm.job.process, warm.group, watched, started, warm.status_file, base_cpu
+        )
+    finally:
+        warm._close()
+        _remove_group(warm.group)  # after its peak and out-of-memory kill were read
+    result.details["warm"] = True
+    return result
+
+
 def _run(spec, should_stop, drop_to, processes, status_file, group) -> RunResult:
     info_read, info_write = os.pipe()
     if spec.insecure:
@@ -429,11 +653,19 @@ def _run(spec, should_stop, drop_to, processes, status_file, group) -> RunResult
             stopped, status, usage, polled_cpu = _watch(spec, should_stop, job, job_pid, deadline)
         finally:
             job.finish()  # however the supervision ended: no process of the job outlives it
+    return _result(spec, process, group, (stopped, status, usage, polled_cpu), started, status_file)
+
+
+def _result(spec, process, group, watched, started, status_file, base_cpu=0.0) -> RunResult:
+    """The run's outcome from how it ended; ``base_cpu``: CPU seconds a warm sandbox spent
+    before its job arrived, which are not the job's."""
+    stopped, status, usage, polled_cpu = watched
     process.returncode = os.waitstatus_to_exitcode(status)
+    # A job killed before it was reaped is charged what was seen while it ran.
+    cpu = max(usage.ru_utime + usage.ru_stime, polled_cpu) - base_cpu
     result = RunResult(
         outcome="succeeded",
-        # A job killed before it was reaped is charged what was seen while it ran.
-        cpu_seconds=round(max(usage.ru_utime + usage.ru_stime, polled_cpu), 3),
+        cpu_seconds=round(max(cpu, 0.0), 3),
         peak_memory_bytes=usage.ru_maxrss * 1024,
         wall_seconds=round(time.monotonic() - started, 3),
     )
@@ -457,30 +689,45 @@ def _watch(spec: RunSpec, should_stop, job: _Job, job_pid: int | None, deadline:
     ``should_stop`` says so. Returns (why it was stopped or None, wait status, usage, CPU
     seconds seen while it ran)."""
     device = (spec.folder / "output").stat().st_dev
-    stopped, polled_cpu, tick = None, 0.0, FIRST_TICK_SECONDS
-    while True:
-        pid, status, usage = os.wait4(job.process.pid, os.WNOHANG)
-        if pid:
-            job.reaped = True
-            return stopped, status, usage, polled_cpu
-        now = time.monotonic()
-        polled_cpu = max(polled_cpu, _cpu_of(job_pid))
-        if stopped is None:
-            size, count = _output_bytes(spec.folder / "output")
-            size += _held_bytes(None if spec.insecure else job_pid, device)
-            if now > deadline:
-                stopped = "timed_out"
-            elif size > spec.max_output_bytes:
-                stopped = "output_bytes"
-            elif count > MAX_OUTPUT_ENTRIES:
-                stopped = "output_entries"
-            elif should_stop():
-                stopped = "cancelled"
-            if stopped:
-                job.kill()
-        # Short ticks first (most jobs are quick), then TICK_SECONDS, however long the job.
-        time.sleep(tick)
-        tick = min(tick * 2, TICK_SECONDS)
+    stopped, polled_cpu = None, 0.0
+    ended = _pidfd(job.process.pid)  # readable once bubblewrap has exited
+    try:
+        while True:
+            pid, status, usage = os.wait4(job.process.pid, os.WNOHANG)
+            if pid:
+                job.reaped = True
+                return stopped, status, usage, polled_cpu
+            stopped, polled_cpu = _check(
+                spec, should_stop, job, job_pid, device, stopped, polled_cpu, deadline
+            )
+            # A look every tick; the job's end wakes the watch at once.
+            if ended is None:
+                time.sleep(TICK_SECONDS)
+            else:
+                select.select([ended], [], [], TICK_SECONDS)
+    finally:
+        if ended is not None:
+            os.close(ended)
+
+
+def _check(spec, should_stop, job, job_pid, device, stopped, polled_cpu, deadline):
+    """One look at a running job: its CPU seconds so far, and whether to stop it now."""
+    polled_cpu = max(polled_cpu, _cpu_of(job_pid))
+    if stopped is not None:
+        return stopped, polled_cpu
+    size, count = _output_bytes(spec.folder / "output")
+    size += _held_bytes(None if spec.insecure else job_pid, device)
+    if time.monotonic() > deadline:
+        stopped = "timed_out"
+    elif size > spec.max_output_bytes:
+        stopped = "output_bytes"
+    elif count > MAX_OUTPUT_ENTRIES:
+        stopped = "output_entries"
+    elif should_stop():
+        stopped = "cancelled"
+    if stopped:
+        job.kill()
+    return stopped, polled_cpu
 
 
 def _setup_failed(stderr: Path) -> bool:

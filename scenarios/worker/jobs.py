@@ -33,6 +33,7 @@ from scenarios.sandbox import cgroup, collect, engine
 from scenarios.services.compute import compute_charge
 from scenarios.services.jobs import cancel_locked
 from scenarios.synthetic import synthetic_folder
+from scenarios.worker.warm import warm_prepare, warm_take
 
 logger = logging.getLogger(__name__)
 
@@ -220,9 +221,11 @@ def job_execute(*, job_id: int, worker: str) -> None:
     quarantine = data_path(f"quarantine/{job.pk}/a{job.attempts}")
     shutil.rmtree(quarantine, ignore_errors=True)
     kept: list[tuple[str, collect.Collected]] = []
+    spec = None
     try:
         spec = _run_spec(job)
-        result = engine.run(spec, should_stop=_heartbeat(job))
+        warm = warm_take(job, spec)
+        result = engine.run(spec, should_stop=_heartbeat(job), warm=warm)
         quarantine.mkdir(parents=True)
         for kind, name in ((JobOutputKind.STDOUT, "stdout"), (JobOutputKind.STDERR, "stderr")):
             log = collect.keep_log(
@@ -263,6 +266,9 @@ def job_execute(*, job_id: int, worker: str) -> None:
     job_finish(job_id=job.pk, attempt=job.attempts, result=result, outputs=kept)
     if not job.dry_run:  # trusted checks of every output, outside the sandbox
         outputs_check_dispatch(job.pk)  # unsent: beat's reaper checks them later
+    if spec is not None:
+        # The scenario's next job starts warm.
+        warm_prepare(scenario_id=job.scenario_id, workspace_id=job.workspace_id, spec=spec)
 
 
 def job_finish(*, job_id: int, attempt: int, result, outputs) -> None:

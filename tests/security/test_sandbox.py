@@ -23,7 +23,14 @@ from scenarios.models import Job, JobOutputKind, JobStatus
 from scenarios.sandbox import cgroup, engine
 from scenarios.services import jobs as svc
 from scenarios.services.scenarios import scenario_apply
-from tests.factories import admitted_developer, authorized_scenario, staff_user
+from scenarios.worker.warm import warm_pool_close, warm_pool_open, warm_waiting
+from tests.factories import (
+    admitted_developer,
+    authorized_scenario,
+    ran_warm,
+    staff_user,
+    warm_ahead,
+)
 
 pytestmark = [pytest.mark.django_db, pytest.mark.security]
 
@@ -107,8 +114,10 @@ class JobProcesses:
 
     def live(self) -> set[int]:
         """Live processes of the watched jobs: in a job's pid namespace or control group,
-        or a job's bubblewrap."""
-        namespaces = {job.namespace_id for job in self.jobs}
+        or a job's bubblewrap; but a warm sandbox's waiting for its job."""
+        waiting = {warm.pid for warm in warm_waiting()}
+        jobs = [job for job in self.jobs if job.bwrap_pid not in waiting]
+        namespaces = {job.namespace_id for job in jobs}
         found = set()
         for entry in os.scandir("/proc"):
             if not entry.name.isdigit():
@@ -119,17 +128,20 @@ class JobProcesses:
                 continue
             if (info.st_dev, info.st_ino) in namespaces and _state(entry.name) not in "ZX":
                 found.add(int(entry.name))
-        for job in self.jobs:
+        for job in jobs:
             ended = select.select([job.bwrap], [], [], 0)[0]
             if not ended and _state(str(job.bwrap_pid)) not in "ZX":
                 found.add(job.bwrap_pid)
-        for folder in list(self.groups):
+        for folder in self.groups_left():
             with contextlib.suppress(OSError):
                 found |= {int(pid) for pid in (folder / "cgroup.procs").read_text().split()}
         return found
 
     def groups_left(self) -> list[Path]:
-        return [folder for folder in self.groups if folder.exists()]
+        waiting = {
+            folder for warm in warm_waiting() if warm.group for folder in warm.group.folders()
+        }
+        return [folder for folder in self.groups if folder.exists() and folder not in waiting]
 
     def close(self) -> None:
         for job in self.jobs:
@@ -184,11 +196,18 @@ class Sandbox:
     developer: object
     capture: object
     watch: JobProcesses
+    warm: bool = False  # each job takes a sandbox started ahead of it
 
-    def submit(self, code: str, *, language: str, limits: dict) -> Job:
+    def ahead(self, *, language: str, limits: dict) -> None:
+        """The job's limits set; in warm mode, its sandbox started (unless one waits)."""
         scenario_type = self.scenario.scenario_type
         scenario_type.sandbox_limits = check_limits({**SMALL, **limits})
         scenario_type.save(update_fields=["sandbox_limits"])
+        if self.warm:
+            assert warm_ahead(self.scenario, language).wait_ready(60)
+
+    def submit(self, code: str, *, language: str, limits: dict) -> Job:
+        self.ahead(language=language, limits=limits)
         with self.capture(execute=True):
             job = svc.job_submit(
                 by=self.developer,
@@ -199,6 +218,7 @@ class Sandbox:
             )
         job.refresh_from_db()
         assert job.finished, f"job {job.pk} is still {job.status}"
+        assert ran_warm(job) == self.warm
         return job
 
     def hostile(self, code: str, *, language: str = "python", **limits) -> Job:
@@ -219,11 +239,18 @@ class Sandbox:
         assert files(job)["result.csv"].splitlines() == ["n", "200"]
 
 
-@pytest.fixture
-def sandbox(tmp_path, django_capture_on_commit_callbacks, job_processes):
+@pytest.fixture(params=["cold", "warm"])
+def sandbox(request, tmp_path, django_capture_on_commit_callbacks, job_processes, settings):
+    """Every job of the test started cold, or every one in a warm sandbox started ahead."""
+    # The pool's own check runs in a thread, outside the test's transaction.
+    settings.SANDBOX_WARM_CHECK_SECONDS = 3600
     with django_capture_on_commit_callbacks(execute=True):
         scenario, developer = authorized_scenario(tmp_path)
-    return Sandbox(scenario, developer, django_capture_on_commit_callbacks, job_processes)
+    warm = request.param == "warm"
+    if warm:
+        warm_pool_open()
+        request.addfinalizer(warm_pool_close)  # before job_processes looks for leftovers
+    return Sandbox(scenario, developer, django_capture_on_commit_callbacks, job_processes, warm)
 
 
 def another_scenario(scenario_type):
@@ -406,11 +433,12 @@ def test_a_fork_bomb_does_not_keep_other_jobs_of_the_machine_from_running(sandbo
         workspace=workspace_file(sandbox.scenario).parent,
         tables={},
         folder=tmp_path / "bomb",
-        limits={**SMALL, "wall_seconds": 3},
+        limits={**SMALL, "wall_seconds": 6},  # outlives the ordinary job on a busy machine
         python=django_settings.SANDBOX_PYTHON,
         sandbox_uid=django_settings.SANDBOX_UID,
     )
     results = []
+    sandbox.ahead(language="sql", limits={})  # the ordinary job's sandbox, in warm mode
     running = threading.Thread(
         target=lambda: results.append(engine.run(bomb, should_stop=lambda: False))
     )
