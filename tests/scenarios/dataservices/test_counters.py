@@ -216,7 +216,12 @@ open(os.environ["START_FILE"] + f".{os.getpid()}", "w").close()
 while not os.path.exists(os.environ["START_FILE"]):
     time.sleep(0.002)
 started = time.time()
-taken = [counters.take(name, limit=limit, seconds=120) for _ in range(times)]
+def take():
+    settled = counters.call_settle(
+        rate=(name, limit, 120), quota=None, record={}, ledger="", threshold=0, cells=[]
+    )
+    return settled[0] == 0
+taken = [take() for _ in range(times)]
 print(json.dumps({"taken": taken, "started": started, "ended": time.time()}))
 """
 CALLS = """
@@ -304,8 +309,15 @@ def test_processes_counting_at_once_lose_no_update_and_never_pass_the_limit(sett
 
     taken = [value for printed in got for value in printed["taken"]]
     assert taken.count(True) == limit  # exactly the limit, no lost or extra count
-    assert not counters.take(name, limit=limit, seconds=120)
-    assert counters.take(name, limit=limit + 1, seconds=120)  # a raised limit: one more
+
+    def take(limit):
+        settled = counters.call_settle(
+            rate=(name, limit, 120), quota=None, record={}, ledger="", threshold=0, cells=[]
+        )
+        return settled[0] == 0
+
+    assert not take(limit)
+    assert take(limit + 1)  # a raised limit: one more
     # The one count every process shared is in Redis, and its window expires on its own.
     client = redis.Redis.from_url(settings.SERVICES_REDIS_URL)
     key = settings.SERVICES_KEY_PREFIX + name
