@@ -238,4 +238,3 @@ def _refused(record, status, started, known, rate, retry_after) -> None:
     if settled[0] == 1:
         known.full.add(rate[0])
         raise rate_refusal(rate[1], retry_after)
-

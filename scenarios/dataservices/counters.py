@@ -62,6 +62,7 @@ answer[2] = log('ok', #answer - 2, table.concat(shown, ';'))
 return answer
 """
 
+
 @cache
 def _client(url: str) -> redis.Redis:
     return redis.Redis.from_url(url, socket_timeout=5, socket_connect_timeout=5)

@@ -397,6 +397,44 @@ def _result_sql(shape: Shape, source: str, limit: int) -> str:
     )
 
 
+_PRUNED_TYPES = ("DATE", "TIMESTAMP")
+
+
+def pruning_filter(where: str, types: dict) -> str:
+    """A filter implied by ``where`` that DuckDB can check against a Parquet row group's
+    statistics ('' when there is none): a day range on a cast timestamp
+    (``CAST(ts AS DATE) BETWEEN $a AND $b``, or >= / <=, among the filter's top-level
+    conjuncts) becomes a range on the column itself, which a workspace sorted by it
+    prunes to the row groups of those days."""
+    if not where:
+        return ""
+    found = sqlglot.parse_one(where, read=DIALECT)
+    conjuncts = list(found.flatten()) if isinstance(found, exp.And) else [found]
+    ranges = []
+    for node in conjuncts:
+        this = node.this
+        if not (
+            isinstance(this, exp.Cast)
+            and this.to.is_type(exp.DataType.Type.DATE)
+            and isinstance(this.this, exp.Column)
+            and str(types.get(this.this.name, "")).upper() in _PRUNED_TYPES
+        ):
+            continue
+        column = quote_ident(this.this.name)
+        low = high = None
+        if isinstance(node, exp.Between):
+            low, high = node.args.get("low"), node.args.get("high")
+        elif isinstance(node, exp.GTE):
+            low = node.expression
+        elif isinstance(node, exp.LTE):
+            high = node.expression
+        if isinstance(low, exp.Placeholder):
+            ranges.append(f"{column} >= CAST(${low.this} AS TIMESTAMP)")
+        if isinstance(high, exp.Placeholder):
+            ranges.append(f"{column} < CAST(${high.this} AS TIMESTAMP) + INTERVAL 1 DAY")
+    return " AND ".join(ranges)
+
+
 # Per process, one locked DuckDB database per workspace table, kept for later calls:
 # opening one costs more than most services' queries. Each call runs on a cursor of its own.
 _DATABASES: OrderedDict[tuple[str, str], tuple[duckdb.DuckDBPyConnection, dict]] = OrderedDict()
@@ -470,9 +508,11 @@ def run(
         # every measure's evidence read it, with the parameters already bound.
         wanted = {name.lower() for name in fields} | {(unit or "").lower()}
         kept = ", ".join(quote_ident(name) for name in types if name.lower() in wanted)
+        pruned = pruning_filter(shape.where, types)
         connection.execute(
             f"CREATE TEMPORARY TABLE {ROWS} AS SELECT {kept} "  # noqa: S608
-            f"FROM ({shape.filtered_sql(SOURCE)}) AS filtered",
+            f"FROM ({shape.filtered_sql(SOURCE)}) AS filtered"
+            + (f" WHERE {pruned}" if pruned else ""),
             bindings,
         )
         filtered = dataclasses.replace(shape, where="")
