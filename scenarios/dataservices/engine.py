@@ -15,6 +15,7 @@ import threading
 from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import date
+from functools import lru_cache
 from pathlib import Path
 
 import duckdb
@@ -400,8 +401,10 @@ def _result_sql(shape: Shape, source: str, limit: int) -> str:
 _PRUNED_TYPES = ("DATE", "TIMESTAMP")
 
 
-def pruning_filter(where: str, types: dict) -> str:
-    """A filter implied by ``where`` that DuckDB can check against a Parquet row group's
+@lru_cache(maxsize=256)
+def pruning_filter(where: str, types: tuple[tuple[str, str], ...]) -> str:
+    """A filter implied by ``where`` (on columns of ``types``: (name, type) pairs) that
+    DuckDB can check against a Parquet row group's
     statistics ('' when there is none): a day range on a cast timestamp
     (``CAST(ts AS DATE) BETWEEN $a AND $b``, or >= / <=, among the filter's top-level
     conjuncts) becomes a range on the column itself, which a workspace sorted by it
@@ -417,7 +420,7 @@ def pruning_filter(where: str, types: dict) -> str:
             isinstance(this, exp.Cast)
             and this.to.is_type(exp.DataType.Type.DATE)
             and isinstance(this.this, exp.Column)
-            and str(types.get(this.this.name, "")).upper() in _PRUNED_TYPES
+            and str(dict(types).get(this.this.name, "")).upper() in _PRUNED_TYPES
         ):
             continue
         column = quote_ident(this.this.name)
@@ -508,7 +511,7 @@ def run(
         # every measure's evidence read it, with the parameters already bound.
         wanted = {name.lower() for name in fields} | {(unit or "").lower()}
         kept = ", ".join(quote_ident(name) for name in types if name.lower() in wanted)
-        pruned = pruning_filter(shape.where, types)
+        pruned = pruning_filter(shape.where, tuple(types.items()))
         connection.execute(
             f"CREATE TEMPORARY TABLE {ROWS} AS SELECT {kept} "  # noqa: S608
             f"FROM ({shape.filtered_sql(SOURCE)}) AS filtered"
