@@ -29,7 +29,10 @@ from scenarios.dataservices.quotas import (
 from scenarios.models import Scenario, ScenarioStatus, ScenarioTypeStatus, ServiceLedger
 from tenants.models import AdmissionStatus
 
-RESULTS_KEPT = 256  # cached results also kept in each process's memory
+# Cached results of at most RESULT_ROWS_KEPT rows are also kept in each process's memory,
+# RESULTS_KEPT of them at most.
+RESULTS_KEPT = 64
+RESULT_ROWS_KEPT = 1000
 
 
 def _check_authorized(scenario: Scenario) -> None:
@@ -110,6 +113,8 @@ def _result(service: lookups.Served, bindings: dict, params) -> tuple[engine.Res
 
 
 def _keep(cache_key: str, found: dict) -> None:
+    if len(found["rows"]) > RESULT_ROWS_KEPT:
+        return
     _results[cache_key] = (time.monotonic() + settings.SERVICES_CACHE_SECONDS, found)
     while len(_results) > RESULTS_KEPT:
         _results.popitem(last=False)
