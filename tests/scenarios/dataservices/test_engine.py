@@ -1,13 +1,20 @@
 """Calls read only the row groups their day range needs: a day range on a cast timestamp
 is also checked on the column itself, and workspace tables are sorted by the time field
-the services filter on, with row-group statistics."""
+the services filter on, with row-group statistics. A service counting rows gets its
+cells and their evidence from one query."""
 
 import pyarrow.parquet as pq
 import pytest
 
 from core.storage import data_path
+from scenarios.dataservices.calls import service_call
 from scenarios.dataservices.engine import pruning_filter
 from scenarios.models import Workspace
+from tests.factories import serviced_scenario
+from tests.security.test_service_calls import SMALL_CELLS, true_counts
+
+MONTH = {"period": "2025-03-01/2025-03-31"}
+FULL = "CAST(arrival_time AS DATE) BETWEEN '2025-03-01' AND '2025-03-31'"
 
 WHERE = (
     "CAST(ts AS DATE) BETWEEN $period_start AND $period_end "
@@ -39,3 +46,25 @@ def test_a_workspace_table_is_sorted_by_its_time_field_with_row_group_statistics
     assert len(times) > 10 and times == sorted(times)
     position = parquet.schema_arrow.get_field_index("arrival_time")
     assert parquet.metadata.row_group(0).column(position).statistics.has_min_max
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(("params", "where"), [SMALL_CELLS[0], SMALL_CELLS[2], (MONTH, FULL)])
+def test_a_service_counting_rows_is_answered_and_suppressed_from_one_query(
+    tmp_path, django_capture_on_commit_callbacks, params, where
+):
+    """No unit field: every row is a unit, and the cells with their evidence come from
+    one query; a cell of fewer rows than the threshold is suppressed, the others exact."""
+    with django_capture_on_commit_callbacks(execute=True):
+        scenario, _developer, _definition, secret = serviced_scenario(tmp_path, unit="")
+    threshold = scenario.scenario_type.min_cell_count
+    truth = true_counts(scenario, where)
+
+    answer = service_call(secret=secret, code="berth-traffic", given=params)
+
+    assert answer["rows"] == [
+        {"berth": berth, "port_calls": rows, "suppressed": []}
+        if rows >= threshold
+        else {"berth": berth, "port_calls": None, "suppressed": ["port_calls"]}
+        for berth, (rows, _vessels) in sorted(truth.items())
+    ]
