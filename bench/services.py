@@ -7,7 +7,8 @@ period of at most 92 days; ``manage.py seed_demo``) called with the demo's API k
 ``Authorization: ApiKey <key>``. Every call takes the whole path: the key's SHA-256 lookup,
 the scenario's checks, the rate limit and the daily quota counted in the shared counters,
 the query and its disclosure evidence in DuckDB on the scenario's workspace Parquet (or the
-cached result), a ServiceCall row. The demo key's rate limit and the organization's quota
+cached result), a ServiceCall row (through the call log's stream, which the benchmark
+drains as beat does before it counts). The demo key's rate limit and the organization's quota
 are raised through the services (``api_key_rate_set``, ``quota_set``, by the demo's
 operator staff account), so every call is still counted: the benchmark checks at the end
 that the ServiceCall rows and the quota counter grew by exactly the calls it made.
@@ -483,8 +484,11 @@ def counted(target: Target) -> tuple[int, int]:
     import redis
     from django.conf import settings
 
+    from scenarios.dataservices.calllog import calls_log_drain
     from scenarios.models import ServiceCall
 
+    while calls_log_drain():  # what beat does every few seconds
+        pass
     calls = ServiceCall.objects.filter(api_key=target.key).count()
     name = f"{settings.SERVICES_KEY_PREFIX}quota:{target.organization.pk}:{CODE}:"
     with redis.Redis.from_url(settings.SERVICES_REDIS_URL) as client:
@@ -582,6 +586,35 @@ def report(runs: list[Run], args, target: Target, backend: str, load_before) -> 
     print(f"- Non-200 answers: {sum(failures.values())} {dict(failures) or ''}".rstrip())
 
 
+def as_json(runs: list[Run], args, target: Target, backend: str, load_before) -> dict:
+    """The runs as one JSON object: each run's calls/s, p50, p99 and CPU ms per call."""
+    return {
+        "service": CODE,
+        "table_rows": target.rows,
+        "result_rows": args.result_rows,
+        "backend": backend,
+        "workers": args.workers,
+        "clients": args.clients,
+        "scale": args.scale,
+        "cpus": os.cpu_count(),
+        "load_average": [round(load_before[0], 2), round(os.getloadavg()[0], 2)],
+        "runs": [
+            {
+                "label": run.label,
+                "calls": run.calls,
+                "failed": run.failed,
+                "cache_hits": run.hits,
+                "calls_per_second": round(run.rate, 1),
+                "p50_ms": round(percentile(run.latencies, 50), 2),
+                "p99_ms": round(percentile(run.latencies, 99), 2),
+                "cpu_ms_per_call": round(run.cpu_ms, 3),
+                "baseline": run.baseline or None,
+            }
+            for run in runs
+        ],
+    }
+
+
 def show_tail(log, lines: int = 30) -> None:
     if log is not None:
         log.seek(0)
@@ -598,6 +631,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--scale", type=int, default=1, help="seed_demo --scale (fresh only)")
     parser.add_argument("--var-dir", type=Path, help="reuse this seeded VAR_DIR")
     parser.add_argument("--timeout", type=float, default=900, help="seconds for the whole run")
+    parser.add_argument("--port", type=int, help="gunicorn's port (default: a free one)")
+    parser.add_argument("--json", action="store_true", help="one JSON object, not Markdown")
     args = parser.parse_args(argv)
     started = time.monotonic()
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # runs the clean-up below
@@ -650,7 +685,7 @@ def main(argv: list[str] | None = None) -> None:
         backend = f"{connection.vendor}, counters and cache in Redis {where}"
         calls_before = counted(target)
 
-        port = free_port()
+        port = args.port or free_port()
         log = tempfile.TemporaryFile()  # noqa: SIM115 (closed below; its tail shown on error)
         server = start_gunicorn(env, port, args.workers, log)
         wait_until_up(port, server, timeout=60)
@@ -660,15 +695,21 @@ def main(argv: list[str] | None = None) -> None:
         runs, args.result_rows, sent = measure(args, pool, server, port, target)
         connection.close()
         calls_after = counted(target)
-        report(runs, args, target, backend, load_before)
+        if args.json:
+            print(json.dumps(as_json(runs, args, target, backend, load_before)))
+        else:
+            report(runs, args, target, backend, load_before)
         sent += sum(run.calls for run in runs if not run.label.startswith("plain"))
         grown = (calls_after[0] - calls_before[0], calls_after[1] - calls_before[1])
         print(
             f"- Every call counted: {sent:,} calls made (warm-up and check included), "
-            f"ServiceCall rows +{grown[0]:,}, daily quota counter +{grown[1]:,}."
+            f"ServiceCall rows +{grown[0]:,}, daily quota counter +{grown[1]:,}.",
+            file=sys.stderr if args.json else sys.stdout,
         )
-        print()
-        print(f"Total wall time {time.monotonic() - started:.0f} s (setup included).")
+        print(
+            f"Total wall time {time.monotonic() - started:.0f} s (setup included).",
+            file=sys.stderr if args.json else sys.stdout,
+        )
         if grown != (sent, sent) or any(run.failed for run in runs):
             show_tail(log)
             raise SystemExit("some calls failed or were not counted (see above)")

@@ -240,6 +240,8 @@ JOBS_REDISPATCH_AFTER_SECONDS = env_int("JOBS_REDISPATCH_AFTER_SECONDS", default
 # workers was seen within WORKER_DOWN_AFTER_SECONDS is down (/healthz, the job pages).
 WORKER_HEARTBEAT_SECONDS = env_int("WORKER_HEARTBEAT_SECONDS", default=5, minimum=1)
 WORKER_DOWN_AFTER_SECONDS = env_int("WORKER_DOWN_AFTER_SECONDS", default=30, minimum=2)
+# Beat moves the data services' call log from Redis into the database this often.
+SERVICES_LOG_DRAIN_SECONDS = env_int("SERVICES_LOG_DRAIN_SECONDS", default=2, minimum=1)
 CELERY_BEAT_SCHEDULE = {
     "expire-scenarios": {"task": "scenarios.tasks.scenarios_expire_due", "schedule": 3600.0},
     "reap-jobs": {
@@ -247,6 +249,11 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": float(JOBS_REAP_INTERVAL_SECONDS),
         # A late run is useless: the next one comes soon.
         "options": {"expires": float(JOBS_REAP_INTERVAL_SECONDS)},
+    },
+    "drain-service-calls": {
+        "task": "scenarios.tasks.service_calls_drain",
+        "schedule": float(SERVICES_LOG_DRAIN_SECONDS),
+        "options": {"expires": float(SERVICES_LOG_DRAIN_SECONDS)},
     },
     "audit-checkpoint": {
         "task": "core.tasks.audit_checkpoint",
@@ -344,6 +351,12 @@ SERVICES_CACHE_SECONDS = env_int("SERVICES_CACHE_SECONDS", default=600, minimum=
 SERVICES_MAX_ROWS = env_int("SERVICES_MAX_ROWS", default=10000, minimum=1)
 SERVICES_TIMEOUT_SECONDS = env_int("SERVICES_TIMEOUT_SECONDS", default=10, minimum=1)
 SERVICES_MEMORY_LIMIT = env_str("SERVICES_MEMORY_LIMIT", "512MB")
+# Each web worker remembers a key, its scenario and its services' definitions, workspace
+# and quota this long (a revoked key is refused by every worker within it).
+SERVICES_LOOKUP_MS = env_int("SERVICES_LOOKUP_MS", default=500, minimum=0)
+# The call log's stream in Redis is drained into the database by a call that finds this
+# many calls waiting, and by beat every SERVICES_LOG_DRAIN_SECONDS (above).
+SERVICES_LOG_BATCH = env_int("SERVICES_LOG_BATCH", default=200, minimum=1)
 CACHES = {
     "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
     "services": {

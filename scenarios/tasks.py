@@ -6,6 +6,7 @@ from celery import shared_task
 from celery.signals import worker_process_shutdown, worker_ready, worker_shutdown
 from django.conf import settings
 
+from scenarios.dataservices.calllog import calls_log_drain
 from scenarios.models import Job
 from scenarios.services.outputs import outputs_check
 from scenarios.services.scenarios import scenarios_expire
@@ -53,6 +54,13 @@ def jobs_reap_due() -> int:
     jobs whose worker went silent; send again the messages of queued jobs and workspace
     builds the broker may have lost; check the outputs a dead worker left unchecked."""
     return reconcile()
+
+
+@shared_task(acks_late=True, soft_time_limit=60, time_limit=90)
+def service_calls_drain() -> int:
+    """Periodic (Celery beat, every SERVICES_LOG_DRAIN_SECONDS): move the data services'
+    call log from its Redis stream into the database."""
+    return calls_log_drain()
 
 
 @worker_ready.connect

@@ -95,7 +95,8 @@ def materialize(
 ) -> dict:
     """Write every table into a private folder, then rename it to ``final_dir``.
 
-    ``tables``: ``[{"code", "source": Path, "fields": [CatalogField...], ...source info}]``.
+    ``tables``: ``[{"code", "source": Path, "fields": [CatalogField...], "sort_by": a column
+    or None, ...source info}]``.
     Returns the manifest (also written as manifest.json beside the tables)."""
     work = tmp_root / f"workspace-{uuid.uuid4().hex}"
     work.mkdir(parents=True, mode=0o700)
@@ -117,9 +118,11 @@ def materialize(
             for table in tables:
                 target = work / f"{table['code']}.parquet"
                 query = table_sql(table["source"], table["fields"], key_hex)
+                if table.get("sort_by"):  # row groups a filter on it prunes (their min/max)
+                    query += f" ORDER BY {quote_ident(table['sort_by'])}"
                 connection.execute(
                     f"COPY ({query}) TO {quote_literal(str(target))} "
-                    "(FORMAT parquet, COMPRESSION zstd)"
+                    "(FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE 122880)"
                 ).fetchall()
                 rows = connection.execute(
                     f"SELECT count(*) FROM read_parquet({quote_literal(str(target))})"

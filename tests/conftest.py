@@ -37,6 +37,7 @@ def _own_service_counters(settings):
     """Data-service quota and rate counters and cached results outlive a test (in Redis):
     each test counts under its own prefix, and its keys go with it."""
     settings.SERVICES_KEY_PREFIX = prefix = f"test-{uuid.uuid4().hex}:"
+    settings.SERVICES_LOG_BATCH = 1  # every call moved into ServiceCall before it answers
     yield
     client = redis.Redis.from_url(settings.SERVICES_REDIS_URL)
     for name in client.scan_iter(match=f"{prefix}*"):

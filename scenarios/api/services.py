@@ -4,8 +4,10 @@ review, keys, quotas and usage. Thin views over selectors and services."""
 import codecs
 import json
 
+import orjson
 from django.conf import settings
-from django.http import QueryDict
+from django.http import HttpResponse, QueryDict
+from django.utils.cache import patch_vary_headers
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import serializers, status
 from rest_framework.exceptions import ParseError
@@ -18,7 +20,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from core.csv import csv_attachment
-from core.errors import NotFound
+from core.errors import ApplicationError, NotFound
 from core.fields import BoundedDateTimeField
 from core.params import parse_query_int
 from core.parsers import JSONParser
@@ -131,6 +133,31 @@ class ServiceCallView(APIView):
     parser_classes = [JsonParametersParser, FormParser]
     checks_nul_itself = True  # by parameter name, recorded (core/middleware.py)
     content_negotiation_class = JsonOrCsv
+
+    def dispatch(self, request, *args, **kwargs):
+        """A GET answered in JSON (nearly every call) takes a lean path, without DRF's
+        request, negotiation and renderer: the same key, answer and error shape."""
+        if request.method == "GET" and not wants_csv(request):
+            return self._lean(request, kwargs["code"])
+        return super().dispatch(request, *args, **kwargs)
+
+    def _lean(self, request, code: str) -> HttpResponse:
+        try:
+            answer = call_svc.service_call(
+                secret=api_key_of(request), code=code, given=_single(request.GET)
+            )
+            response = HttpResponse(orjson.dumps(answer), content_type="application/json")
+        except ApplicationError as error:  # as core.errors.api_exception_handler
+            body = {"code": error.code, "detail": error.message}
+            if error.field:
+                body["field"] = error.field
+            response = HttpResponse(
+                orjson.dumps(body), status=error.status, content_type="application/json"
+            )
+            for name, value in error.headers.items():
+                response[name] = value
+        patch_vary_headers(response, ["Accept"])
+        return response
 
     def _answer(self, request, code: str, given: dict):
         answer = call_svc.service_call(secret=api_key_of(request), code=code, given=given)

@@ -1,44 +1,38 @@
 """The call: a live API key, its scenario authorized, an approved service of the
-scenario's type, the key's rate and the organization's daily quota, the run on the
-scenario's workspace (cached when the service says so), the differencing ledger, and one
-ServiceCall recorded for every call with a valid key, whatever its outcome."""
+scenario's type, the run on the scenario's workspace (cached when the service says so),
+then one round trip to Redis that counts the key's rate and the organization's daily
+quota, checks the answer against the organization's earlier ones (the differencing
+ledger) and logs the call, before it is answered. Every call with a valid key is logged,
+whatever its outcome (``calllog`` moves the log into ServiceCall)."""
 
 import hashlib
 import json
 import time
-from datetime import datetime
-from functools import lru_cache
+from collections import OrderedDict
 
 from django.conf import settings
 from django.core.cache import caches
-from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from core.errors import ApplicationError, Conflict, InvalidInput, NotFound, PermissionRefused
-from core.storage import data_path
-from scenarios.dataservices import engine
-from scenarios.dataservices.definitions import type_scope
-from scenarios.dataservices.keys import api_key_authenticate
-from scenarios.dataservices.quotas import quota_take, rate_take
-from scenarios.disclosure.params import Parameters
-from scenarios.disclosure.sqlshape import Shape
-from scenarios.models import (
-    ApiKey,
-    DataService,
-    DefinitionStatus,
-    Scenario,
-    ScenarioStatus,
-    ScenarioType,
-    ScenarioTypeStatus,
-    ServiceCall,
-    ServiceDefinition,
-    ServiceLedger,
-    WorkspaceStatus,
+from core.errors import ApplicationError, InvalidInput, PermissionRefused
+from scenarios.dataservices import counters, engine, lookups
+from scenarios.dataservices.calllog import calls_log_drain
+from scenarios.dataservices.keys import api_key_check
+from scenarios.dataservices.quotas import (
+    QUOTA_SECONDS,
+    quota_refusal,
+    quota_window,
+    rate_refusal,
+    rate_window,
 )
+from scenarios.models import Scenario, ScenarioStatus, ScenarioTypeStatus, ServiceLedger
 from tenants.models import AdmissionStatus
 
-D = DefinitionStatus
+# Cached results of at most RESULT_ROWS_KEPT rows are also kept in each process's memory,
+# RESULTS_KEPT of them at most.
+RESULTS_KEPT = 64
+RESULT_ROWS_KEPT = 1000
 
 
 def _check_authorized(scenario: Scenario) -> None:
@@ -58,89 +52,47 @@ def _check_authorized(scenario: Scenario) -> None:
         )
 
 
-def _definition(scenario: Scenario, code: str) -> ServiceDefinition:
-    found = ServiceDefinition.objects.select_related("service").filter(
-        service__code=code, status=D.APPROVED
-    )[:1]  # one approved version at most (a constraint)
-    definition = next(iter(found), None)
-    if definition is None:
-        raise NotFound(_("Unknown service %(code)s.") % {"code": code[:60]}, code="unknown_service")
-    if definition.service.scenario_type_id != scenario.scenario_type_id:
-        raise PermissionRefused(
-            _("Service %(code)s is not one of this scenario's type.") % {"code": code},
-            code="service_not_in_type",
-        )
-    return definition
-
-
-@lru_cache(maxsize=256)
-def _checked(
-    definition_pk: int, created_at: datetime, type_pk: int, scope_version: int
-) -> tuple[Shape, frozenset[str]]:
-    """An approved template's shape and the fields it reads, parsed once per process for
-    each version of the definition and of its type's scope."""
-    definition = ServiceDefinition.objects.get(pk=definition_pk)
-    shape = engine.template_check(
-        definition.sql,
-        parameters=definition.parameters,
-        columns=definition.columns,
-        unit=definition.unit,
-        scope=type_scope(ScenarioType.objects.get(pk=type_pk)),
-    )
-    return shape, frozenset(engine.fields_read(definition.sql))
-
-
-def _workspace_table(scenario: Scenario, table: str, read: frozenset[str]):
-    workspace = (
-        scenario.workspaces.filter(status=WorkspaceStatus.READY).order_by("-version").first()
-    )
-    if workspace is None:
-        raise Conflict(_("The scenario's workspace is not ready yet."))
-    info = workspace.manifest.get("tables", {}).get(table)
-    if info is None or not {name.lower() for name in read} <= {
-        name.lower() for name in info["columns"]
-    }:
-        raise PermissionRefused(
-            _("This scenario's scope does not include what the service reads (%(table)s).")
-            % {"table": table},
-            code="outside_scenario_scope",
-        )
-    return workspace, data_path(workspace.path) / info["file"]
-
-
 def params_sha256(given: dict) -> str:
     text = json.dumps(given, sort_keys=True, default=str, ensure_ascii=False)
     return hashlib.sha256(text.encode()).hexdigest()
 
 
-def _run(scenario: Scenario, definition: ServiceDefinition, given: dict, call: ServiceCall):
-    try:
-        bindings = engine.parameters_bind(definition.parameters, given)
-    except engine.ParameterError as error:
-        raise InvalidInput(str(error), field=error.field) from None
-    shape, read = _checked(
-        definition.pk,
-        definition.created_at,
-        scenario.scenario_type_id,
-        scenario.scenario_type.scope_version,
+_results: OrderedDict[str, tuple[float, dict]] = OrderedDict()
+
+
+def _copy(found: dict) -> engine.Result:
+    """A result of its own (an answer's rows are suppressed in place)."""
+    return engine.Result(
+        columns=found["columns"],
+        rows=[list(row) for row in found["rows"]],
+        suppressed=[list(names) for names in found["suppressed"]],
+        units=found["units"],
+        groups=found["groups"],
     )
-    workspace, table = _workspace_table(scenario, shape.table, read)
-    quota_take(call.api_key, definition.service, call.at)
-    params = Parameters.of_type(scenario.scenario_type)
+
+
+def _result(service: lookups.Served, bindings: dict, params) -> tuple[engine.Result, bool]:
+    """The service's result and whether it came from the cache (this process's memory,
+    then Redis: shared by every worker)."""
+    definition = service.definition
     cache_key = None
     if definition.cached:
+        workspace = service.workspace
         material = [definition.pk, definition.created_at, workspace.pk, workspace.version, bindings]
         digest = hashlib.sha256(json.dumps(material, default=str).encode()).hexdigest()
         cache_key = f"{settings.SERVICES_KEY_PREFIX}result:v2:{digest}"
+        kept = _results.get(cache_key)
+        if kept is not None and kept[0] > time.monotonic():
+            return _copy(kept[1]), True
         hit = caches["services"].get(cache_key)
         if hit is not None:
-            call.cached = True
-            return workspace, engine.Result(**hit), params
+            _keep(cache_key, hit)
+            return _copy(hit), True
     try:
         result = engine.run(
-            shape,
-            table=table,
-            fields=read,
+            service.shape,
+            table=service.table,
+            fields=service.read,
             bindings=bindings,
             unit=definition.unit,
             params=params,
@@ -153,106 +105,141 @@ def _run(scenario: Scenario, definition: ServiceDefinition, given: dict, call: S
         failure.status = error.status
         raise failure from None
     if cache_key is not None:
-        caches["services"].set(cache_key, result.to_dict(), settings.SERVICES_CACHE_SECONDS)
-    return workspace, result, params
+        found = result.to_dict()
+        caches["services"].set(cache_key, found, settings.SERVICES_CACHE_SECONDS)
+        _keep(cache_key, found)
+        result = _copy(found)
+    return result, False
+
+
+def _keep(cache_key: str, found: dict) -> None:
+    if len(found["rows"]) > RESULT_ROWS_KEPT:
+        return
+    _results[cache_key] = (time.monotonic() + settings.SERVICES_CACHE_SECONDS, found)
+    while len(_results) > RESULTS_KEPT:
+        _results.popitem(last=False)
 
 
 def _key_sha256(key: list) -> str:
     return hashlib.sha256(json.dumps(key, default=str, ensure_ascii=False).encode()).hexdigest()
 
 
-def _answered(organization_id: int, service: DataService, keys: list[str]) -> dict[str, set]:
-    """The units of each cell (by key) the organization was answered before."""
-    answered: dict[str, set[int]] = {}
-    recorded = ServiceLedger.objects.filter(
-        organization_id=organization_id, service=service, key_sha256__in=set(keys)
+def _ledger_load(ledger: str, organization_id: int, service_id: int) -> None:
+    cells = ServiceLedger.objects.filter(
+        organization_id=organization_id, service_id=service_id
     ).values_list("key_sha256", "units")
-    for key, units in recorded:
-        answered.setdefault(key, set()).add(units)
-    return answered
-
-
-def _differencing(organization_id: int, service: DataService, result, threshold: int) -> None:
-    """Suppress the rows whose cell the organization was answered before (by any call of
-    this service) with a number of units fewer than ``threshold`` apart: the difference
-    would single out those units. The rows answered are recorded in the ledger, one call
-    of an organization to a service at a time (on PostgreSQL an advisory lock; SQLite's
-    transactions take the database's write lock)."""
-    keys = [_key_sha256(result.key_of(index)) for index in range(len(result.rows))]
-    with transaction.atomic():
-        if connection.vendor == "postgresql":
-            with connection.cursor() as cursor:
-                cursor.execute(
-                    "SELECT pg_advisory_xact_lock(%s, %s)", [organization_id, service.pk]
-                )
-        answered = _answered(organization_id, service, keys)
-        shown = []
-        for index, key in enumerate(keys):
-            if result.suppressed[index]:
-                continue  # a cell below the rules: not shown, nothing to compare
-            units = result.units[index]
-            before = answered.get(key, set())
-            if any(0 < abs(units - earlier) < threshold for earlier in before):
-                result.suppress_row(index)
-            elif units not in before:
-                shown.append(
-                    ServiceLedger(
-                        organization_id=organization_id,
-                        service=service,
-                        key_sha256=key,
-                        units=units,
-                    )
-                )
-        if shown:
-            ServiceLedger.objects.bulk_create(shown, ignore_conflicts=True)
+    counters.ledger_load(ledger, cells.iterator(chunk_size=10_000))
 
 
 def service_call(*, secret: str, code: str, given: dict) -> dict:
     """Call a service with an API key: the answer, or an ApplicationError. Every call
-    with a valid key is recorded, whatever its outcome."""
+    with a valid key is logged, whatever its outcome."""
     started = time.perf_counter()
-    key = api_key_authenticate(secret)
-    scenario = key.scenario
+    known = lookups.key_known(secret)
+    key, scenario = known.key, known.key.scenario
     now = timezone.now()
-    call = ServiceCall(
-        at=now,
-        organization_id=key.organization_id,
-        scenario=scenario,
-        api_key=key,
-        service_code=(code or "")[:60],
-        params_sha256=params_sha256(given),
-        status=200,
-        latency_ms=0.0,
-    )
+    api_key_check(key, now)
+    *rate, retry_after = rate_window(key, now)
+    record = {
+        "at": now.isoformat(),
+        "organization": key.organization_id,
+        "scenario": scenario.pk,
+        "api_key": key.pk,
+        "service": None,
+        "service_code": (code or "")[:60],
+        "version": None,
+        "params_sha256": params_sha256(given),
+        "rows": 0,
+        "suppressed": 0,
+        "statistics": 0,
+        "status": 200,
+        "cached": False,
+    }
+    logged = False
     try:
-        rate_take(key, now)
+        if rate[0] in known.full:  # found full in this window: refused without a run
+            raise rate_refusal(rate[1], retry_after)
         _check_authorized(scenario)
-        definition = _definition(scenario, code)
-        call.service, call.version = definition.service, definition.version
-        workspace, result, params = _run(scenario, definition, given, call)
-        _differencing(key.organization_id, definition.service, result, params.threshold)
-        call.rows, call.suppressed = len(result.rows), result.cells_suppressed
+        service = lookups.served(known, code)
+        definition = service.definition
+        record["service"], record["version"] = definition.service_id, definition.version
+        try:
+            bindings = engine.parameters_bind(definition.parameters, given)
+        except engine.ParameterError as error:
+            raise InvalidInput(str(error), field=error.field) from None
+        quota = (quota_window(key.organization_id, code, now), service.quota, QUOTA_SECONDS)
+        if quota[0] in known.full:
+            raise quota_refusal(service.quota, code, now)
+        result, cached = _result(service, bindings, known.params)
+        checked = [index for index, hidden in enumerate(result.suppressed) if not hidden]
+        cells = [(_key_sha256(result.key_of(index)), result.units[index]) for index in checked]
+        record.update(
+            rows=len(result.rows),
+            suppressed=result.cells_suppressed,
+            statistics=len(result.columns) - len(result.groups),
+            cached=cached,
+        )
+        ledger = f"ledger:{key.organization_id}:{definition.service_id}"
+        for attempt in range(2):
+            record["latency_ms"] = (time.perf_counter() - started) * 1000
+            settled = counters.call_settle(
+                rate=tuple(rate),
+                quota=quota,
+                record=record,
+                ledger=ledger,
+                threshold=known.params.threshold,
+                cells=cells,
+            )
+            if settled[0] != 3 or attempt:
+                break
+            _ledger_load(ledger, key.organization_id, definition.service_id)
+        logged = settled[0] != 3
+        if settled[0] == 1:
+            known.full.add(rate[0])
+            raise rate_refusal(rate[1], retry_after)
+        if settled[0] == 2:
+            known.full.add(quota[0])
+            raise quota_refusal(service.quota, code, now)
+        if not logged:
+            raise RuntimeError("the differencing ledger could not be loaded")
+        for position in settled[2:]:
+            result.suppress_row(checked[position])
     except ApplicationError as error:
-        call.status = error.status
+        if not logged:
+            _refused(record, error.status, started, known, rate, retry_after)
         raise
     except Exception:
-        call.status = 500
+        if not logged:
+            _refused(record, 500, started, known, rate, retry_after)
         raise
-    finally:
-        call.latency_ms = (time.perf_counter() - started) * 1000
-        call.save()
-        ApiKey.objects.filter(pk=key.pk).update(last_used_at=now)
+    if settled[1] >= settings.SERVICES_LOG_BATCH:
+        calls_log_drain()
     return {
         "service": definition.service.code,
         "version": definition.version,
         "scenario": scenario.pk,
-        "workspace_version": workspace.version,
-        "threshold": params.threshold,
+        "workspace_version": service.workspace.version,
+        "threshold": known.params.threshold,
         "columns": result.columns,
         "rows": [
             {**dict(zip(result.columns, row, strict=True)), "suppressed": hidden}
             for row, hidden in zip(result.rows, result.suppressed, strict=True)
         ],
         "cells_suppressed": result.cells_suppressed,
-        "cached": call.cached,
+        "cached": cached,
     }
+
+
+def _refused(record, status, started, known, rate, retry_after) -> None:
+    """Log a refused call, counted against the key's rate (every call of a live key is);
+    a RateLimited instead when the rate is full."""
+    record.update(status=status, rows=0, suppressed=0, cached=False)
+    record["latency_ms"] = (time.perf_counter() - started) * 1000
+    settled = counters.call_settle(
+        rate=tuple(rate), quota=None, record=record, ledger="", threshold=0, cells=[]
+    )
+    if settled[1] >= settings.SERVICES_LOG_BATCH:
+        calls_log_drain()
+    if settled[0] == 1:
+        known.full.add(rate[0])
+        raise rate_refusal(rate[1], retry_after)

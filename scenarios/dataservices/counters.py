@@ -1,30 +1,130 @@
-"""Fixed-window counters for data-service quotas and rate limits, shared by every web
-worker in Redis (SERVICES_REDIS_URL: the broker's Redis by default, the embedded
-default's too): a script that counts only below the limit, and a window that expires on
-its own. A refused call is never counted, so raising a limit takes effect at once."""
+"""Fixed-window counters for data-service quotas and rate limits, the differencing
+ledger's copy and the call log's stream, shared by every web worker in Redis
+(SERVICES_REDIS_URL: the broker's Redis by default, the embedded default's too).
 
+A call settles in one script, one round trip: it counts the key's rate and the
+organization's daily quota only below their limits (a refused call is never counted, so
+raising a limit takes effect at once; each window expires on its own), checks the answer's
+cells against the organization's earlier answers and records the new ones, and appends the
+call to the log's stream before the caller answers (``calllog`` drains it into the
+database). Scripts run one at a time: two calls never see the ledger half-written."""
+
+import json
 from functools import cache
 
 import redis
 from django.conf import settings
 
-_TAKE = """
-local count = tonumber(redis.call('GET', KEYS[1]) or '0')
-if count >= tonumber(ARGV[1]) then return 0 end
-count = redis.call('INCR', KEYS[1])
-if count == 1 then redis.call('EXPIRE', KEYS[1], ARGV[2]) end
-return 1
+# KEYS: the rate's window, the quota's window (or an empty name: a refused call takes no
+# quota), the call log's stream, the ledger's marker (loaded from the database).
+# ARGV: rate limit, its seconds, quota limit, its seconds, the call (JSON), the ledger's
+# key prefix, the threshold, then each cell to check: its key and its units.
+# Answers {outcome, log length, positions of the cells suppressed...}: outcome 0 counted,
+# 1 the rate is full, 2 the quota is full (both logged as refused), 3 the ledger is not
+# loaded (nothing done).
+_CALL = """
+local cells = #ARGV - 7
+if cells > 0 and redis.call('EXISTS', KEYS[4]) == 0 then return {3, 0} end
+local function taken(key, limit, seconds)
+  local count = tonumber(redis.call('GET', key) or '0')
+  if count >= tonumber(limit) then return false end
+  if redis.call('INCR', key) == 1 then redis.call('EXPIRE', key, seconds) end
+  return true
+end
+local function log(outcome, hidden, shown)
+  redis.call('XADD', KEYS[3], '*', 'call', ARGV[5], 'outcome', outcome,
+             'hidden', hidden, 'ledger', shown)
+  return redis.call('XLEN', KEYS[3])
+end
+if not taken(KEYS[1], ARGV[1], ARGV[2]) then return {1, log('rate', 0, '')} end
+if KEYS[2] ~= '' and not taken(KEYS[2], ARGV[3], ARGV[4]) then
+  return {2, log('quota', 0, '')}
+end
+local threshold = tonumber(ARGV[7])
+local answer = {0, 0}
+local shown = {}
+for i = 8, #ARGV, 2 do
+  local key = ARGV[6] .. ARGV[i]
+  local units = tonumber(ARGV[i + 1])
+  local clash, seen = false, false
+  for _, earlier in ipairs(redis.call('SMEMBERS', key)) do
+    local apart = math.abs(units - tonumber(earlier))
+    if apart == 0 then seen = true elseif apart < threshold then clash = true break end
+  end
+  if clash then
+    table.insert(answer, (i - 8) / 2)
+  elseif not seen then
+    redis.call('SADD', key, units)
+    table.insert(shown, ARGV[i] .. ':' .. units)
+  end
+end
+answer[2] = log('ok', #answer - 2, table.concat(shown, ';'))
+return answer
 """
 
 
 @cache
+def _client(url: str) -> redis.Redis:
+    return redis.Redis.from_url(url, socket_timeout=5, socket_connect_timeout=5)
+
+
+@cache
 def _script(url: str):
-    client = redis.Redis.from_url(url, socket_timeout=5, socket_connect_timeout=5)
-    return client.register_script(_TAKE)
+    client = _client(url)
+    return client.register_script(_CALL)
 
 
-def take(name: str, *, limit: int, seconds: int) -> bool:
-    """Count one more in the window ``name`` (which names its window, kept ``seconds``)
-    when it holds fewer than ``limit``; False, counting nothing, when it is full."""
-    key = settings.SERVICES_KEY_PREFIX + name
-    return bool(_script(settings.SERVICES_REDIS_URL)(keys=[key], args=[limit, seconds]))
+def client() -> redis.Redis:
+    return _client(settings.SERVICES_REDIS_URL)
+
+
+def name_of(name: str) -> str:
+    """The Redis key of ``name`` (under SERVICES_KEY_PREFIX)."""
+    return settings.SERVICES_KEY_PREFIX + name
+
+
+def call_settle(
+    *,
+    rate: tuple[str, int, int],
+    quota: tuple[str, int, int] | None,
+    record: dict,
+    ledger: str,
+    threshold: int,
+    cells: list[tuple[str, int]],
+) -> list[int]:
+    """One round trip: take the rate (name, limit, seconds), then the quota (or none for
+    a refused call), check and record ``cells`` (key, units) in the ledger ``ledger``
+    and log ``record``. [outcome, log length, positions suppressed...]; see _CALL."""
+    script = _script(settings.SERVICES_REDIS_URL)
+    quota_name, quota_limit, quota_seconds = quota or ("", 0, 0)
+    flat = [part for cell in cells for part in cell]
+    return script(
+        keys=[
+            name_of(rate[0]),
+            name_of(quota_name) if quota_name else "",
+            name_of("calls"),
+            name_of(ledger),
+        ],
+        args=[
+            rate[1],
+            rate[2],
+            quota_limit,
+            quota_seconds,
+            json.dumps(record, separators=(",", ":")),
+            name_of(ledger + ":"),
+            threshold,
+            *flat,
+        ],
+    )
+
+
+def ledger_load(ledger: str, cells) -> None:
+    """Copy the database's ledger (cells as (key, units)) into Redis, then mark it loaded.
+    Only adds: a call recording meanwhile loses nothing."""
+    pipe = client().pipeline(transaction=False)
+    for index, (key, units) in enumerate(cells, start=1):
+        pipe.sadd(name_of(f"{ledger}:{key}"), units)
+        if index % 10_000 == 0:
+            pipe.execute()
+    pipe.set(name_of(ledger), 1)
+    pipe.execute()

@@ -15,6 +15,7 @@ import threading
 from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import date
+from functools import lru_cache
 from pathlib import Path
 
 import duckdb
@@ -24,7 +25,13 @@ from sqlglot import exp
 
 from core.duck import quote_ident, quote_literal
 from core.params import iso_date
-from scenarios.disclosure.cells import plain
+from scenarios.disclosure.cells import (
+    EVIDENCE_FIELDS,
+    evaluate,
+    is_numeric,
+    plain,
+    row_evidence_sql,
+)
 from scenarios.disclosure.check import NotDerived, measure_evaluations, measure_of
 from scenarios.disclosure.params import FAIL, REVIEW, Parameters
 from scenarios.disclosure.sqlshape import DIALECT, Shape, aggregate_shape
@@ -382,19 +389,63 @@ class Result:
         return dataclasses.asdict(self)
 
 
-def _result_sql(shape: Shape, source: str, limit: int) -> str:
-    """The query's cells with, after them, each group value as text (the evidence's key)."""
+def _result_sql(shape: Shape, source: str, limit: int, evidence: list[str] = ()) -> str:
+    """The query's cells with, after them, each group value as text (the evidence's key),
+    then ``evidence`` (aggregates over each cell's rows). ``source``: a relation's name,
+    or a filtered subquery (the shape's own filter is then left out)."""
     columns = [f'{item.sql} AS "c{index}"' for index, item in enumerate(shape.items)]
     columns += [
         f'CAST({item.sql} AS VARCHAR) AS "k{index}"' for index, item in enumerate(shape.groups)
     ]
+    columns += list(evidence)
     group = f" GROUP BY {', '.join(shape.group_by)}" if shape.group_by else ""
     positions = [str(i + 1) for i, item in enumerate(shape.items) if not item.is_aggregate]
     order = f" ORDER BY {', '.join(positions)}" if positions else ""
+    relation = source if source.startswith("(") else f"({shape.filtered_sql(source)}) AS cell_rows"
     return (
-        f"SELECT {', '.join(columns)} FROM ({shape.filtered_sql(source)}) AS cell_rows"  # noqa: S608
+        f"SELECT {', '.join(columns)} FROM {relation}"  # noqa: S608
         f"{group}{order} LIMIT {int(limit)}"
     )
+
+
+_PRUNED_TYPES = ("DATE", "TIMESTAMP")
+
+
+@lru_cache(maxsize=256)
+def pruning_filter(where: str, types: tuple[tuple[str, str], ...]) -> str:
+    """A filter implied by ``where`` (on columns of ``types``: (name, type) pairs) that
+    DuckDB can check against a Parquet row group's
+    statistics ('' when there is none): a day range on a cast timestamp
+    (``CAST(ts AS DATE) BETWEEN $a AND $b``, or >= / <=, among the filter's top-level
+    conjuncts) becomes a range on the column itself, which a workspace sorted by it
+    prunes to the row groups of those days."""
+    if not where:
+        return ""
+    found = sqlglot.parse_one(where, read=DIALECT)
+    conjuncts = list(found.flatten()) if isinstance(found, exp.And) else [found]
+    ranges = []
+    for node in conjuncts:
+        this = node.this
+        if not (
+            isinstance(this, exp.Cast)
+            and this.to.is_type(exp.DataType.Type.DATE)
+            and isinstance(this.this, exp.Column)
+            and str(dict(types).get(this.this.name, "")).upper() in _PRUNED_TYPES
+        ):
+            continue
+        column = quote_ident(this.this.name)
+        low = high = None
+        if isinstance(node, exp.Between):
+            low, high = node.args.get("low"), node.args.get("high")
+        elif isinstance(node, exp.GTE):
+            low = node.expression
+        elif isinstance(node, exp.LTE):
+            high = node.expression
+        if isinstance(low, exp.Placeholder):
+            ranges.append(f"{column} >= CAST(${low.this} AS TIMESTAMP)")
+        if isinstance(high, exp.Placeholder):
+            ranges.append(f"{column} < CAST(${high.this} AS TIMESTAMP) + INTERVAL 1 DAY")
+    return " AND ".join(ranges)
 
 
 # Per process, one locked DuckDB database per workspace table, kept for later calls:
@@ -438,6 +489,74 @@ def _database(table: Path, memory_limit: str) -> tuple[duckdb.DuckDBPyConnection
         return database, types
 
 
+def _too_many(found: list, max_rows: int) -> None:
+    if len(found) > max_rows:
+        raise RunError(
+            _("The result has more than %(rows)s rows; narrow the parameters.")
+            % {"rows": max_rows},
+            code="too_many_rows",
+            status=400,
+        )
+
+
+def _run_fused(connection, shape, measures, types, pruned, bindings, params, max_rows):
+    """Every row is a unit (no unit field): one query over the filtered rows gives the
+    cells, their group values as text and, after them, each measure's evidence (the
+    fields ``evidence_sql`` gives), which the rules then evaluate."""
+    kinds = list(dict.fromkeys(measure for measure in measures if measure is not None))
+    top_n = max(params.dominance_n, 2)
+    evidence = [
+        row_evidence_sql(
+            None if column is None else quote_ident(column),
+            top_n,
+            numeric=column is None or is_numeric(types[column]),
+        )
+        for _function, column in kinds
+    ]
+    source = f"({shape.filtered_sql(SOURCE)}) AS filtered" + (f" WHERE {pruned}" if pruned else "")
+    query = _result_sql(shape, source, max_rows + 1, evidence)
+    found = connection.execute(query, bindings).fetchall()
+    _too_many(found, max_rows)
+    width, keys = len(shape.items), len(shape.groups)
+    size = len(EVIDENCE_FIELDS)
+    labels: dict[tuple, list[str]] = {}
+    for item, measure in zip(shape.items, measures, strict=True):
+        if measure is not None:
+            labels.setdefault(measure, []).append(item.label)
+    evaluations = {}
+    for position, (function, column) in enumerate(kinds):
+        start = width + keys + position * size
+        evaluations[function, column] = evaluate(
+            [(*row[width : width + keys], *row[start : start + size]) for row in found],
+            agg=function,
+            params=params,
+            value=column,
+            label=", ".join(dict.fromkeys(labels[function, column])),
+        )
+    return [row[: width + keys] for row in found], evaluations
+
+
+def _run_by_unit(connection, shape, types, fields, unit, pruned, bindings, params, max_rows):
+    """Units counted by a field: the filtered rows once, in a temporary table of this
+    cursor's, which the result and every measure's evidence (per unit) read."""
+    wanted = {name.lower() for name in fields} | {unit.lower()}
+    kept = ", ".join(quote_ident(name) for name in types if name.lower() in wanted)
+    connection.execute(
+        f"CREATE TEMPORARY TABLE {ROWS} AS SELECT {kept} "  # noqa: S608
+        f"FROM ({shape.filtered_sql(SOURCE)}) AS filtered" + (f" WHERE {pruned}" if pruned else ""),
+        bindings,
+    )
+    filtered = dataclasses.replace(shape, where="")
+
+    def rows(sql: str) -> list[tuple]:
+        return connection.execute(sql).fetchall()
+
+    found = rows(_result_sql(filtered, ROWS, max_rows + 1))
+    _too_many(found, max_rows)
+    evaluations = measure_evaluations(rows, filtered, ROWS, types=types, entity=unit, params=params)
+    return found, evaluations
+
+
 def run(
     shape: Shape,
     *,
@@ -466,31 +585,15 @@ def run(
     try:
         timer.start()
         measures = [measure_of(item, types) if item.is_aggregate else None for item in shape.items]
-        # The filtered rows once, in a temporary table of this cursor's: the result and
-        # every measure's evidence read it, with the parameters already bound.
-        wanted = {name.lower() for name in fields} | {(unit or "").lower()}
-        kept = ", ".join(quote_ident(name) for name in types if name.lower() in wanted)
-        connection.execute(
-            f"CREATE TEMPORARY TABLE {ROWS} AS SELECT {kept} "  # noqa: S608
-            f"FROM ({shape.filtered_sql(SOURCE)}) AS filtered",
-            bindings,
-        )
-        filtered = dataclasses.replace(shape, where="")
-
-        def rows(sql: str) -> list[tuple]:
-            return connection.execute(sql).fetchall()
-
-        found = rows(_result_sql(filtered, ROWS, max_rows + 1))
-        if len(found) > max_rows:
-            raise RunError(
-                _("The result has more than %(rows)s rows; narrow the parameters.")
-                % {"rows": max_rows},
-                code="too_many_rows",
-                status=400,
+        pruned = pruning_filter(shape.where, tuple(types.items()))
+        if unit and unit in types:
+            found, evaluations = _run_by_unit(
+                connection, shape, types, fields, unit, pruned, bindings, params, max_rows
             )
-        evaluations = measure_evaluations(
-            rows, filtered, ROWS, types=types, entity=unit or None, params=params
-        )
+        else:
+            found, evaluations = _run_fused(
+                connection, shape, measures, types, pruned, bindings, params, max_rows
+            )
     except NotDerived:
         raise RunError(
             _("The service does not match the workspace's data."), code="service_error", status=500

@@ -101,20 +101,21 @@ def api_key_revoke(*, by, key: ApiKey) -> ApiKey:
     return key
 
 
-def api_key_authenticate(secret: str) -> ApiKey:
-    """The live key ``secret`` is, or Unauthenticated."""
+def api_key_find(secret: str) -> ApiKey | None:
+    """The key ``secret`` is (live or not), with its scenario, type and organization."""
     match = KEY.match(secret or "")
-    key = None
-    if match is not None:
-        found = ApiKey.objects.select_related(
-            "scenario__scenario_type", "scenario__organization__admission", "organization"
-        ).filter(key_sha256=_hash(secret))[:1]  # unique; [:1] spares .first()'s ordering
-        key = next(iter(found), None)
-    if key is None:
-        raise Unauthenticated(_("Give a valid API key (header Authorization: ApiKey <key>)."))
-    state = key_state(key)
+    if match is None:
+        return None
+    found = ApiKey.objects.select_related(
+        "scenario__scenario_type", "scenario__organization__admission", "organization"
+    ).filter(key_sha256=_hash(secret))[:1]  # unique; [:1] spares .first()'s ordering
+    return next(iter(found), None)
+
+
+def api_key_check(key: ApiKey, now=None) -> None:
+    """Unauthenticated unless ``key`` is live (not revoked, not expired at ``now``)."""
+    state = key_state(key, now)
     if state == "revoked":
         raise Unauthenticated(_("This API key is revoked."), code="key_revoked")
     if state == "expired":
         raise Unauthenticated(_("This API key has expired."), code="key_expired")
-    return key

@@ -1,6 +1,6 @@
 """Quotas and rate limits: operator staff set a key's calls per minute and an
 organization's calls per day to a service (None: the platform's defaults); every call
-takes one from each, in the shared counters."""
+takes one from each, in the shared counters (``counters.call_settle``)."""
 
 from datetime import datetime, timedelta
 
@@ -11,7 +11,6 @@ from django.utils.translation import gettext as _
 
 from core.errors import InvalidInput, RateLimited
 from core.services.audit import audit_record
-from scenarios.dataservices import counters
 from scenarios.models import ApiKey, DataService, ServiceQuota
 from tenants.permissions import check_operator_staff
 
@@ -73,30 +72,35 @@ def _seconds_to_midnight(now: datetime) -> int:
     return max(1, int((midnight - local).total_seconds()) + 1)
 
 
-def rate_take(key: ApiKey, now: datetime) -> None:
-    """Count the call against the key's rate: every call of a live key does, a bad one too."""
+def rate_window(key: ApiKey, now: datetime) -> tuple[str, int, int, int]:
+    """The key's rate window at ``now``: (its counter's name, the limit, the seconds it
+    is kept, the seconds until the next window). Every call of a live key counts in it,
+    a bad one too."""
     epoch = int(now.timestamp())
     rate = key.rate_per_minute or settings.SERVICES_RATE_PER_MINUTE
-    if not counters.take(f"rate:{key.prefix}:{epoch // 60}", limit=rate, seconds=120):
-        raise RateLimited(
-            _("This key's rate limit (%(rate)s calls a minute) is reached.") % {"rate": rate},
-            retry_after=60 - epoch % 60,
-        )
+    return f"rate:{key.prefix}:{epoch // 60}", rate, 120, 60 - epoch % 60
 
 
-def quota_take(key: ApiKey, service: DataService, now: datetime) -> None:
-    """Count the call against the organization's daily quota of the service: only calls
-    that are answered (valid, in scope) do."""
-    found = ServiceQuota.objects.filter(
-        organization_id=key.organization_id, service=service
-    ).values_list("calls_per_day", flat=True)[:1]
-    quota = next(iter(found), None) or settings.SERVICES_DAILY_QUOTA
-    day = timezone.localtime(now).strftime("%Y%m%d")
-    name = f"quota:{key.organization_id}:{service.code}:{day}"
-    if not counters.take(name, limit=quota, seconds=2 * 86400):
-        raise RateLimited(
-            _("Your organization's daily quota of %(quota)s calls to %(code)s is used up.")
-            % {"quota": quota, "code": service.code},
-            retry_after=_seconds_to_midnight(now),
-            code="quota_exhausted",
-        )
+def rate_refusal(rate: int, retry_after: int) -> RateLimited:
+    return RateLimited(
+        _("This key's rate limit (%(rate)s calls a minute) is reached.") % {"rate": rate},
+        retry_after=retry_after,
+    )
+
+
+def quota_window(organization_id: int, code: str, now: datetime) -> str:
+    """The name of the organization's daily counter of calls to service ``code``: only
+    calls that are answered (valid, in scope) count in it."""
+    return f"quota:{organization_id}:{code}:{timezone.localtime(now):%Y%m%d}"
+
+
+QUOTA_SECONDS = 2 * 86400  # a day's counter is kept
+
+
+def quota_refusal(quota: int, code: str, now: datetime) -> RateLimited:
+    return RateLimited(
+        _("Your organization's daily quota of %(quota)s calls to %(code)s is used up.")
+        % {"quota": quota, "code": code},
+        retry_after=_seconds_to_midnight(now),
+        code="quota_exhausted",
+    )

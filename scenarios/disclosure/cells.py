@@ -111,6 +111,24 @@ def plain(value):
 # --- Evidence --------------------------------------------------------------------------
 
 
+def row_evidence_sql(value_sql: str | None, top_n: int, *, numeric: bool = True) -> str:
+    """``EVIDENCE_FIELDS`` of a cell whose every row is a unit, as aggregates over its rows
+    of ``value_sql`` (an expression; None: rows are counted)."""
+    v, top_n = value_sql, max(int(top_n), 2)
+    if v is None:
+        return "count(*), count(*), count(*), CAST(NULL AS DOUBLE), CAST(NULL AS DOUBLE[]), 0, 0"
+    if numeric:
+        number = f"CAST({v} AS DOUBLE)"
+        return (
+            f"count(*), count(*), count({v}), sum({number}), max({number}, {top_n}), "
+            f"count(*) FILTER (WHERE {v} < 0), count(*) FILTER (WHERE {v} IS NULL)"
+        )
+    return (
+        f"count(*), count(*), count({v}), CAST(NULL AS DOUBLE), "
+        f"CAST(NULL AS DOUBLE[]), 0, count(*) FILTER (WHERE {v} IS NULL)"
+    )
+
+
 def evidence_sql(
     relation_sql: str,
     group_by: list[str],
@@ -132,20 +150,7 @@ def evidence_sql(
     v = quote_ident(value) if value is not None else None
     number = f"CAST({v} AS DOUBLE)" if v is not None else None
     if entity is None:
-        if v is None:
-            measures = (
-                "count(*), count(*), count(*), CAST(NULL AS DOUBLE), CAST(NULL AS DOUBLE[]), 0, 0"
-            )
-        elif numeric:
-            measures = (
-                f"count(*), count(*), count({v}), sum({number}), max({number}, {top_n}), "
-                f"count(*) FILTER (WHERE {v} < 0), count(*) FILTER (WHERE {v} IS NULL)"
-            )
-        else:
-            measures = (
-                f"count(*), count(*), count({v}), CAST(NULL AS DOUBLE), "
-                f"CAST(NULL AS DOUBLE[]), 0, count(*) FILTER (WHERE {v} IS NULL)"
-            )
+        measures = row_evidence_sql(v, top_n, numeric=numeric)
         return f"SELECT {key_list}{measures} FROM ({relation_sql}) AS cell_rows{group}{order}"  # noqa: S608
     e = quote_ident(entity)
     if v is None:

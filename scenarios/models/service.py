@@ -189,6 +189,8 @@ class ServiceCall(models.Model):
     latency_ms = models.FloatField(_("latency (ms)"))
     status = models.PositiveSmallIntegerField(_("HTTP status"))
     cached = models.BooleanField(default=False)
+    # Its entry in the call log's stream (dataservices/calllog.py): moved here once.
+    entry = models.CharField(max_length=40, null=True, unique=True, editable=False)  # noqa: DJ001 (unique; calls from before the log have none)
 
     class Meta:
         ordering = ["-at", "-pk"]

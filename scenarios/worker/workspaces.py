@@ -12,12 +12,39 @@ from django.utils import timezone
 
 from core.services.audit import audit_record
 from core.storage import data_path
-from operation.models import CatalogStatus, CatalogVersion
-from scenarios.models import ScenarioStatus, Workspace, WorkspaceStatus
+from operation.models import CatalogStatus, CatalogVersion, FieldType, MaskingRule
+from scenarios.dataservices.engine import fields_read
+from scenarios.models import (
+    DefinitionStatus,
+    ScenarioStatus,
+    ServiceDefinition,
+    Workspace,
+    WorkspaceStatus,
+)
 from scenarios.queue import workspace_dispatch
 from scenarios.workspace import materialize
 
 logger = logging.getLogger(__name__)
+
+
+def _sort_by(workspace: Workspace, fields) -> str | None:
+    """The column a workspace table is sorted by, so that the data services' filters on
+    it read only the row groups they need: the first date or time field (kept or
+    generalized) that an approved service of the scenario's type reads, else the first."""
+    times = [
+        f.column
+        for f in fields
+        if f.data_type in (FieldType.TIMESTAMP, FieldType.DATE)
+        and f.masking in (MaskingRule.KEEP, MaskingRule.GENERALIZE)
+    ]
+    read = set()
+    for sql in ServiceDefinition.objects.filter(
+        service__scenario_type=workspace.scenario.scenario_type_id, status=DefinitionStatus.APPROVED
+    ).values_list("sql", flat=True):
+        read |= {name.lower() for name in fields_read(sql)}
+    return next((column for column in times if column.lower() in read), None) or next(
+        iter(times), None
+    )
 
 
 def _tables(workspace: Workspace) -> list[dict]:
@@ -39,6 +66,7 @@ def _tables(workspace: Workspace) -> list[dict]:
                 "code": catalog.code,
                 "source": data_path(version.resource_version.path),
                 "fields": fields,
+                "sort_by": _sort_by(workspace, fields),
                 "catalog_version": version.number,
                 "resource_version": version.resource_version.number,
                 "source_sha256": version.resource_version.sha256,

@@ -33,6 +33,7 @@ from operation.services.catalogs import (
     zones_ensure_standard,
 )
 from scenarios.agreement import AGREEMENT_SHA256
+from scenarios.dataservices.calllog import calls_log_drain
 from scenarios.dataservices.calls import service_call
 from scenarios.dataservices.definitions import service_propose, service_review
 from scenarios.dataservices.keys import api_key_create
@@ -601,6 +602,7 @@ class Command(BaseCommand):
                 service_call(secret=DEMO_API_KEY, code="redtide-risk", given=dict(given))
             except ApplicationError as error:  # recorded in the call log all the same
                 self.stderr.write(f"  redtide-risk {given}: {error}")
+        calls_log_drain()  # the log shows them before beat's next drain
         self.stdout.write(f"  redtide-risk called {len(REDTIDE_CALLS)} times with the demo key")
 
     def _organization(self, kind, fields, by=None) -> Organization:

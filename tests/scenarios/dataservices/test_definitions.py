@@ -411,24 +411,26 @@ def test_an_answer_that_would_difference_an_earlier_one_is_suppressed(
 
 @pytest.mark.django_db(transaction=True)
 def test_two_calls_at_the_same_moment_are_checked_against_each_other(tmp_path, monkeypatch):
-    """Each call reads the ledger slowly: the second must wait for the first to record
-    its answer, then see it (one of the two answers is suppressed in three berths)."""
+    """Both calls have their results before either settles: the second to settle must
+    see the first's answer (one of the two answers is suppressed in three berths)."""
     import threading
-    import time
 
     from django.db import connection
 
-    from scenarios.dataservices import calls
+    from scenarios.dataservices import counters
 
     _scenario, _developer, _definition, secret = serviced_scenario(tmp_path)  # built inline
-    read = calls._answered
+    settle = counters.call_settle
+    both_ran = threading.Barrier(2, timeout=30)
+    waited = set()
 
-    def read_slowly(*args):
-        found = read(*args)
-        time.sleep(0.5)  # the other call runs meanwhile, unless it waits for this one
-        return found
+    def settle_together(**kwargs):
+        if kwargs["cells"] and threading.get_ident() not in waited:
+            waited.add(threading.get_ident())
+            both_ran.wait()
+        return settle(**kwargs)
 
-    monkeypatch.setattr(calls, "_answered", read_slowly)
+    monkeypatch.setattr(counters, "call_settle", settle_together)
     answers = {}
 
     def call(period):
