@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('scenarios', '0008_job_name'),
+        ('scenarios', '0010_data_service_and_product_prices'),
     ]
 
     operations = [
