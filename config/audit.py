@@ -10,7 +10,9 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
+from assets.models import ApplicationAction, ApplicationStatus, AssetStatus, RightKind
 from core.audit_labels import SUBJECT_LABELS, action_label, detail_label
+from demands.models import DemandStatus, EventKind, Urgency
 from operation.models.catalog import (
     CatalogStatus,
     FieldType,
@@ -20,6 +22,7 @@ from operation.models.catalog import (
     UpdateFrequency,
 )
 from scenarios.models.job import CheckStatus, JobLanguage, JobOutputKind, JobStatus
+from scenarios.models.pricing import FeeBasis
 from scenarios.models.release import ReleaseDecision, ReleaseStatus
 from scenarios.models.scenario import ScenarioStatus, WorkspaceStatus
 from scenarios.models.scenario_type import OutputKind, ScenarioTypeStatus
@@ -28,6 +31,7 @@ from scenarios.views.advice import RULES, rule_title
 from tenants.models.admission import AdmissionStatus
 from tenants.models.organization import MemberRole, OrganizationKind
 from tenants.roles import PlatformRole
+from transparency.models import ReportStatus
 
 # Codes that details carry as values (statuses, kinds, roles, decisions): their labels.
 _CHOICES: list[type[models.TextChoices]] = [
@@ -52,6 +56,15 @@ _CHOICES: list[type[models.TextChoices]] = [
     CheckStatus,
     ReleaseStatus,
     ReleaseDecision,
+    FeeBasis,
+    RightKind,
+    ApplicationAction,
+    ApplicationStatus,
+    AssetStatus,
+    DemandStatus,
+    EventKind,
+    Urgency,
+    ReportStatus,
 ]
 _HASH = re.compile(r"[0-9a-f]{64}")
 

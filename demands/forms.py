@@ -77,7 +77,7 @@ class BlockForm(forms.Form):
 
 class MergeForm(forms.Form):
     into = forms.IntegerField(
-        label=_("Keep demand number"), min_value=1, help_text=_("e.g. 12 for XQ-00012")
+        label=_("Keep demand number"), min_value=1, help_text=_("e.g. 12 for <code>XQ-00012</code>")
     )
 
 

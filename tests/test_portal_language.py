@@ -60,6 +60,7 @@ ALLOWED_WORDS = {
     "ID",
     "JSON",
     "JSON-LD",
+    "JPEG",
     "KB",
     "MB",
     "MMSI",
@@ -151,11 +152,14 @@ def data_values(language: str) -> re.Pattern:
     comments, codes and the data's own values (longest first, so that a name containing
     another goes whole). The catalogs' field descriptions are Chinese metadata: data on
     English pages, checked on Chinese ones."""
+    from assets.models import AssetApplication, DataAsset
+    from demands.models import Demand, DemandEvent
     from operation.models import Catalog, CatalogField, DataResource, DataZone
     from scenarios.agreement import AGREEMENT_TEXT
     from scenarios.models import (
         ApiKey,
         ComputeVoucher,
+        DataService,
         Job,
         JobOutput,
         ReleaseItem,
@@ -168,21 +172,41 @@ def data_values(language: str) -> re.Pattern:
 
     columns = {
         get_user_model(): ["username", "email"],
-        Organization: ["name", "name_en", "contact_person", "email", "business_scope"],
+        Organization: [
+            "name",
+            "name_en",
+            "contact_person",
+            "email",
+            "address",
+            "business_scope",
+        ],
         DataZone: ["key", "name", "name_en"],
         DataResource: ["name"],
         Catalog: ["code", "name", "name_en", "summary", "keywords"],
         CatalogField: ["column", "name_zh"] + (["description"] if language == "en" else []),
         ScenarioType: ["name", "name_en", "purpose", "public_interest"],
-        Scenario: ["name", "purpose", "responsible_person"],
+        Scenario: ["name", "purpose", "responsible_person", "reason"],
         ServiceDefinition: ["name", "name_en", "description"],
         Job: ["name", "worker"],
         JobOutput: ["name", "path"],
         ApiKey: ["name", "prefix"],
         ComputeVoucher: ["reason"],
-        ReleaseRequest: ["purpose"],
+        DataService: ["price_unit", "price_basis"],
+        ReleaseRequest: ["purpose", "price_unit", "price_basis"],
         ReleaseItem: ["context", "controls", "exception"],
         AdmissionApplication: ["business_scope", "security_measures", "reason"],
+        DataAsset: ["certificate_number", "name", "description", "status_reason"],
+        AssetApplication: ["name", "description", "reason"],
+        Demand: [
+            "title",
+            "fields_wanted",
+            "area",
+            "period",
+            "purpose",
+            "legal_basis",
+            "reason",
+        ],
+        DemandEvent: ["note"],
     }
     values: set[str] = set()
     for model, names in columns.items():
@@ -190,6 +214,7 @@ def data_values(language: str) -> re.Pattern:
         for row in model.objects.values_list(*present) if present else []:
             values.update(v for v in row if isinstance(v, str))
     values.update(_nested_values())
+    values.update(demand.number for demand in Demand.objects.all())
     values.update(line.strip() for line in AGREEMENT_TEXT.splitlines())  # signed as written
     values = {v for v in values if len(v) > 1}
     alternatives = "|".join(re.escape(v) for v in sorted(values, key=len, reverse=True))
@@ -260,6 +285,7 @@ def crawl(
             queue.append(target)
             continue
         if "text/html" not in response.get("Content-Type", ""):
+            response.getvalue()  # a download read to its end: the client closes its file
             continue
         assert response.status_code < 500, url
         text, links = page_text(response.content.decode())

@@ -29,7 +29,7 @@ def fee_text(item: dict) -> str:
 
 def operator_role() -> str:
     return _(
-        "Primary operator (一级开发主体), authorized by the city to operate its public data: "
+        "Primary operator, authorized by the city to operate its public data: "
         "it publishes the development data catalogs, admits secondary developers and runs "
         "the sandbox."
     )

@@ -1,9 +1,9 @@
 """Registrations whose basis goes away: listened to from core.hooks (assets/apps.py), inside
 the transaction of the change below. A basis gone for good lapses the registration; one
-in question (a suspension) flags it."""
+in question (a suspension) flags it. The reason kept is the data's own words (what went
+away and why), shown as written in every language; the status says what it means."""
 
 from django.utils import timezone
-from django.utils.translation import gettext as _
 
 from assets.models import AssetStatus, DataAsset, RightKind
 from core.services.audit import audit_record
@@ -29,20 +29,21 @@ def _set(by, assets, status: str, reason: str) -> None:
         )
 
 
+def _about(what: str, reason: str) -> str:
+    """The reason kept: what went away (a catalog's code, a scenario's name) and why."""
+    return ": ".join(part for part in (what, reason.strip()) if part)
+
+
 def assets_for_organization(*, by, organization, action: str, reason: str) -> None:
     """The holder suspended (flagged) or revoked (lapsed)."""
     status = AssetStatus.LAPSED if action == "revoke" else AssetStatus.FLAGGED
-    message = _("The holder was suspended or revoked: %(reason)s") % {"reason": reason}
-    _set(by, DataAsset.objects.filter(holder=organization), status, message)
+    _set(by, DataAsset.objects.filter(holder=organization), status, reason.strip())
 
 
 def assets_for_catalog(*, by, catalog, reason: str) -> None:
     """A withdrawn catalog: the holding of its resource lapses; rights built on it are
     flagged."""
-    message = _("Catalog %(code)s was withdrawn: %(reason)s") % {
-        "code": catalog.code,
-        "reason": reason,
-    }
+    message = _about(catalog.code, reason)
     _set(
         by,
         DataAsset.objects.filter(kind=RightKind.HOLDING, catalog=catalog),
@@ -60,14 +61,9 @@ def assets_for_catalog(*, by, catalog, reason: str) -> None:
 def assets_for_scenario(*, by, scenario, status: str, reason: str) -> None:
     """A scenario suspended (flagged) or ended: revoked, closed or expired (lapsed)."""
     lapsed = status != ScenarioStatus.SUSPENDED
-    message = _("Scenario %(name)s is %(status)s. %(reason)s") % {
-        "name": scenario.name,
-        "status": ScenarioStatus(status).label,
-        "reason": reason,
-    }
     _set(
         by,
         DataAsset.objects.filter(scenario=scenario),
         AssetStatus.LAPSED if lapsed else AssetStatus.FLAGGED,
-        message.strip(),
+        _about(scenario.name, reason),
     )

@@ -22,6 +22,8 @@ def test_a_suspended_scenario_flags_and_a_closed_one_lapses_its_registrations(sc
     scenario_close(by=people["staff"], scenario=scenario, reason="项目结束")
     asset.refresh_from_db()
     assert asset.status == AssetStatus.LAPSED
+    # Words as written (the scenario's name, the reason), the same in every language
+    assert asset.status_reason == f"{scenario.name}: 项目结束"
 
 
 def test_a_withdrawn_catalog_lapses_its_holding_and_flags_the_rights_built_on_it(
