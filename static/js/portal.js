@@ -1,5 +1,6 @@
-// The portal's only script, loaded from the site itself: the Content-Security-Policy
-// allows no inline script (no <script> blocks, no on* attributes, no javascript: URLs).
+// The portal's shared script (beside menu.js, select-all.js and code-editor.js), loaded from
+// the site itself: the Content-Security-Policy allows no inline script (no <script> blocks,
+// no on* attributes, no javascript: URLs).
 (function () {
   "use strict";
 
