@@ -10,6 +10,7 @@ from django.utils.translation import pgettext_lazy
 from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
 
 from core.storage import private_storage
+from tenants.models.admission import CheckedUpload
 
 
 class RightKind(models.TextChoices):
@@ -163,31 +164,16 @@ def _evidence_path(instance: "EvidenceFile", filename: str) -> str:
     return f"asset-evidence/{instance.application.organization_id}/{uuid.uuid4().hex}"
 
 
-class EvidenceFile(models.Model):
+class EvidenceFile(CheckedUpload):
     application = models.ForeignKey(
         AssetApplication, on_delete=models.CASCADE, related_name="evidence"
     )
     file = models.FileField(upload_to=_evidence_path, storage=private_storage, max_length=200)
-    original_name = models.CharField(_("file name"), max_length=200)
-    kind = models.CharField(_("type"), max_length=8)
-    size = models.PositiveBigIntegerField(_("size"))
-    sha256 = models.CharField("SHA-256", max_length=64)
-    uploaded_at = models.DateTimeField(_("uploaded at"), auto_now_add=True)
-    uploaded_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
-    )
 
     class Meta:
         ordering = ["uploaded_at", "pk"]
         verbose_name = _("evidence file")
         verbose_name_plural = _("evidence files")
-
-    def __str__(self) -> str:
-        return self.original_name
-
-    @property
-    def content_type(self) -> str:
-        return {"pdf": "application/pdf", "png": "image/png", "jpeg": "image/jpeg"}[self.kind]
 
 
 class AssetApplicationUserObjectPermission(UserObjectPermissionBase):

@@ -5,7 +5,6 @@ import secrets
 import string
 
 from django.conf import settings
-from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils import timezone
@@ -75,20 +74,7 @@ def _attach(by, application: AssetApplication, checked: list) -> list[EvidenceFi
             % {"n": settings.QUALIFICATION_MAX_FILES},
             field="files",
         )
-    stored = []
-    for item in checked:
-        record = EvidenceFile(
-            application=application,
-            original_name=item.display_name,
-            kind=item.kind,
-            size=item.size,
-            sha256=item.sha256,
-            uploaded_by=by,
-        )
-        record.file.save(item.kind, ContentFile(item.content), save=False)
-        stored.append(record)
-        record.save()
-    return stored
+    return EvidenceFile.store(checked, by=by, application=application)
 
 
 def _checked(files) -> list:

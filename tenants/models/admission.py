@@ -3,6 +3,7 @@
 import uuid
 
 from django.conf import settings
+from django.core.files.base import ContentFile
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
@@ -64,18 +65,17 @@ def _qualification_path(instance: "QualificationFile", filename: str) -> str:
     return f"qualifications/{instance.application.organization_id}/{uuid.uuid4().hex}"
 
 
-class QualificationFile(models.Model):
+class CheckedUpload(models.Model):
+    """A file whose bytes were checked (tenants/uploads.py: PDF, PNG or JPEG), its name kept
+    for display only: admission's qualification files and registrations' evidence."""
+
     class Kind(models.TextChoices):
         PDF = "pdf", "PDF"
         PNG = "png", "PNG"
         JPEG = "jpeg", "JPEG"
 
-    application = models.ForeignKey(
-        AdmissionApplication, on_delete=models.CASCADE, related_name="files"
-    )
-    file = models.FileField(upload_to=_qualification_path, storage=private_storage, max_length=200)
     original_name = models.CharField(_("file name"), max_length=200)
-    kind = models.CharField(_("type"), max_length=8, choices=Kind.choices)
+    kind = models.CharField(_("type"), max_length=8)
     size = models.PositiveBigIntegerField(_("size"))
     sha256 = models.CharField("SHA-256", max_length=64)
     uploaded_at = models.DateTimeField(_("uploaded at"), auto_now_add=True)
@@ -84,9 +84,7 @@ class QualificationFile(models.Model):
     )
 
     class Meta:
-        ordering = ["uploaded_at", "pk"]
-        verbose_name = _("qualification file")
-        verbose_name_plural = _("qualification files")
+        abstract = True
 
     def __str__(self) -> str:
         return self.original_name
@@ -94,6 +92,39 @@ class QualificationFile(models.Model):
     @property
     def content_type(self) -> str:
         return {"pdf": "application/pdf", "png": "image/png", "jpeg": "image/jpeg"}[self.kind]
+
+    @classmethod
+    def store(cls, checked, *, by, into: list | None = None, **parent) -> list:
+        """Save each checked file (``CheckedFile``) under ``parent`` (its application),
+        appending each record to ``into`` as soon as its bytes are stored (so that a caller
+        can remove them when its transaction fails)."""
+        stored = [] if into is None else into
+        for item in checked:
+            record = cls(
+                original_name=item.display_name,
+                kind=item.kind,
+                size=item.size,
+                sha256=item.sha256,
+                uploaded_by=by,
+                **parent,
+            )
+            record.file.save(item.kind, ContentFile(item.content), save=False)
+            stored.append(record)
+            record.save()
+        return stored
+
+
+class QualificationFile(CheckedUpload):
+    application = models.ForeignKey(
+        AdmissionApplication, on_delete=models.CASCADE, related_name="files"
+    )
+    file = models.FileField(upload_to=_qualification_path, storage=private_storage, max_length=200)
+    kind = models.CharField(_("type"), max_length=8, choices=CheckedUpload.Kind.choices)
+
+    class Meta:
+        ordering = ["uploaded_at", "pk"]
+        verbose_name = _("qualification file")
+        verbose_name_plural = _("qualification files")
 
 
 class AdmissionApplicationUserObjectPermission(UserObjectPermissionBase):

@@ -1,7 +1,6 @@
 """Admission of secondary developers: one function per transition of the state machine."""
 
 from django.conf import settings
-from django.core.files.base import ContentFile
 from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
@@ -133,18 +132,7 @@ def admission_submit(
                     % {"n": settings.QUALIFICATION_MAX_FILES},
                     field="files",
                 )
-            for item in checked:
-                record = QualificationFile(
-                    application=application,
-                    original_name=item.display_name,
-                    kind=item.kind,
-                    size=item.size,
-                    sha256=item.sha256,
-                    uploaded_by=by,
-                )
-                record.file.save(item.kind, ContentFile(item.content), save=False)
-                stored.append(record)
-                record.save()
+            QualificationFile.store(checked, by=by, into=stored, application=application)
             now = timezone.now()
             application.business_scope = business_scope.strip()
             application.security_measures = security_measures.strip()
