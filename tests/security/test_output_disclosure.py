@@ -18,10 +18,15 @@ from django.contrib.contenttypes.models import ContentType
 from django.core import mail
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, resolve
+from django.utils import timezone
 from rest_framework.test import APIClient
 
+from assets.models import AssetApplication, DataAsset, EvidenceFile
+from assets.services import registrations as asset_svc
 from core.models import Notification
 from core.storage import data_path
+from demands.models import Demand
+from demands.services.demands import demand_file
 from operation.models import Catalog, DataResource
 from scenarios.models import (
     ApiKey,
@@ -39,7 +44,7 @@ from scenarios.services.jobs import job_submit
 from tenants.models import AdmissionApplication, MemberRole, Organization
 from tenants.roles import PlatformRole
 from tenants.services.organizations import member_create
-from tests.factories import PASSWORD, staff_user
+from tests.factories import PASSWORD, pdf_upload, staff_user
 
 pytestmark = [pytest.mark.django_db, pytest.mark.security]
 
@@ -176,6 +181,7 @@ def released_and_not(serviced, run, django_capture_on_commit_callbacks):
     assert decide(released["id"], "approve", "approve").status == ReleaseStatus.APPROVED
     by_type.refresh_from_db()
     assert by_type.released_at is not None
+    _registered_and_demanded(developer, scenario, by_type)
     hidden = list(JobOutput.objects.filter(job__dry_run=False, released_at__isnull=True))
     assert {stdout.pk, answer.pk, crosstab.pk} <= {o.pk for o in hidden}
     assert len(hidden) >= 5  # stdout, stderr, answer.csv, crosstab.csv, its mitigated copy
@@ -186,6 +192,44 @@ def released_and_not(serviced, run, django_capture_on_commit_callbacks):
         "released": by_type,
         "answers": answers,
     }
+
+
+def _registered_and_demanded(developer, scenario, released):
+    """The released output registered as a data product (its lineage on the public
+    registry), a processing right still in review, and a data demand of the scenario."""
+    product = asset_svc.application_create(
+        by=developer,
+        kind="product",
+        name="船舶统计数据产品",
+        description="已发布的船舶统计",
+        scenario=scenario,
+        outputs=[released],
+        files=[pdf_upload("evidence.pdf")],
+    )
+    asset_svc.application_submit(by=developer, application=product)
+    asset_svc.application_preliminary(by=staff_user("op"), application=product, decision="pass")
+    asset_svc.application_final(
+        by=staff_user("registrar", PlatformRole.REGISTRATION_AUTHORITY),
+        application=product,
+        decision="approve",
+    )
+    processing = asset_svc.application_create(
+        by=developer,
+        kind="processing",
+        name="加工使用权",
+        description="场景加工使用",
+        scenario=scenario,
+        files=[pdf_upload("scope.pdf")],
+    )
+    asset_svc.application_submit(by=developer, application=processing)
+    demand_file(
+        by=developer,
+        scenario=scenario,
+        title="泊位数据需求",
+        fields_wanted="泊位",
+        purpose="拥堵分析",
+        legal_basis="授权运营协议",
+    )
 
 
 # What must not appear ------------------------------------------------------------------
@@ -309,7 +353,15 @@ def _fillers(scenario, users) -> dict:
         "resources": ids(DataResource.objects.all()),
         "file_pk": [
             str(pk) for pk in AdmissionApplication.objects.values_list("files__pk", flat=True) if pk
-        ],
+        ]
+        + ids(EvidenceFile.objects.all()),
+        "applications": ids(AssetApplication.objects.all()),
+        "data-assets": ids(DataAsset.objects.all()),
+        "assets": ids(DataAsset.objects.all()),
+        "number": list(DataAsset.objects.values_list("certificate_number", flat=True)),
+        "demands": ids(Demand.objects.all()),
+        "notifications": ids(Notification.objects.all()),
+        "year": [str(timezone.localdate().year)],
         "type_id": ids(ScenarioType.objects.all()),
         "output": outputs,
         "catalogs": list(Catalog.objects.values_list("code", flat=True)),
