@@ -649,6 +649,14 @@ class JobProcesses:
     marker: str
     processes: set[tuple[int, int]] = field(default_factory=set)  # (pid, start time)
     namespaces: set[str] = field(default_factory=set)
+    # Once the sandbox's supervisor is gone (clock ticks since boot): a process started later
+    # in a namespace of the same number is another's (the kernel reuses a freed number).
+    ended_at: int | None = None
+
+    def end(self) -> None:
+        """Mark now as the moment the sandbox could last have started a process."""
+        uptime = float(Path("/proc/uptime").read_text().split()[0])
+        self.ended_at = int(uptime * os.sysconf("SC_CLK_TCK")) + 1
 
     def snapshot(self) -> None:
         table = {}
@@ -677,11 +685,10 @@ class JobProcesses:
             stat = _stat(pid)
             if stat is None or stat[1] == "Z":
                 continue
-            if (
-                (pid, stat[2]) in self.processes
-                or _pid_namespace(pid) in self.namespaces
-                or self.marker in _cmdline(pid)
-            ):
+            in_namespace = _pid_namespace(pid) in self.namespaces and (
+                self.ended_at is None or stat[2] <= self.ended_at
+            )
+            if (pid, stat[2]) in self.processes or in_namespace or self.marker in _cmdline(pid):
                 left.append(f"{pid} {_cmdline(pid)[:120]}")
         return left
 

@@ -27,6 +27,7 @@ def test_a_sandbox_worker_killed_mid_job_leaves_no_sandbox_and_the_job_reruns_on
     restarts_before = len(cluster.restarts)
     cluster.signal("sandbox", signal.SIGKILL)  # main process and pool: the whole worker
     killed_at = time.monotonic()
+    first.end()
 
     # The sandbox dies with the process that supervised it.
     deadline = time.monotonic() + 10
