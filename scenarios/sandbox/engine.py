@@ -162,11 +162,9 @@ def _bwrap_command(
 def _count_tasks(uid: int) -> int:
     """Processes and threads of ``uid`` (what RLIMIT_NPROC counts)."""
     total = 0
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
+    for path in _process_folders():
         try:
-            status = (entry / "status").read_text()
+            status = Path(path, "status").read_text()
         except OSError:
             continue
         fields = dict(line.split(":", 1) for line in status.splitlines() if ":" in line)
@@ -275,6 +273,19 @@ def _output_bytes(folder: Path) -> tuple[int, int]:
     return total, count
 
 
+def _process_folders(attempts: int = 3) -> list[str]:
+    """/proc/<pid> of every process. Reading /proc can fail while processes come and go by
+    the thousand (a fork bomb in another job): tried again, and an empty list after that
+    (this poll counts nothing; the next one reads again)."""
+    for _attempt in range(attempts):
+        try:
+            with os.scandir("/proc") as listing:
+                return [entry.path for entry in listing if entry.name.isdigit()]
+        except OSError:
+            continue
+    return []
+
+
 def _held_bytes(job_pid: int | None, device: int) -> int:
     """Bytes of files on the output folder's disk that the job's processes hold open (or
     mapped) after deleting them, or made unnamed (O_TMPFILE): they are in no folder, so
@@ -288,18 +299,16 @@ def _held_bytes(job_pid: int | None, device: int) -> int:
         return 0
     seen: set[int] = set()
     total = 0
-    for process in os.scandir("/proc"):
-        if not process.name.isdigit():
-            continue
+    for path in _process_folders():
         try:
-            here = os.stat(f"{process.path}/ns/pid")
+            here = os.stat(f"{path}/ns/pid")
             if (here.st_dev, here.st_ino) != (namespace.st_dev, namespace.st_ino):
                 continue
             # Open descriptors; mappings (map_files needs CAP_SYS_ADMIN: skipped without).
-            descriptors = f"{process.path}/fd"
+            descriptors = f"{path}/fd"
             links = [f"{descriptors}/{name}" for name in os.listdir(descriptors)]
             with contextlib.suppress(OSError):
-                mapped = f"{process.path}/map_files"
+                mapped = f"{path}/map_files"
                 links += [f"{mapped}/{name}" for name in os.listdir(mapped)]
         except OSError:
             continue
