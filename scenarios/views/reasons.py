@@ -330,7 +330,7 @@ TEMPLATES = {
     ),
     "extension_not_allowed": lambda p: (
         _("The file's extension is not an allowed output type; allowed are %(allowed)s.")
-        % {"allowed": ", ".join(p["allowed"])}
+        % {"allowed": ", ".join(f".{extension}" for extension in p["allowed"])}
     ),
     "content_differs": lambda p: (
         _("The file's content is %(detected)s, not %(kind)s as its extension says.")
