@@ -56,7 +56,7 @@ NOT_DERIVED = {
 
 
 def _name(names: dict, code) -> str:
-    """A parameter's name in words; an unknown one as what it is (a code of the engine)."""
+    """A parameter's name in words; one unknown here (a newer engine's) as "another kind"."""
     return str(names.get(code, _("another kind")))
 
 
@@ -506,7 +506,7 @@ _OLD = [(code, re.compile(_LABEL + pattern)) for code, pattern in OLD_SENTENCES]
 _SENTENCE_END = re.compile(r"(?<=\.) (?=\S)")
 
 
-def _old_params(code: str, found: dict) -> dict:
+def _old_params(found: dict) -> dict:
     params = {key: int(value) for key, value in found.items() if value and value.isdigit()}
     params["label"] = found.get("label") or ""
     params["values"] = found.get("units") != "entities"
@@ -524,7 +524,7 @@ def _recognised(sentence: str) -> dict | None:
     for code, pattern in _OLD:
         found = pattern.fullmatch(sentence)
         if found:
-            return {"code": code, "params": _old_params(code, found.groupdict())}
+            return {"code": code, "params": _old_params(found.groupdict())}
     return None
 
 

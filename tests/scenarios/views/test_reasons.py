@@ -284,7 +284,8 @@ def test_an_old_records_sentences_are_read_back_by_their_shape():
         english = reason_text(old)
 
     assert chinese == (
-        "n：12 个单元格中的 3 个少于 10 个贡献者（最少的为 2）。 total：全部 1 个单元格都至少有 10 个贡献者。"
+        "n：12 个单元格中的 3 个少于 10 个贡献者（最少的为 2）。 "
+        "total：全部 1 个单元格都至少有 10 个贡献者。"
     )
     assert english == (
         "n: 3 of 12 cells have fewer than 10 contributors (the fewest: 2). "

@@ -557,3 +557,13 @@ def test_a_failing_checks_reason_reads_in_the_pages_language(client, lab, run, r
         assert "28 个单元格中的 28 个少于 10 个实体（最少的为 7）。" in chinese, url
         assert "have fewer than" not in chinese
         assert "28 of 28 cells have fewer than 10 entities (the fewest: 7)." in english, url
+
+    # A record stored before the reason codes: read back from its English sentence.
+    record = crosstab.check_record
+    for entry in record["checks"].values():
+        entry.pop("reasons", None)
+    JobOutput.objects.filter(pk=crosstab.pk).update(check_record=record)
+    url = f"/scenarios/outputs/{crosstab.pk}/"
+    chinese = client.get(url, HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
+    assert "28 个单元格中的 28 个少于 10 个实体（最少的为 7）。" in chinese
+    assert "have fewer than" not in chinese and "evidence derived" not in chinese
