@@ -441,7 +441,7 @@ def _worded(reason: dict) -> str | None:
 
 
 # Sentences of records made before the codes: their shape, and the code it says.
-_LABEL = r"(?:(?P<label>[^:]+?): )?"
+_LABEL = r"(?:(?P<label>(?:(?!\. )[^:])+?): )?"  # a value's label, within one sentence
 OLD_SENTENCES = [
     (
         "threshold_fail",
@@ -470,13 +470,78 @@ OLD_SENTENCES = [
         r"In every cell the largest contributor is hidden by more than (?P<p>\d+)% of it\.",
     ),
     ("negative_count", r"A count of rows has no values to be negative or missing\."),
-    ("negative_pass", r"No cell holds negative(?P<missing> or missing)? values\."),
+    ("negative_pass", r"No cell holds negative(?P<or_missing> or missing)? values\."),
+    (
+        "zero_allowed",
+        r"Zeros are not disclosive under these parameters \((?P<zeros>\d+) cells? with a zero "
+        r"(?P<what>count|total)\)\.",
+    ),
+    (
+        "nk_fail",
+        r"In (?P<n>\d+) of (?P<cells>\d+) cells? the largest (?P<largest>\d+) contributors make "
+        r"up (?P<k>\d+)% or more of the cell's total(?P<zeros_note> \(cells with a total of "
+        r"zero or less count as failing: zeros are disclosive\))?\.",
+    ),
+    (
+        "p_fail",
+        r"In (?P<n>\d+) of (?P<cells>\d+) cells? the rest of the cell, less the second largest "
+        r"contributor, estimates the largest to within (?P<p>\d+)% \(cells with fewer than two "
+        r"contributors or a total of zero or less count as failing\)\.",
+    ),
+    (
+        "negative_review",
+        r"(?:(?P<negative>\d+) cells? with negative values)?(?: and )?(?:(?P<missing>\d+) "
+        r"cells? with missing values)?: the other rules do not hold there; review\.",
+    ),
+    (
+        "single_fail",
+        r"A (?P<agg>min|max|median) is one unit's own value \((?:allowed only in cells with at "
+        r"least (?P<threshold>\d+) contributors|(?P<refused>not allowed by the scenario type))"
+        r"\): (?P<n>\d+) of (?P<cells>\d+) cells? fail\.",
+    ),
+    (
+        "single_pass",
+        r"The scenario type allows a (?P<agg>min|max|median) in cells that pass the threshold, "
+        r"and every cell does\.",
+    ),
+    (
+        "differencing_fail",
+        r"With released outputs? (?P<released>\d+(?:, \d+)*), this aggregate differs by fewer "
+        r"than (?P<threshold>\d+) entities in some cells: subtracting one from the other would "
+        r"disclose them\.",
+    ),
+    (
+        "compare_records",
+        r"The file does not hold the query's result: (?P<rows>\d+) data records in the file, "
+        r"(?P<cells>\d+) cells in the query re-run on the workspace\. The job may have "
+        r"overwritten it\.",
+    ),
+    (
+        "compare_rows",
+        r"The file does not hold the query's result: (?P<rows>\d+) rows in the file, "
+        r"(?P<cells>\d+) cells in the query re-run on the workspace, (?P<different>\d+) rows "
+        r"that differ\. The job may have overwritten it\.",
+    ),
+    (
+        "dof_fail",
+        r"Of (?P<models>\d+) models? in the file, the lowest residual degrees of freedom are "
+        r"below the minimum of (?P<min_dof>\d+)\.",
+    ),
+    (
+        "dof_pass",
+        r"Of (?P<models>\d+) models? in the file, the lowest residual degrees of freedom are at "
+        r"least the minimum of (?P<min_dof>\d+)\.",
+    ),
     ("single_other", r"Not a min, max or median\."),
     ("zero_single", r"A min, max or median is not a count or total\."),
     ("not_checked", r"Not checked\."),
     ("unfinished_skipped", r"Not checked: the checks did not finish\."),
     ("no_evidence", r"Not checked: no evidence could be derived for this output\."),
-    ("python_output", r"No query to derive evidence from .*never pass on their own\."),
+    (
+        "python_output",
+        r"No query to derive evidence from \(a Python job's output or a log\): Python "
+        r"outputs never pass on their own\.",
+    ),
     (
         "differencing_pass",
         r"No released aggregate of the same table and grouping differs from this one by "
@@ -487,7 +552,11 @@ OLD_SENTENCES = [
         r"The file has (?P<size>\d+) bytes?, within the limit of (?P<limit>\d+)\.",
     ),
     ("size_fail", r"The file has (?P<size>\d+) bytes?, over the limit of (?P<limit>\d+)\."),
-    ("row_level_pass", r"No column named like an identifier, no pseudonym and no row count .*"),
+    (
+        "row_level_pass",
+        r"No column named like an identifier, no pseudonym and no row count comparable to an "
+        r"input table's were found\.",
+    ),
     ("pseudonym", r"A pseudonym of the workspace appears in the file: row-level identifiers\."),
     ("dof_none", r"No statistical model was found in the file\."),
     ("not_regular", r"Not a regular file\."),
@@ -502,36 +571,47 @@ OLD_SENTENCES = [
         r"rows, filters and grouping over the workspace\.",
     ),
 ]
-_OLD = [(code, re.compile(_LABEL + pattern)) for code, pattern in OLD_SENTENCES]
-_SENTENCE_END = re.compile(r"(?<=\.) (?=\S)")
+# each ends where the reason does or where the next (joined by a space) begins
+_OLD = [(code, re.compile(_LABEL + pattern + r"(?= |$)")) for code, pattern in OLD_SENTENCES]
 
 
 def _old_params(found: dict) -> dict:
+    """The parameters the code's words need, from a sentence's groups."""
     params = {key: int(value) for key, value in found.items() if value and value.isdigit()}
-    params["label"] = found.get("label") or ""
-    params["values"] = found.get("units") != "entities"
-    params["total"] = found.get("what") == "total"
-    params["missing"] = bool(found.get("missing"))
+    params.update(
+        label=found.get("label") or "",
+        values=found.get("units") != "entities",
+        total=found.get("what") == "total",
+        zeros=bool(found.get("zeros_note")) or params.get("zeros", 0),
+        allowed=not found.get("refused"),
+    )
+    if "or_missing" in found:
+        params["missing"] = bool(found["or_missing"])
     for share in ("k", "p"):
         if share in params:
             params[share] = params[share] / 100
-    if "table" in found:
-        params["table"] = found["table"]
+    for word in ("table", "agg"):
+        if found.get(word):
+            params[word] = found[word]
+    if found.get("released"):
+        params["released"] = [int(number) for number in found["released"].split(", ")]
     return params
 
 
-def _recognised(sentence: str) -> dict | None:
-    for code, pattern in _OLD:
-        found = pattern.fullmatch(sentence)
-        if found:
-            return {"code": code, "params": _old_params(found.groupdict())}
-    return None
-
-
 def _old_reasons(text: str) -> list[dict] | None:
-    """The codes of an English reason of an old record, sentence by sentence, or None."""
-    reasons = [_recognised(sentence) for sentence in _SENTENCE_END.split(text.strip())]
-    return reasons if all(reasons) else None
+    """The codes of an English reason of an old record, one sentence shape after the
+    other (a rule's reasons for several values are joined by spaces), or None."""
+    reasons, at, text = [], 0, text.strip()
+    while at < len(text):
+        for code, pattern in _OLD:
+            found = pattern.match(text, at)
+            if found:
+                reasons.append({"code": code, "params": _old_params(found.groupdict())})
+                at = found.end() + 1
+                break
+        else:
+            return None
+    return reasons or None
 
 
 def reason_text(entry: dict) -> str:

@@ -8,6 +8,9 @@ from pathlib import Path
 import pytest
 from django.utils import translation
 
+from scenarios.disclosure.cells import combine, evaluate
+from scenarios.disclosure.differencing import differencing_check
+from scenarios.disclosure.params import Parameters
 from scenarios.views.reasons import TEMPLATES, reason_text
 
 # Each code with parameters as the engine records them, and its English words.
@@ -318,3 +321,41 @@ def test_an_unknown_sentence_or_code_points_to_the_rules_description_never_engli
         assert reason_text({"reason": "Something the engine once said."}) == (
             "See the rule's description."
         )
+
+
+# Evidence rows (group, rows, entities, contributors, total, largest contributions,
+# negative values, missing values) with every verdict of the cell rules.
+EVIDENCE = [
+    ("big", 20, 20, 20, 200.0, [150.0, 10.0], 0, 0),
+    ("small", 3, 3, 3, 30.0, [10.0, 10.0], 1, 2),
+    ("zero", 12, 12, 12, 0.0, [0.0, 0.0], 0, 0),
+]
+EVALUATIONS = [
+    ("sum", "tonnage", Parameters()),
+    ("sum", "tonnage", Parameters(zeros_are_disclosive=False)),
+    ("count", None, Parameters()),
+    ("mean", "speed", Parameters(check_missing=False)),
+    ("max", "speed", Parameters()),
+    ("median", "speed", Parameters(allow_single_unit=True)),
+]
+
+
+def test_an_old_record_of_the_engine_reads_as_its_codes_do():
+    """Every cell rule's English sentence, for one value or several joined, is read back
+    to the same words as the codes recorded beside it."""
+    evaluations = [
+        evaluate(EVIDENCE, agg=agg, value=value, params=params, label=value)
+        for agg, value, params in EVALUATIONS
+    ]
+    entries = [entry for e in evaluations for entry in e["checks"].values()]
+    entries += combine(evaluations[:2])["checks"].values()
+    entries.append(differencing_check({}, [], threshold=10))
+    assert len(entries) > 40
+
+    for entry in entries:
+        old = {key: value for key, value in entry.items() if key != "reasons"}
+        for language in ("zh-hans", "en"):
+            with translation.override(language):
+                assert reason_text(old) == reason_text(entry), entry["reason"]
+        with translation.override("zh-hans"):
+            assert reason_text(entry) != GENERIC_ZH
