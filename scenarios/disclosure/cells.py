@@ -33,6 +33,7 @@ from pathlib import Path
 
 from core.duck import quote_ident, quote_literal
 from scenarios.disclosure.params import FAIL, NOT_APPLICABLE, PASS, REVIEW, Parameters, overall
+from scenarios.disclosure.reasons import say
 
 EVIDENCE_FIELDS = (
     "rows",
@@ -87,8 +88,14 @@ def is_numeric(duckdb_type: str) -> bool:
     return str(duckdb_type).upper().split("(")[0] in NUMERIC_TYPES
 
 
-def entry(status: str, reason: str, cells: list | None = None, **extra) -> dict:
-    return {"status": status, "reason": reason, "cells": cells or [], **extra}
+def entry(
+    status: str, reason: str, cells: list | None = None, *, said: list | None = None, **extra
+) -> dict:
+    """A rule's verdict, its reason in English and, in ``reasons``, as codes (``say``)."""
+    made = {"status": status, "reason": reason, "cells": cells or [], **extra}
+    if said:
+        made["reasons"] = said
+    return made
 
 
 def _plural(count: int, word: str) -> str:
@@ -265,6 +272,8 @@ def evaluate(
     prefix = f"{label}: " if label else ""
     of = f"of {_plural(counted, 'cell')}"
     checks: dict[str, dict] = {}
+    # the codes' parameters: how many cells, what a cell's count counts, the prefix
+    common = {"cells": counted, "label": label or "", "values": has_value}
 
     hits = found["MinimumThresholdCheck"]
     if hits:
@@ -273,21 +282,29 @@ def evaluate(
             f"{prefix}{len(hits)} {of} have fewer than {params.threshold} {units} "
             f"(the fewest: {fewest}).",
             hits,
+            said=say(
+                "threshold_fail", n=len(hits), threshold=params.threshold, fewest=fewest, **common
+            ),
         )
     else:
         checks["MinimumThresholdCheck"] = entry(
-            PASS, f"{prefix}Every one {of} has at least {params.threshold} {units}."
+            PASS,
+            f"{prefix}Every one {of} has at least {params.threshold} {units}.",
+            said=say("threshold_pass", threshold=params.threshold, **common),
         )
 
     if kind == "single":
         checks["PresenceOfZeroCheck"] = entry(
-            NOT_APPLICABLE, f"{prefix}A min, max or median is not a count or total."
+            NOT_APPLICABLE,
+            f"{prefix}A min, max or median is not a count or total.",
+            said=say("zero_single", **common),
         )
     elif not params.zeros_are_disclosive:
         checks["PresenceOfZeroCheck"] = entry(
             PASS,
             f"{prefix}Zeros are not disclosive under these parameters "
             f"({_plural(zeros, 'cell')} with a zero {'count' if kind == 'count' else 'total'}).",
+            said=say("zero_allowed", zeros=zeros, total=kind != "count", **common),
         )
     elif found["PresenceOfZeroCheck"]:
         hits = found["PresenceOfZeroCheck"]
@@ -296,14 +313,18 @@ def evaluate(
             f"{prefix}{len(hits)} {of} have a zero {'count' if kind == 'count' else 'total'}, "
             "and zeros are disclosive under these parameters.",
             hits,
+            said=say("zero_fail", n=len(hits), total=kind != "count", **common),
         )
     else:
-        checks["PresenceOfZeroCheck"] = entry(PASS, f"{prefix}No cell is zero.")
+        checks["PresenceOfZeroCheck"] = entry(
+            PASS, f"{prefix}No cell is zero.", said=say("zero_pass", **common)
+        )
 
     if kind != "sum":
         reason = f"{prefix}Only totals and means of a value are checked for dominance."
-        checks["NKCheck"] = entry(NOT_APPLICABLE, reason)
-        checks["PPercentCheck"] = entry(NOT_APPLICABLE, reason)
+        said = say("dominance_not_sum", **common)
+        checks["NKCheck"] = entry(NOT_APPLICABLE, reason, said=said)
+        checks["PPercentCheck"] = entry(NOT_APPLICABLE, reason, said=said)
     else:
         n, k, p = params.dominance_n, params.dominance_k, params.p_percent
         zero_note = (
@@ -318,6 +339,14 @@ def evaluate(
                 f"{prefix}In {len(hits)} {of} the largest {n} contributors make up {k:.0%} "
                 f"or more of the cell's total{zero_note}.",
                 hits,
+                said=say(
+                    "nk_fail",
+                    n=len(hits),
+                    largest=n,
+                    k=k,
+                    zeros=params.zeros_are_disclosive,
+                    **common,
+                ),
                 n=n,
                 k=k,
             )
@@ -326,6 +355,7 @@ def evaluate(
                 PASS,
                 f"{prefix}In no cell do the largest {n} contributors make up {k:.0%} or "
                 "more of the total.",
+                said=say("nk_pass", largest=n, k=k, **common),
                 n=n,
                 k=k,
             )
@@ -340,6 +370,7 @@ def evaluate(
                 f"{prefix}In {len(hits)} {of} the rest of the cell, less the second largest "
                 f"contributor, estimates the largest to within {p:.0%}{few_note}.",
                 hits,
+                said=say("p_fail", n=len(hits), p=p, **common),
                 p=p,
             )
             if hits
@@ -347,13 +378,16 @@ def evaluate(
                 PASS,
                 f"{prefix}In every cell the largest contributor is hidden by more than "
                 f"{p:.0%} of it.",
+                said=say("p_pass", p=p, **common),
                 p=p,
             )
         )
 
     if not has_value:
         checks["NegativeOrMissingCheck"] = entry(
-            NOT_APPLICABLE, f"{prefix}A count of rows has no values to be negative or missing."
+            NOT_APPLICABLE,
+            f"{prefix}A count of rows has no values to be negative or missing.",
+            said=say("negative_count", **common),
         )
     elif found["NegativeOrMissingCheck"]:
         hits = found["NegativeOrMissingCheck"]
@@ -366,16 +400,21 @@ def evaluate(
             REVIEW,
             f"{prefix}{' and '.join(parts)}: the other rules do not hold there; review.",
             hits,
+            said=say("negative_review", negative=negative_cells, missing=missing_cells, **common),
         )
     else:
         missing_word = " or missing" if params.check_missing else ""
         checks["NegativeOrMissingCheck"] = entry(
-            PASS, f"{prefix}No cell holds negative{missing_word} values."
+            PASS,
+            f"{prefix}No cell holds negative{missing_word} values.",
+            said=say("negative_pass", missing=params.check_missing, **common),
         )
 
     if kind != "single":
         checks["SingleUnitStatisticCheck"] = entry(
-            NOT_APPLICABLE, f"{prefix}Not a min, max or median."
+            NOT_APPLICABLE,
+            f"{prefix}Not a min, max or median.",
+            said=say("single_other", **common),
         )
     elif found["SingleUnitStatisticCheck"]:
         hits = found["SingleUnitStatisticCheck"]
@@ -388,12 +427,21 @@ def evaluate(
             FAIL,
             f"{prefix}A {agg} is one unit's own value ({why}): {len(hits)} {of} fail.",
             hits,
+            said=say(
+                "single_fail",
+                n=len(hits),
+                agg=agg,
+                allowed=params.allow_single_unit,
+                threshold=params.threshold,
+                **common,
+            ),
         )
     else:
         checks["SingleUnitStatisticCheck"] = entry(
             PASS,
             f"{prefix}The scenario type allows a {agg} in cells that pass the threshold, "
             "and every cell does.",
+            said=say("single_pass", agg=agg, **common),
         )
     return {"checks": checks, "cells": cells}
 
@@ -408,7 +456,11 @@ def combine(evaluations: list[dict]) -> dict:
         entries = [e["checks"][rule] for e in evaluations if rule in e["checks"]]
         applicable = [e for e in entries if e["status"] != NOT_APPLICABLE]
         if not applicable:
-            checks[rule] = entries[0] if entries else entry(NOT_APPLICABLE, "Not checked.")
+            checks[rule] = (
+                entries[0]
+                if entries
+                else entry(NOT_APPLICABLE, "Not checked.", said=say("not_checked"))
+            )
             continue
         status = overall(e["status"] for e in applicable)
         seen: dict[str, list] = {}
@@ -416,8 +468,10 @@ def combine(evaluations: list[dict]) -> dict:
             for key in item["cells"]:
                 seen.setdefault(repr(key), key)
         reason = " ".join(e["reason"] for e in applicable)
-        extra = {k: v for e in applicable for k, v in e.items() if k not in entry(PASS, "")}
-        checks[rule] = entry(status, reason, list(seen.values()), **extra)
+        said = [part for e in applicable for part in e.get("reasons", [])]
+        made = entry(PASS, "", said=said)
+        extra = {k: v for e in applicable for k, v in e.items() if k not in made}
+        checks[rule] = entry(status, reason, list(seen.values()), said=said, **extra)
     cells: dict[str, dict] = {}
     for evaluation in evaluations:
         for cell in evaluation["cells"]:

@@ -46,6 +46,7 @@ from scenarios.disclosure.cells import (
     make_record,
 )
 from scenarios.disclosure.params import NOT_APPLICABLE, PASS, REVIEW, Parameters
+from scenarios.disclosure.reasons import say
 from scenarios.disclosure.sqlshape import Shape, aggregate_shape
 
 EVIDENCE_SECONDS = 120.0
@@ -129,8 +130,8 @@ class NotDerived(Exception):
     """Evidence cannot be derived; the message is the reason (no data values)."""
 
 
-def _skipped(reason: str) -> dict[str, dict]:
-    return {rule: entry(NOT_APPLICABLE, reason) for rule in RULES}
+def _skipped(reason: str, code: str) -> dict[str, dict]:
+    return {rule: entry(NOT_APPLICABLE, reason, said=say(code)) for rule in RULES}
 
 
 class _Locked:
@@ -208,7 +209,11 @@ def _file_matches(db: _Locked, shape: Shape) -> tuple[dict, list[str] | None]:
     """The FileMatchesQueryCheck entry and, on a match, the query's column names (the
     worker's: the file's own could carry data)."""
     if db.file_error:
-        return entry(REVIEW, f"Not compared with the query: {db.file_error}."), None
+        return entry(
+            REVIEW,
+            f"Not compared with the query: {db.file_error}.",
+            said=say("compare_unreadable"),
+        ), None
     # the query's side first: its errors are the query's
     wanted = [row[0] for row in db.rows(f"DESCRIBE {shape.result_sql(SOURCE)}")]
     in_query = db.rows(f"SELECT count(*) FROM ({shape.query_sql(SOURCE)})")[0][0]  # noqa: S608
@@ -221,6 +226,7 @@ def _file_matches(db: _Locked, shape: Shape) -> tuple[dict, list[str] | None]:
             REVIEW,
             f"Not compared with the query: the file cannot be read strictly as a table "
             f"({type(error).__name__}).",
+            said=say("compare_unreadable"),
         ), None
 
 
@@ -237,6 +243,7 @@ def _compared(
             REVIEW,
             f"The file has {len(names)} columns, the query {len(items)}: the file is not the "
             "query's result.",
+            said=say("compare_columns", file=len(names), query=len(items)),
         ), None
     if not all(
         _same_name(name, want, shape.qualifiers) for name, want in zip(names, wanted, strict=True)
@@ -245,6 +252,7 @@ def _compared(
             REVIEW,
             "The file's column names differ from the query's: not its result (name each "
             "column of the query with AS).",
+            said=say("compare_names"),
         ), None
     if layout.rows != in_query:
         return entry(
@@ -252,6 +260,7 @@ def _compared(
             f"The file does not hold the query's result: {layout.rows} data records in the "
             f"file, {in_query} cells in the query re-run on the workspace. The job may have "
             "overwritten it.",
+            said=say("compare_records", rows=layout.rows, cells=in_query),
             rows=layout.rows,
         ), None
     keys = [index for index, item in enumerate(items) if not item.is_aggregate]
@@ -285,12 +294,14 @@ def _compared(
             f"The file does not hold the query's result: {in_file} rows in the file, "
             f"{in_query} cells in the query re-run on the workspace, {different} rows that "
             "differ. The job may have overwritten it.",
+            said=say("compare_rows", rows=in_file, cells=in_query, different=different),
             rows=in_file,
         ), None
     return entry(
         PASS,
         f"The file holds exactly the {in_query} cells and values of the query re-run on "
         "the workspace.",
+        said=say("compare_pass", cells=in_query),
     ), wanted
 
 
@@ -459,13 +470,38 @@ def _unfinished(failure: BoundedFailure, *, params: Parameters) -> dict:
     """The record of an output whose checks did not finish within their limits."""
     why = f"The checks of this output did not finish: {failure}"
     checks = {
-        "QueryShapeCheck": entry(REVIEW, f"{why} It needs a reviewer.", limit=failure.kind),
-        **_skipped("Not checked: the checks did not finish."),
-        "FileMatchesQueryCheck": entry(NOT_APPLICABLE, "Not compared: the checks did not finish."),
-        "BlockedTypeCheck": entry(NOT_APPLICABLE, "Not checked: the checks did not finish."),
-        "SizeCheck": entry(NOT_APPLICABLE, "Not checked: the checks did not finish."),
-        "RowLevelCheck": entry(REVIEW, f"{why} The file may be too large to scan."),
-        "dof": entry(NOT_APPLICABLE, "Not checked: the checks did not finish."),
+        "QueryShapeCheck": entry(
+            REVIEW,
+            f"{why} It needs a reviewer.",
+            said=say("unfinished", limit=failure.kind),
+            limit=failure.kind,
+        ),
+        **_skipped("Not checked: the checks did not finish.", "unfinished_skipped"),
+        "FileMatchesQueryCheck": entry(
+            NOT_APPLICABLE,
+            "Not compared: the checks did not finish.",
+            said=say("unfinished_skipped"),
+        ),
+        "BlockedTypeCheck": entry(
+            NOT_APPLICABLE,
+            "Not checked: the checks did not finish.",
+            said=say("unfinished_skipped"),
+        ),
+        "SizeCheck": entry(
+            NOT_APPLICABLE,
+            "Not checked: the checks did not finish.",
+            said=say("unfinished_skipped"),
+        ),
+        "RowLevelCheck": entry(
+            REVIEW,
+            f"{why} The file may be too large to scan.",
+            said=say("unfinished_scan", limit=failure.kind),
+        ),
+        "dof": entry(
+            NOT_APPLICABLE,
+            "Not checked: the checks did not finish.",
+            said=say("unfinished_skipped"),
+        ),
     }
     return {**make_record(checks, params=params, aggregate=None), "trusted_csv": None}
 
@@ -493,7 +529,9 @@ def _check_sql_output(
             "SELECT of plain aggregates over one workspace table, filtered and grouped by "
             "columns): it needs a reviewer"
         )
-        checks = _not_derived(reason=reason + ".")
+        checks = _not_derived(
+            reason=reason + ".", code="no_statement" if not statement_sql else "shape_unknown"
+        )
     else:
         checks, aggregate, trusted = _checked_aggregate(
             path,
@@ -524,9 +562,10 @@ def _checked_aggregate(
     worker's CSV of it."""
     source = (workspace_dir / manifest["tables"][shape.table]["file"]).resolve()
     if not source.is_relative_to(workspace_dir.resolve()) or not source.is_file():
-        return _not_derived("the workspace table's file is missing"), None, None
+        return _not_derived("the workspace table's file is missing", code="no_table"), None, None
     if path.is_symlink() or not path.is_file() or path.stat().st_size > max_bytes:
-        return _not_derived("the output is not a regular file within the size limit"), None, None
+        why = "the output is not a regular file within the size limit"
+        return _not_derived(why, code="not_regular"), None, None
     trusted = None
     try:
         with _Locked(source, path.resolve(), seconds=seconds) as db:
@@ -534,17 +573,19 @@ def _checked_aggregate(
             if names is not None:
                 trusted = _trusted_csv(db, shape)
     except NotDerived as error:
-        return _not_derived(str(error)), None, None
+        return _not_derived(str(error), code="input_error"), None, None
     except duckdb.InterruptException:
-        return _not_derived(f"deriving it took longer than {seconds:g} seconds"), None, None
+        why = f"deriving it took longer than {seconds:g} seconds"
+        return _not_derived(why, code="timeout", seconds=seconds), None, None
     except duckdb.Error as error:
         why = f"the query does not run on the workspace ({type(error).__name__})"
-        return _not_derived(why), None, None
+        return _not_derived(why, code="query_error"), None, None
     checks = {
         "QueryShapeCheck": entry(
             PASS,
             f"An aggregate of {shape.table}: evidence derived by the worker from the same "
             "rows, filters and grouping over the workspace.",
+            said=say("shape_pass", table=shape.table),
         ),
         **evaluation["checks"],
         "FileMatchesQueryCheck": match,
@@ -569,13 +610,18 @@ def _checked_aggregate(
     )
 
 
-def _not_derived(why: str = "", *, reason: str = "") -> dict:
+def _not_derived(why: str = "", *, code: str, reason: str = "", **params) -> dict:
+    """The entries of an output whose evidence cannot be derived; ``code`` says why."""
     return {
         "QueryShapeCheck": entry(
-            REVIEW, reason or f"The evidence could not be derived: {why}; it needs a reviewer."
+            REVIEW,
+            reason or f"The evidence could not be derived: {why}; it needs a reviewer.",
+            said=say("not_derived", why=code, **params),
         ),
-        **_skipped("Not checked: no evidence could be derived for this output."),
-        "FileMatchesQueryCheck": entry(NOT_APPLICABLE, "Not compared: no evidence."),
+        **_skipped("Not checked: no evidence could be derived for this output.", "no_evidence"),
+        "FileMatchesQueryCheck": entry(
+            NOT_APPLICABLE, "Not compared: no evidence.", said=say("no_evidence")
+        ),
     }
 
 
@@ -585,6 +631,7 @@ def _check_python_output(path: Path, *, tables: dict, params: Parameters, max_by
             REVIEW,
             "No query to derive evidence from (a Python job's output or a log): Python "
             "outputs never pass on their own.",
+            said=say("python_output"),
         )
     }
     checks.update(files.check_file(path, tables=tables, params=params, max_bytes=max_bytes))

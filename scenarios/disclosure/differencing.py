@@ -13,6 +13,7 @@ import re
 from collections.abc import Iterable
 
 from scenarios.disclosure.params import FAIL, PASS
+from scenarios.disclosure.reasons import say
 
 Key = tuple
 
@@ -136,6 +137,7 @@ def differencing_check(candidate: dict, released: list[dict], *, threshold: int)
                 "No released aggregate of the same table and grouping differs from this one "
                 f"by fewer than {threshold} entities in any cell."
             ),
+            "reasons": say("differencing_pass", threshold=threshold),
             "pairs": [],
         }
     names = ", ".join(str(pair["released"]) for pair in pairs)
@@ -146,6 +148,9 @@ def differencing_check(candidate: dict, released: list[dict], *, threshold: int)
             f"With released {outputs} {names}, this aggregate differs by fewer than "
             f"{threshold} entities in some cells: subtracting one from the other would "
             "disclose them."
+        ),
+        "reasons": say(
+            "differencing_fail", released=[pair["released"] for pair in pairs], threshold=threshold
         ),
         "pairs": pairs,
         "released": [pair["released"] for pair in pairs],

@@ -37,6 +37,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from scenarios.disclosure.params import FAIL, NOT_APPLICABLE, PASS, REVIEW, Parameters
+from scenarios.disclosure.reasons import say
 
 # Pseudonyms are "P" + this many lowercase hex characters (scenarios.workspace, which
 # needs Django, so the constant is repeated here rather than imported).
@@ -167,8 +168,9 @@ class Unreadable(Exception):
     """The file cannot be read as what its extension says; the message says why."""
 
 
-def _entry(status: str, reason: str, **extra) -> dict:
-    return {"status": status, "reason": reason, **extra}
+def _entry(status: str, reason: str, said: list, **extra) -> dict:
+    """A rule's verdict, its reason in English and, in ``reasons``, as codes (``say``)."""
+    return {"status": status, "reason": reason, "reasons": said, **extra}
 
 
 def _plural(count: int, word: str) -> str:
@@ -252,6 +254,7 @@ def _type_check(extension: str, head: bytes, tail: bytes) -> tuple[dict, str | N
             FAIL,
             f"The file's content is {description} (by its first bytes): {category} outputs "
             "are blocked.",
+            say("blocked_content", category=category),
             detected=category,
         ), None
     kind = ALLOWED.get(extension)
@@ -261,6 +264,7 @@ def _type_check(extension: str, head: bytes, tail: bytes) -> tuple[dict, str | N
                 return _entry(
                     FAIL,
                     f"Files with the extension .{extension} ({category}) are blocked.",
+                    say("blocked_extension", category=category),
                     detected=category,
                 ), None
         # the extension is part of a name the job chose: in the detail, not the reason
@@ -269,6 +273,7 @@ def _type_check(extension: str, head: bytes, tail: bytes) -> tuple[dict, str | N
             "The file's extension is not an allowed output type; allowed are "
             + ", ".join(sorted(ALLOWED))
             + ".",
+            say("extension_not_allowed", allowed=sorted(ALLOWED)),
             detail={"extension": extension[:DETAIL_CHARS]},
         ), None
     binary = _binary_kind(head, tail)
@@ -278,6 +283,7 @@ def _type_check(extension: str, head: bytes, tail: bytes) -> tuple[dict, str | N
                 FAIL,
                 f"The file's content is a {KIND_NAMES[binary]} but its extension says "
                 f"{KIND_NAMES[kind]}.",
+                say("content_differs", kind=kind, detected=binary),
                 detected=binary,
             ), None
         encoding = _text_encoding(head)
@@ -286,21 +292,26 @@ def _type_check(extension: str, head: bytes, tail: bytes) -> tuple[dict, str | N
             return _entry(
                 FAIL,
                 f"The file's content is {described}, not {KIND_NAMES[kind]} as its extension says.",
+                say("content_differs", kind=kind, detected="binary"),
                 detected="binary",
             ), None
         if encoding == "utf-16":
             return _entry(
                 REVIEW,
                 "The text is encoded as UTF-16, which the checks cannot scan; write UTF-8.",
+                say("utf16"),
                 detected="utf-16",
             ), None
         if kind == "svg" and b"<svg" not in head.lower():
             return _entry(
                 FAIL,
                 "The file's content is not an SVG image as its extension says.",
+                say("content_differs", kind=kind, detected="text"),
                 detected="text",
             ), None
-        return _entry(PASS, f"The file is {KIND_NAMES[kind]}, an allowed type."), kind
+        return _entry(
+            PASS, f"The file is {KIND_NAMES[kind]}, an allowed type.", say("type_pass", kind=kind)
+        ), kind
     if binary != kind:
         described = (
             f"a {KIND_NAMES[binary]}" if binary else (_other_binary(head) or "something else")
@@ -310,9 +321,12 @@ def _type_check(extension: str, head: bytes, tail: bytes) -> tuple[dict, str | N
         return _entry(
             FAIL,
             f"The file's content is {described}, not a {KIND_NAMES[kind]} as its extension says.",
+            say("content_differs", kind=kind, detected=binary or ("empty" if not head else "")),
             detected=binary or "unknown",
         ), None
-    return _entry(PASS, f"The file is a {KIND_NAMES[kind]}, an allowed type."), kind
+    return _entry(
+        PASS, f"The file is a {KIND_NAMES[kind]}, an allowed type.", say("type_pass", kind=kind)
+    ), kind
 
 
 # --- Streaming scan of the raw bytes ---------------------------------------------------------
@@ -451,7 +465,7 @@ class Shape:
     columns: list[str] | None = None
     rows: int | None = None
     dofs: list[float] = field(default_factory=list)
-    notes: list[str] = field(default_factory=list)  # reasons for review
+    notes: list[tuple[str, list]] = field(default_factory=list)  # reasons for review, as codes
 
 
 def delimited_records(path: Path, delimiter: str):
@@ -795,8 +809,11 @@ def _read_pdf(path: Path, matcher: PseudonymMatcher) -> tuple[Shape, bool]:
             for number in range(min(pages, PDF_MAX_PAGES)):
                 if extracted > PDF_MAX_TEXT:
                     shape.notes.append(
-                        f"Only the text of the PDF's first {number} pages was checked: it "
-                        "has more text than the checks read."
+                        (
+                            f"Only the text of the PDF's first {number} pages was checked: it "
+                            "has more text than the checks read.",
+                            say("pdf_text", pages=number),
+                        )
                     )
                     break
                 text = (reader.pages[number].extract_text() or "")[: PDF_MAX_TEXT + 1]
@@ -813,7 +830,10 @@ def _read_pdf(path: Path, matcher: PseudonymMatcher) -> tuple[Shape, bool]:
         raise Unreadable("The PDF is encrypted, so its text cannot be checked.")
     if pages > PDF_MAX_PAGES:
         shape.notes.append(
-            f"Only the first {PDF_MAX_PAGES} of the PDF's {pages} pages were checked."
+            (
+                f"Only the first {PDF_MAX_PAGES} of the PDF's {pages} pages were checked.",
+                say("pdf_pages", checked=PDF_MAX_PAGES, pages=pages),
+            )
         )
     return shape, found
 
@@ -854,7 +874,8 @@ def _name(column: str) -> str:
 def _column_findings(
     columns: list[str], tables: dict[str, TableInfo]
 ) -> tuple[list[str], list[str]]:
-    """Findings (counts and table codes only) and the file's offending column names."""
+    """Findings (counts and table codes only, in English and as codes) and the file's
+    offending column names."""
     present = {_name(column): column for column in columns}
     findings, offending = [], []
     for code in sorted(tables):
@@ -877,7 +898,11 @@ def _column_findings(
             f"{'an' if like[0] == 'i' else 'a'} {like} column" if count == 1 else f"{like} columns"
         )
         findings.append(
-            f"The output has {_plural(count, 'column')} named like {like} of input table {code}."
+            (
+                f"The output has {_plural(count, 'column')} named like {like} of input table "
+                f"{code}.",
+                say("identifier_columns", columns=count, roles=kinds, table=code),
+            )
         )
         offending.extend(column for column in roles if column not in offending)
     return findings, offending
@@ -904,18 +929,25 @@ def _row_findings(rows: int, tables: dict[str, TableInfo], threshold: int, unit:
         table = tables[code]
         if comparable_rows(rows, table.rows, threshold):
             findings.append(
-                f"The output has {_plural(rows, unit)}, comparable to the "
-                f"{_plural(table.rows, 'row')} of input table {code}."
+                (
+                    f"The output has {_plural(rows, unit)}, comparable to the "
+                    f"{_plural(table.rows, 'row')} of input table {code}.",
+                    say(f"comparable_{unit}s", rows=rows, table_rows=table.rows, table=code),
+                )
             )
     return findings
 
 
 def _dof_check(dofs: list[float], params: Parameters) -> dict:
     if not dofs:
-        return _entry(NOT_APPLICABLE, "No statistical model was found in the file.")
+        return _entry(
+            NOT_APPLICABLE, "No statistical model was found in the file.", say("dof_none")
+        )
     if any(not math.isfinite(value) for value in dofs):
         return _entry(
-            REVIEW, "A model in the file reports residual degrees of freedom that are not finite."
+            REVIEW,
+            "A model in the file reports residual degrees of freedom that are not finite.",
+            say("dof_infinite"),
         )
     lowest = min(dofs)
     shown = int(lowest) if float(lowest).is_integer() else lowest
@@ -926,12 +958,14 @@ def _dof_check(dofs: list[float], params: Parameters) -> dict:
             FAIL,
             f"Of {models} in the file, the lowest residual degrees of freedom are below the "
             f"minimum of {params.min_dof}.",
+            say("dof_fail", models=len(dofs), min_dof=params.min_dof),
             detail={"dof": shown},
         )
     return _entry(
         PASS,
         f"Of {models} in the file, the lowest residual degrees of freedom are at least the "
         f"minimum of {params.min_dof}.",
+        say("dof_pass", models=len(dofs), min_dof=params.min_dof),
         detail={"dof": shown},
     )
 
@@ -948,10 +982,10 @@ def check_file(
     if not stat.S_ISREG(info.st_mode):
         reason = "The output is not a regular file (a link, folder or device) and is blocked."
         return {
-            "BlockedTypeCheck": _entry(FAIL, reason),
-            "SizeCheck": _entry(NOT_APPLICABLE, "Not a regular file."),
-            "RowLevelCheck": _entry(NOT_APPLICABLE, "Not a regular file."),
-            "dof": _entry(NOT_APPLICABLE, "Not a regular file."),
+            "BlockedTypeCheck": _entry(FAIL, reason, say("not_a_file")),
+            "SizeCheck": _entry(NOT_APPLICABLE, "Not a regular file.", say("not_regular")),
+            "RowLevelCheck": _entry(NOT_APPLICABLE, "Not a regular file.", say("not_regular")),
+            "dof": _entry(NOT_APPLICABLE, "Not a regular file.", say("not_regular")),
         }
     size = info.st_size
     with open(path, "rb") as handle:
@@ -967,6 +1001,7 @@ def check_file(
         checks["SizeCheck"] = _entry(
             FAIL,
             f"The file has {_plural(size, 'byte')}, over the limit of {max_bytes}.",
+            say("size_fail", size=size, limit=max_bytes),
             bytes=size,
             max_bytes=max_bytes,
         )
@@ -974,26 +1009,33 @@ def check_file(
         checks["SizeCheck"] = _entry(
             PASS,
             f"The file has {_plural(size, 'byte')}, within the limit of {max_bytes}.",
+            say("size_pass", size=size, limit=max_bytes),
             bytes=size,
             max_bytes=max_bytes,
         )
     if kind is None:
         skipped = "Not checked: the file's type is not one that can be read."
         checks["RowLevelCheck"] = _entry(
-            REVIEW if type_entry["status"] == REVIEW else NOT_APPLICABLE, skipped
+            REVIEW if type_entry["status"] == REVIEW else NOT_APPLICABLE,
+            skipped,
+            say("type_unreadable"),
         )
-        checks["dof"] = _entry(NOT_APPLICABLE, skipped)
+        checks["dof"] = _entry(NOT_APPLICABLE, skipped, say("type_unreadable"))
         return checks
     if size > max_bytes:
         checks["RowLevelCheck"] = _entry(
-            REVIEW, "Not checked: the file is larger than the size limit."
+            REVIEW, "Not checked: the file is larger than the size limit.", say("too_large")
         )
-        checks["dof"] = _entry(NOT_APPLICABLE, "Not checked: the file is larger than the limit.")
+        checks["dof"] = _entry(
+            NOT_APPLICABLE, "Not checked: the file is larger than the limit.", say("too_large")
+        )
         return checks
     checks["RowLevelCheck"], checks["dof"], active = _content_checks(path, kind, tables, params)
     if active:
         checks["BlockedTypeCheck"] = _entry(
-            FAIL, "The SVG image holds active content (scripts or event handlers) and is blocked."
+            FAIL,
+            "The SVG image holds active content (scripts or event handlers) and is blocked.",
+            say("svg_active"),
         )
     return checks
 
@@ -1004,8 +1046,8 @@ def _content_checks(
     """RowLevelCheck and dof entries, and whether an SVG holds active content."""
     matcher = _matcher(tuple(tables[code].pseudonyms for code in sorted(tables)))
     raw = _scan_raw(path, matcher=matcher, text=kind in TEXT_KINDS, svg=kind == "svg")
-    fails: list[str] = []
-    reviews: list[str] = []
+    fails: list[tuple[str, list]] = []  # each finding in English and as codes
+    reviews: list[tuple[str, list]] = []
     found = raw.pseudonym
     shape = Shape()
     try:
@@ -1025,7 +1067,7 @@ def _content_checks(
         elif not raw.utf8:  # text and SVG: read whole by the raw scan
             raise Unreadable("The file is not valid UTF-8 text.")
     except Unreadable as error:
-        reviews.append(str(error))
+        reviews.append((str(error), say("unreadable", kind=kind)))
     reviews.extend(shape.notes)
     detail = {}
     if shape.columns:
@@ -1034,28 +1076,38 @@ def _content_checks(
         if offending:
             detail["columns"] = _detail_names(offending)
     if found:
-        fails.append("A pseudonym of the workspace appears in the file: row-level identifiers.")
+        fails.append(
+            (
+                "A pseudonym of the workspace appears in the file: row-level identifiers.",
+                say("pseudonym"),
+            )
+        )
     if shape.rows is not None:
         fails.extend(_row_findings(shape.rows, tables, params.threshold, "row"))
     elif kind == "text":
         reviews.extend(
-            finding + " Is it a row-level listing?"
-            for finding in _row_findings(raw.lines, tables, params.threshold, "line")
+            (text + " Is it a row-level listing?", said)
+            for text, said in _row_findings(raw.lines, tables, params.threshold, "line")
         )
     extra = {"rows": shape.rows} if shape.rows is not None else {}
     if shape.columns is not None:
         extra["columns"] = len(shape.columns)
     if detail:
         extra["detail"] = detail
-    if fails:
-        row_level = _entry(FAIL, " ".join(fails + reviews), **extra)
-    elif reviews:
-        row_level = _entry(REVIEW, " ".join(reviews), **extra)
+    if fails or reviews:
+        found_all = fails + reviews
+        row_level = _entry(
+            FAIL if fails else REVIEW,
+            " ".join(text for text, _ in found_all),
+            [part for _, said in found_all for part in said],
+            **extra,
+        )
     else:
         row_level = _entry(
             PASS,
             "No column named like an identifier, no pseudonym and no row count comparable "
             "to an input table's were found.",
+            say("row_level_pass"),
             **extra,
         )
     return row_level, _dof_check(raw.dofs + shape.dofs, params), raw.active_content

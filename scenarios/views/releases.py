@@ -61,6 +61,7 @@ from scenarios.services import releases as release_svc
 from scenarios.services.releases import RELEASE_REVIEW
 from scenarios.views import advice
 from scenarios.views.pricing import price_form_for, price_post
+from scenarios.views.reasons import reason_text
 from tenants.models import OrganizationKind
 from tenants.permissions import (
     is_member,
@@ -116,7 +117,7 @@ def _checks(record: dict) -> list[dict]:
             "fixes": advice.fixes_for(name, entry.get("status", "")),
             "status": entry.get("status", ""),
             "label": VERDICTS.get(entry.get("status", ""), entry.get("status", "")),
-            "reason": entry.get("reason", ""),
+            "reason": reason_text(entry),
             # A count for developers (output_shown), the cells themselves for reviewers.
             "cells": entry["cells"]
             if isinstance(entry.get("cells"), int)

@@ -482,6 +482,7 @@ def test_a_model_at_the_minimum_degrees_of_freedom_passes(tmp_path):
             "Of 1 model in the file, the lowest residual degrees of freedom are at least the "
             "minimum of 10."
         ),
+        "reasons": [{"code": "dof_pass", "params": {"models": 1, "min_dof": 10}}],
         "detail": {"dof": 10},
     }
 
@@ -528,6 +529,7 @@ def test_a_file_over_the_size_limit_fails_and_one_at_it_passes(tmp_path):
     assert at["SizeCheck"] == {
         "status": PASS,
         "reason": f"The file has {size} bytes, within the limit of {size}.",
+        "reasons": [{"code": "size_pass", "params": {"size": size, "limit": size}}],
         "bytes": size,
         "max_bytes": size,
     }

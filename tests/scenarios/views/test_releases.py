@@ -539,3 +539,31 @@ def test_the_release_form_groups_outputs_by_job_and_says_every_missing_field_at_
     assert "Say what the output shows." in refused
     assert "crosstab.csv failed its checks: write an exception request." in refused
     assert not ReleaseRequest.objects.exists()
+
+
+def test_a_failing_checks_reason_reads_in_the_pages_language(client, lab, run, reviewers):
+    scenario, developer = lab
+    job = run(developer, scenario, BY_BERTH_AND_TYPE)
+    crosstab = job.outputs.get(name="crosstab.csv")
+    release = svc.release_request_create(
+        by=developer, scenario=scenario, items=[item(crosstab, exception="泊位与船型组合已公开")]
+    )
+    client.force_login(reviewers[0])
+
+    for url in (f"/scenarios/outputs/{crosstab.pk}/", f"/scenarios/releases/{release.pk}/"):
+        chinese = client.get(url, HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
+        english = client.get(url, HTTP_ACCEPT_LANGUAGE="en").content.decode()
+
+        assert "28 个单元格中的 28 个少于 10 个实体（最少的为 7）。" in chinese, url
+        assert "have fewer than" not in chinese
+        assert "28 of 28 cells have fewer than 10 entities (the fewest: 7)." in english, url
+
+    # A record stored before the reason codes: read back from its English sentence.
+    record = crosstab.check_record
+    for entry in record["checks"].values():
+        entry.pop("reasons", None)
+    JobOutput.objects.filter(pk=crosstab.pk).update(check_record=record)
+    url = f"/scenarios/outputs/{crosstab.pk}/"
+    chinese = client.get(url, HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
+    assert "28 个单元格中的 28 个少于 10 个实体（最少的为 7）。" in chinese
+    assert "have fewer than" not in chinese and "evidence derived" not in chinese
