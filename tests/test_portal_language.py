@@ -29,11 +29,6 @@ ROLES = {
     "anonymous": None,
 }
 MAX_PAGES_PER_ROLE = 120
-# Pages (by shape) known to still show English sentences in Chinese, and why: on them only
-# internal codes count. The test fails when one of them has no English left, so that it
-# leaves this list.
-PENDING: dict[str, str] = {}
-SENTENCES = ("English ", "bare status ")  # what an English sentence on a pending page trips
 SKIP_PREFIXES = ("/api/", "/admin/", "/static/", "/media/", "/i18n/", "/logout/")
 SKIP_SUFFIXES = (".csv", ".json", ".jsonld", ".zip", ".png", ".pdf", ".parquet", ".py")
 
@@ -329,16 +324,5 @@ def test_every_page_speaks_one_language_for_every_role(compact_demo):
             shapes = {"/"} if language == "zh" else shared
             for url, problems in crawl(client, language, data, shapes).items():
                 report[f"{role} {language} {url}"] = problems
-    pending = {key for key in report if _pending(key)}
-    clean = {shape for shape in PENDING if not any(_pending(key) == shape for key in pending)}
-    for key in pending:
-        report[key] = [p for p in report[key] if not p.startswith(SENTENCES)]
     report = {key: problems for key, problems in report.items() if problems}
     assert report == {}
-    assert clean == set(), "translated now: remove from PENDING"
-
-
-def _pending(key: str) -> str | None:
-    """The PENDING shape a report key ("role language url") is a Chinese page of."""
-    _role, language, url = key.rsplit(" ", 2)
-    return next((s for s in PENDING if language == "zh" and re.fullmatch(s, _shape(url))), None)
