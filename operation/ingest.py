@@ -382,7 +382,9 @@ def _convert(source: Path, partial: Path, fmt: str, types: dict, work: Path, lim
             _check_csv_shape(source, len(schema))
         con.execute(
             f"COPY (SELECT * FROM {relation}) TO {quote_literal(str(partial))} "
-            "(FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE 122880)"
+            # zstd level 1: a third less CPU than the default level 3 for a file about
+            # 20 % larger, still a fifth smaller than DuckDB's default Snappy.
+            "(FORMAT parquet, COMPRESSION zstd, COMPRESSION_LEVEL 1, ROW_GROUP_SIZE 122880)"
         ).fetchall()
         row_count, statistics = _statistics(con, partial, schema)
     finally:
