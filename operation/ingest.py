@@ -14,6 +14,8 @@ import os
 import re
 import shutil
 import uuid
+from collections import deque
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -63,6 +65,8 @@ DUCKDB_TYPES = {
 }
 TOP_VALUES_MAX = 20
 ROW_GROUP_ROWS = 122_880  # DuckDB's vector size times 60, its own Parquet default
+WRITES_IN_FLIGHT = 2
+SAMPLE_GROUPS = 16
 
 
 class IngestError(Exception):
@@ -264,14 +268,25 @@ def _statistics(con, parquet: Path, schema: list[dict], aggregates: tuple) -> tu
     row = list(aggregates)
     total = int(row.pop(0))
     quantiles = {}
-    if numeric:
-        # Large tables: 2 % of the row groups' vectors (no full scan); small: 100,000 rows.
-        sample = "2% (system, 7)" if total >= 5_000_000 else "reservoir(100000 ROWS) REPEATABLE (7)"
+    if numeric and total >= 5_000_000:
+        # Large tables: 2 % of the row groups (at most SAMPLE_GROUPS), evenly spread over
+        # the file, the same every time; read one column at a time, the others not at all.
+        parquet_file = pq.ParquetFile(parquet)
+        count = parquet_file.num_row_groups
+        picked = min(max(count // 50, 1), SAMPLE_GROUPS)
+        groups = [index * count // picked for index in range(picked)]
+        for name in numeric:
+            con.register("ingest_sample", parquet_file.read_row_groups(groups, columns=[name]))
+            quantiles[name] = con.execute(
+                f"SELECT approx_quantile({quote_ident(name)}, [0.1, 0.5, 0.9])::DOUBLE[] "
+                "FROM ingest_sample"
+            ).fetchall()[0][0]
+    elif numeric:  # small: 100,000 rows
         quantile_sql = ", ".join(
             f"approx_quantile({quote_ident(n)}, [0.1, 0.5, 0.9])::DOUBLE[]" for n in numeric
         )
         sampled = con.execute(
-            f"SELECT {quantile_sql} FROM {table} USING SAMPLE {sample}"
+            f"SELECT {quantile_sql} FROM {table} USING SAMPLE reservoir(100000 ROWS) REPEATABLE (7)"
         ).fetchall()[0]
         quantiles = dict(zip(numeric, sampled, strict=True))
     stats = {}
@@ -404,14 +419,20 @@ def _write_and_aggregate(con, relation: str, partial: Path, schema, work: Path, 
     for them."""
     reader = con.sql(f"SELECT * FROM {relation}").to_arrow_reader(ROW_GROUP_ROWS)
     written = 0
-    with pq.ParquetWriter(
-        partial, reader.schema, compression="zstd", compression_level=1
-    ) as writer:
+    with (
+        pq.ParquetWriter(partial, reader.schema, compression="zstd", compression_level=1) as writer,
+        ThreadPoolExecutor(max_workers=1) as compressor,
+    ):
+        # pyarrow encodes and compresses a batch in its own thread (without the GIL) while
+        # DuckDB parses the next; at most WRITES_IN_FLIGHT batches wait, in order.
+        pending: deque = deque()
 
         def tee():
             nonlocal written
             for batch in reader:
-                writer.write_batch(batch)
+                pending.append(compressor.submit(writer.write_batch, batch))
+                if len(pending) > WRITES_IN_FLIGHT:
+                    pending.popleft().result()
                 written += batch.num_rows
                 yield batch
 
@@ -422,6 +443,8 @@ def _write_and_aggregate(con, relation: str, partial: Path, schema, work: Path, 
             aggregates = tally.execute(f"SELECT {selects} FROM ingest_stream").fetchall()[0]
         finally:
             tally.close()
+        while pending:
+            pending.popleft().result()
     if aggregates[0] != written:  # every row written is a row counted, and the reverse
         raise IngestError("the file changed while it was read")
     return aggregates
