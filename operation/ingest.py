@@ -426,10 +426,18 @@ def _write_and_aggregate(con, relation: str, partial: Path, schema, work: Path, 
         # pyarrow encodes and compresses a batch in its own thread (without the GIL) while
         # DuckDB parses the next; at most WRITES_IN_FLIGHT batches wait, in order.
         pending: deque = deque()
+        failure: list[Exception] = []
 
         def tee():
             nonlocal written
-            for batch in reader:
+            while True:
+                try:
+                    batch = reader.read_next_batch()
+                except StopIteration:
+                    return
+                except (pa.ArrowException, OSError) as exc:  # DuckDB's, through pyarrow
+                    failure.append(duckdb.InvalidInputException(str(exc)))
+                    raise
                 pending.append(compressor.submit(writer.write_batch, batch))
                 if len(pending) > WRITES_IN_FLIGHT:
                     pending.popleft().result()
@@ -441,12 +449,16 @@ def _write_and_aggregate(con, relation: str, partial: Path, schema, work: Path, 
             tally.register("ingest_stream", pa.RecordBatchReader.from_batches(reader.schema, tee()))
             selects = ", ".join(_row_aggregates(schema))
             aggregates = tally.execute(f"SELECT {selects} FROM ingest_stream").fetchall()[0]
+        except duckdb.Error:
+            if failure:  # the tally quotes it inside a traceback; the original names the row
+                raise failure[0] from None
+            raise
         finally:
             tally.close()
         while pending:
             pending.popleft().result()
-    if aggregates[0] != written:  # every row written is a row counted, and the reverse
-        raise IngestError("the file changed while it was read")
+    if aggregates[0] != written:  # a guard: every row counted is a row written
+        raise IngestError(f"{written} rows were written but {aggregates[0]} counted")
     return aggregates
 
 
