@@ -1,9 +1,10 @@
 """Ingestion of a large CSV: time and peak memory against plain DuckDB, as ratios.
 
 Ours is ``operation.ingest.ingest_file`` (sniff and check the header, stream the CSV into a
-zstd Parquet file, compute the catalog's per-column statistics, SHA-256 the output, rename
-it into place). Plain is a fresh DuckDB connection with the same memory limit and threads
-running ``COPY (SELECT * FROM read_csv(...)) TO ... (FORMAT parquet)`` on the same file.
+zstd Parquet file computing the catalog's per-column statistics in the same pass, SHA-256
+the output, rename it into place). Plain is a fresh DuckDB connection with the same memory
+limit and threads running ``COPY (SELECT * FROM read_csv(...)) TO ... (FORMAT parquet)``
+on the same file.
 
 Run from the project root::
 
