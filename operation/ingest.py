@@ -1,10 +1,10 @@
 """Ingestion of provider files (CSV, JSON lines, Parquet) into managed Parquet.
 
 Pure file work, no Django models: DuckDB streams the source into a zstd Parquet file
-under a temporary name, with bounded memory, and the caller renames it into place only
-when everything succeeded. GB18030/GBK-encoded CSV is transcoded to UTF-8 first (also
-streamed); gzip-compressed CSV and JSON lines are decompressed with a cap, so a
-compression bomb is refused instead of filling the disk.
+under a temporary name, with bounded memory, computing the statistics in the same pass,
+and the caller renames it into place only when everything succeeded. GB18030/GBK-encoded
+CSV is transcoded to UTF-8 first (also streamed); gzip-compressed CSV and JSON lines are
+decompressed with a cap, so a compression bomb is refused instead of filling the disk.
 """
 
 import codecs
@@ -14,10 +14,13 @@ import os
 import re
 import shutil
 import uuid
+from collections import deque
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import duckdb
+import pyarrow as pa
 import pyarrow.parquet as pq
 
 from core.duck import quote_ident, quote_literal, sha256_of
@@ -61,6 +64,9 @@ DUCKDB_TYPES = {
     "time": "TIME",
 }
 TOP_VALUES_MAX = 20
+ROW_GROUP_ROWS = 122_880  # DuckDB's vector size times 60, its own Parquet default
+WRITES_IN_FLIGHT = 2
+SAMPLE_GROUPS = 16
 
 
 class IngestError(Exception):
@@ -236,12 +242,9 @@ def _schema(con, relation_sql: str) -> list[dict]:
     return schema
 
 
-def _statistics(con, parquet: Path, schema: list[dict]) -> tuple[int, dict]:
-    """Per-column statistics that the catalog may show under disclosure rules. Counts,
-    distinct counts (HyperLogLog) and means read every row; the 10/50/90 % quantiles come
-    from a fixed-seed sample, which is what keeps this pass cheap."""
-    table = f"read_parquet({quote_literal(str(parquet))})"
-    numeric = [c["name"] for c in schema if c["type"] in ("integer", "number")]
+def _row_aggregates(schema: list[dict]) -> list[str]:
+    """The statistics that read every row: counts, distinct counts (HyperLogLog), means,
+    first and last days; ``count(*)`` first."""
     selects = ["count(*)"]
     for column in schema:
         q = quote_ident(column["name"])
@@ -252,17 +255,38 @@ def _statistics(con, parquet: Path, schema: list[dict]) -> tuple[int, dict]:
             selects += [f"min({q})::DATE::VARCHAR", f"max({q})::DATE::VARCHAR"]
         elif column["type"] == "string":
             selects.append(f"avg(length({q}))::DOUBLE")
-    row = list(con.execute(f"SELECT {', '.join(selects)} FROM {table}").fetchall()[0])
+    return selects
+
+
+def _statistics(con, parquet: Path, schema: list[dict], aggregates: tuple) -> tuple[int, dict]:
+    """Per-column statistics that the catalog may show under disclosure rules.
+    ``aggregates`` is the row of ``_row_aggregates``, computed while the Parquet file was
+    written; the 10/50/90 % quantiles come from a fixed-seed sample of the file, and the
+    values of a string column with few distinct values are counted in the file."""
+    table = f"read_parquet({quote_literal(str(parquet))})"
+    numeric = [c["name"] for c in schema if c["type"] in ("integer", "number")]
+    row = list(aggregates)
     total = int(row.pop(0))
     quantiles = {}
-    if numeric:
-        # Large tables: 2 % of the row groups' vectors (no full scan); small: 100,000 rows.
-        sample = "2% (system, 7)" if total >= 5_000_000 else "reservoir(100000 ROWS) REPEATABLE (7)"
+    if numeric and total >= 5_000_000:
+        # Large tables: 2 % of the row groups (at most SAMPLE_GROUPS), evenly spread over
+        # the file, the same every time; read one column at a time, the others not at all.
+        parquet_file = pq.ParquetFile(parquet)
+        count = parquet_file.num_row_groups
+        picked = min(max(count // 50, 1), SAMPLE_GROUPS)
+        groups = [index * count // picked for index in range(picked)]
+        for name in numeric:
+            con.register("ingest_sample", parquet_file.read_row_groups(groups, columns=[name]))
+            quantiles[name] = con.execute(
+                f"SELECT approx_quantile({quote_ident(name)}, [0.1, 0.5, 0.9])::DOUBLE[] "
+                "FROM ingest_sample"
+            ).fetchall()[0][0]
+    elif numeric:  # small: 100,000 rows
         quantile_sql = ", ".join(
             f"approx_quantile({quote_ident(n)}, [0.1, 0.5, 0.9])::DOUBLE[]" for n in numeric
         )
         sampled = con.execute(
-            f"SELECT {quantile_sql} FROM {table} USING SAMPLE {sample}"
+            f"SELECT {quantile_sql} FROM {table} USING SAMPLE reservoir(100000 ROWS) REPEATABLE (7)"
         ).fetchall()[0]
         quantiles = dict(zip(numeric, sampled, strict=True))
     stats = {}
@@ -380,14 +404,57 @@ def _convert(source: Path, partial: Path, fmt: str, types: dict, work: Path, lim
         schema = _schema(con, relation)
         if fmt == "csv":
             _check_csv_shape(source, len(schema))
-        con.execute(
-            f"COPY (SELECT * FROM {relation}) TO {quote_literal(str(partial))} "
-            "(FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE 122880)"
-        ).fetchall()
-        row_count, statistics = _statistics(con, partial, schema)
+        aggregates = _write_and_aggregate(con, relation, partial, schema, work, limits)
+        row_count, statistics = _statistics(con, partial, schema, aggregates)
     finally:
         con.close()
     return schema, row_count, statistics
+
+
+def _write_and_aggregate(con, relation: str, partial: Path, schema, work: Path, limits: Limits):
+    """One pass over the source: DuckDB reads it as a stream of Arrow batches (bounded by
+    its memory limit), pyarrow writes each batch to the Parquet file (zstd level 1, one row
+    group per batch, with min/max statistics) as a second DuckDB connection computes the
+    row aggregates of the statistics over the same batches. The file is not read again
+    for them."""
+    reader = con.sql(f"SELECT * FROM {relation}").to_arrow_reader(ROW_GROUP_ROWS)
+    with (
+        pq.ParquetWriter(partial, reader.schema, compression="zstd", compression_level=1) as writer,
+        ThreadPoolExecutor(max_workers=1) as compressor,
+    ):
+        # pyarrow encodes and compresses a batch in its own thread (without the GIL) while
+        # DuckDB parses the next; at most WRITES_IN_FLIGHT batches wait, in order.
+        pending: deque = deque()
+        failure: list[Exception] = []
+
+        def tee():
+            while True:
+                try:
+                    batch = reader.read_next_batch()
+                except StopIteration:
+                    return
+                except (pa.ArrowException, OSError) as exc:  # DuckDB's, through pyarrow
+                    failure.append(duckdb.InvalidInputException(str(exc)))
+                    raise
+                pending.append(compressor.submit(writer.write_batch, batch))
+                if len(pending) > WRITES_IN_FLIGHT:
+                    pending.popleft().result()
+                yield batch
+
+        tally = _connect(work, limits)
+        try:
+            tally.register("ingest_stream", pa.RecordBatchReader.from_batches(reader.schema, tee()))
+            selects = ", ".join(_row_aggregates(schema))
+            aggregates = tally.execute(f"SELECT {selects} FROM ingest_stream").fetchall()[0]
+        except duckdb.Error:
+            if failure:  # the tally quotes it inside a traceback; the original names the row
+                raise failure[0] from None
+            raise
+        finally:
+            tally.close()
+        while pending:
+            pending.popleft().result()
+    return aggregates
 
 
 def _ingest(source, dest, fmt, encoding, types, work: Path, limits: Limits) -> IngestResult:

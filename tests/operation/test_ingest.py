@@ -187,3 +187,29 @@ def test_hostile_column_names_are_refused(tmp_path):
     source.write_text('"a\x01b",c\n1,2\n')
     with pytest.raises(IngestError, match="control characters"):
         run(tmp_path, source, "csv")
+
+
+def test_a_file_of_several_row_groups_is_written_and_counted_in_one_pass(tmp_path):
+    source = tmp_path / "buoys.csv"
+    source.write_text("n,label\n" + "".join(f"{i},L{i % 7}\n" for i in range(300_000)))
+    result = run(tmp_path, source, "csv")
+    assert result.row_count == 300_000
+    assert result.statistics["n"]["count"] == 300_000
+    assert result.statistics["n"]["mean"] == pytest.approx(149_999.5)
+    assert result.statistics["label"]["values"][0] == ["L0", 42_858]
+    metadata = pq.ParquetFile(result.path).metadata
+    assert metadata.num_rows == 300_000 and metadata.num_row_groups >= 2
+    last = metadata.row_group(metadata.num_row_groups - 1).column(0).statistics
+    assert last.has_min_max and last.max == 299_999  # data services can prune by range
+    assert sum(row[0] for row in rows_of(result.path)) == sum(range(300_000))
+
+
+def test_a_bad_value_after_the_first_row_group_names_its_line_only(tmp_path):
+    source = tmp_path / "buoys.csv"
+    source.write_text("n,label\n" + "".join(f"{i},x\n" for i in range(300_000)) + "abc,x\n")
+    with pytest.raises(IngestError) as caught:
+        run(tmp_path, source, "csv")
+    message = str(caught.value)
+    assert "Line: 300002" in message and 'Could not convert string "abc"' in message
+    assert "tee" not in message and "pyarrow" not in message and "Traceback" not in message
+    assert not (tmp_path / "out").exists()
