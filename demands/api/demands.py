@@ -2,7 +2,7 @@
 member), details and timeline (the demanders, the assigned provider, staff), triage
 (operator staff), the provider's answer, and the operator's pipeline."""
 
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import serializers, status
 from rest_framework.generics import ListAPIView
 from rest_framework.permissions import AllowAny, IsAuthenticated
@@ -287,7 +287,12 @@ class DemandSuggestionsView(APIView):
 
     permission_classes = [StaffOnly]
 
-    @extend_schema(responses=CatalogSuggestion(many=True))
+    @extend_schema(
+        responses={
+            200: CatalogSuggestion(many=True),
+            403: OpenApiResponse(description="not operator staff"),
+        }
+    )
     def get(self, request, pk: int):
         demand = demand_detailed(request.user, pk)
         found = catalog_suggestions(request.user, demand, limit=10)
@@ -327,6 +332,11 @@ class DemandPipelineView(APIView):
     """The pipeline: counts by status; demands in progress by zone, by provider, and their
     age (operator staff and auditors)."""
 
-    @extend_schema(responses=PipelineOutput)
+    @extend_schema(
+        responses={
+            200: PipelineOutput,
+            404: OpenApiResponse(description="neither operator staff nor an auditor"),
+        }
+    )
     def get(self, request):
         return Response(PipelineOutput(pipeline(request.user)).data)
