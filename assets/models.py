@@ -44,7 +44,28 @@ class AssetStatus(models.TextChoices):
     CANCELLED = "cancelled", pgettext_lazy("registration", "Cancelled")
 
 
-class DataAsset(models.Model):
+class AssetSubject(models.Model):
+    """What a right is on, as named: a catalog (holding), a scenario (processing and use),
+    or a product of a scenario (a data service, or released outputs)."""
+
+    name = models.CharField(_("name"), max_length=200)
+    description = models.TextField(_("description"))
+    catalog = models.ForeignKey(
+        "operation.Catalog", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    scenario = models.ForeignKey(
+        "scenarios.Scenario", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    service = models.ForeignKey(
+        "scenarios.DataService", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    outputs = models.ManyToManyField("scenarios.JobOutput", blank=True, related_name="+")
+
+    class Meta:
+        abstract = True
+
+
+class DataAsset(AssetSubject):
     """A registered right, with its certificate. A change or transfer re-issues the
     certificate (a new verification code, the edition counted)."""
 
@@ -58,18 +79,6 @@ class DataAsset(models.Model):
         on_delete=models.PROTECT,
         related_name="data_assets",
     )
-    name = models.CharField(_("name"), max_length=200)
-    description = models.TextField(_("description"))
-    catalog = models.ForeignKey(
-        "operation.Catalog", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
-    )
-    scenario = models.ForeignKey(
-        "scenarios.Scenario", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
-    )
-    service = models.ForeignKey(
-        "scenarios.DataService", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
-    )
-    outputs = models.ManyToManyField("scenarios.JobOutput", blank=True, related_name="+")
     # Catalog codes of the lineage, to find the assets a withdrawn catalog concerns.
     catalog_codes = models.JSONField(default=list)
     lineage = models.JSONField(_("lineage"), default=dict)
@@ -89,7 +98,7 @@ class DataAsset(models.Model):
         return self.certificate_number
 
 
-class AssetApplication(models.Model):
+class AssetApplication(AssetSubject):
     action = models.CharField(_("registration"), max_length=12, choices=ApplicationAction.choices)
     kind = models.CharField(_("kind of right"), max_length=12, choices=RightKind.choices)
     organization = models.ForeignKey(
@@ -106,18 +115,6 @@ class AssetApplication(models.Model):
         blank=True,
         related_name="applications",
     )
-    name = models.CharField(_("name"), max_length=200)
-    description = models.TextField(_("description"))
-    catalog = models.ForeignKey(
-        "operation.Catalog", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
-    )
-    scenario = models.ForeignKey(
-        "scenarios.Scenario", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
-    )
-    service = models.ForeignKey(
-        "scenarios.DataService", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
-    )
-    outputs = models.ManyToManyField("scenarios.JobOutput", blank=True, related_name="+")
     transferee = models.ForeignKey(
         "tenants.Organization",
         verbose_name=_("transferee"),
