@@ -60,6 +60,14 @@ def running(pid: int) -> bool:
     return state not in ("Z", "X")
 
 
+def _started(pid: int) -> int | None:
+    """A process's start time (clock ticks since boot), None once it is gone."""
+    try:
+        return int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[19])
+    except (OSError, IndexError):
+        return None
+
+
 def gone(warm, timeout: float = 5.0) -> bool:
     deadline = time.monotonic() + timeout
     while (running(warm.pid) or running(warm.job_pid)) and time.monotonic() < deadline:
@@ -204,12 +212,18 @@ def test_a_killed_worker_process_leaves_no_warm_sandbox_behind(tmp_path):
         try:
             pids = [int(pid) for pid in supervisor.stdout.readline().split()]
             assert len(pids) == 2 and all(running(pid) for pid in pids)
+            # (pid, start time): a busy machine may give a freed pid to another process
+            started = {pid: _started(pid) for pid in pids}
         finally:
             supervisor.send_signal(signal.SIGKILL)
-    deadline = time.monotonic() + 5
-    while any(running(pid) for pid in pids) and time.monotonic() < deadline:
+
+    def alive():
+        return [pid for pid in pids if running(pid) and _started(pid) == started[pid]]
+
+    deadline = time.monotonic() + 10
+    while alive() and time.monotonic() < deadline:
         time.sleep(0.05)
-    assert not any(running(pid) for pid in pids)  # bubblewrap's --die-with-parent
+    assert not alive()  # bubblewrap's --die-with-parent
 
 
 def test_a_workers_first_job_opens_its_pool_with_one_sandbox_for_the_next(
