@@ -650,6 +650,7 @@ def test_files_hidden_from_the_output_folder_count_against_its_cap(sandbox, sett
         "    held.append(f)\n"
         "    written += len(block)\n"
         "    print(written, flush=True)\n"
+        "    time.sleep(0.05)\n"  # a pace the watch's polls can follow on a busy machine
         "time.sleep(2)\n"
     )
     job = sandbox.hostile(code, wall_seconds=10)
