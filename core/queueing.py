@@ -12,10 +12,11 @@ logger = logging.getLogger(__name__)
 PUBLISH_RETRY = {"max_retries": 2, "interval_start": 0, "interval_step": 0.3, "interval_max": 0.5}
 
 
-def enqueue(task, *args) -> bool:
-    """Send one task; False (logged) when the broker cannot be reached."""
+def enqueue(task, *args, **options) -> bool:
+    """Send one task (``options`` as Celery's apply_async takes them); False (logged)
+    when the broker cannot be reached."""
     try:
-        task.apply_async(args=args, retry=True, retry_policy=PUBLISH_RETRY)
+        task.apply_async(args=args, retry=True, retry_policy=PUBLISH_RETRY, **options)
     except OperationalError as exc:
         logger.warning("broker unreachable, %s%r not sent now (%s)", task.name, args, exc)
         return False

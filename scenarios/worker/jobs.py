@@ -33,7 +33,7 @@ from scenarios.sandbox import cgroup, collect, engine
 from scenarios.services.compute import compute_charge
 from scenarios.services.jobs import cancel_locked
 from scenarios.synthetic import synthetic_folder
-from scenarios.worker.warm import warm_prepare, warm_take
+from scenarios.worker.warm import warm_busy, warm_prepare, warm_take
 
 logger = logging.getLogger(__name__)
 
@@ -217,6 +217,7 @@ def job_execute(*, job_id: int, worker: str) -> None:
     job = job_start(job_id=job_id, worker=worker)
     if job is None:
         return
+    warm_busy()
     sandboxes_sweep()
     quarantine = data_path(f"quarantine/{job.pk}/a{job.attempts}")
     shutil.rmtree(quarantine, ignore_errors=True)
