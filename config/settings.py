@@ -255,6 +255,11 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": float(SERVICES_LOG_DRAIN_SECONDS),
         "options": {"expires": float(SERVICES_LOG_DRAIN_SECONDS)},
     },
+    "resend-emails": {
+        "task": "core.tasks.notification_emails_due",
+        "schedule": 60.0,
+        "options": {"expires": 60.0},
+    },
     "audit-checkpoint": {
         "task": "core.tasks.audit_checkpoint",
         "schedule": AUDIT_CHECKPOINT_MINUTES * 60.0,

@@ -4,7 +4,6 @@ have done is found again from the database by beat's reconcilers."""
 
 import logging
 
-from django.db import transaction
 from kombu.exceptions import OperationalError
 
 logger = logging.getLogger(__name__)
@@ -21,8 +20,3 @@ def enqueue(task, *args, **options) -> bool:
         logger.warning("broker unreachable, %s%r not sent now (%s)", task.name, args, exc)
         return False
     return True
-
-
-def enqueue_on_commit(task, *args) -> None:
-    """Send the task once the caller's transaction commits (never fails the request)."""
-    transaction.on_commit(lambda: enqueue(task, *args))
