@@ -20,3 +20,14 @@ def enqueue(task, *args, **options) -> bool:
         logger.warning("broker unreachable, %s%r not sent now (%s)", task.name, args, exc)
         return False
     return True
+
+
+def dispatch_each(ids, dispatch) -> int:
+    """A reconciler's round: ``dispatch(id)`` for each of ``ids`` until the broker does not
+    answer (the next round tries again). How many were sent."""
+    sent = 0
+    for each in ids:
+        if not dispatch(each):
+            break
+        sent += 1
+    return sent

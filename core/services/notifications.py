@@ -13,7 +13,7 @@ from django.utils import timezone, translation
 
 from core.errors import NotFound
 from core.models import Notification
-from core.queueing import enqueue
+from core.queueing import dispatch_each, enqueue
 
 # A notification's e-mail not sent this long after it was handed to the broker is handed
 # again (its message or its worker was lost, or the mail server refused it meanwhile),
@@ -96,12 +96,7 @@ def notifications_email_redispatch(*, now=None) -> int:
         .order_by("created_at")
         .values_list("pk", flat=True)[:EMAIL_RESEND_BATCH]
     )
-    sent = 0
-    for notification_id in due:
-        if not notification_email_dispatch(notification_id):
-            break  # the broker is away: the next round tries again
-        sent += 1
-    return sent
+    return dispatch_each(due, notification_email_dispatch)
 
 
 def notification_open(*, by, notification: Notification) -> str:

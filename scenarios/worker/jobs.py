@@ -17,6 +17,7 @@ from django.db.models import Count, F, Min, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from core.queueing import dispatch_each
 from core.services.audit import audit_record
 from core.storage import data_path, data_root_ensure
 from scenarios.disclosure.sqlshape import output_statements
@@ -393,9 +394,4 @@ def jobs_redispatch(*, now=None, queued_messages: int | None = None) -> int:
         .order_by(F("dispatched_at").asc(nulls_first=True), "created_at")
         .values_list("pk", flat=True)[:lacking]
     )
-    sent = 0
-    for job_id in candidates:
-        if not job_dispatch(job_id):
-            break  # the broker is away: the next round tries again
-        sent += 1
-    return sent
+    return dispatch_each(candidates, job_dispatch)
