@@ -31,7 +31,7 @@ NAME = re.compile(r"sandbox-(?P<pid>[1-9][0-9]{0,9})-(?P<start>[0-9]{1,20})-[0-9
 LEGACY = re.compile(r"sandbox-(?:[0-9a-f]{32}|probe-[0-9]{1,10})")
 
 
-def _start_time(pid: int) -> int | None:
+def start_time(pid: int) -> int | None:
     """A process's start time (clock ticks since boot), None when it is gone or a zombie."""
     try:
         fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
@@ -46,7 +46,7 @@ def _start_time(pid: int) -> int | None:
 def group_name(pid: int | None = None) -> str:
     """A new group's name, owned by ``pid`` (this process by default)."""
     pid = os.getpid() if pid is None else pid
-    start = _start_time(pid)
+    start = start_time(pid)
     if start is None:
         raise ValueError(f"process {pid} is not running")
     return f"{PREFIX}{pid}-{start}-{uuid.uuid4().hex}"
@@ -68,7 +68,7 @@ def owner_alive(name: str) -> bool | None:
     if found is None:
         return None
     pid, start = found
-    return _start_time(pid) == start
+    return start_time(pid) == start
 
 
 @dataclass

@@ -20,6 +20,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from scenarios.sandbox import cgroup
+from scenarios.sandbox.orphans import supervisor_mark
 
 logger = logging.getLogger(__name__)
 RUNNER = Path(__file__).with_name("runner.py")
@@ -569,7 +570,7 @@ def warm_start(spec: RunSpec) -> Warm:
                     stdout=stdout,
                     stderr=stderr,
                     cwd=spec.folder,
-                    env={"PATH": "/usr/bin:/bin"},
+                    env={"PATH": "/usr/bin:/bin", **supervisor_mark()},
                     start_new_session=True,
                     preexec_fn=_preexec(
                         spec.limits, drop_to, None, group, cpu_allowance=WARM_CPU_ALLOWANCE
@@ -631,7 +632,8 @@ def _run(spec, should_stop, drop_to, processes, status_file, group) -> RunResult
         cwd = spec.folder / "output"
     else:
         command = _bwrap_command(spec, str(RUNNER), f"{JOB}/spec.json", info_write)
-        environment = {"PATH": "/usr/bin:/bin"}  # bwrap's own: nothing of the worker's
+        # bwrap's own: nothing of the worker's but its name (orphans.py)
+        environment = {"PATH": "/usr/bin:/bin", **supervisor_mark()}
         cwd = spec.folder
     started = time.monotonic()
     deadline = started + spec.limits["wall_seconds"]

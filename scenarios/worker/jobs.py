@@ -37,6 +37,7 @@ from scenarios.models import (
 )
 from scenarios.queue import job_dispatch, outputs_check_dispatch
 from scenarios.sandbox import cgroup, collect, engine
+from scenarios.sandbox.orphans import orphans_sweep
 from scenarios.services.compute import compute_charge
 from scenarios.services.jobs import cancel_locked
 from scenarios.synthetic import synthetic_folder
@@ -232,14 +233,18 @@ def declared_names(job: Job) -> set[str]:
 
 
 def sandboxes_sweep() -> int:
-    """Remove the control groups that this machine's dead job supervisors (a worker or a
-    pool process killed mid-job) left behind, with anything still in them."""
+    """Remove what this machine's dead job supervisors (a worker or a pool process killed
+    mid-job) left behind: their control groups, with anything still in them, and
+    sandboxes they were still setting up (``orphans``). How many of either."""
+    orphans = orphans_sweep()
+    if orphans:
+        logger.warning("killed %s sandboxes left in their setup by dead supervisors", orphans)
     if settings.SANDBOX_CGROUPS == "off":
-        return 0
+        return orphans
     removed = cgroup.sweep_stale(settings.SANDBOX_CGROUP_ROOT)
     if removed:
         logger.warning("removed %s control groups left by dead job supervisors", removed)
-    return removed
+    return orphans + removed
 
 
 def job_execute(*, job_id: int, worker: str) -> None:

@@ -15,10 +15,10 @@ from scenarios.sandbox import cgroup
 def dead_process() -> tuple[int, int]:
     """(pid, start time) of a process that ran and is gone."""
     process = subprocess.Popen(["sleep", "30"])
-    start = cgroup._start_time(process.pid)
+    start = cgroup.start_time(process.pid)
     process.kill()
     process.wait()
-    assert start is not None and cgroup._start_time(process.pid) != start
+    assert start is not None and cgroup.start_time(process.pid) != start
     return process.pid, start
 
 
@@ -31,7 +31,7 @@ def test_a_group_name_tells_its_owner():
     name = cgroup.group_name()
     assert cgroup.NAME.fullmatch(name)
     pid, start = cgroup.owner(name)
-    assert pid == os.getpid() and start == cgroup._start_time(os.getpid())
+    assert pid == os.getpid() and start == cgroup.start_time(os.getpid())
     assert cgroup.owner_alive(name) is True
     assert cgroup.group_name() != name  # each job its own
     for other in ("sandbox-probe-12", f"sandbox-{uuid.uuid4().hex}", "system.slice", "x"):
@@ -42,7 +42,7 @@ def test_a_group_name_tells_its_owner():
 def test_an_owner_is_alive_only_as_the_same_process():
     assert cgroup.owner_alive(dead_name()) is False
     # The same pid started at another time (a reused pid) is not the owner.
-    start = cgroup._start_time(os.getpid())
+    start = cgroup.start_time(os.getpid())
     assert cgroup.owner_alive(f"sandbox-{os.getpid()}-{start + 1}-ab12") is False
     with pytest.raises(ValueError):
         cgroup.group_name(dead_process()[0])
@@ -53,7 +53,7 @@ def test_the_sweeper_removes_the_groups_of_workers_that_are_gone(tmp_path, monke
     root = tmp_path / "root"
     live = cgroup.group_name()
     stale = [dead_name(), dead_name()]
-    reused = f"sandbox-{os.getpid()}-{cgroup._start_time(os.getpid()) + 1}-cd34"
+    reused = f"sandbox-{os.getpid()}-{cgroup.start_time(os.getpid()) + 1}-cd34"
     legacy = f"sandbox-{uuid.uuid4().hex}"
     others = ["system.slice", "sandbox-something", "sandbox-12-x"]
     for name in [live, *stale, reused, legacy, *others]:
