@@ -71,6 +71,7 @@ class Answerable:
     rows: list[dict]
     checked: list[int]
     cells: list[tuple[str, int]]  # (key's SHA-256, units), one per checked row
+    cells_suppressed: int
 
     @classmethod
     def of(cls, result: engine.Result) -> "Answerable":
@@ -80,6 +81,7 @@ class Answerable:
             result=result,
             rows=_answer_rows(result),
             checked=checked,
+            cells_suppressed=result.cells_suppressed,
             cells=[
                 (
                     hashlib.sha256(encode(result.key_of(index)).encode()).hexdigest(),
@@ -110,7 +112,13 @@ def _suppressed(found: Answerable, positions: list[int]) -> Answerable:
     )
     for position in positions:
         copy.suppress_row(found.checked[position])
-    return Answerable(result=copy, rows=_answer_rows(copy), checked=[], cells=[])
+    return Answerable(
+        result=copy,
+        rows=_answer_rows(copy),
+        checked=[],
+        cells=[],
+        cells_suppressed=copy.cells_suppressed,
+    )
 
 
 # Kept in this process's memory, by cache key: (until when, the answerable result).
@@ -218,7 +226,7 @@ def service_call(*, secret: str, code: str, given: dict) -> dict:
         result = found.result
         record.update(
             rows=len(result.rows),
-            suppressed=result.cells_suppressed,
+            suppressed=found.cells_suppressed,
             statistics=len(result.columns) - len(result.groups),
             cached=cached,
         )
@@ -266,7 +274,7 @@ def service_call(*, secret: str, code: str, given: dict) -> dict:
         "threshold": known.params.threshold,
         "columns": found.result.columns,
         "rows": found.rows,
-        "cells_suppressed": found.result.cells_suppressed,
+        "cells_suppressed": found.cells_suppressed,
         "cached": cached,
     }
 

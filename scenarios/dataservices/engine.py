@@ -385,9 +385,6 @@ class Result:
                 self.rows[index][position] = None
                 self.suppressed[index].append(name)
 
-    def to_dict(self) -> dict:
-        return dataclasses.asdict(self)
-
 
 def _result_sql(shape: Shape, source: str, limit: int, evidence: list[str] = ()) -> str:
     """The query's cells with, after them, each group value as text (the evidence's key),
