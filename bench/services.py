@@ -16,8 +16,9 @@ that the ServiceCall rows and the quota counter grew by exactly the calls it mad
 Measured, each run bounded by a count (``--calls``) and a time (``--seconds``):
 
 - over HTTP, ``--clients`` concurrent connections from a separate load process (threads,
-  ``http.client``) to ``gunicorn config.wsgi --workers N`` (sync workers, DEBUG=0) on a
-  free loopback port:
+  ``http.client``) to ``gunicorn config.wsgi --workers N`` (sync workers, or with
+  ``--worker-class gthread`` one thread each, which keeps connections alive; DEBUG=0) on
+  a free loopback port:
   distinct parameters on every call (cache misses: one-week periods of 2025, each with a
   ``min_chlorophyll_a`` below every reading of the data, so every call does the same work
   as an unfiltered one but binds distinct values), then 8 one-week periods repeated
@@ -519,12 +520,16 @@ def redis_clean(url: str, prefix: str) -> int:
     return len(keys)
 
 
-def start_gunicorn(env: dict[str, str], port: int, workers: int, log) -> subprocess.Popen:
+def start_gunicorn(
+    env: dict[str, str], port: int, workers: int, worker_class: str, log
+) -> subprocess.Popen:
     return subprocess.Popen(
         [
             str(Path(sys.executable).parent / "gunicorn"),
             "config.wsgi",
             *("--workers", str(workers)),
+            *("--worker-class", worker_class),  # gthread: one thread, keep-alive connections
+            *(("--threads", "1") if worker_class == "gthread" else ()),
             *("--bind", f"127.0.0.1:{port}"),
             "--no-control-socket",  # gunicorn 27's default ~/.gunicorn/gunicorn.ctl is shared
         ],
@@ -550,7 +555,8 @@ def report(runs: list[Run], args, target: Target, backend: str, load_before) -> 
     print()
     print(
         f"Data service `{CODE}` on a {target.rows:,}-row buoy workspace (one-week periods, "
-        f"{args.result_rows} rows an answer), {backend}; gunicorn {args.workers} sync workers "
+        f"{args.result_rows} rows an answer), {backend}; gunicorn {args.workers} "
+        f"{args.worker_class} workers "
         f"on 127.0.0.1, load from a separate process; {os.cpu_count()} CPUs, load average "
         f"{load_before[0]:.1f} before the runs, {os.getloadavg()[0]:.1f} after. Each run at "
         f"most {args.calls:,} calls or {args.seconds:g} s. CPU ms/call: gunicorn's master and "
@@ -594,6 +600,7 @@ def as_json(runs: list[Run], args, target: Target, backend: str, load_before) ->
         "result_rows": args.result_rows,
         "backend": backend,
         "workers": args.workers,
+        "worker_class": args.worker_class,
         "clients": args.clients,
         "scale": args.scale,
         "cpus": os.cpu_count(),
@@ -625,6 +632,7 @@ def show_tail(log, lines: int = 30) -> None:
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--workers", type=int, default=4, help="gunicorn workers")
+    parser.add_argument("--worker-class", choices=("sync", "gthread"), default="sync")
     parser.add_argument("--clients", type=int, default=8, help="concurrent connections/threads")
     parser.add_argument("--calls", type=int, default=1500, help="at most this many calls a run")
     parser.add_argument("--seconds", type=float, default=8, help="at most this long a run")
@@ -687,7 +695,7 @@ def main(argv: list[str] | None = None) -> None:
 
         port = args.port or free_port()
         log = tempfile.TemporaryFile()  # noqa: SIM115 (closed below; its tail shown on error)
-        server = start_gunicorn(env, port, args.workers, log)
+        server = start_gunicorn(env, port, args.workers, args.worker_class, log)
         wait_until_up(port, server, timeout=60)
         context = multiprocessing.get_context("spawn")
         pool = concurrent.futures.ProcessPoolExecutor(1, mp_context=context)
@@ -772,7 +780,8 @@ def measure(args, pool, server, port: int, target: Target) -> tuple[list[Run], i
 
     def over_http(what: str, paths: list[str], clients: int, baseline: str) -> None:
         connections = f"{clients} client" + ("s" if clients > 1 else "")
-        label = f"service over HTTP ({workers} gunicorn workers, {connections}), {what}"
+        kind = f"{workers} gunicorn {args.worker_class} workers"
+        label = f"service over HTTP ({kind}, {connections}), {what}"
         run = http_run(pool, server, label, port, target.secret, paths, clients, seconds)
         step(run, baseline)
 

@@ -89,8 +89,8 @@ def env_broker_url(name: str, *, default: str) -> str:
 
 
 def redis_client_url(broker_url: str) -> str:
-    """redis-py's URL for the same Redis as a broker URL (Django's RedisCache and the
-    data-service counters use it): ``redis+socket:///path?virtual_host=N`` becomes
+    """redis-py's URL for the same Redis as a broker URL (the data-service counters
+    and cached results use it): ``redis+socket:///path?virtual_host=N`` becomes
     ``unix:///path?db=N``; redis:// and rediss:// stay as they are."""
     scheme, _, rest = broker_url.partition("://")
     if scheme != "redis+socket":

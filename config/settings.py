@@ -365,13 +365,7 @@ SERVICES_LOOKUP_MS = env_int("SERVICES_LOOKUP_MS", default=500, minimum=0)
 # The call log's stream in Redis is drained into the database by a call that finds this
 # many calls waiting, and by beat every SERVICES_LOG_DRAIN_SECONDS (above).
 SERVICES_LOG_BATCH = env_int("SERVICES_LOG_BATCH", default=200, minimum=1)
-CACHES = {
-    "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
-    "services": {
-        "BACKEND": "django.core.cache.backends.redis.RedisCache",
-        "LOCATION": SERVICES_REDIS_URL,
-    },
-}
+CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
 # Sandboxed jobs: bubblewrap on the worker; per-job limits (a scenario type may set its
 # own within the maxima).

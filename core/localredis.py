@@ -49,7 +49,7 @@ def broker_url(socket: Path) -> str:
 
 
 def client_url(socket: Path) -> str:
-    """redis-py's (and Django's RedisCache's) URL for the same socket."""
+    """redis-py's URL for the same socket."""
     return f"unix://{socket}"
 
 

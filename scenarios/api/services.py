@@ -123,6 +123,27 @@ class ServiceAnswerOutput(serializers.Serializer):
 SERVICE_ANSWER = {200: ServiceAnswerOutput, (200, "text/csv"): str}
 
 
+def call_lean(request, code: str) -> HttpResponse:
+    """A call by GET answered in JSON, without DRF's request, negotiation and renderer: the
+    same key, answer and error shape as ServiceCallView's."""
+    try:
+        answer = call_svc.service_call(
+            secret=api_key_of(request), code=code, given=_single(request.GET)
+        )
+        response = HttpResponse(orjson.dumps(answer), content_type="application/json")
+    except ApplicationError as error:  # as core.errors.api_exception_handler
+        body = {"code": error.code, "detail": error.message}
+        if error.field:
+            body["field"] = error.field
+        response = HttpResponse(
+            orjson.dumps(body), status=error.status, content_type="application/json"
+        )
+        for name, value in error.headers.items():
+            response[name] = value
+    patch_vary_headers(response, ["Accept"])
+    return response
+
+
 @extend_schema(auth=[{"apiKeyAuth": []}])  # config/openapi.py: API_KEY_SCHEME
 class ServiceCallView(APIView):
     """Call a data service with an API key bound to an authorized scenario."""
@@ -135,29 +156,11 @@ class ServiceCallView(APIView):
     content_negotiation_class = JsonOrCsv
 
     def dispatch(self, request, *args, **kwargs):
-        """A GET answered in JSON (nearly every call) takes a lean path, without DRF's
-        request, negotiation and renderer: the same key, answer and error shape."""
+        """A GET answered in JSON (nearly every call) takes the lean path (call_lean);
+        config/wsgi.py sends it there without most of Django's middleware."""
         if request.method == "GET" and not wants_csv(request):
-            return self._lean(request, kwargs["code"])
+            return call_lean(request, kwargs["code"])
         return super().dispatch(request, *args, **kwargs)
-
-    def _lean(self, request, code: str) -> HttpResponse:
-        try:
-            answer = call_svc.service_call(
-                secret=api_key_of(request), code=code, given=_single(request.GET)
-            )
-            response = HttpResponse(orjson.dumps(answer), content_type="application/json")
-        except ApplicationError as error:  # as core.errors.api_exception_handler
-            body = {"code": error.code, "detail": error.message}
-            if error.field:
-                body["field"] = error.field
-            response = HttpResponse(
-                orjson.dumps(body), status=error.status, content_type="application/json"
-            )
-            for name, value in error.headers.items():
-                response[name] = value
-        patch_vary_headers(response, ["Accept"])
-        return response
 
     def _answer(self, request, code: str, given: dict):
         answer = call_svc.service_call(secret=api_key_of(request), code=code, given=given)

@@ -7,11 +7,12 @@ whatever its outcome (``calllog`` moves the log into ServiceCall)."""
 
 import hashlib
 import json
+import pickle
 import time
 from collections import OrderedDict
+from dataclasses import dataclass
 
 from django.conf import settings
-from django.core.cache import caches
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -57,37 +58,93 @@ def params_sha256(given: dict) -> str:
     return hashlib.sha256(text.encode()).hexdigest()
 
 
-_results: OrderedDict[str, tuple[float, dict]] = OrderedDict()
+# A cell's key in the differencing ledger: the SHA-256 of its group values as this JSON.
+_CELL_JSON = json.JSONEncoder(ensure_ascii=False, default=str)
 
 
-def _copy(found: dict) -> engine.Result:
-    """A result of its own (an answer's rows are suppressed in place)."""
-    return engine.Result(
-        columns=found["columns"],
-        rows=[list(row) for row in found["rows"]],
-        suppressed=[list(names) for names in found["suppressed"]],
-        units=found["units"],
-        groups=found["groups"],
+@dataclass
+class Answerable:
+    """A result as calls answer it: its rows as the answer's objects, and the cells the
+    ledger checks (those not suppressed) with their positions."""
+
+    result: engine.Result
+    rows: list[dict]
+    checked: list[int]
+    cells: list[tuple[str, int]]  # (key's SHA-256, units), one per checked row
+    cells_suppressed: int
+
+    @classmethod
+    def of(cls, result: engine.Result) -> "Answerable":
+        checked = [index for index, hidden in enumerate(result.suppressed) if not hidden]
+        encode = _CELL_JSON.encode
+        return cls(
+            result=result,
+            rows=_answer_rows(result),
+            checked=checked,
+            cells_suppressed=result.cells_suppressed,
+            cells=[
+                (
+                    hashlib.sha256(encode(result.key_of(index)).encode()).hexdigest(),
+                    result.units[index],
+                )
+                for index in checked
+            ],
+        )
+
+
+def _answer_rows(result: engine.Result) -> list[dict]:
+    columns = result.columns
+    return [
+        {**dict(zip(columns, row, strict=True)), "suppressed": hidden}
+        for row, hidden in zip(result.rows, result.suppressed, strict=True)
+    ]
+
+
+def _suppressed(found: Answerable, positions: list[int]) -> Answerable:
+    """A copy of ``found`` with the rows of the checked cells at ``positions`` suppressed."""
+    result = found.result
+    copy = engine.Result(
+        columns=result.columns,
+        rows=[list(row) for row in result.rows],
+        suppressed=[list(names) for names in result.suppressed],
+        units=result.units,
+        groups=result.groups,
+    )
+    for position in positions:
+        copy.suppress_row(found.checked[position])
+    return Answerable(
+        result=copy,
+        rows=_answer_rows(copy),
+        checked=[],
+        cells=[],
+        cells_suppressed=copy.cells_suppressed,
     )
 
 
-def _result(service: lookups.Served, bindings: dict, params) -> tuple[engine.Result, bool]:
-    """The service's result and whether it came from the cache (this process's memory,
-    then Redis: shared by every worker)."""
+# Kept in this process's memory, by cache key: (until when, the answerable result).
+_results: OrderedDict[str, tuple[float, Answerable]] = OrderedDict()
+
+
+def _result(
+    service: lookups.Served, bindings: dict, params
+) -> tuple[Answerable, bool, tuple[str, bytes] | None]:
+    """The service's result, whether it came from the cache (this process's memory, then
+    Redis: shared by every worker) and, for a result to cache, its Redis key and value
+    (stored by the call's settling round trip)."""
     definition = service.definition
     cache_key = None
     if definition.cached:
         workspace = service.workspace
         material = [definition.pk, definition.created_at, workspace.pk, workspace.version, bindings]
         digest = hashlib.sha256(json.dumps(material, default=str).encode()).hexdigest()
-        cache_key = f"{settings.SERVICES_KEY_PREFIX}result:v2:{digest}"
+        cache_key = counters.name_of(f"result:v3:{digest}")
         kept = _results.get(cache_key)
         if kept is not None and kept[0] > time.monotonic():
-            return _copy(kept[1]), True
-        hit = caches["services"].get(cache_key)
+            return kept[1], True, None
+        hit = counters.client().get(cache_key)
         if hit is not None:
-            _keep(cache_key, hit)
-            return _copy(hit), True
+            found = _keep(cache_key, engine.Result(**pickle.loads(hit)))  # noqa: S301 (our own)
+            return found, True, None
     try:
         result = engine.run(
             service.shape,
@@ -104,24 +161,19 @@ def _result(service: lookups.Served, bindings: dict, params) -> tuple[engine.Res
         failure = ApplicationError(str(error), code=error.code)
         failure.status = error.status
         raise failure from None
-    if cache_key is not None:
-        found = result.to_dict()
-        caches["services"].set(cache_key, found, settings.SERVICES_CACHE_SECONDS)
-        _keep(cache_key, found)
-        result = _copy(found)
-    return result, False
+    if cache_key is None:
+        return Answerable.of(result), False, None
+    value = pickle.dumps(vars(result), protocol=pickle.HIGHEST_PROTOCOL)
+    return _keep(cache_key, result), False, (cache_key, value)
 
 
-def _keep(cache_key: str, found: dict) -> None:
-    if len(found["rows"]) > RESULT_ROWS_KEPT:
-        return
-    _results[cache_key] = (time.monotonic() + settings.SERVICES_CACHE_SECONDS, found)
-    while len(_results) > RESULTS_KEPT:
-        _results.popitem(last=False)
-
-
-def _key_sha256(key: list) -> str:
-    return hashlib.sha256(json.dumps(key, default=str, ensure_ascii=False).encode()).hexdigest()
+def _keep(cache_key: str, result: engine.Result) -> Answerable:
+    found = Answerable.of(result)
+    if len(result.rows) <= RESULT_ROWS_KEPT:
+        _results[cache_key] = (time.monotonic() + settings.SERVICES_CACHE_SECONDS, found)
+        while len(_results) > RESULTS_KEPT:
+            _results.popitem(last=False)
+    return found
 
 
 def _ledger_load(ledger: str, organization_id: int, service_id: int) -> None:
@@ -170,12 +222,11 @@ def service_call(*, secret: str, code: str, given: dict) -> dict:
         quota = (quota_window(key.organization_id, code, now), service.quota, QUOTA_SECONDS)
         if quota[0] in known.full:
             raise quota_refusal(service.quota, code, now)
-        result, cached = _result(service, bindings, known.params)
-        checked = [index for index, hidden in enumerate(result.suppressed) if not hidden]
-        cells = [(_key_sha256(result.key_of(index)), result.units[index]) for index in checked]
+        found, cached, store = _result(service, bindings, known.params)
+        result = found.result
         record.update(
             rows=len(result.rows),
-            suppressed=result.cells_suppressed,
+            suppressed=found.cells_suppressed,
             statistics=len(result.columns) - len(result.groups),
             cached=cached,
         )
@@ -188,7 +239,8 @@ def service_call(*, secret: str, code: str, given: dict) -> dict:
                 record=record,
                 ledger=ledger,
                 threshold=known.params.threshold,
-                cells=cells,
+                cells=found.cells,
+                store=store and (*store, settings.SERVICES_CACHE_SECONDS),
             )
             if settled[0] != 3 or attempt:
                 break
@@ -202,8 +254,8 @@ def service_call(*, secret: str, code: str, given: dict) -> dict:
             raise quota_refusal(service.quota, code, now)
         if not logged:
             raise RuntimeError("the differencing ledger could not be loaded")
-        for position in settled[2:]:
-            result.suppress_row(checked[position])
+        if len(settled) > 2:
+            found = _suppressed(found, settled[2:])
     except ApplicationError as error:
         if not logged:
             _refused(record, error.status, started, known, rate, retry_after)
@@ -220,12 +272,9 @@ def service_call(*, secret: str, code: str, given: dict) -> dict:
         "scenario": scenario.pk,
         "workspace_version": service.workspace.version,
         "threshold": known.params.threshold,
-        "columns": result.columns,
-        "rows": [
-            {**dict(zip(result.columns, row, strict=True)), "suppressed": hidden}
-            for row, hidden in zip(result.rows, result.suppressed, strict=True)
-        ],
-        "cells_suppressed": result.cells_suppressed,
+        "columns": found.result.columns,
+        "rows": found.rows,
+        "cells_suppressed": found.cells_suppressed,
         "cached": cached,
     }
 

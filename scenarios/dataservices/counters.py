@@ -2,31 +2,34 @@
 ledger's copy and the call log's stream, shared by every web worker in Redis
 (SERVICES_REDIS_URL: the broker's Redis by default, the embedded default's too).
 
-A call settles in one script, one round trip: it counts the key's rate and the
+A call settles in one script, one round trip: it stores the result it computed (for a
+cached service; the results are under the same prefix), counts the key's rate and the
 organization's daily quota only below their limits (a refused call is never counted, so
 raising a limit takes effect at once; each window expires on its own), checks the answer's
 cells against the organization's earlier answers and records the new ones, and appends the
 call to the log's stream before the caller answers (``calllog`` drains it into the
 database). Scripts run one at a time: two calls never see the ledger half-written."""
 
-import json
 from functools import cache
 
+import orjson
 from django.conf import settings
 
 from core.kv import kv_client as client
 from core.kv import kv_name as name_of
 
 # KEYS: the rate's window, the quota's window (or an empty name: a refused call takes no
-# quota), the call log's stream, the ledger's marker (loaded from the database).
+# quota), the call log's stream, the ledger's marker (loaded from the database), a result
+# to cache (or an empty name).
 # ARGV: rate limit, its seconds, quota limit, its seconds, the call (JSON), the ledger's
-# key prefix, the threshold, then each cell to check: its key and its units.
+# key prefix, the threshold, the cells to check ("key:units;key:units..."), the result to
+# cache and its seconds.
 # Answers {outcome, log length, positions of the cells suppressed...}: outcome 0 counted,
 # 1 the rate is full, 2 the quota is full (both logged as refused), 3 the ledger is not
-# loaded (nothing done).
+# loaded (nothing counted or logged).
 _CALL = """
-local cells = #ARGV - 7
-if cells > 0 and redis.call('EXISTS', KEYS[4]) == 0 then return {3, 0} end
+if KEYS[5] ~= '' then redis.call('SET', KEYS[5], ARGV[9], 'EX', ARGV[10]) end
+if ARGV[8] ~= '' and redis.call('EXISTS', KEYS[4]) == 0 then return {3, 0} end
 local function taken(key, limit, seconds)
   local count = tonumber(redis.call('GET', key) or '0')
   if count >= tonumber(limit) then return false end
@@ -45,20 +48,22 @@ end
 local threshold = tonumber(ARGV[7])
 local answer = {0, 0}
 local shown = {}
-for i = 8, #ARGV, 2 do
-  local key = ARGV[6] .. ARGV[i]
-  local units = tonumber(ARGV[i + 1])
+local position = 0
+for cell, units in string.gmatch(ARGV[8], '([^;:]+):([^;]+)') do
+  local key = ARGV[6] .. cell
+  units = tonumber(units)
   local clash, seen = false, false
   for _, earlier in ipairs(redis.call('SMEMBERS', key)) do
     local apart = math.abs(units - tonumber(earlier))
     if apart == 0 then seen = true elseif apart < threshold then clash = true break end
   end
   if clash then
-    table.insert(answer, (i - 8) / 2)
+    table.insert(answer, position)
   elseif not seen then
     redis.call('SADD', key, units)
-    table.insert(shown, ARGV[i] .. ':' .. units)
+    table.insert(shown, cell .. ':' .. units)
   end
+  position = position + 1
 end
 answer[2] = log('ok', #answer - 2, table.concat(shown, ';'))
 return answer
@@ -78,29 +83,34 @@ def call_settle(
     ledger: str,
     threshold: int,
     cells: list[tuple[str, int]],
+    store: tuple[str, bytes, int] | None = None,
 ) -> list[int]:
-    """One round trip: take the rate (name, limit, seconds), then the quota (or none for
-    a refused call), check and record ``cells`` (key, units) in the ledger ``ledger``
-    and log ``record``. [outcome, log length, positions suppressed...]; see _CALL."""
+    """One round trip: cache a result (``store``: its Redis key, value and seconds), take the
+    rate (name, limit, seconds), then the quota (or none for a refused call), check and
+    record ``cells`` (key, units) in the ledger ``ledger`` and log ``record``. [outcome,
+    log length, positions suppressed...]; see _CALL."""
     script = _script(settings.SERVICES_REDIS_URL)
     quota_name, quota_limit, quota_seconds = quota or ("", 0, 0)
-    flat = [part for cell in cells for part in cell]
+    store_name, store_value, store_seconds = store or ("", b"", 0)
     return script(
         keys=[
             name_of(rate[0]),
             name_of(quota_name) if quota_name else "",
             name_of("calls"),
             name_of(ledger),
+            store_name,
         ],
         args=[
             rate[1],
             rate[2],
             quota_limit,
             quota_seconds,
-            json.dumps(record, separators=(",", ":")),
+            orjson.dumps(record),
             name_of(ledger + ":"),
             threshold,
-            *flat,
+            ";".join(f"{key}:{units}" for key, units in cells),
+            store_value,
+            store_seconds,
         ],
     )
 

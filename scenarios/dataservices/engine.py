@@ -27,7 +27,7 @@ from core.duck import quote_ident, quote_literal
 from core.params import iso_date
 from scenarios.disclosure.cells import (
     EVIDENCE_FIELDS,
-    evaluate,
+    cell_status,
     is_numeric,
     plain,
     row_evidence_sql,
@@ -385,9 +385,6 @@ class Result:
                 self.rows[index][position] = None
                 self.suppressed[index].append(name)
 
-    def to_dict(self) -> dict:
-        return dataclasses.asdict(self)
-
 
 def _result_sql(shape: Shape, source: str, limit: int, evidence: list[str] = ()) -> str:
     """The query's cells with, after them, each group value as text (the evidence's key),
@@ -502,7 +499,7 @@ def _too_many(found: list, max_rows: int) -> None:
 def _run_fused(connection, shape, measures, types, pruned, bindings, params, max_rows):
     """Every row is a unit (no unit field): one query over the filtered rows gives the
     cells, their group values as text and, after them, each measure's evidence (the
-    fields ``evidence_sql`` gives), which the rules then evaluate."""
+    fields ``evidence_sql`` gives), from which the rules give each cell's verdicts."""
     kinds = list(dict.fromkeys(measure for measure in measures if measure is not None))
     top_n = max(params.dominance_n, 2)
     evidence = [
@@ -517,28 +514,25 @@ def _run_fused(connection, shape, measures, types, pruned, bindings, params, max
     query = _result_sql(shape, source, max_rows + 1, evidence)
     found = connection.execute(query, bindings).fetchall()
     _too_many(found, max_rows)
-    width, keys = len(shape.items), len(shape.groups)
-    size = len(EVIDENCE_FIELDS)
-    labels: dict[tuple, list[str]] = {}
-    for item, measure in zip(shape.items, measures, strict=True):
-        if measure is not None:
-            labels.setdefault(measure, []).append(item.label)
-    evaluations = {}
-    for position, (function, column) in enumerate(kinds):
-        start = width + keys + position * size
-        evaluations[function, column] = evaluate(
-            [(*row[width : width + keys], *row[start : start + size]) for row in found],
-            agg=function,
-            params=params,
-            value=column,
-            label=", ".join(dict.fromkeys(labels[function, column])),
-        )
-    return [row[: width + keys] for row in found], evaluations
+    width, size = len(shape.items) + len(shape.groups), len(EVIDENCE_FIELDS)
+    spans = [(kind, width + position * size) for position, kind in enumerate(kinds)]
+    cells = []
+    for row in found:
+        verdicts = {
+            (function, column): cell_status(
+                row[start : start + size], agg=function, params=params, value=column
+            )
+            for (function, column), start in spans
+        }
+        # Every measure's evidence counts the same units per cell: the first one's say how many.
+        cells.append((row, verdicts, int(row[width + 1])))
+    return cells
 
 
 def _run_by_unit(connection, shape, types, fields, unit, pruned, bindings, params, max_rows):
     """Units counted by a field: the filtered rows once, in a temporary table of this
-    cursor's, which the result and every measure's evidence (per unit) read."""
+    cursor's, which the result and every measure's evidence (per unit) read. Each cell's
+    verdicts are found by its group values."""
     wanted = {name.lower() for name in fields} | {unit.lower()}
     kept = ", ".join(quote_ident(name) for name in types if name.lower() in wanted)
     connection.execute(
@@ -554,7 +548,23 @@ def _run_by_unit(connection, shape, types, fields, unit, pruned, bindings, param
     found = rows(_result_sql(filtered, ROWS, max_rows + 1))
     _too_many(found, max_rows)
     evaluations = measure_evaluations(rows, filtered, ROWS, types=types, entity=unit, params=params)
-    return found, evaluations
+    verdicts = {
+        measure: {repr(cell["key"]): cell["status"] for cell in evaluation["cells"]}
+        for measure, evaluation in evaluations.items()
+    }
+    # Every measure's evidence counts the same units per cell: the first one's say how many.
+    units = {repr(c["key"]): c["entities"] for c in next(iter(evaluations.values()))["cells"]}
+    width, cells = len(shape.items), []
+    for row in found:
+        key = repr([plain(part) for part in row[width:]])
+        cells.append(
+            (
+                row,
+                {measure: by_key.get(key, FAIL) for measure, by_key in verdicts.items()},
+                units.get(key, 0),
+            )
+        )
+    return cells
 
 
 def run(
@@ -587,11 +597,11 @@ def run(
         measures = [measure_of(item, types) if item.is_aggregate else None for item in shape.items]
         pruned = pruning_filter(shape.where, tuple(types.items()))
         if unit and unit in types:
-            found, evaluations = _run_by_unit(
+            cells = _run_by_unit(
                 connection, shape, types, fields, unit, pruned, bindings, params, max_rows
             )
         else:
-            found, evaluations = _run_fused(
+            cells = _run_fused(
                 connection, shape, measures, types, pruned, bindings, params, max_rows
             )
     except NotDerived:
@@ -614,13 +624,6 @@ def run(
     finally:
         timer.cancel()
         connection.close()
-    verdicts = {
-        measure: {repr(cell["key"]): cell["status"] for cell in evaluation["cells"]}
-        for measure, evaluation in evaluations.items()
-    }
-    # Every measure's evidence counts the same units per cell: the first one's say how many.
-    units = {repr(c["key"]): c["entities"] for c in next(iter(evaluations.values()))["cells"]}
-    width = len(shape.items)
     result = Result(
         columns=[item.name for item in shape.items],
         rows=[],
@@ -628,12 +631,12 @@ def run(
         units=[],
         groups=[index for index, item in enumerate(shape.items) if not item.is_aggregate],
     )
-    for found_row in found:
-        key = repr([plain(part) for part in found_row[width:]])
-        result.units.append(units.get(key, 0))
+    hidden_verdicts = (FAIL, REVIEW)
+    for found_row, verdicts, units in cells:
+        result.units.append(units)
         values, hidden = [], []
-        for item, measure, value in zip(shape.items, measures, found_row[:width], strict=True):
-            if measure is not None and verdicts[measure].get(key, FAIL) in (FAIL, REVIEW):
+        for item, measure, value in zip(shape.items, measures, found_row, strict=False):
+            if measure is not None and verdicts[measure] in hidden_verdicts:
                 values.append(None)
                 hidden.append(item.name)
             else:

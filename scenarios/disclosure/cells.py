@@ -224,6 +224,16 @@ def _rule_cell_verdicts(kind: str, has_value: bool, evidence: tuple, params: Par
     return failed, review, zero
 
 
+def cell_status(evidence: tuple, *, agg: str, params: Parameters, value: str | None = None) -> str:
+    """One cell's verdict from its ``EVIDENCE_FIELDS``, the one ``evaluate`` gives it (PASS,
+    REVIEW or FAIL), without the reasons: what a data-service call needs per cell."""
+    kind = KINDS[agg]
+    failed, review, _zero = _rule_cell_verdicts(
+        kind, value is not None or kind != "count", evidence, params
+    )
+    return FAIL if failed else REVIEW if review else PASS
+
+
 def evaluate(
     evidence_rows,
     *,
