@@ -4,11 +4,21 @@ have done is found again from the database by beat's reconcilers."""
 
 import logging
 
+from celery import current_app
 from kombu.exceptions import OperationalError
 
 logger = logging.getLogger(__name__)
 # A broker that does not answer costs a request about a second, not a hang.
 PUBLISH_RETRY = {"max_retries": 2, "interval_start": 0, "interval_step": 0.3, "interval_max": 0.5}
+
+
+def task_named(name: str):
+    """The Celery task ``name``, sent as itself (its route applies, and eager mode): a
+    service sends a task without importing the module whose task calls the service."""
+    tasks = current_app.tasks
+    if name not in tasks:  # a web process imports the tasks' modules when it first sends
+        current_app.loader.import_default_modules()
+    return tasks[name]
 
 
 def enqueue(task, *args, **options) -> bool:

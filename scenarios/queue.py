@@ -19,12 +19,11 @@ sends it again to the sandbox queue (``jobs_redispatch`` counts that queue only)
 import logging
 
 import redis
-from celery import current_app
 from celery.utils.nodenames import worker_direct
 from django.utils import timezone
 
 from core.kv import kv_client, kv_name
-from core.queueing import enqueue
+from core.queueing import enqueue, task_named
 from scenarios.models import Job, JobStatus, Workspace, WorkspaceStatus
 
 JOB_RUN = "scenarios.tasks.job_run"
@@ -42,16 +41,9 @@ end
 """
 
 
-def _task(name: str):
-    tasks = current_app.tasks
-    if name not in tasks:  # a web process imports the tasks' modules when it first sends
-        current_app.loader.import_default_modules()
-    return tasks[name]
-
-
 def send(name: str, *args, **options) -> bool:
     """Send the task named ``name``; False (logged) when the broker cannot be reached."""
-    return enqueue(_task(name), *args, **options)
+    return enqueue(task_named(name), *args, **options)
 
 
 def _offer_name(scenario_id: int) -> str:

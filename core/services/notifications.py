@@ -13,7 +13,7 @@ from django.utils import timezone, translation
 
 from core.errors import NotFound
 from core.models import Notification
-from core.queueing import dispatch_each, enqueue
+from core.queueing import dispatch_each, enqueue, task_named
 
 # A notification's e-mail not sent this long after it was handed to the broker is handed
 # again (its message or its worker was lost, or the mail server refused it meanwhile),
@@ -71,9 +71,7 @@ def notification_send(
 def notification_email_dispatch(notification_id: int) -> bool:
     """Hand a notification's e-mail to the broker (system action); False when the broker
     cannot be reached (``notifications_email_redispatch`` tries again)."""
-    from core.tasks import notification_email
-
-    sent = enqueue(notification_email, notification_id)
+    sent = enqueue(task_named("core.tasks.notification_email"), notification_id)
     if sent:
         Notification.objects.filter(pk=notification_id).update(email_queued_at=timezone.now())
     return sent
