@@ -42,6 +42,7 @@ ACTION_LABELS = {
     "data_asset.cancellation": gettext_lazy("Data asset registration cancelled"),
     "data_asset.flag": gettext_lazy("Data asset flagged: its basis is in question"),
     "data_asset.lapse": gettext_lazy("Data asset registration lapsed"),
+    "data_asset.reinstate": gettext_lazy("Data asset registered again: its basis is back"),
     "data_service.propose": gettext_lazy("Data service proposed"),
     "data_service.approve": gettext_lazy("Data service approved"),
     "data_service.quota": gettext_lazy("Data service quota set"),
