@@ -56,6 +56,7 @@ ACTION_LABELS = {
     "demand.awaiting": gettext_lazy("Data demand waiting for a catalog"),
     "demand.matched": gettext_lazy("Data demand matched to a catalog"),
     "demand.published": gettext_lazy("Data demand: awaited catalog published"),
+    "demand.withdrawn": gettext_lazy("Data demand: matched catalog withdrawn"),
     "demand.blocked": gettext_lazy("Data demand marked as a data blockage"),
     "demand.merged": gettext_lazy("Data demand merged as a duplicate"),
     "demand.duplicate": gettext_lazy("Data demand: a duplicate merged into it"),
