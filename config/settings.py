@@ -255,6 +255,11 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": float(SERVICES_LOG_DRAIN_SECONDS),
         "options": {"expires": float(SERVICES_LOG_DRAIN_SECONDS)},
     },
+    "resend-emails": {
+        "task": "core.tasks.notification_emails_due",
+        "schedule": 60.0,
+        "options": {"expires": 60.0},
+    },
     "audit-checkpoint": {
         "task": "core.tasks.audit_checkpoint",
         "schedule": AUDIT_CHECKPOINT_MINUTES * 60.0,
@@ -264,6 +269,9 @@ CELERY_BEAT_SCHEDULE = {
 # Jobs run on their own queue, so sandbox workers can be scaled (and placed) apart.
 JOBS_QUEUE = "sandbox"
 CELERY_TASK_ROUTES = {"scenarios.tasks.job_run": {"queue": JOBS_QUEUE}}
+# Every worker also consumes a queue of its own (<hostname>.dq2): a job whose scenario has
+# a warm sandbox waiting on an idle sandbox worker is sent there (scenarios/queue.py).
+CELERY_WORKER_DIRECT = True
 CELERY_TASK_SOFT_TIME_LIMIT = 60
 CELERY_TASK_TIME_LIMIT = 90
 

@@ -4,7 +4,6 @@ have done is found again from the database by beat's reconcilers."""
 
 import logging
 
-from django.db import transaction
 from kombu.exceptions import OperationalError
 
 logger = logging.getLogger(__name__)
@@ -12,16 +11,23 @@ logger = logging.getLogger(__name__)
 PUBLISH_RETRY = {"max_retries": 2, "interval_start": 0, "interval_step": 0.3, "interval_max": 0.5}
 
 
-def enqueue(task, *args) -> bool:
-    """Send one task; False (logged) when the broker cannot be reached."""
+def enqueue(task, *args, **options) -> bool:
+    """Send one task (``options`` as Celery's apply_async takes them); False (logged)
+    when the broker cannot be reached."""
     try:
-        task.apply_async(args=args, retry=True, retry_policy=PUBLISH_RETRY)
+        task.apply_async(args=args, retry=True, retry_policy=PUBLISH_RETRY, **options)
     except OperationalError as exc:
         logger.warning("broker unreachable, %s%r not sent now (%s)", task.name, args, exc)
         return False
     return True
 
 
-def enqueue_on_commit(task, *args) -> None:
-    """Send the task once the caller's transaction commits (never fails the request)."""
-    transaction.on_commit(lambda: enqueue(task, *args))
+def dispatch_each(ids, dispatch) -> int:
+    """A reconciler's round: ``dispatch(id)`` for each of ``ids`` until the broker does not
+    answer (the next round tries again). How many were sent."""
+    sent = 0
+    for each in ids:
+        if not dispatch(each):
+            break
+        sent += 1
+    return sent

@@ -8,6 +8,7 @@ from django.utils import timezone
 
 from core.models import Notification
 from core.services.audit import audit_checkpoint_due
+from core.services.notifications import notifications_email_redispatch
 from core.workers import WorkerBeating
 
 _beating: list[WorkerBeating] = []
@@ -48,6 +49,13 @@ def notification_email(notification_id: int) -> None:
         )
         notification.emailed_at = timezone.now()
         notification.save(update_fields=["emailed_at"])
+
+
+@shared_task(ignore_result=True, soft_time_limit=30, time_limit=60)
+def notification_emails_due() -> int:
+    """Periodic (Celery beat, every minute): send again the e-mails whose message or
+    worker was lost."""
+    return notifications_email_redispatch()
 
 
 @shared_task(ignore_result=True, soft_time_limit=30, time_limit=60)

@@ -44,7 +44,7 @@ def job_run(self, job_id: int) -> None:
     """Run one job in the sandbox (queue ``sandbox``); idempotent: only a queued job runs.
     A worker's process keeps warm sandboxes from its first job on."""
     if not self.request.is_eager:
-        warm_pool_open()
+        warm_pool_open(self.request.hostname)
     job_execute(job_id=job_id, worker=self.request.hostname or "eager")
 
 

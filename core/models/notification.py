@@ -18,6 +18,9 @@ class Notification(models.Model):
     target_url = models.CharField(_("link"), max_length=300, blank=True)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     emailed_at = models.DateTimeField(_("emailed at"), null=True, blank=True)
+    # When its e-mail was last handed to the broker (beat sends it again if it is not
+    # emailed some time after: core/services/notifications.py).
+    email_queued_at = models.DateTimeField(_("e-mail queued at"), null=True, blank=True)
     read_at = models.DateTimeField(_("read at"), null=True, blank=True)
 
     class Meta:

@@ -12,8 +12,10 @@ database). Scripts run one at a time: two calls never see the ledger half-writte
 import json
 from functools import cache
 
-import redis
 from django.conf import settings
+
+from core.kv import kv_client as client
+from core.kv import kv_name as name_of
 
 # KEYS: the rate's window, the quota's window (or an empty name: a refused call takes no
 # quota), the call log's stream, the ledger's marker (loaded from the database).
@@ -64,23 +66,8 @@ return answer
 
 
 @cache
-def _client(url: str) -> redis.Redis:
-    return redis.Redis.from_url(url, socket_timeout=5, socket_connect_timeout=5)
-
-
-@cache
 def _script(url: str):
-    client = _client(url)
-    return client.register_script(_CALL)
-
-
-def client() -> redis.Redis:
-    return _client(settings.SERVICES_REDIS_URL)
-
-
-def name_of(name: str) -> str:
-    """The Redis key of ``name`` (under SERVICES_KEY_PREFIX)."""
-    return settings.SERVICES_KEY_PREFIX + name
+    return client().register_script(_CALL)
 
 
 def call_settle(

@@ -122,7 +122,7 @@ def job_submit(
                 "code_sha256": hashlib.sha256(code.encode()).hexdigest(),
             },
         )
-        transaction.on_commit(lambda: job_dispatch(job.pk))
+        transaction.on_commit(lambda: job_dispatch(job.pk, scenario_id=job.scenario_id))
     return job
 
 

@@ -12,11 +12,18 @@ from datetime import timedelta
 from pathlib import PurePosixPath
 
 from django.conf import settings
-from django.db import DatabaseError, close_old_connections, transaction
+from django.db import (
+    DatabaseError,
+    InterfaceError,
+    OperationalError,
+    close_old_connections,
+    transaction,
+)
 from django.db.models import Count, F, Min, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from core.queueing import dispatch_each
 from core.services.audit import audit_record
 from core.storage import data_path, data_root_ensure
 from scenarios.disclosure.sqlshape import output_statements
@@ -33,14 +40,37 @@ from scenarios.sandbox import cgroup, collect, engine
 from scenarios.services.compute import compute_charge
 from scenarios.services.jobs import cancel_locked
 from scenarios.synthetic import synthetic_folder
-from scenarios.worker.warm import warm_prepare, warm_take
+from scenarios.worker.warm import warm_busy, warm_prepare, warm_take
 
 logger = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 2
 LOG_MAX_BYTES = 10 * 1024 * 1024
-# A heartbeat the database refused is tried again this soon, not a whole beat later.
+# A heartbeat the database refused is tried again this soon, not a whole beat later; so
+# is a job's claim, end or next warm sandbox that lost its connection.
 HEARTBEAT_RETRY_SECONDS = 0.5
+
+
+def _reconnecting(step, *, job_id: int, what: str):
+    """``step()``, tried again on a new connection while the database connection is cut
+    (PostgreSQL restarted, the connection terminated), for up to SANDBOX_REAP_AFTER_SECONDS:
+    a database away longer leaves the job to beat's reaper, as a lost worker's. A job's
+    task keeps one connection from its start to its end (Celery opens one per task), so a
+    connection cut while the sandbox ran is found dead by the first query after it.
+    ``step`` reads before it starts anything, or is one transaction that makes only a
+    change still due: tried again after a commit whose answer was lost, it changes nothing."""
+    deadline = time.monotonic() + settings.SANDBOX_REAP_AFTER_SECONDS
+    while True:
+        try:
+            return step()
+        except (OperationalError, InterfaceError):
+            if time.monotonic() >= deadline:
+                raise
+            logger.warning(
+                "job %s: database connection lost (%s), trying again", job_id, what, exc_info=True
+            )
+            close_old_connections()
+            time.sleep(HEARTBEAT_RETRY_SECONDS)
 
 
 def _claim_order(hint: int) -> list[int]:
@@ -214,9 +244,12 @@ def sandboxes_sweep() -> int:
 
 def job_execute(*, job_id: int, worker: str) -> None:
     """Run a queued job to its end (called by the sandbox worker's task)."""
-    job = job_start(job_id=job_id, worker=worker)
+    job = _reconnecting(
+        lambda: job_start(job_id=job_id, worker=worker), job_id=job_id, what="its start"
+    )
     if job is None:
         return
+    warm_busy()
     sandboxes_sweep()
     quarantine = data_path(f"quarantine/{job.pk}/a{job.attempts}")
     shutil.rmtree(quarantine, ignore_errors=True)
@@ -263,17 +296,29 @@ def job_execute(*, job_id: int, worker: str) -> None:
         )
     finally:
         _remove_folder(job.folder)
-    job_finish(job_id=job.pk, attempt=job.attempts, result=result, outputs=kept)
+    _reconnecting(
+        lambda: job_finish(job_id=job.pk, attempt=job.attempts, result=result, outputs=kept),
+        job_id=job.pk,
+        what="its end",
+    )
     if not job.dry_run:  # trusted checks of every output, outside the sandbox
         outputs_check_dispatch(job.pk)  # unsent: beat's reaper checks them later
     if spec is not None:
-        # The scenario's next job starts warm.
-        warm_prepare(scenario_id=job.scenario_id, workspace_id=job.workspace_id, spec=spec)
+        # The scenario's next job starts warm (its scenario read before anything starts).
+        _reconnecting(
+            lambda: warm_prepare(
+                scenario_id=job.scenario_id, workspace_id=job.workspace_id, spec=spec
+            ),
+            job_id=job.pk,
+            what="the next warm sandbox",
+        )
 
 
 def job_finish(*, job_id: int, attempt: int, result, outputs) -> None:
     """Record the outcome, resource use and outputs; real jobs draw on compute vouchers.
-    A result from an attempt the reaper gave up on is discarded."""
+    A result from an attempt the reaper gave up on is discarded; one recorded already (the
+    answer to its commit was lost, and it is recorded again) is left as it is."""
+    root = data_path("")
     with transaction.atomic():
         job = (
             Job.objects.select_for_update(of=("self",))
@@ -281,8 +326,10 @@ def job_finish(*, job_id: int, attempt: int, result, outputs) -> None:
             .get(pk=job_id)
         )
         if job.status != JobStatus.RUNNING or job.attempts != attempt:
+            recorded = set(job.outputs.values_list("path", flat=True))
             for _kind, item in outputs:
-                item.path.unlink(missing_ok=True)
+                if str(item.path.relative_to(root)) not in recorded:
+                    item.path.unlink(missing_ok=True)
             return
         job.status = result.outcome
         job.reason, job.error_class, job.error_line = (
@@ -295,7 +342,6 @@ def job_finish(*, job_id: int, attempt: int, result, outputs) -> None:
         job.wall_seconds = result.wall_seconds
         job.finished_at = timezone.now()
         job.save()
-        root = data_path("")
         for kind, item in outputs:
             JobOutput.objects.create(
                 job=job,
@@ -392,9 +438,4 @@ def jobs_redispatch(*, now=None, queued_messages: int | None = None) -> int:
         .order_by(F("dispatched_at").asc(nulls_first=True), "created_at")
         .values_list("pk", flat=True)[:lacking]
     )
-    sent = 0
-    for job_id in candidates:
-        if not job_dispatch(job_id):
-            break  # the broker is away: the next round tries again
-        sent += 1
-    return sent
+    return dispatch_each(candidates, job_dispatch)

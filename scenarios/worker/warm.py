@@ -13,7 +13,11 @@ when that process is killed). A thread of the pool looks every
 SANDBOX_WARM_CHECK_SECONDS.
 
 The pool lives in the process that runs jobs (a Celery pool process), opened by its first
-job (``warm_pool_open``): the process that supervises a sandbox must be its parent."""
+job (``warm_pool_open``): the process that supervises a sandbox must be its parent. While
+the process is idle, its worker offers its warm sandboxes to their scenarios' next jobs
+(scenarios.queue.warm_offer: the job is sent to this worker's own queue); it withdraws the
+offers when it starts a job (``warm_busy``) and when a sandbox is discarded. A sandbox
+worker runs one job at a time, so its offers are this process's."""
 
 import atexit
 import logging
@@ -27,6 +31,7 @@ from django.db import DatabaseError, connections
 
 from core.storage import data_path
 from scenarios.models import Job, Scenario, ScenarioStatus, WorkspaceStatus
+from scenarios.queue import warm_offer, warm_withdraw
 from scenarios.sandbox import engine
 
 logger = logging.getLogger(__name__)
@@ -40,7 +45,8 @@ class _Entry:
 
 
 class _Pool:
-    def __init__(self) -> None:
+    def __init__(self, worker: str) -> None:
+        self.worker = worker  # the Celery worker's hostname, which offers
         self.entries: list[_Entry] = []
         self.lock = threading.Lock()
         self.stopping = threading.Event()
@@ -61,16 +67,20 @@ class _Pool:
             self.entries = [entry for entry in self.entries if entry not in taken]
         return taken
 
+    def withdraw(self, entries: list[_Entry]) -> None:
+        warm_withdraw(worker=self.worker, scenario_ids=[entry.scenario_id for entry in entries])
+
 
 _pool: _Pool | None = None
 
 
-def warm_pool_open() -> None:
-    """Keep warm sandboxes in this process from now on (idempotent)."""
+def warm_pool_open(worker: str) -> None:
+    """Keep warm sandboxes in this process of the Celery worker named ``worker`` (its
+    hostname) from now on (idempotent)."""
     global _pool
     if _pool is not None or settings.SANDBOX_WARM_SANDBOXES <= 0 or settings.SANDBOX_INSECURE_DEV:
         return
-    _pool = _Pool()
+    _pool = _Pool(worker)
     _pool.thread.start()
     atexit.register(warm_pool_close)
 
@@ -82,7 +92,9 @@ def warm_pool_close() -> None:
     if pool is None:
         return
     pool.stopping.set()
-    _discard(pool.remove(lambda _entry: True))
+    gone = pool.remove(lambda _entry: True)
+    pool.withdraw(gone)
+    _discard(gone)
     if pool.thread is not threading.current_thread():
         pool.thread.join(timeout=10)
 
@@ -137,8 +149,20 @@ def warm_prune() -> int:
         if entry.scenario_id in currents and currents[entry.scenario_id] != entry.workspace_id:
             stale.add(id(entry))
     gone = pool.remove(lambda entry: id(entry) in stale)
+    pool.withdraw(gone)
     _discard(gone)
     return len(gone)
+
+
+def warm_busy() -> None:
+    """This process starts a job: its worker's offers are withdrawn until it is idle
+    again (a job sent to this worker now would wait for the one starting)."""
+    pool = _pool
+    if pool is None:
+        return
+    with pool.lock:
+        entries = list(pool.entries)
+    pool.withdraw(entries)
 
 
 def warm_take(job: Job, spec: engine.RunSpec) -> engine.Warm | None:
@@ -183,8 +207,19 @@ def warm_prepare(*, scenario_id: int, workspace_id: int, spec: engine.RunSpec) -
         return
     key = engine.warm_key(spec)
     with pool.lock:
-        if any(entry.warm.key == key for entry in pool.entries):
-            return
+        waiting = any(entry.warm.key == key for entry in pool.entries)
+    if not waiting:
+        _start(pool, scenario_id=scenario_id, workspace_id=workspace_id, spec=spec)
+    with pool.lock:
+        entries = list(pool.entries)
+    idle = settings.SANDBOX_WARM_IDLE_SECONDS
+    warm_offer(
+        worker=pool.worker,
+        offers={entry.scenario_id: int(idle - entry.warm.idle_seconds()) for entry in entries},
+    )
+
+
+def _start(pool: _Pool, *, scenario_id: int, workspace_id: int, spec: engine.RunSpec) -> None:
     folder = data_path(f"jobs/warm/{uuid.uuid4().hex}")
     folder.mkdir(parents=True)
     try:
@@ -200,4 +235,5 @@ def warm_prepare(*, scenario_id: int, workspace_id: int, spec: engine.RunSpec) -
         pool.entries.append(_Entry(warm, scenario_id, workspace_id))
         extra = pool.entries[: -settings.SANDBOX_WARM_SANDBOXES]
         pool.entries = pool.entries[-settings.SANDBOX_WARM_SANDBOXES :]
+    pool.withdraw(extra)
     _discard(extra)  # the oldest, beyond this process's number

@@ -10,6 +10,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from core.queueing import dispatch_each
 from core.services.audit import audit_record
 from core.storage import data_path
 from operation.models import CatalogStatus, CatalogVersion, FieldType, MaskingRule
@@ -136,12 +137,8 @@ def workspaces_redispatch(*, now=None) -> int:
     or sent so long ago that their message was lost are sent again."""
     now = now or timezone.now()
     lost = now - timedelta(seconds=WORKSPACE_REDISPATCH_AFTER_SECONDS)
-    sent = 0
-    for workspace_id in Workspace.objects.filter(
+    building = Workspace.objects.filter(
         Q(dispatched_at__isnull=True) | Q(dispatched_at__lt=lost),
         status=WorkspaceStatus.BUILDING,
-    ).values_list("pk", flat=True):
-        if not workspace_dispatch(workspace_id):
-            break  # the broker is away: the next round tries again
-        sent += 1
-    return sent
+    )
+    return dispatch_each(building.values_list("pk", flat=True), workspace_dispatch)

@@ -13,7 +13,7 @@ from django.conf import settings
 
 ROOT = Path(__file__).resolve().parents[2]
 UNITS = ROOT / "deploy" / "systemd"
-SERVICES = ["sandbox-web", "sandbox-worker", "sandbox-jobs", "sandbox-beat"]
+SERVICES = ["sandbox-web", "sandbox-worker", "sandbox-jobs@", "sandbox-beat"]
 
 
 def unit(name: str) -> configparser.ConfigParser:
@@ -60,13 +60,22 @@ def test_deploy_unit_logs_at_the_configured_level(name):
 
 
 def test_deploy_units_workers_split_the_queues():
-    general, jobs = command("sandbox-worker"), command("sandbox-jobs")
+    general, jobs = command("sandbox-worker"), command("sandbox-jobs@")
     assert option(general, "--queues") == "celery"
     assert option(jobs, "--queues") == "sandbox"
     assert option(jobs, "--prefetch-multiplier") == "1"
     # %h is Celery's host name; systemd would expand a single % itself
     assert option(general, "--hostname").endswith("@%%h")
     assert option(jobs, "--hostname").endswith("@%%h")
+
+
+def test_deploy_units_sandbox_workers_run_one_job_each_under_their_own_name():
+    """A job is sent to the worker whose warm sandbox waits for its scenario: that worker
+    must be one process, and each instance must have a name of its own (its queue's)."""
+    jobs = command("sandbox-jobs@")
+    assert option(jobs, "--concurrency") == "1"
+    assert "%i" in option(jobs, "--hostname")
+    assert settings.CELERY_WORKER_DIRECT
 
 
 def test_deploy_units_general_worker_runs_what_beat_schedules():
@@ -82,7 +91,7 @@ def test_deploy_units_beat_keeps_its_schedule_in_var_dir():
 
 
 def test_deploy_units_sandbox_worker_waits_for_a_default_job():
-    stop = int(unit("sandbox-jobs.service")["Service"]["TimeoutStopSec"])
+    stop = int(unit("sandbox-jobs@.service")["Service"]["TimeoutStopSec"])
     assert stop > settings.SANDBOX_LIMITS["wall_seconds"]
 
 
@@ -100,7 +109,7 @@ def test_deploy_readme_names_every_unit():
     readme = (ROOT / "README.md").read_text()
     section = readme.split("## Running on PostgreSQL and Redis, with several workers")[1]
     section = section.split("\n## ")[0]
-    named = set(re.findall(r"sandbox-[a-z]+\.service", section))
+    named = set(re.findall(r"sandbox-[a-z]+@?\.service", section))
     assert named == {f"{name}.service" for name in SERVICES}
     assert "--schedule=$VAR_DIR/celerybeat-schedule" in section
     assert "CREATE ROLE" in section

@@ -267,6 +267,12 @@ class Cluster:
         if managed.popen is not None:
             managed.popen.wait(10)
 
+    def remove(self, name: str) -> None:
+        """Stop a process a test added and forget it."""
+        self.stop(name)
+        with self.lock:
+            del self.processes[name]
+
     def signal(self, name: str, signum: int) -> None:
         """A signal to a process's whole group (the main process and its pool)."""
         managed = self.processes[name]
@@ -427,9 +433,12 @@ def _isolated_data_root(settings, faults_root):
 
 
 def _queues_purge(client: redis.Redis) -> None:
-    """The Celery queues of the broker's database (never the whole database)."""
+    """The Celery queues of the broker's database (never the whole database): the shared
+    ones and the workers' own (worker-direct, ``<hostname>.dq2``)."""
     for queue in ("sandbox", "celery"):
         client.delete(queue, *client.scan_iter(match=f"{queue}\x06\x16*"))
+    for key in client.scan_iter(match="*@faults.dq2*"):
+        client.delete(key)
     client.delete("unacked", "unacked_index", "unacked_mutex")
 
 

@@ -248,7 +248,7 @@ def sandbox(request, tmp_path, django_capture_on_commit_callbacks, job_processes
         scenario, developer = authorized_scenario(tmp_path)
     warm = request.param == "warm"
     if warm:
-        warm_pool_open()
+        warm_pool_open("tests@localhost")
         request.addfinalizer(warm_pool_close)  # before job_processes looks for leftovers
     return Sandbox(scenario, developer, django_capture_on_commit_callbacks, job_processes, warm)
 

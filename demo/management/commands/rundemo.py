@@ -68,17 +68,22 @@ class Command(BaseCommand):
                     *WORKER_WITHOUT,
                 ],
             ),
-            Program(
-                "jobs",
-                [
-                    *celery,
-                    "worker",
-                    f"--loglevel={loglevel}",
-                    "--queues=sandbox",
-                    "--concurrency=2",
-                    "--hostname=jobs@%h",
-                    *WORKER_WITHOUT,
-                ],
+            # Two sandbox workers of one job each (as deploy/systemd's sandbox-jobs@): a
+            # job is sent to the one whose warm sandbox waits for its scenario.
+            *(
+                Program(
+                    f"jobs{slot}",
+                    [
+                        *celery,
+                        "worker",
+                        f"--loglevel={loglevel}",
+                        "--queues=sandbox",
+                        "--concurrency=1",
+                        f"--hostname=jobs{slot}@%h",
+                        *WORKER_WITHOUT,
+                    ],
+                )
+                for slot in (1, 2)
             ),
             Program(
                 "beat",

@@ -71,3 +71,49 @@ def test_a_notification_reads_in_the_reader_language(client, settings):
     english = client.get("/notifications/").content.decode()
     assert "准入" in chinese and "Admission granted" not in chinese
     assert "Admission granted" in english and "已准入" not in english
+
+
+def test_an_email_whose_message_was_lost_is_sent_again_once(mailoutbox):
+    """Beat's re-send: a notification not emailed well after its message was handed to the
+    broker (or never handed: the broker was away) is emailed, once; a recent one, an old
+    one, an emailed one and one without an address are left."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from core.services.notifications import notifications_email_redispatch
+
+    _org, admin = submitted_developer("数据公司", "applicant")
+    now = timezone.now()
+    lost = Notification.objects.get(recipient=admin)
+    Notification.objects.filter(pk=lost.pk).update(
+        emailed_at=None, email_queued_at=now - timedelta(minutes=20)
+    )
+
+    def made(minutes_ago, **fields):
+        notification = Notification.objects.create(recipient=admin, subject="s", body="b")
+        Notification.objects.filter(pk=notification.pk).update(
+            created_at=now - timedelta(minutes=minutes_ago), **fields
+        )
+        return notification
+
+    never_sent = made(5)
+    waiting = made(5, email_queued_at=now - timedelta(minutes=5))
+    made(3 * 24 * 60)  # three days old: its moment has passed
+    made(30, emailed_at=now - timedelta(minutes=29))
+    _other_org, no_address = submitted_developer("保险公司", "insurer")
+    no_address.email = ""
+    no_address.save(update_fields=["email"])
+    Notification.objects.filter(recipient=no_address).update(emailed_at=None, email_queued_at=None)
+    mailoutbox.clear()
+
+    assert notifications_email_redispatch() == 2  # eager here: sent on the spot
+
+    assert sorted(m.subject for m in mailoutbox) == sorted([lost.subject, never_sent.subject])
+    for notification in (lost, never_sent):
+        notification.refresh_from_db()
+        assert notification.emailed_at is not None and notification.email_queued_at is not None
+    waiting.refresh_from_db()
+    assert waiting.emailed_at is None
+    assert notifications_email_redispatch() == 0
+    assert len(mailoutbox) == 2

@@ -14,8 +14,8 @@ from config.celery import app as celery_app
 from core.models import AuditEvent, WorkerHeartbeat
 from core.storage import data_path
 from core.workers import WorkerBeating, sandbox_workers_ok
-from scenarios.models import Job, JobOutput, JobStatus
-from scenarios.sandbox import engine
+from scenarios.models import Job, JobOutput, JobOutputKind, JobStatus
+from scenarios.sandbox import collect, engine
 from scenarios.services import jobs as svc
 from scenarios.services.outputs import _store
 from scenarios.worker import jobs as worker_jobs
@@ -129,6 +129,36 @@ def test_the_reaper_requeues_a_silent_workers_job_and_removes_its_folder(
     assert not folder.exists()
     actions = AuditEvent.objects.filter(target_id=str(job.pk), action__startswith="job.")
     assert "job.requeue" in set(actions.values_list("action", flat=True))
+
+
+def test_an_end_recorded_again_keeps_its_outputs_and_charges_once(two_organizations):
+    """The worker records a job's end again when its connection was cut as it committed;
+    the commit may have gone through. A late end of an attempt requeued meanwhile is
+    dropped with its files."""
+    scenario, developer, *_ = two_organizations
+    job = worker_jobs.job_start(job_id=queued(developer, scenario).pk, worker="w")
+
+    def kept(attempt: int) -> list:
+        quarantine = data_path(f"quarantine/{job.pk}/a{attempt}")
+        quarantine.mkdir(parents=True)
+        (quarantine / "result.csv").write_text("n\n1\n")
+        item = collect.Collected("result.csv", 4, "0" * 64, quarantine / "result.csv")
+        return [(JobOutputKind.FILE, item)]
+
+    outputs = kept(1)
+    result = engine.RunResult(outcome="succeeded", cpu_seconds=2.0)
+    for _try in range(2):
+        worker_jobs.job_finish(job_id=job.pk, attempt=1, result=result, outputs=outputs)
+    job.refresh_from_db()
+    assert job.status == JobStatus.SUCCEEDED and job.attempts == 1
+    assert list(job.outputs.values_list("name", flat=True)) == ["result.csv"]
+    assert outputs[0][1].path.exists()
+    assert list(job.draws.values_list("cpu_seconds", flat=True)) == [2.0]
+
+    late = kept(2)
+    worker_jobs.job_finish(job_id=job.pk, attempt=2, result=result, outputs=late)
+    assert not late[0][1].path.exists()
+    assert job.outputs.count() == 1 and job.draws.count() == 1
 
 
 def test_an_attempt_the_reaper_gave_up_on_stops_its_sandbox(two_organizations, settings):

@@ -34,7 +34,7 @@ def authorized(tmp_path, django_capture_on_commit_callbacks):
 @pytest.fixture
 def pool(settings):
     settings.SANDBOX_WARM_CHECK_SECONDS = 3600  # its thread is outside the test's transaction
-    warm_pool_open()
+    warm_pool_open("tests@localhost")
     yield
     warm_pool_close()
 
@@ -115,7 +115,7 @@ def test_a_warm_jobs_cpu_time_wall_time_and_voucher_draw_are_its_own(authorized,
     assert warm.wait_ready(60)
     fields = Path(f"/proc/{warm.job_pid}/stat").read_text().rsplit(")", 1)[1].split()
     loading = sum(int(value) for value in fields[11:13]) / os.sysconf("SC_CLK_TCK")
-    assert loading > 0.1  # Python, DuckDB and its connection: the part a job no longer pays
+    assert loading > 0.05  # Python, DuckDB and its connection: the part a job no longer pays
     time.sleep(1.0)  # the sandbox waits; its job is not charged for the wait
     job = submit(developer, scenario, "SELECT count(*) AS n FROM hy_0001")
     assert job.status == JobStatus.SUCCEEDED and ran_warm(job)
