@@ -219,7 +219,9 @@ def test_a_queued_job_counts_against_the_limit_until_cancelled(
     lab, tmp_path, pds, monkeypatch, settings
 ):
     # No worker takes it: the broker "did not answer", so it stays queued.
-    monkeypatch.setattr("scenarios.services.jobs.job_dispatch", lambda job_id: False)
+    monkeypatch.setattr(
+        "scenarios.services.jobs.job_dispatch", lambda job_id, scenario_id=None: False
+    )
     settings.SANDBOX_MAX_ACTIVE_JOBS = 1
     sql = job_file(tmp_path, "by_type.sql", BY_TYPE)
     code, out, _err = pds("submit", sql, "--scenario", lab.pk)
