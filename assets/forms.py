@@ -70,9 +70,16 @@ class AssetApplicationForm(forms.Form):
     )
     files = MultipleFileField(label=_("Evidence files"), required=False, help_text=EVIDENCE_HELP)
 
-    def __init__(self, *args, transferees, **kwargs):
+    def __init__(self, *args, transferees, transferable: bool, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["transferee"].queryset = transferees
+        if not transferable:  # a processing and use right stays with its scenario
+            del self.fields["transferee"]
+            self.fields["action"].choices = [
+                choice
+                for choice in ApplicationAction.choices[1:]
+                if choice[0] != ApplicationAction.TRANSFER
+            ]
 
 
 class DecisionForm(forms.Form):

@@ -144,7 +144,15 @@ def subjects_for(user) -> dict:
 
 
 def transferees_for(asset: DataAsset) -> QuerySet[Organization]:
-    """Who a data product's operation right may be transferred to: admitted developers."""
-    return Organization.objects.filter(
-        kind=OrganizationKind.DEVELOPER, admission__status=AdmissionStatus.ADMITTED
-    ).exclude(pk=asset.holder_id)
+    """Who a right may be transferred to: the holding of a resource to another data
+    provider, a data product's operation right to an admitted developer; a processing and
+    use right to nobody (it is the holder's own scenario authorization)."""
+    if asset.kind == RightKind.HOLDING:
+        found = Organization.objects.filter(kind=OrganizationKind.PROVIDER)
+    elif asset.kind == RightKind.PRODUCT:
+        found = Organization.objects.filter(
+            kind=OrganizationKind.DEVELOPER, admission__status=AdmissionStatus.ADMITTED
+        )
+    else:
+        found = Organization.objects.none()
+    return found.exclude(pk=asset.holder_id)

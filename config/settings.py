@@ -315,6 +315,7 @@ SPECTACULAR_SETTINGS = {
         "JobStatusEnum": "scenarios.models.job.JobStatus",
         "CheckStatusEnum": "scenarios.models.job.CheckStatus",
         "ReleaseStatusEnum": "scenarios.models.release.ReleaseStatus",
+        "ReleaseDecisionEnum": "scenarios.models.release.ReleaseDecision",
         "DemandStatusEnum": "demands.models.demand.DemandStatus",
         "RightKindEnum": "assets.models.RightKind",
         "AssetStatusEnum": "assets.models.AssetStatus",

@@ -4,10 +4,12 @@ A package never imports one above it (tests/test_layers.py), yet some of its cha
 consequences up there: an organization suspended or revoked (tenants) suspends its
 scenarios and cancels their jobs; a catalog withdrawn or republished (operation) flags or
 refreshes the workspaces built on it (scenarios); a scenario suspended or ended (scenarios)
-flags or lapses the data assets registered on it (assets). The lower layer announces the change
-here, inside the transaction that makes it; the upper layer listens, once, from its
-AppConfig.ready(). Listeners run at once, in the order they were registered, in the same
-transaction: what one of them raises undoes the whole change, as a direct call would.
+flags or lapses the data assets registered on it (assets), and its reinstatement returns
+them; a catalog withdrawn sends the demands matched to it back to the list (demands). The
+lower layer announces the change here, inside the transaction that makes it; the upper
+layer listens, once, from its AppConfig.ready(). Listeners run at once, in the order they
+were registered, in the same transaction: what one of them raises undoes the whole change,
+as a direct call would.
 
 Every announcement has a name below; announce() refuses an unknown one, and refuses to run
 outside a transaction."""
@@ -22,6 +24,7 @@ CATALOG_REPUBLISHED = "catalog.republished"  # by, catalog
 CATALOG_PUBLISHED = "catalog.published"  # by, catalog (published for the first time)
 
 SCENARIO_ENDED = "scenario.ended"  # by, scenario, status, reason (suspended, revoked, ...)
+SCENARIO_REINSTATED = "scenario.reinstated"  # by, scenario (authorized again after suspension)
 
 NAMES = (
     ORGANIZATION_SUSPENDED,
@@ -29,6 +32,7 @@ NAMES = (
     CATALOG_REPUBLISHED,
     CATALOG_PUBLISHED,
     SCENARIO_ENDED,
+    SCENARIO_REINSTATED,
 )
 
 _listeners: dict[str, list[Callable[..., None]]] = {name: [] for name in NAMES}

@@ -12,3 +12,4 @@ class DemandsConfig(AppConfig):
         from demands.services import demands
 
         hooks.listen(hooks.CATALOG_PUBLISHED, demands.demands_link_published)
+        hooks.listen(hooks.CATALOG_WITHDRAWN, demands.demands_unlink_withdrawn)

@@ -11,6 +11,8 @@ from pathlib import Path
 
 from pds.client import (
     EXIT_FAILED,
+    EXIT_LOGIN,
+    EXIT_USAGE,
     Client,
     PdsError,
     config_load,
@@ -308,6 +310,29 @@ def cmd_run(args) -> int:
     return 0
 
 
+def cmd_call(args) -> int:
+    key = args.key or os.environ.get("PDS_API_KEY")
+    if not key:
+        raise PdsError("give the service's API key: --key KEY or PDS_API_KEY", EXIT_LOGIN)
+    url = args.url or config_load().get("url")
+    if not url:
+        raise PdsError("no server: give --url, or run `pds login --url URL` first", EXIT_LOGIN)
+    parameters = {}
+    for given in args.parameters:
+        name, equals, value = given.partition("=")
+        if not equals or not name:
+            raise PdsError(f"a parameter is NAME=VALUE, not {given!r}", EXIT_USAGE)
+        parameters[name] = value
+    answer = Client(url).call(args.service, key, parameters)
+    columns = answer.get("columns", [])
+    rows = [
+        [*(row.get(c) for c in columns), ";".join(row.get("suppressed", []))]
+        for row in answer.get("rows", [])
+    ]
+    emit(args, answer, table(rows, [*columns, "suppressed"]))
+    return 0
+
+
 # -- the parser ----------------------------------------------------------------------------
 
 
@@ -345,6 +370,11 @@ def parser() -> argparse.ArgumentParser:
     sub = command("fetch", cmd_fetch, "download a released output")
     sub.add_argument("output", type=int)
     sub.add_argument("--out", help="file or folder (default: its name, here)")
+    sub = command("call", cmd_call, "call a data service with a scenario's API key")
+    sub.add_argument("service", help="the service's code, e.g. redtide-risk")
+    sub.add_argument("parameters", nargs="*", metavar="NAME=VALUE")
+    sub.add_argument("--key", help="the API key (else PDS_API_KEY)")
+    sub.add_argument("--url", help="the platform (else the one of `pds login`)")
     sub = command("submit", cmd_submit, "submit a .sql or .py job")
     sub.add_argument("file")
     sub.add_argument("--scenario", required=True, help="id or exact name")

@@ -17,6 +17,7 @@ API = "/api/v1/"
 
 # Exit codes of the command line, one per kind of failure.
 EXIT_FAILED = 1  # the server refused, or the job failed
+EXIT_USAGE = 2  # wrong usage (argparse exits with it too)
 EXIT_LOGIN = 3  # not logged in, or the token expired
 EXIT_NOT_FOUND = 4  # no such scenario, job or output (or another organization's)
 EXIT_QUOTA = 5  # a quota or rate limit (429)
@@ -128,9 +129,12 @@ class Client:
 
     # -- HTTP -----------------------------------------------------------------------------
 
-    def request(self, method: str, path: str, *, body=None, query=None) -> Response:
-        """``path`` under /api/v1/ (or an absolute URL the API gave); raises PdsError for
-        anything but a 2xx answer."""
+    def request(
+        self, method: str, path: str, *, body=None, query=None, api_key: str | None = None
+    ) -> Response:
+        """``path`` under /api/v1/ (or an absolute URL the API gave), with the token, or
+        with ``api_key`` (a data service's call); raises PdsError for anything but a 2xx
+        answer."""
         url = path if "://" in path else f"{self.url}{API}{path}"
         if query:
             url += "?" + urllib.parse.urlencode({k: v for k, v in query.items() if v is not None})
@@ -139,7 +143,9 @@ class Client:
         if body is not None:
             data = json.dumps(body).encode()
             headers["Content-Type"] = "application/json"
-        if self.token:
+        if api_key:
+            headers["Authorization"] = f"ApiKey {api_key}"
+        elif self.token:
             headers["Authorization"] = f"Token {self.token}"
         request = urllib.request.Request(url, data=data, headers=headers, method=method)  # noqa: S310 (the user's server)
         try:
@@ -166,6 +172,11 @@ class Client:
             later = f" (try again in {retry} s)" if retry else ""
             return PdsError(f"quota or rate limit reached: {detail}{later}", EXIT_QUOTA)
         return PdsError(f"refused (HTTP {status}): {detail}")
+
+    def call(self, code: str, api_key: str, parameters: dict) -> dict:
+        """A data service's call with an API key of a scenario: its columns and rows."""
+        path = f"services/{urllib.parse.quote(code, safe='')}/call"
+        return self.request("GET", path, query=parameters, api_key=api_key).json()
 
     def get(self, path: str, **query):
         return self.request("GET", path, query=query or None).json()

@@ -149,20 +149,51 @@ def release_request_get(user, pk) -> ReleaseRequest:
     return found
 
 
+def _output_names(request: ReleaseRequest, reviews) -> dict[int, str]:
+    """The names of the outputs decided one by one: the request's items, and the outputs
+    of an earlier round that a resubmission took out."""
+    names = {item.output_id: item.output.name for item in request.items.all()}
+    decided = {int(output) for review in reviews for output in review.item_decisions}
+    if decided - names.keys():
+        names.update(
+            JobOutput.objects.filter(
+                pk__in=decided - names.keys(), job__scenario_id=request.scenario_id
+            ).values_list("pk", "name")
+        )
+    return names
+
+
 def release_reviews_shown(user, request: ReleaseRequest) -> list[dict]:
     """Reviews are blind: in the round under review a reviewer sees only their own
     decision; once a round is decided, reviewers and staff see every decision with its
-    private comment, and the developer sees the decisions' public comments only."""
+    private comment, and the developer sees the decisions' public comments only. A review
+    decided output by output lists each output's decision with its reason (public: the
+    reasons reach the developer)."""
     oversees = permissions.is_overseer(user)
     shown = []
-    for review in request.reviews.all():
-        open_round = review.round == request.round and request.status == "submitted"
-        if open_round and review.reviewer_id != user.pk:
-            continue
+    reviews = [
+        review
+        for review in request.reviews.all()
+        if review.reviewer_id == user.pk
+        or not (review.round == request.round and request.status == "submitted")
+    ]
+    names = _output_names(request, reviews)
+    for review in reviews:
         entry = {
             "round": review.round,
             "decision": review.decision,
             "comment_public": review.comment_public,
+            "items": [
+                {
+                    "output": int(output),
+                    "name": names.get(int(output), ""),
+                    "decision": decided["decision"],
+                    "reason": decided["reason"],
+                }
+                for output, decided in sorted(
+                    review.item_decisions.items(), key=lambda pair: int(pair[0])
+                )
+            ],
         }
         if oversees:
             entry["reviewer"] = review.reviewer.username

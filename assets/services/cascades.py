@@ -1,13 +1,19 @@
 """Registrations whose basis goes away: listened to from core.hooks (assets/apps.py), inside
 the transaction of the change below. A basis gone for good lapses the registration; one
-in question (a suspension) flags it. The reason kept is the data's own words (what went
-away and why), shown as written in every language; the status says what it means."""
+in question (a suspension) flags it, and a reinstated scenario returns its registrations
+to registered unless another basis is still in question. The reason kept is the data's
+own words (what went away and why), shown as written in every language; the status says
+what it means."""
 
+from django.urls import reverse
 from django.utils import timezone
 
 from assets.models import AssetStatus, DataAsset, RightKind
 from core.services.audit import audit_record
+from core.services.notifications import notification_send
+from operation.models import Catalog, CatalogStatus
 from scenarios.models import ScenarioStatus
+from tenants.models import AdmissionStatus
 
 LIVE = (AssetStatus.REGISTERED, AssetStatus.FLAGGED)
 
@@ -67,3 +73,57 @@ def assets_for_scenario(*, by, scenario, status: str, reason: str) -> None:
         AssetStatus.LAPSED if lapsed else AssetStatus.FLAGGED,
         _about(scenario.name, reason),
     )
+
+
+def _still_in_question(asset: DataAsset) -> str:
+    """Why ``asset`` stays flagged once its scenario is back, or "": its holder is still
+    suspended, or a catalog of its lineage is still withdrawn."""
+    admission = getattr(asset.holder, "admission", None)
+    if admission is not None and admission.status == AdmissionStatus.SUSPENDED:
+        return _about(asset.holder.name, admission.reason)
+    withdrawn = (
+        Catalog.objects.filter(code__in=asset.catalog_codes, status=CatalogStatus.WITHDRAWN)
+        .order_by("code")
+        .first()
+    )
+    return _about(withdrawn.code, withdrawn.withdrawn_reason) if withdrawn else ""
+
+
+def assets_for_scenario_reinstated(*, by, scenario) -> None:
+    """A suspended scenario authorized again: its flagged registrations are registered
+    again (audited, the holder's administrators told), unless another basis is still in
+    question; those keep their flag, with that reason."""
+    now = timezone.now()
+    flagged = DataAsset.objects.select_for_update().filter(
+        scenario=scenario, status=AssetStatus.FLAGGED
+    )
+    for asset in flagged.select_related("holder").order_by("pk"):
+        remaining = _still_in_question(asset)
+        if remaining:
+            if remaining != asset.status_reason:
+                asset.status_reason, asset.updated_at = remaining, now
+                asset.save(update_fields=["status_reason", "updated_at"])
+                audit_record(
+                    by=by,
+                    action="data_asset.flag",
+                    target=asset,
+                    organization=asset.holder,
+                    details={"from": asset.status, "to": asset.status, "reason": remaining},
+                )
+            continue
+        asset.status, asset.status_reason, asset.updated_at = AssetStatus.REGISTERED, "", now
+        asset.save(update_fields=["status", "status_reason", "updated_at"])
+        audit_record(
+            by=by,
+            action="data_asset.reinstate",
+            target=asset,
+            organization=asset.holder,
+            details={"from": AssetStatus.FLAGGED, "to": asset.status, "scenario": scenario.pk},
+        )
+        notification_send(
+            recipients=asset.holder.admins_group.user_set.filter(is_active=True),
+            subject_template="assets/email/asset_subject.txt",
+            body_template="assets/email/asset_body.txt",
+            context={"asset": asset, "scenario": scenario},
+            target_url=reverse("asset-registry-detail", args=[asset.certificate_number]),
+        )

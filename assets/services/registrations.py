@@ -35,6 +35,10 @@ PRELIMINARY_DECISIONS = ("pass", "return", "reject")
 FINAL_DECISIONS = ("approve", "return", "reject")
 # The letters of a certificate number by kind of right (持有, 加工, 经营).
 NUMBER_CODES = {RightKind.HOLDING: "CY", RightKind.PROCESSING: "JG", RightKind.PRODUCT: "JY"}
+# Rights that change hands: the holding of a resource (to another data provider, when the
+# resource passes to it) and the operation of a data product (to an admitted developer).
+# A processing and use right is the holder's own scenario authorization: not transferable.
+TRANSFERABLE = (RightKind.HOLDING, RightKind.PRODUCT)
 CODE_ALPHABET = "".join(c for c in string.ascii_uppercase + string.digits if c not in "0O1IL")
 
 
@@ -187,9 +191,14 @@ def application_for_asset(
         raise Conflict(_("This asset is no longer registered."))
     name, description = _texts(name or asset.name, description)
     if action == ApplicationAction.TRANSFER:
-        if asset.kind != RightKind.PRODUCT:
+        if asset.kind not in TRANSFERABLE:
             raise InvalidInput(
-                _("Only the operation right of a data product is transferred."), field="action"
+                _(
+                    "A processing and use right rests on the holder's own authorized scenario "
+                    "and is not transferred: another organization registers the right of its "
+                    "own scenario."
+                ),
+                field="action",
             )
         if transferee is None or transferee.pk == asset.holder_id:
             raise InvalidInput(
@@ -197,7 +206,9 @@ def application_for_asset(
             )
         if not _eligible(transferee, asset.kind):
             raise InvalidInput(
-                _("A data product is transferred to an admitted developer only."),
+                _("A data resource's holding is transferred to a data provider only.")
+                if asset.kind == RightKind.HOLDING
+                else _("A data product is transferred to an admitted developer only."),
                 field="transferee",
             )
     else:

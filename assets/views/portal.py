@@ -253,6 +253,7 @@ def asset_apply(request, pk: int):
         request.POST or None,
         request.FILES or None,
         transferees=selectors.transferees_for(asset),
+        transferable=asset.kind in svc.TRANSFERABLE,
         initial={"name": asset.name},
     )
     if request.method == "POST" and form.is_valid():
@@ -265,4 +266,8 @@ def asset_apply(request, pk: int):
         else:
             messages.success(request, _("The draft is saved. Submit it when it is complete."))
             return redirect("asset-application-detail", application.pk)
-    return render(request, "assets/asset_apply.html", {"form": form, "asset": asset})
+    return render(
+        request,
+        "assets/asset_apply.html",
+        {"form": form, "asset": asset, "transferable": asset.kind in svc.TRANSFERABLE},
+    )

@@ -159,6 +159,7 @@ class EventKind(models.TextChoices):
     AWAITING = "awaiting", _("Waiting for a catalog to be published")
     MATCHED = "matched", _("Matched to a catalog")
     PUBLISHED = "published", _("Awaited catalog published")
+    WITHDRAWN = "withdrawn", _("Matched catalog withdrawn")
     BLOCKED = "blocked", _("Marked as a data blockage")
     MERGED = "merged", _("Merged as a duplicate")
     DUPLICATE = "duplicate", _("A duplicate merged into it")

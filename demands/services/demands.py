@@ -1,5 +1,6 @@
 """The demand list: filing, triage by operator staff, providers' answers, duplicates merged,
-and demands linked when the catalog they wait for is published. Every change is checked
+demands linked when the catalog they wait for is published and sent back to the list when
+the catalog that met them is withdrawn. Every change is checked
 (tenants.permissions), atomic, audited, and a step on the demand's timeline."""
 
 from datetime import date
@@ -296,3 +297,21 @@ def demands_link_published(*, by, catalog: Catalog) -> None:
         if demand.status == DemandStatus.MERGED:
             continue
         _matched(by, demand, catalog, EventKind.PUBLISHED)
+
+
+def demands_unlink_withdrawn(*, by, catalog: Catalog, reason: str) -> None:
+    """A catalog withdrawn: it no longer meets the demands matched to it. A demand met by
+    no other published catalog goes back to the list, awaiting triage; each demander is
+    told, with the reason (listens to core.hooks.CATALOG_WITHDRAWN)."""
+    matched = (
+        Demand.objects.select_for_update()
+        .filter(catalogs=catalog, status=DemandStatus.MATCHED)
+        .order_by("pk")
+    )
+    for demand in matched:
+        demand.catalogs.remove(catalog)
+        if not demand.catalogs.filter(status=CatalogStatus.PUBLISHED).exists():
+            demand.status = DemandStatus.OPEN
+            demand.reason = reason
+            demand.save(update_fields=["status", "reason", "updated_at"])
+        _step(by, demand, EventKind.WITHDRAWN, catalog=catalog, note=reason)

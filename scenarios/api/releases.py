@@ -1,7 +1,12 @@
 """Outputs (check records, mitigation, downloads) and release requests through the API."""
 
 from django.db.models import Exists, OuterRef
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    OpenApiResponse,
+    extend_schema,
+    extend_schema_field,
+)
 from rest_framework import serializers, status
 from rest_framework.generics import ListAPIView
 from rest_framework.response import Response
@@ -10,7 +15,7 @@ from rest_framework.views import APIView
 from core.errors import NotFound
 from core.params import parse_query_int
 from core.storage import attachment
-from scenarios.models import JobOutput, ReleaseRequest, ReleaseReview
+from scenarios.models import JobOutput, ReleaseDecision, ReleaseRequest, ReleaseReview
 from scenarios.selectors import (
     OutputShown,
     output_get,
@@ -135,6 +140,26 @@ class ReleaseItemOutput(serializers.Serializer):
         return shown_in(self.context, obj.output).sha256
 
 
+class ItemDecisionShown(serializers.Serializer):
+    output = serializers.IntegerField()
+    name = serializers.CharField()
+    decision = serializers.ChoiceField(ReleaseDecision.choices)
+    reason = serializers.CharField(help_text="Required unless approved; reaches the developer.")
+
+
+class ReviewShown(serializers.Serializer):
+    """A decision as the caller may see it (blind until the round is decided)."""
+
+    round = serializers.IntegerField()
+    decision = serializers.ChoiceField(ReleaseDecision.choices)
+    comment_public = serializers.CharField()
+    items = ItemDecisionShown(
+        many=True, help_text="The decision on each output, when decided one by one."
+    )
+    reviewer = serializers.CharField(required=False, help_text="Reviewers, staff, auditors.")
+    comment_private = serializers.CharField(required=False, help_text="Reviewers, staff, auditors.")
+
+
 class ReleaseRequestOutput(serializers.ModelSerializer):
     scenario = serializers.IntegerField(source="scenario_id")
     requested_by = serializers.CharField(source="requested_by.username")
@@ -159,6 +184,7 @@ class ReleaseRequestOutput(serializers.ModelSerializer):
             "price_basis",
         ]
 
+    @extend_schema_field(ReviewShown(many=True))
     def get_reviews(self, obj) -> list[dict]:
         return release_reviews_shown(self.context["request"].user, obj)
 

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from scenarios.api import jobs, releases, services, views
+from scenarios.api import jobs, pricing, releases, services, views
 
 urlpatterns = [
     path("scenario-types/", views.ScenarioTypeListView.as_view(), name="api-scenario-types"),
@@ -58,6 +58,11 @@ urlpatterns = [
         name="api-release-request",
     ),
     path(
+        "release-requests/<int:pk>/price/",
+        pricing.ReleasePriceView.as_view(),
+        name="api-release-price",
+    ),
+    path(
         "release-requests/<int:pk>/<str:action>/",
         releases.ReleaseRequestActionView.as_view(),
         name="api-release-request-action",
@@ -66,6 +71,9 @@ urlpatterns = [
     path("services/usage/", services.UsageView.as_view(), name="api-service-usage"),
     path("services/quotas/", services.QuotaView.as_view(), name="api-service-quotas"),
     path("services/<slug:code>/call", services.ServiceCallView.as_view(), name="api-service-call"),
+    path(
+        "services/<slug:code>/price/", pricing.ServicePriceView.as_view(), name="api-service-price"
+    ),
     path(
         "service-definitions/<int:pk>/review/",
         services.DefinitionReviewView.as_view(),

@@ -321,6 +321,8 @@ def scenario_transition(*, by, scenario: Scenario, action: str, reason: str = ""
             hooks.announce(
                 hooks.SCENARIO_ENDED, by=by, scenario=scenario, status=target, reason=reason
             )
+        elif action == "reinstate":
+            hooks.announce(hooks.SCENARIO_REINSTATED, by=by, scenario=scenario)
         audit_record(
             by=by,
             action=f"scenario.{action}",

@@ -546,7 +546,13 @@ def _decision_label(value: str) -> str:
 
 def _public_comments(user, release) -> list[dict]:
     return [
-        {**review, "label": _decision_label(review["decision"])}
+        {
+            **review,
+            "label": _decision_label(review["decision"]),
+            "items": [
+                {**item, "label": _decision_label(item["decision"])} for item in review["items"]
+            ],
+        }
         for review in release_reviews_shown(user, release)
     ]
 

@@ -4,6 +4,7 @@ request that submits them (eager tasks, tests/conftest.py)."""
 
 import json
 import os
+import re
 import stat
 import subprocess
 import sys
@@ -13,10 +14,11 @@ import pytest
 
 from pds.cli import main
 from pds.client import Client, config_path
+from scenarios.dataservices.quotas import quota_set
 from scenarios.models import Job, JobOutput, JobStatus, ReleaseRequest
 from scenarios.services.releases import release_review
 from tenants.roles import PlatformRole
-from tests.factories import PASSWORD, authorized_scenario, staff_user
+from tests.factories import PASSWORD, authorized_scenario, serviced_scenario, staff_user
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 
@@ -217,7 +219,9 @@ def test_a_queued_job_counts_against_the_limit_until_cancelled(
     lab, tmp_path, pds, monkeypatch, settings
 ):
     # No worker takes it: the broker "did not answer", so it stays queued.
-    monkeypatch.setattr("scenarios.services.jobs.job_dispatch", lambda job_id: False)
+    monkeypatch.setattr(
+        "scenarios.services.jobs.job_dispatch", lambda job_id, scenario_id=None: False
+    )
     settings.SANDBOX_MAX_ACTIVE_JOBS = 1
     sql = job_file(tmp_path, "by_type.sql", BY_TYPE)
     code, out, _err = pds("submit", sql, "--scenario", lab.pk)
@@ -257,3 +261,42 @@ def test_a_released_output_is_fetched_and_an_unreleased_one_refused(lab, tmp_pat
     assert content.startswith(b"vessel_type,n\n") and "集装箱船,50".encode() in content
     code, _out, err = pds("fetch", stdout.pk)
     assert code == 4 and "only released outputs" in err
+
+
+def test_a_spent_quota_exits_5_with_the_wait_and_the_servers_words(
+    tmp_path, live_server, pds, monkeypatch
+):
+    scenario, _developer, definition, secret = serviced_scenario(tmp_path, username="xmu_lab")
+    quota_set(
+        by=staff_user("op"),
+        organization=scenario.organization,
+        service=definition.service,
+        calls_per_day=1,
+    )
+    code, _out, _err = pds(
+        "login", "--url", live_server.url, "--username", "xmu_lab", "--password", PASSWORD
+    )
+    assert code == 0  # the server's address for `pds call`
+    monkeypatch.setenv("PDS_API_KEY", secret)
+
+    code, out, err = pds("call", "berth-traffic", "period=2025-03-01/2025-03-31", "--json")
+    assert (code, err) == (0, "")
+    assert json.loads(out)["columns"]  # served, within the quota
+
+    code, out, err = pds("call", "berth-traffic", "period=2025-03-01/2025-03-31")
+
+    assert code == 5 and out == ""
+    # One line of pds (the rest of stderr is the live server's own log, in this process),
+    # with the server's words and the wait of its Retry-After header.
+    (line,) = [line for line in err.splitlines() if line.startswith("pds: ")]
+    assert line.startswith("pds: quota or rate limit reached: ")
+    assert "daily quota of 1 calls to berth-traffic" in line
+    assert re.search(r"\(try again in \d+ s\)$", line)
+
+
+def test_call_needs_a_key_and_name_value_parameters(live_server, pds, monkeypatch):
+    monkeypatch.delenv("PDS_API_KEY", raising=False)
+    code, _out, err = pds("call", "berth-traffic", "--url", live_server.url)
+    assert code == 3 and "PDS_API_KEY" in err
+    code, _out, err = pds("call", "berth-traffic", "period", "--url", live_server.url, "--key", "x")
+    assert code == 2 and "NAME=VALUE" in err

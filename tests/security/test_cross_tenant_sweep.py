@@ -4,11 +4,11 @@ The review of main found no cross-tenant leak; this sweep keeps it so. It enumer
 URL pattern of the portal, the API (under /api/v1/) and the admin site from
 ``django.urls.get_resolver()``; each pattern whose route takes an object's id, code or slug
 is filled with an object of the *owner* organization and requested (GET, then POST with a
-plausible body) by people who must not see that object: both members of another developer
-organization, a provider, anonymous, and a reviewer and an auditor wherever the selectors
-(``*_visible_to``) keep the object from them. Each answer must be the answer to the same
-request for an id that does not exist (same status, redirect, content type and body, the
-path aside), and must carry no text of the object.
+plausible body, and PUT where an API view takes it) by people who must not see that object:
+both members of another developer organization, a provider, anonymous, and a reviewer and
+an auditor wherever the selectors (``*_visible_to``) keep the object from them. Each
+answer must be the answer to the same request for an id that does not exist (same status,
+redirect, content type and body, the path aside), and must carry no text of the object.
 
 A new route with an id is swept without editing this file; a route whose id parameter is
 not in ``ID_KINDS`` (or whose other parameters are not in ``OTHER_PARAMS``) fails
@@ -25,7 +25,7 @@ from django.apps import apps
 from django.contrib.auth.models import Group
 from django.contrib.contenttypes.models import ContentType
 from django.test import Client
-from django.urls import URLPattern, URLResolver, get_resolver
+from django.urls import URLPattern, URLResolver, get_resolver, resolve
 from rest_framework.test import APIClient
 
 from assets.selectors import applications_visible_to, certificate_get
@@ -192,6 +192,7 @@ POST_BODY = {
     "code": "SELECT 1",
     "cpu_hours": "1",
     "valid_until": "2099-01-01",
+    "fee_basis": "free",
 }
 
 BY_TYPE = "-- {mark}\n-- output: by_type\nSELECT vessel_type, count(*) AS n FROM hy_0001 GROUP BY 1"
@@ -665,6 +666,8 @@ class Asker:
         client.cookies.pop("messages", None)  # a message left by one answer shows in the next
         if method == "GET":
             response = client.get(path)
+        elif method == "PUT":
+            response = client.put(path, POST_BODY, format="json")
         elif route.api:
             response = client.post(path, POST_BODY, format="json")
         else:
@@ -678,6 +681,12 @@ class Asker:
             response.get("Content-Type", ""),
             body,
         )
+
+
+def methods_of(route: Route, missing: dict) -> tuple[str, ...]:
+    """GET and POST on every route; PUT too where the API's view takes it (a price)."""
+    view = getattr(resolve(route.path(missing)).func, "view_class", None)
+    return ("GET", "POST", "PUT") if route.api and hasattr(view, "put") else ("GET", "POST")
 
 
 # --- The sweep --------------------------------------------------------------------------------
@@ -769,7 +778,7 @@ def test_another_organization_gets_the_answer_for_a_missing_id(
     for route in routes:
         for case in cases_for(route, owner, other):
             mixed = case.mixed
-            for method in ("GET", "POST"):
+            for method in methods_of(route, case.missing):
                 path, missing_path = route.path(case.values), route.path(case.missing)
                 if method == "GET" and case.obj is not None and not mixed:
                     seer = seers["staff" if case.kind in ("catalog", "resource") else "developer"]

@@ -2,6 +2,7 @@ import pytest
 
 from assets.models import AssetStatus
 from assets.services import registrations as svc
+from core.models import AuditEvent, Notification
 from operation.models import Catalog
 from operation.services.catalogs import catalog_withdraw
 from scenarios.services.scenarios import scenario_close, scenario_transition
@@ -59,3 +60,63 @@ def test_a_suspended_organization_flags_what_it_holds(scenario, people):
     )
     asset.refresh_from_db()
     assert asset.status == AssetStatus.FLAGGED
+
+
+def test_a_reinstated_scenario_returns_its_flagged_registration_and_tells_the_holder(
+    client, scenario, people
+):
+    scenario, developer = scenario
+    asset = registered(scenario, developer, people).asset
+    scenario_transition(by=people["staff"], scenario=scenario, action="suspend", reason="核查")
+    Notification.objects.all().delete()
+
+    scenario_transition(by=people["staff"], scenario=scenario, action="reinstate")
+
+    asset.refresh_from_db()
+    assert asset.status == AssetStatus.REGISTERED and asset.status_reason == ""
+    event = AuditEvent.objects.get(action="data_asset.reinstate", target_id=str(asset.pk))
+    assert event.actor == people["staff"] and event.details["from"] == AssetStatus.FLAGGED
+    (told,) = Notification.objects.filter(
+        recipient=developer, subject__contains=asset.certificate_number
+    )
+    assert "Registered" in told.subject and "已登记" in told.subject
+    assert told.target_url == f"/assets/registry/{asset.certificate_number}/"
+    assert scenario.name in told.body
+    page = client.get(told.target_url).content.decode()
+    assert 'data-status="registered"' in page
+    assert "核查" not in page
+
+
+def test_a_registration_flagged_for_its_holder_too_stays_flagged_when_the_scenario_returns(
+    scenario, people
+):
+    scenario, developer = scenario
+    asset = registered(scenario, developer, people).asset
+    admission_suspend(
+        by=people["staff"], application=scenario.organization.admission, reason="违规"
+    )
+    scenario.refresh_from_db()
+    assert scenario.status == "suspended"  # the organization's suspension suspends it too
+
+    scenario_transition(by=people["staff"], scenario=scenario, action="reinstate")
+
+    asset.refresh_from_db()
+    assert asset.status == AssetStatus.FLAGGED
+    assert asset.status_reason == f"{scenario.organization.name}: 违规"
+    assert not AuditEvent.objects.filter(action="data_asset.reinstate").exists()
+    assert not Notification.objects.filter(subject__contains=asset.certificate_number).exists()
+
+
+def test_a_registration_on_a_withdrawn_catalog_stays_flagged_when_the_scenario_returns(
+    scenario, people
+):
+    scenario, developer = scenario
+    asset = registered(scenario, developer, people).asset
+    catalog_withdraw(by=people["staff"], catalog=Catalog.objects.get(code="HY-0001"), reason="停更")
+    scenario.refresh_from_db()
+    assert scenario.status == "suspended"
+
+    scenario_transition(by=people["staff"], scenario=scenario, action="reinstate")
+
+    asset.refresh_from_db()
+    assert asset.status == AssetStatus.FLAGGED and asset.status_reason == "HY-0001: 停更"

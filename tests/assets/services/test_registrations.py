@@ -1,6 +1,6 @@
 import pytest
 
-from assets.models import ApplicationStatus, AssetStatus, DataAsset
+from assets.models import ApplicationStatus, AssetApplication, AssetStatus, DataAsset
 from assets.selectors import certificate_verify
 from assets.services import registrations as svc
 from core.errors import Conflict, InvalidInput, PermissionRefused
@@ -9,7 +9,7 @@ from operation.models import Catalog
 from tenants.roles import PlatformRole
 from tenants.services.organizations import role_grant
 from tests.assets.conftest import processing_draft, registered
-from tests.factories import admitted_developer, pdf_upload
+from tests.factories import admitted_developer, pdf_upload, provider_org
 
 pytestmark = pytest.mark.django_db
 
@@ -161,8 +161,6 @@ def test_change_transfer_and_cancellation_are_registered_through_review(scenario
     scenario, developer = scenario
     asset = registered(scenario, developer, people).asset
     old_code = asset.verification_code
-    with pytest.raises(InvalidInput):  # only a product's operation right is transferred
-        svc.application_for_asset(by=developer, asset=asset, action="transfer", description="转让")
     change = svc.application_for_asset(
         by=developer,
         asset=asset,
@@ -192,3 +190,67 @@ def test_change_transfer_and_cancellation_are_registered_through_review(scenario
     assert asset.status == AssetStatus.CANCELLED
     with pytest.raises(Conflict):
         svc.application_for_asset(by=developer, asset=asset, action="change", description="再变更")
+
+
+def test_a_resources_holding_is_transferred_to_another_provider_through_review(
+    scenario, provider_user, people
+):
+    scenario, developer = scenario
+    holding = svc.application_create(
+        by=provider_user,
+        kind="holding",
+        name="在港船舶数据资源",
+        description="海洋局持有的在港船舶数据",
+        catalog=Catalog.objects.get(code="HY-0001"),
+        files=[pdf_upload()],
+    )
+    svc.application_submit(by=provider_user, application=holding)
+    svc.application_preliminary(by=people["staff"], application=holding, decision="pass")
+    asset = svc.application_final(
+        by=people["registrar"], application=holding, decision="approve"
+    ).asset
+    developer_org = developer.membership.organization
+    with pytest.raises(InvalidInput) as refused:  # a developer holds no resource
+        svc.application_for_asset(
+            by=provider_user,
+            asset=asset,
+            action="transfer",
+            description="转让",
+            transferee=developer_org,
+        )
+    assert refused.value.field == "transferee"
+    assert "data provider" in str(refused.value)
+    bureau = provider_org("市自然资源局")
+
+    transfer = svc.application_for_asset(
+        by=provider_user,
+        asset=asset,
+        action="transfer",
+        description="机构改革，数据资源划转",
+        transferee=bureau,
+        files=[pdf_upload("划转文件.pdf")],
+    )
+    svc.application_submit(by=provider_user, application=transfer)
+    assert DataAsset.objects.get(pk=asset.pk).holder != bureau  # not before the review
+    svc.application_preliminary(by=people["staff"], application=transfer, decision="pass")
+    svc.application_final(by=people["registrar2"], application=transfer, decision="approve")
+
+    asset.refresh_from_db()
+    assert asset.holder == bureau and asset.edition == 2
+    assert AuditEvent.objects.filter(action="data_asset.transfer", target_id=str(asset.pk)).exists()
+
+
+def test_a_processing_right_is_not_transferred(scenario, people):
+    scenario, developer = scenario
+    asset = registered(scenario, developer, people).asset
+    _org, other = admitted_developer("另一家公司", "other", by=people["staff"])
+    with pytest.raises(InvalidInput) as refused:
+        svc.application_for_asset(
+            by=developer,
+            asset=asset,
+            action="transfer",
+            description="转让",
+            transferee=other.membership.organization,
+        )
+    assert refused.value.field == "action" and "own authorized scenario" in str(refused.value)
+    assert not AssetApplication.objects.filter(action="transfer").exists()

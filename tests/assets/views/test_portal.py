@@ -4,8 +4,10 @@ import pytest
 from pypdf import PdfReader
 
 from assets.models import ApplicationStatus, AssetApplication
+from assets.services import registrations as svc
+from operation.models import Catalog
 from tests.assets.conftest import processing_draft, registered
-from tests.factories import admitted_developer, pdf_upload
+from tests.factories import admitted_developer, pdf_upload, provider_org
 
 pytestmark = pytest.mark.django_db
 
@@ -123,3 +125,59 @@ def test_the_holder_applies_for_a_change_from_the_registry_page(client, scenario
     _org, other = admitted_developer("另一家公司", "rival", by=people["staff"])
     client.force_login(other)
     assert client.get(f"/assets/{asset.pk}/apply/").status_code == 404
+
+
+def test_the_apply_page_offers_a_transfer_only_for_a_right_that_changes_hands(
+    client, scenario, provider_user, people
+):
+    scenario, developer = scenario
+    processing = registered(scenario, developer, people).asset
+    holding = svc.application_create(
+        by=provider_user,
+        kind="holding",
+        name="在港船舶数据资源",
+        description="海洋局持有的在港船舶数据",
+        catalog=Catalog.objects.get(code="HY-0001"),
+        files=[pdf_upload()],
+    )
+    svc.application_submit(by=provider_user, application=holding)
+    svc.application_preliminary(by=people["staff"], application=holding, decision="pass")
+    holding = svc.application_final(
+        by=people["registrar"], application=holding, decision="approve"
+    ).asset
+    bureau = provider_org("市自然资源局")
+
+    client.force_login(developer)
+    for language, rule in (("en", "it is not transferred"), ("zh-hans", "不能转让")):
+        page = client.get(
+            f"/assets/{processing.pk}/apply/", HTTP_ACCEPT_LANGUAGE=language
+        ).content.decode()
+        assert rule in page, language
+        assert 'value="transfer"' not in page and 'name="transferee"' not in page
+    posted = client.post(
+        f"/assets/{processing.pk}/apply/",
+        {"action": "transfer", "description": "转让", "files": [pdf_upload()]},
+    )
+    assert (
+        posted.status_code == 200
+        and not AssetApplication.objects.filter(action="transfer").exists()
+    )
+
+    client.force_login(provider_user)
+    for language, rule in (("en", "another data provider"), ("zh-hans", "其他数源部门")):
+        page = client.get(
+            f"/assets/{holding.pk}/apply/", HTTP_ACCEPT_LANGUAGE=language
+        ).content.decode()
+        assert rule in page, language
+        assert 'value="transfer"' in page and f'<option value="{bureau.pk}">' in page
+    client.post(
+        f"/assets/{holding.pk}/apply/",
+        {
+            "action": "transfer",
+            "description": "机构改革，数据资源划转",
+            "transferee": bureau.pk,
+            "files": [pdf_upload()],
+        },
+    )
+    transfer = AssetApplication.objects.get(action="transfer")
+    assert transfer.asset == holding and transfer.transferee == bureau

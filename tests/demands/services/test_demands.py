@@ -12,7 +12,7 @@ from core.models import AuditEvent, Notification
 from demands.models import DemandStatus, EventKind
 from demands.selectors import catalog_suggestions, demand_shown, pipeline
 from demands.services import demands as svc
-from operation.services.catalogs import catalog_publish
+from operation.services.catalogs import catalog_publish, catalog_withdraw
 from tests.demands.factories import draft_vessel_catalog, filed_demand, provider_member
 from tests.factories import admitted_developer, published_vessel_catalog
 
@@ -199,3 +199,42 @@ def test_the_pipeline_counts_by_status_zone_and_provider(parties):
     assert figures["age"]["active"] == 3
     providers = {row["name"]: row["total"] for row in figures["by_provider"]}
     assert providers == {None: 2, provider.name: 1}
+
+
+def test_a_withdrawn_catalog_sends_the_demands_it_met_back_to_the_list(parties, tmp_path):
+    staff, lab, _provider, _bureau = parties
+    catalog = published_vessel_catalog(staff, tmp_path)
+    demand = svc.demand_match(by=staff, demand=filed_demand(lab), catalog=catalog)
+    blocked = svc.demand_block(by=staff, demand=filed_demand(lab, title="船舶轨迹"), reason="无源")
+    told_before = len(_told(lab))
+
+    catalog_withdraw(by=staff, catalog=catalog, reason="数据质量问题")
+
+    demand.refresh_from_db()
+    assert demand.status == DemandStatus.OPEN and demand.reason == "数据质量问题"
+    assert list(demand.catalogs.all()) == []
+    assert _steps(demand)[-1] == EventKind.WITHDRAWN
+    assert demand.events.last().catalog == catalog
+    told = _told(lab)
+    assert len(told) == told_before + 1 and demand.number in told[0]  # newest first
+    event = AuditEvent.objects.get(action="demand.withdrawn", target_id=str(demand.pk))
+    assert event.actor == staff and event.details["catalog"] == catalog.code
+    assert demand in svc.Demand.objects.filter(status=DemandStatus.OPEN)  # triaged again
+    svc.demand_assign(by=staff, demand=demand, provider=parties[2])
+    blocked.refresh_from_db()
+    assert blocked.status == DemandStatus.BLOCKED  # not matched to it: untouched
+
+
+def test_a_demand_met_by_another_published_catalog_stays_matched(parties, tmp_path):
+    staff, lab, _provider, _bureau = parties
+    first = published_vessel_catalog(staff, tmp_path)
+    second = published_vessel_catalog(staff, tmp_path, code="HY-0002")
+    demand = svc.demand_match(by=staff, demand=filed_demand(lab), catalog=first)
+    demand = svc.demand_match(by=staff, demand=demand, catalog=second)
+
+    catalog_withdraw(by=staff, catalog=first, reason="合并入HY-0002")
+
+    demand.refresh_from_db()
+    assert demand.status == DemandStatus.MATCHED
+    assert list(demand.catalogs.all()) == [second]
+    assert _steps(demand)[-1] == EventKind.WITHDRAWN  # the demander still hears of it

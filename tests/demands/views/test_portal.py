@@ -8,6 +8,7 @@ from django.utils import timezone
 
 from demands.models import Demand, DemandStatus
 from demands.services import demands as svc
+from operation.services.catalogs import catalog_withdraw
 from tests.demands.factories import PURPOSE, filed_demand
 from tests.factories import published_vessel_catalog
 
@@ -112,3 +113,25 @@ def test_the_pipeline_is_for_staff_and_auditors(client, parties):
     for outsider in (lab, bureau):
         client.force_login(outsider)
         assert client.get("/demands/pipeline/").status_code == 404
+
+
+def test_the_demander_sees_a_withdrawn_catalog_send_the_demand_back(client, parties, tmp_path):
+    staff, lab, _provider, _bureau = parties
+    catalog = published_vessel_catalog(staff, tmp_path)
+    demand = svc.demand_match(by=staff, demand=filed_demand(lab), catalog=catalog)
+    catalog_withdraw(by=staff, catalog=catalog, reason="数据质量问题")
+
+    client.force_login(lab)
+    for language, status, step in (
+        ("en", "Awaiting triage", "Matched catalog withdrawn"),
+        ("zh-hans", "待分派", "匹配的目录已撤回"),
+    ):
+        page = client.get(f"/demands/{demand.pk}/", HTTP_ACCEPT_LANGUAGE=language).content.decode()
+        assert f'data-status="{DemandStatus.OPEN}"' in page
+        assert status in page.split('id="demand-status"')[1].split("</span>")[0], language
+        timeline = page.split('id="demand-timeline"')[1].split("</ol>")[0]
+        last = timeline.split('data-step="')[-1]
+        assert last.startswith("withdrawn") and step in last and "数据质量问题" in last
+        assert catalog.code in last, language
+        matched = page.split('id="matched"')[1].split("</section>")[0]
+        assert 'data-action="file-scenario"' not in matched

@@ -6,6 +6,7 @@ import base64
 import hashlib
 
 import pytest
+from rest_framework.test import APIClient
 
 from core.models import AuditEvent
 from scenarios.models import CheckStatus, JobOutput, JobStatus, ReleaseRequest, ReleaseStatus
@@ -509,6 +510,58 @@ def test_a_reviewer_decides_each_output_with_its_own_reason(client, lab, run, re
     assert review.decision == "return"  # the strictest of the outputs' decisions
     assert review.item_decisions[str(by_type.pk)]["decision"] == "approve"
     assert review.comment_public == "crosstab.csv: 请先合并小泊位"
+
+
+def test_the_decisions_table_lists_each_outputs_decision_and_reason_in_both_languages(
+    client, lab, run, reviewers
+):
+    scenario, developer = lab
+    job = run(developer, scenario, BY_TYPE + ";\n" + BY_BERTH_AND_TYPE)
+    by_type, crosstab = job.outputs.get(name="by_type.csv"), job.outputs.get(name="crosstab.csv")
+    release = svc.release_request_create(
+        by=developer, scenario=scenario, items=[item(by_type), item(crosstab, exception="已公开")]
+    )
+    decided = {
+        by_type.pk: {"decision": "approve"},
+        crosstab.pk: {"decision": "return", "reason": "请先合并小泊位"},
+    }
+    svc.release_review(by=reviewers[0], request=release, items=decided)
+    url = f"/scenarios/releases/{release.pk}/"
+    # Blind: the other reviewer and the developer see nothing of it in the open round.
+    assert (
+        "请先合并小泊位" not in page_of(client, reviewers[1], url).split('id="release-reviews"')[1]
+    )
+    svc.release_review(by=reviewers[1], request=release, decision="approve", comment_public="同意")
+
+    client.force_login(developer)
+    for language, approved, returned in (
+        ("en", "Approve", "Return for changes"),
+        ("zh-hans", "通过", "退回修改"),
+    ):
+        page = client.get(url, HTTP_ACCEPT_LANGUAGE=language).content.decode()
+        table = page.split('id="release-reviews"')[1].split("</section>")[0]
+        row = table.split(f'data-output-id="{crosstab.pk}"')[1].split("</li>")[0]
+        assert f"{returned} — " in row and "请先合并小泊位" in row, language
+        row = table.split(f'data-output-id="{by_type.pk}"')[1].split("</li>")[0]
+        assert approved in row and "item-reason" not in row, language
+        assert table.count("data-output-id=") == 2  # the whole-request decision lists none
+
+    api = APIClient()
+    api.force_authenticate(developer)
+    reviews = api.get(f"/api/v1/release-requests/{release.pk}/").data["reviews"]
+    per_output = [r["items"] for r in reviews if r["items"]]
+    assert per_output == [
+        [
+            {"output": by_type.pk, "name": "by_type.csv", "decision": "approve", "reason": ""},
+            {
+                "output": crosstab.pk,
+                "name": "crosstab.csv",
+                "decision": "return",
+                "reason": "请先合并小泊位",
+            },
+        ]
+    ]
+    assert [r["items"] for r in reviews if not r["items"]] == [[]]
 
 
 def test_the_release_form_groups_outputs_by_job_and_says_every_missing_field_at_once(
