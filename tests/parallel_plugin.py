@@ -21,6 +21,8 @@ WORKERS = 3
 SERIAL_GROUPS = {
     "tests/faults/": "faults",  # one set of processes for the folder
     "tests/e2e/": "browser",  # one browser
+    # warm sandboxes readied within a time and their CPU time measured: not two at once
+    "tests/scenarios/worker/test_warm.py": "warm",
 }
 
 
