@@ -41,8 +41,10 @@ from config.celery import WORKER_WITHOUT
 
 BASE_DIR = Path(__file__).resolve().parents[2]
 VENV_BIN = BASE_DIR / ".venv" / "bin"
-WEB_PORT = int(os.environ.get("FAULTS_WEB_PORT", "8831"))
-PROXY_PORT = int(os.environ.get("FAULTS_PROXY_PORT", "8832"))
+# Two ports from these on, two further on for each xdist worker (gwN) of the run.
+_WORKER = int(os.environ.get("PYTEST_XDIST_WORKER", "gw0").removeprefix("gw"))
+WEB_PORT = int(os.environ.get("FAULTS_WEB_PORT", "8831")) + 2 * _WORKER
+PROXY_PORT = int(os.environ.get("FAULTS_PROXY_PORT", "8832")) + 2 * _WORKER
 
 # What the processes read from the environment (settings), short so that tests are quick.
 INTERVALS = {
