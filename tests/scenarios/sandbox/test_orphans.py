@@ -41,10 +41,13 @@ def test_the_sweep_kills_the_bubblewrap_processes_of_supervisors_that_are_gone(t
                 break
             time.sleep(0.05)
 
-        assert orphans_sweep() == 1
+        # (other tests' orphans, if any, go too: the count is at least ours)
+        assert orphans_sweep() >= 1
         assert started[0].wait(10) == -signal.SIGKILL
         assert _running(started[1]) and _running(started[2])
-        assert orphans_sweep() == 0
+        orphans_sweep()
+        time.sleep(0.2)
+        assert _running(started[1]) and _running(started[2])
     finally:
         for process in started:
             process.kill()
