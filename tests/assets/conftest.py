@@ -1,6 +1,7 @@
 import pytest
 
 from assets.services import registrations as svc
+from operation.models import Catalog
 from tenants.models import MemberRole
 from tenants.roles import PlatformRole
 from tenants.services.organizations import member_create
@@ -65,3 +66,21 @@ def registered(scenario, developer, people):
     return svc.application_final(
         by=people["registrar"], application=application, decision="approve"
     )
+
+
+def registered_holding(provider_user, people):
+    """The holding of the HY-0001 resource, registered by its provider through both
+    stages: the asset."""
+    application = svc.application_create(
+        by=provider_user,
+        kind="holding",
+        name="在港船舶数据资源",
+        description="海洋局持有的在港船舶数据",
+        catalog=Catalog.objects.get(code="HY-0001"),
+        files=[pdf_upload()],
+    )
+    svc.application_submit(by=provider_user, application=application)
+    svc.application_preliminary(by=people["staff"], application=application, decision="pass")
+    return svc.application_final(
+        by=people["registrar"], application=application, decision="approve"
+    ).asset

@@ -8,7 +8,7 @@ from core.models import AuditEvent, Notification
 from operation.models import Catalog
 from tenants.roles import PlatformRole
 from tenants.services.organizations import role_grant
-from tests.assets.conftest import processing_draft, registered
+from tests.assets.conftest import processing_draft, registered, registered_holding
 from tests.factories import admitted_developer, pdf_upload, provider_org
 
 pytestmark = pytest.mark.django_db
@@ -196,19 +196,7 @@ def test_a_resources_holding_is_transferred_to_another_provider_through_review(
     scenario, provider_user, people
 ):
     scenario, developer = scenario
-    holding = svc.application_create(
-        by=provider_user,
-        kind="holding",
-        name="在港船舶数据资源",
-        description="海洋局持有的在港船舶数据",
-        catalog=Catalog.objects.get(code="HY-0001"),
-        files=[pdf_upload()],
-    )
-    svc.application_submit(by=provider_user, application=holding)
-    svc.application_preliminary(by=people["staff"], application=holding, decision="pass")
-    asset = svc.application_final(
-        by=people["registrar"], application=holding, decision="approve"
-    ).asset
+    asset = registered_holding(provider_user, people)
     developer_org = developer.membership.organization
     with pytest.raises(InvalidInput) as refused:  # a developer holds no resource
         svc.application_for_asset(

@@ -5,8 +5,7 @@ from pypdf import PdfReader
 
 from assets.models import ApplicationStatus, AssetApplication
 from assets.services import registrations as svc
-from operation.models import Catalog
-from tests.assets.conftest import processing_draft, registered
+from tests.assets.conftest import processing_draft, registered, registered_holding
 from tests.factories import admitted_developer, pdf_upload, provider_org
 
 pytestmark = pytest.mark.django_db
@@ -50,7 +49,6 @@ def test_apply_submit_and_both_stages_through_the_portal(client, scenario, peopl
 
 def test_a_return_needs_reasons_and_shows_them_to_the_applicant(client, scenario, people):
     scenario, developer = scenario
-    from assets.services import registrations as svc
 
     application = processing_draft(scenario, developer)
     svc.application_submit(by=developer, application=application)
@@ -132,19 +130,7 @@ def test_the_apply_page_offers_a_transfer_only_for_a_right_that_changes_hands(
 ):
     scenario, developer = scenario
     processing = registered(scenario, developer, people).asset
-    holding = svc.application_create(
-        by=provider_user,
-        kind="holding",
-        name="在港船舶数据资源",
-        description="海洋局持有的在港船舶数据",
-        catalog=Catalog.objects.get(code="HY-0001"),
-        files=[pdf_upload()],
-    )
-    svc.application_submit(by=provider_user, application=holding)
-    svc.application_preliminary(by=people["staff"], application=holding, decision="pass")
-    holding = svc.application_final(
-        by=people["registrar"], application=holding, decision="approve"
-    ).asset
+    holding = registered_holding(provider_user, people)
     bureau = provider_org("市自然资源局")
 
     client.force_login(developer)
