@@ -3,11 +3,13 @@ whether or not the broker answers at that moment, and whatever a lost message sh
 have done is found again from the database by beat's reconcilers."""
 
 import logging
+import threading
 
 from celery import current_app
 from kombu.exceptions import OperationalError
 
 logger = logging.getLogger(__name__)
+_IMPORTING = threading.Lock()
 # A broker that does not answer costs a request about a second, not a hang.
 PUBLISH_RETRY = {"max_retries": 2, "interval_start": 0, "interval_step": 0.3, "interval_max": 0.5}
 
@@ -17,7 +19,9 @@ def task_named(name: str):
     service sends a task without importing the module whose task calls the service."""
     tasks = current_app.tasks
     if name not in tasks:  # a web process imports the tasks' modules when it first sends
-        current_app.loader.import_default_modules()
+        with _IMPORTING:  # once: a thread arriving meanwhile waits for the tasks
+            if name not in tasks:
+                current_app.loader.import_default_modules()
     return tasks[name]
 
 
