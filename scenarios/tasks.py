@@ -43,9 +43,10 @@ JOB_TIME_LIMIT = settings.SANDBOX_MAX_LIMITS["wall_seconds"] + 600
 def job_run(self, job_id: int) -> None:
     """Run one job in the sandbox (queue ``sandbox``); idempotent: only a queued job runs.
     A worker's process keeps warm sandboxes from its first job on."""
+    worker = self.request.hostname or "eager"  # eager, or called directly
     if not self.request.is_eager:
-        warm_pool_open(self.request.hostname)
-    job_execute(job_id=job_id, worker=self.request.hostname or "eager")
+        warm_pool_open(worker)
+    job_execute(job_id=job_id, worker=worker)
 
 
 @shared_task(acks_late=True, soft_time_limit=60, time_limit=90)

@@ -9,6 +9,7 @@ from django.dispatch import receiver
 from django.utils import translation
 
 from config.celery import app as celery_app
+from scenarios.worker.warm import warm_pool_close
 
 
 @receiver(connection_created)
@@ -71,6 +72,15 @@ def _tasks_run_inline():
     celery_app.conf.task_eager_propagates = True
     yield
     celery_app.conf.task_always_eager = False
+
+
+@pytest.fixture(autouse=True)
+def _no_warm_sandboxes_left():
+    """A task run as a worker runs it (``job_run(pk)``, a test's in-process worker) opens
+    this process's warm pool: closed after every test, so that no later test finds a warm
+    sandbox it did not start (tests run in any order, on any xdist worker)."""
+    yield
+    warm_pool_close()
 
 
 @pytest.fixture

@@ -444,6 +444,30 @@ def _queues_purge(client: redis.Redis) -> None:
     client.delete("unacked", "unacked_index", "unacked_mutex")
 
 
+@pytest.fixture(scope="package", autouse=True)
+def _flush_tried_again_on_deadlock():
+    """The processes keep using the test database while pytest-django empties it after
+    each test (TRUNCATE): the two may deadlock, and PostgreSQL then cancels one of them.
+    When it cancels the flush, the flush is tried again, as the processes try again."""
+    from django.db import OperationalError
+    from django.db.backends.base.operations import BaseDatabaseOperations
+
+    flush = BaseDatabaseOperations.execute_sql_flush
+
+    def tried_again(self, sql_list):
+        for attempt in range(5):
+            try:
+                return flush(self, sql_list)
+            except OperationalError:
+                if attempt == 4:
+                    raise
+                time.sleep(0.5)
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(BaseDatabaseOperations, "execute_sql_flush", tried_again)
+        yield
+
+
 @pytest.fixture(scope="package")
 def cluster(faults_root, django_db_setup, django_db_blocker):
     upstream = Upstream.of_broker(django_settings.CELERY_BROKER_URL)
