@@ -130,6 +130,10 @@ def _finish(workspace: Workspace, status: str, *, reason: str = "", manifest=Non
 # build of one version is harmless: the first to finish makes it ready, the other's
 # result is discarded.
 WORKSPACE_REDISPATCH_AFTER_SECONDS = 2 * 3600
+# A build not marked sent this long after its request is taken for never sent (the broker
+# was away); younger, its request's own dispatch may be on its way (marked sent once the
+# broker took it), and a second build at once could fail the first.
+WORKSPACE_UNSENT_GRACE_SECONDS = 60
 
 
 def workspaces_redispatch(*, now=None) -> int:
@@ -137,8 +141,9 @@ def workspaces_redispatch(*, now=None) -> int:
     or sent so long ago that their message was lost are sent again."""
     now = now or timezone.now()
     lost = now - timedelta(seconds=WORKSPACE_REDISPATCH_AFTER_SECONDS)
+    unsent = now - timedelta(seconds=WORKSPACE_UNSENT_GRACE_SECONDS)
     building = Workspace.objects.filter(
-        Q(dispatched_at__isnull=True) | Q(dispatched_at__lt=lost),
+        Q(dispatched_at__isnull=True, created_at__lt=unsent) | Q(dispatched_at__lt=lost),
         status=WorkspaceStatus.BUILDING,
     )
     return dispatch_each(building.values_list("pk", flat=True), workspace_dispatch)
