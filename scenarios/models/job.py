@@ -56,6 +56,10 @@ class Job(models.Model):
     attempts = models.PositiveSmallIntegerField(default=0)
     cancel_requested = models.BooleanField(default=False)
     worker = models.CharField(max_length=200, blank=True)
+    # The token of the claim that started the current attempt, written with it: a worker
+    # whose connection was cut as its claim committed finds by it that the claim landed
+    # (``worker`` names the worker, not which of its processes or tasks claimed the job).
+    claim_token = models.UUIDField(null=True, blank=True, editable=False)
     created_at = models.DateTimeField(_("submitted at"), auto_now_add=True)
     started_at = models.DateTimeField(_("started at"), null=True, blank=True)
     finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)

@@ -5,9 +5,11 @@ messages the broker may have lost."""
 
 import ast
 import contextlib
+import itertools
 import logging
 import shutil
 import time
+import uuid
 from datetime import timedelta
 from pathlib import PurePosixPath
 
@@ -59,7 +61,8 @@ def _reconnecting(step, *, job_id: int, what: str):
     task keeps one connection from its start to its end (Celery opens one per task), so a
     connection cut while the sandbox ran is found dead by the first query after it.
     ``step`` reads before it starts anything, or is one transaction that makes only a
-    change still due: tried again after a commit whose answer was lost, it changes nothing."""
+    change still due: tried again after a commit whose answer was lost, it changes nothing
+    (a job's start then finds the job its claim took by the claim's token: ``_claimed``)."""
     deadline = time.monotonic() + settings.SANDBOX_REAP_AFTER_SECONDS
     while True:
         try:
@@ -115,18 +118,31 @@ def _claim_order(hint: int) -> list[int]:
     return picks
 
 
-def job_start(*, job_id: int, worker: str) -> Job | None:
+def job_start(*, job_id: int, worker: str, token: uuid.UUID | None = None) -> Job | None:
     """Claim a queued job for this worker. Every message stands for one queued job, not
     necessarily its own (``job_id`` is a hint; see ``_claim_order``). None when nothing is
-    queued (a duplicate delivery, a cancellation, a job already run)."""
+    queued (a duplicate delivery, a cancellation, a job already run). ``token`` is written
+    on the claimed job's row (see ``_claimed``)."""
+    token = token or uuid.uuid4()
     for pk in _claim_order(job_id):
-        job = _claim(pk, worker)
+        job = _claim(pk, worker, token)
         if job is not None:
             return job
     return None
 
 
-def _claim(job_id: int, worker: str) -> Job | None:
+def _claimed(token: uuid.UUID) -> Job | None:
+    """The job a claim with ``token`` started, still running: a claim whose commit lost
+    its answer (the connection cut as it committed) may have landed, and its job is then
+    this worker's to run, not left claimed until the reaper runs it again."""
+    return (
+        Job.objects.select_related("scenario", "scenario__organization", "workspace")
+        .filter(claim_token=token, status=JobStatus.RUNNING)
+        .first()
+    )
+
+
+def _claim(job_id: int, worker: str, token: uuid.UUID) -> Job | None:
     # Lock order everywhere: the job's own row (never its organization through a join),
     # then the audit chain head, last.
     with transaction.atomic():
@@ -146,6 +162,7 @@ def _claim(job_id: int, worker: str) -> Job | None:
         claimed = Job.objects.filter(pk=job.pk, status=JobStatus.QUEUED).update(
             status=JobStatus.RUNNING,
             worker=worker[:200],
+            claim_token=token,
             attempts=job.attempts + 1,
             started_at=now,
             heartbeat_at=now,
@@ -249,9 +266,15 @@ def sandboxes_sweep() -> int:
 
 def job_execute(*, job_id: int, worker: str) -> None:
     """Run a queued job to its end (called by the sandbox worker's task)."""
-    job = _reconnecting(
-        lambda: job_start(job_id=job_id, worker=worker), job_id=job_id, what="its start"
-    )
+    token, tries = uuid.uuid4(), itertools.count()  # one claim token for all its tries
+
+    def start() -> Job | None:
+        # Tried again on a new connection: the last try's claim may have committed.
+        if next(tries) and (job := _claimed(token)) is not None:
+            return job
+        return job_start(job_id=job_id, worker=worker, token=token)
+
+    job = _reconnecting(start, job_id=job_id, what="its start")
     if job is None:
         return
     warm_busy()

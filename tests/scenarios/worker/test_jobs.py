@@ -6,7 +6,7 @@ import datetime
 import threading
 
 import pytest
-from django.db import connection
+from django.db import DEFAULT_DB_ALIAS, OperationalError, connection, connections
 from django.utils import timezone
 from rest_framework.test import APIClient
 
@@ -266,6 +266,42 @@ def test_jobs_finishing_and_outputs_checked_at_once_never_deadlock(tmp_path):
     assert Job.objects.filter(status=JobStatus.SUCCEEDED).count() == 8
     checked = JobOutput.objects.filter(pk__in=[o.pk for o in outputs], check_status="review")
     assert checked.count() == 8
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_claim_whose_commit_lost_its_answer_runs_its_job_at_once_and_once(tmp_path, monkeypatch):
+    """The database connection is cut as the claim's transaction commits: the claim
+    landed, the worker is told it failed. Trying again on a new connection, the worker
+    finds its claim and runs the job on its first attempt; the reaper has nothing to run
+    again."""
+    scenario, developer = authorized_scenario(tmp_path)
+    database = connections[DEFAULT_DB_ALIAS]
+    commit, claims, cuts = database.commit, [], []
+
+    def watched(execute, sql, params, many, context):
+        if sql.startswith('UPDATE "scenarios_job"') and '"started_at"' in sql:
+            claims.append(sql)
+        return execute(sql, params, many, context)
+
+    def commit_answer_lost():
+        commit()
+        if claims and not cuts:  # the first claim's commit, gone through
+            cuts.append(True)
+            raise OperationalError("server closed the connection unexpectedly")
+
+    monkeypatch.setitem(vars(database), "commit", commit_answer_lost)
+    with database.execute_wrapper(watched):
+        job = svc.job_submit(  # run at once (its task, eager, sent after commit)
+            by=developer, scenario=scenario, language="sql", code="SELECT 1", dry_run=False
+        )
+    assert cuts, "no claim's commit was cut"
+    job.refresh_from_db()
+    assert job.status == JobStatus.SUCCEEDED and job.attempts == 1, (job.status, job.reason)
+    assert worker_jobs.jobs_reap(now=timezone.now() + datetime.timedelta(seconds=40)) == 0
+    actions = list(
+        AuditEvent.objects.filter(target_id=str(job.pk)).values_list("action", flat=True)
+    )
+    assert actions.count("job.start") == actions.count("job.succeeded") == 1, actions
 
 
 def test_a_job_being_cancelled_when_its_worker_was_lost_ends_cancelled(
