@@ -12,6 +12,7 @@ class AssetsConfig(AppConfig):
         from core import hooks
 
         hooks.listen(hooks.ORGANIZATION_SUSPENDED, cascades.assets_for_organization)
+        hooks.listen(hooks.ORGANIZATION_REINSTATED, cascades.assets_for_organization_reinstated)
         hooks.listen(hooks.CATALOG_WITHDRAWN, cascades.assets_for_catalog)
         hooks.listen(hooks.SCENARIO_ENDED, cascades.assets_for_scenario)
         hooks.listen(hooks.SCENARIO_REINSTATED, cascades.assets_for_scenario_reinstated)

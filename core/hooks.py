@@ -5,9 +5,10 @@ consequences up there: an organization suspended or revoked (tenants) suspends i
 scenarios and cancels their jobs; a catalog withdrawn or republished (operation) flags or
 refreshes the workspaces built on it (scenarios); a scenario suspended or ended (scenarios)
 flags or lapses the data assets registered on it (assets), and its reinstatement returns
-them; a catalog withdrawn sends the demands matched to it back to the list (demands). The
-lower layer announces the change here, inside the transaction that makes it; the upper
-layer listens, once, from its AppConfig.ready(). Listeners run at once, in the order they
+them, as an organization's reinstatement returns the assets it holds; a catalog withdrawn
+sends the demands matched to it back to the list (demands). The lower layer announces the
+change here, inside the transaction that makes it; the upper layer listens, once, from its
+AppConfig.ready(). Listeners run at once, in the order they
 were registered, in the same transaction: what one of them raises undoes the whole change,
 as a direct call would.
 
@@ -19,6 +20,7 @@ from collections.abc import Callable
 from django.db import transaction
 
 ORGANIZATION_SUSPENDED = "organization.suspended"  # by, organization, action, reason
+ORGANIZATION_REINSTATED = "organization.reinstated"  # by, organization (admitted again)
 CATALOG_WITHDRAWN = "catalog.withdrawn"  # by, catalog, reason
 CATALOG_REPUBLISHED = "catalog.republished"  # by, catalog
 CATALOG_PUBLISHED = "catalog.published"  # by, catalog (published for the first time)
@@ -28,6 +30,7 @@ SCENARIO_REINSTATED = "scenario.reinstated"  # by, scenario (authorized again af
 
 NAMES = (
     ORGANIZATION_SUSPENDED,
+    ORGANIZATION_REINSTATED,
     CATALOG_WITHDRAWN,
     CATALOG_REPUBLISHED,
     CATALOG_PUBLISHED,

@@ -1,9 +1,9 @@
 """Registrations whose basis goes away: listened to from core.hooks (assets/apps.py), inside
 the transaction of the change below. A basis gone for good lapses the registration; one
-in question (a suspension) flags it, and a reinstated scenario returns its registrations
-to registered unless another basis is still in question. The reason kept is the data's
-own words (what went away and why), shown as written in every language; the status says
-what it means."""
+in question (a suspension) flags it, and a reinstated scenario or holder returns its
+registrations to registered unless another basis is still in question. The reason kept is
+the data's own words (what went away and why), shown as written in every language; the
+status says what it means."""
 
 from django.urls import reverse
 from django.utils import timezone
@@ -76,11 +76,15 @@ def assets_for_scenario(*, by, scenario, status: str, reason: str) -> None:
 
 
 def _still_in_question(asset: DataAsset) -> str:
-    """Why ``asset`` stays flagged once its scenario is back, or "": its holder is still
-    suspended, or a catalog of its lineage is still withdrawn."""
+    """Why ``asset`` stays flagged once a basis is back, or "": its holder is still
+    suspended, its scenario is still suspended, or a catalog of its lineage is still
+    withdrawn (what came back is no longer in question, so the same test serves both)."""
     admission = getattr(asset.holder, "admission", None)
     if admission is not None and admission.status == AdmissionStatus.SUSPENDED:
         return _about(asset.holder.name, admission.reason)
+    scenario = asset.scenario
+    if scenario is not None and scenario.status == ScenarioStatus.SUSPENDED:
+        return _about(scenario.name, scenario.reason)
     withdrawn = (
         Catalog.objects.filter(code__in=asset.catalog_codes, status=CatalogStatus.WITHDRAWN)
         .order_by("code")
@@ -89,15 +93,14 @@ def _still_in_question(asset: DataAsset) -> str:
     return _about(withdrawn.code, withdrawn.withdrawn_reason) if withdrawn else ""
 
 
-def assets_for_scenario_reinstated(*, by, scenario) -> None:
-    """A suspended scenario authorized again: its flagged registrations are registered
-    again (audited, the holder's administrators told), unless another basis is still in
+def _return_flagged(by, flagged, *, context: dict, details: dict) -> None:
+    """Register ``flagged`` assets again (audited, their holder's administrators told, the
+    body naming what came back through ``context``), unless another basis is still in
     question; those keep their flag, with that reason."""
     now = timezone.now()
-    flagged = DataAsset.objects.select_for_update().filter(
-        scenario=scenario, status=AssetStatus.FLAGGED
-    )
-    for asset in flagged.select_related("holder").order_by("pk"):
+    # Only the assets' rows: a registration on no scenario joins none (an outer join).
+    flagged = flagged.select_for_update(of=("self",)).filter(status=AssetStatus.FLAGGED)
+    for asset in flagged.select_related("holder", "scenario").order_by("pk"):
         remaining = _still_in_question(asset)
         if remaining:
             if remaining != asset.status_reason:
@@ -118,12 +121,36 @@ def assets_for_scenario_reinstated(*, by, scenario) -> None:
             action="data_asset.reinstate",
             target=asset,
             organization=asset.holder,
-            details={"from": AssetStatus.FLAGGED, "to": asset.status, "scenario": scenario.pk},
+            details={"from": AssetStatus.FLAGGED, "to": asset.status, **details},
         )
         notification_send(
             recipients=asset.holder.admins_group.user_set.filter(is_active=True),
             subject_template="assets/email/asset_subject.txt",
             body_template="assets/email/asset_body.txt",
-            context={"asset": asset, "scenario": scenario},
+            context={"asset": asset, **context},
             target_url=reverse("asset-registry-detail", args=[asset.certificate_number]),
         )
+
+
+def assets_for_scenario_reinstated(*, by, scenario) -> None:
+    """A suspended scenario authorized again: its flagged registrations are registered
+    again, unless another basis is still in question (its holder, a catalog)."""
+    _return_flagged(
+        by,
+        DataAsset.objects.filter(scenario=scenario),
+        context={"scenario": scenario},
+        details={"scenario": scenario.pk},
+    )
+
+
+def assets_for_organization_reinstated(*, by, organization) -> None:
+    """A suspended holder admitted again: the registrations it holds that are flagged are
+    registered again, unless another basis is still in question. Its scenarios stay
+    suspended until staff reinstate each, so the rights registered on them stay flagged
+    (with the scenario's reason) until then."""
+    _return_flagged(
+        by,
+        DataAsset.objects.filter(holder=organization),
+        context={"organization": organization},
+        details={"organization": organization.pk},
+    )

@@ -336,6 +336,19 @@ def _notify(application: AssetApplication) -> None:
     )
 
 
+def _notify_transferee(application: AssetApplication) -> None:
+    """A transfer approved: the new holder's administrators learn that the asset is
+    theirs (the application itself stays the old holder's)."""
+    asset = application.asset
+    notification_send(
+        recipients=application.transferee.admins_group.user_set.filter(is_active=True),
+        subject_template="assets/email/transfer_subject.txt",
+        body_template="assets/email/transfer_body.txt",
+        context={"application": application, "asset": asset},
+        target_url=reverse("asset-registry-detail", args=[asset.certificate_number]),
+    )
+
+
 def _decision_reason(decision: str, comment: str, allowed) -> str:
     if decision not in allowed:
         raise InvalidInput(_("Choose a decision."), field="decision")
@@ -465,7 +478,7 @@ def application_final(
             if application.action == ApplicationAction.INITIAL:
                 application.asset = _register(application, now)
             else:
-                _apply_to_asset(application, now)
+                application.asset = _apply_to_asset(application, now)
             application.status, application.reason = S.APPROVED, ""
         else:
             application.status = S.RETURNED if decision == "return" else S.REJECTED
@@ -496,4 +509,6 @@ def application_final(
                 },
             )
         _notify(application)
+        if decision == "approve" and application.action == ApplicationAction.TRANSFER:
+            _notify_transferee(application)
     return application

@@ -193,6 +193,10 @@ def _decide(
                 action=action,
                 reason=reason,
             )
+        elif action == "reinstate":
+            hooks.announce(
+                hooks.ORGANIZATION_REINSTATED, by=by, organization=application.organization
+            )
     return application
 
 

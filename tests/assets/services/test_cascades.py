@@ -6,7 +6,7 @@ from core.models import AuditEvent, Notification
 from operation.models import Catalog
 from operation.services.catalogs import catalog_withdraw
 from scenarios.services.scenarios import scenario_close, scenario_transition
-from tenants.services.admission import admission_suspend
+from tenants.services.admission import admission_reinstate, admission_suspend
 from tests.assets.conftest import registered
 from tests.factories import pdf_upload
 
@@ -120,3 +120,65 @@ def test_a_registration_on_a_withdrawn_catalog_stays_flagged_when_the_scenario_r
 
     asset.refresh_from_db()
     assert asset.status == AssetStatus.FLAGGED and asset.status_reason == "HY-0001: 停更"
+
+
+def test_a_reinstated_organization_returns_its_flagged_registration_and_tells_the_holder(
+    client, scenario, people
+):
+    scenario, developer = scenario
+    organization = scenario.organization
+    asset = registered(scenario, developer, people).asset
+    admission_suspend(by=people["staff"], application=organization.admission, reason="违规")
+    scenario_transition(by=people["staff"], scenario=scenario, action="reinstate")
+    asset.refresh_from_db()
+    assert asset.status == AssetStatus.FLAGGED  # its holder is still suspended
+    Notification.objects.all().delete()
+
+    admission_reinstate(by=people["staff"], application=organization.admission)
+
+    asset.refresh_from_db()
+    assert asset.status == AssetStatus.REGISTERED and asset.status_reason == ""
+    event = AuditEvent.objects.get(action="data_asset.reinstate", target_id=str(asset.pk))
+    assert event.actor == people["staff"] and event.organization == organization
+    assert event.details == {
+        "from": AssetStatus.FLAGGED,
+        "to": AssetStatus.REGISTERED,
+        "organization": organization.pk,
+    }
+    (told,) = Notification.objects.filter(
+        recipient=developer, subject__contains=asset.certificate_number
+    )
+    assert "Registered" in told.subject and "已登记" in told.subject
+    assert f"{organization.name} is admitted again" in told.body
+    assert f"{organization.name}已恢复准入" in told.body
+    assert told.target_url == f"/assets/registry/{asset.certificate_number}/"
+    page = client.get(told.target_url).content.decode()
+    assert 'data-status="registered"' in page
+    assert "违规" not in page
+
+
+def test_a_registration_whose_scenario_is_still_suspended_stays_flagged_when_its_holder_returns(
+    client, scenario, people
+):
+    scenario, developer = scenario
+    organization = scenario.organization
+    asset = registered(scenario, developer, people).asset
+    admission_suspend(by=people["staff"], application=organization.admission, reason="违规")
+    Notification.objects.all().delete()
+
+    admission_reinstate(by=people["staff"], application=organization.admission)
+
+    scenario.refresh_from_db()
+    assert scenario.status == "suspended"  # staff reinstate each scenario themselves
+    asset.refresh_from_db()
+    assert asset.status == AssetStatus.FLAGGED
+    assert asset.status_reason == f"{scenario.name}: 违规"
+    assert not AuditEvent.objects.filter(action="data_asset.reinstate").exists()
+    assert not Notification.objects.filter(subject__contains=asset.certificate_number).exists()
+    page = client.get(f"/assets/registry/{asset.certificate_number}/").content.decode()
+    assert 'data-status="flagged"' in page
+
+    scenario_transition(by=people["staff"], scenario=scenario, action="reinstate")
+
+    asset.refresh_from_db()
+    assert asset.status == AssetStatus.REGISTERED and asset.status_reason == ""

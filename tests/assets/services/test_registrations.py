@@ -6,10 +6,11 @@ from assets.services import registrations as svc
 from core.errors import Conflict, InvalidInput, PermissionRefused
 from core.models import AuditEvent, Notification
 from operation.models import Catalog
+from tenants.models import MemberRole
 from tenants.roles import PlatformRole
-from tenants.services.organizations import role_grant
+from tenants.services.organizations import member_create, role_grant
 from tests.assets.conftest import processing_draft, registered, registered_holding
-from tests.factories import admitted_developer, pdf_upload, provider_org
+from tests.factories import PASSWORD, admitted_developer, pdf_upload, provider_org
 
 pytestmark = pytest.mark.django_db
 
@@ -193,7 +194,7 @@ def test_change_transfer_and_cancellation_are_registered_through_review(scenario
 
 
 def test_a_resources_holding_is_transferred_to_another_provider_through_review(
-    scenario, provider_user, people
+    client, scenario, provider_user, people
 ):
     scenario, developer = scenario
     asset = registered_holding(provider_user, people)
@@ -209,6 +210,12 @@ def test_a_resources_holding_is_transferred_to_another_provider_through_review(
     assert refused.value.field == "transferee"
     assert "data provider" in str(refused.value)
     bureau = provider_org("市自然资源局")
+    bureau_admin = member_create(
+        by=None,
+        organization=bureau,
+        role=MemberRole.ADMIN,
+        user_fields={"username": "land", "email": "land@gov.cn", "password": PASSWORD},
+    )
 
     transfer = svc.application_for_asset(
         by=provider_user,
@@ -221,11 +228,25 @@ def test_a_resources_holding_is_transferred_to_another_provider_through_review(
     svc.application_submit(by=provider_user, application=transfer)
     assert DataAsset.objects.get(pk=asset.pk).holder != bureau  # not before the review
     svc.application_preliminary(by=people["staff"], application=transfer, decision="pass")
+    Notification.objects.all().delete()
     svc.application_final(by=people["registrar2"], application=transfer, decision="approve")
 
     asset.refresh_from_db()
     assert asset.holder == bureau and asset.edition == 2
-    assert AuditEvent.objects.filter(action="data_asset.transfer", target_id=str(asset.pk)).exists()
+    event = AuditEvent.objects.get(action="data_asset.transfer", target_id=str(asset.pk))
+    assert event.organization == bureau and event.details["edition"] == 2
+    # The old holder is told of the decision on its application ...
+    assert Notification.objects.filter(recipient=provider_user).exists()
+    # ... and the new holder that the resource's holding is now its own.
+    (told,) = Notification.objects.filter(recipient=bureau_admin)
+    assert asset.certificate_number in told.subject
+    assert "transferred to 市自然资源局" in told.subject and "已转移给市自然资源局" in told.subject
+    assert "from 市海洋发展局 to 市自然资源局" in told.body and "edition 2" in told.body
+    assert "由市海洋发展局转移给市自然资源局" in told.body
+    assert told.target_url == f"/assets/registry/{asset.certificate_number}/"
+    client.force_login(bureau_admin)
+    page = client.get(told.target_url).content.decode()
+    assert "市自然资源局" in page and 'id="certificate-download"' in page
 
 
 def test_a_processing_right_is_not_transferred(scenario, people):
