@@ -9,6 +9,7 @@ workspace folder never holds it.
 
 import hashlib
 import json
+import math
 import os
 import shutil
 import uuid
@@ -90,6 +91,21 @@ def table_sql(source: Path, fields, key_hex: str) -> str:
     return f"WITH {', '.join(ctes)} SELECT {', '.join(parts)} FROM src {' '.join(joins)}"
 
 
+ROW_GROUP_ROWS = 122_880  # DuckDB's own
+SORTED_ROW_GROUPS = 256  # at most, in a sorted table of many rows
+SORTED_ROW_GROUP_ROWS = 16_384  # at least
+
+
+def sorted_row_group_rows(rows: int) -> int:
+    """Rows per row group of a table sorted for data services' filters: small, so that a
+    call's range (a day, a week) reads few rows beyond its own, yet at most
+    ``SORTED_ROW_GROUPS`` groups (their statistics are read by every call's planning); a
+    multiple of DuckDB's vector of 2,048 rows, between 16,384 and DuckDB's 122,880."""
+    per_group = math.ceil(rows / SORTED_ROW_GROUPS)
+    size = math.ceil(per_group / 2048) * 2048
+    return min(max(size, SORTED_ROW_GROUP_ROWS), ROW_GROUP_ROWS)
+
+
 def materialize(
     tables: list[dict], *, key_hex: str, final_dir: Path, tmp_root: Path, memory_limit: str
 ) -> dict:
@@ -118,11 +134,18 @@ def materialize(
             for table in tables:
                 target = work / f"{table['code']}.parquet"
                 query = table_sql(table["source"], table["fields"], key_hex)
+                size = ROW_GROUP_ROWS
                 if table.get("sort_by"):  # row groups a filter on it prunes (their min/max)
                     query += f" ORDER BY {quote_ident(table['sort_by'])}"
+                    source = quote_literal(str(table["source"]))
+                    size = sorted_row_group_rows(
+                        connection.execute(
+                            f"SELECT count(*) FROM read_parquet({source})"
+                        ).fetchall()[0][0]
+                    )
                 connection.execute(
                     f"COPY ({query}) TO {quote_literal(str(target))} "
-                    "(FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE 122880)"
+                    f"(FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE {int(size)})"
                 ).fetchall()
                 rows = connection.execute(
                     f"SELECT count(*) FROM read_parquet({quote_literal(str(target))})"

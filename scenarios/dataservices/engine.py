@@ -8,10 +8,16 @@ DuckDB connection, derives each cell's evidence from the same rows and suppresse
 cell that fails the type's disclosure rules.
 """
 
+import contextlib
 import dataclasses
+import hashlib
+import heapq
+import itertools
 import math
+import os
 import re
 import threading
+import time
 from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import date
@@ -22,15 +28,16 @@ import duckdb
 import sqlglot
 from django.utils.translation import gettext as _
 from sqlglot import exp
+from sqlglot.tokens import TokenType
 
 from core.duck import quote_ident, quote_literal
 from core.params import iso_date
 from scenarios.disclosure.cells import (
-    EVIDENCE_FIELDS,
     cell_status,
+    column_evidence,
+    column_evidence_sql,
     is_numeric,
     plain,
-    row_evidence_sql,
 )
 from scenarios.disclosure.check import NotDerived, measure_evaluations, measure_of
 from scenarios.disclosure.params import FAIL, REVIEW, Parameters
@@ -386,14 +393,18 @@ class Result:
                 self.suppressed[index].append(name)
 
 
-def _result_sql(shape: Shape, source: str, limit: int, evidence: list[str] = ()) -> str:
-    """The query's cells with, after them, each group value as text (the evidence's key),
-    then ``evidence`` (aggregates over each cell's rows). ``source``: a relation's name,
-    or a filtered subquery (the shape's own filter is then left out)."""
+def _result_sql(
+    shape: Shape, source: str, limit: int, evidence: list[str] = (), *, keys: bool = True
+) -> str:
+    """The query's cells with, after them, each group value as text (the evidence's key;
+    not with ``keys`` false), then ``evidence`` (aggregates over each cell's rows).
+    ``source``: a relation's name, or a filtered subquery (the shape's own filter is then
+    left out)."""
     columns = [f'{item.sql} AS "c{index}"' for index, item in enumerate(shape.items)]
-    columns += [
-        f'CAST({item.sql} AS VARCHAR) AS "k{index}"' for index, item in enumerate(shape.groups)
-    ]
+    if keys:
+        columns += [
+            f'CAST({item.sql} AS VARCHAR) AS "k{index}"' for index, item in enumerate(shape.groups)
+        ]
     columns += list(evidence)
     group = f" GROUP BY {', '.join(shape.group_by)}" if shape.group_by else ""
     positions = [str(i + 1) for i, item in enumerate(shape.items) if not item.is_aggregate]
@@ -445,16 +456,65 @@ def pruning_filter(where: str, types: tuple[tuple[str, str], ...]) -> str:
     return " AND ".join(ranges)
 
 
+@dataclass
+class _Database:
+    """A workspace table's DuckDB database in this process: its connection (each call
+    runs on a cursor of its own), the table's column types and, by query, the call of the
+    table macro compiled from it (None: the query runs as it is)."""
+
+    connection: duckdb.DuckDBPyConnection
+    types: dict
+    macros: dict[str, str | None] = dataclasses.field(default_factory=dict)
+
+
 # Per process, one locked DuckDB database per workspace table, kept for later calls:
-# opening one costs more than most services' queries. Each call runs on a cursor of its own.
-_DATABASES: OrderedDict[tuple[str, str], tuple[duckdb.DuckDBPyConnection, dict]] = OrderedDict()
+# opening one costs more than most services' queries.
+_DATABASES: OrderedDict[tuple[str, str], _Database] = OrderedDict()
 _DATABASES_LOCK = threading.Lock()
 MAX_DATABASES = 16
+MAX_MACROS = 64  # per database: a workspace's services (their queries) are far fewer
+_TOKENIZER = sqlglot.Dialect.get_or_raise(DIALECT).tokenizer_class()
 
 
-def _database(table: Path, memory_limit: str) -> tuple[duckdb.DuckDBPyConnection, dict]:
+def _macro_body(query: str) -> tuple[str, list[str]]:
+    """``query`` with each placeholder ``$name`` turned into the table macro parameter
+    ``"$name"`` (found by tokens: never inside a text or a quoted name), and the names
+    in the order they first appear."""
+    tokens = _TOKENIZER.tokenize(query)
+    pieces, names, done = [], [], 0
+    for token, following in itertools.pairwise(tokens):
+        if token.token_type == TokenType.PARAMETER and following.start == token.end + 1:
+            pieces += [query[done : token.start], quote_ident(f"${following.text}")]
+            done = following.end + 1
+            names += [] if following.text in names else [following.text]
+    return "".join(pieces) + query[done:], names
+
+
+def _compiled(database: _Database, query: str) -> str | None:
+    """The statement that calls ``query`` through a table macro of ``database``, made at
+    its first call in this process: DuckDB then binds and plans the query at each call
+    but parses it once (DuckDB 2.0's PEG parser, duckdb issue #25301, costs about a
+    sixth of a small service's query). The values are still bound, as parameters of the
+    macro's call. None: the query runs as it is (too many macros, or a column named as a
+    macro parameter)."""
+    if query in database.macros:
+        return database.macros[query]
+    body, names = _macro_body(query)
+    columns = {name.lower() for name in database.types}
+    call = None
+    if len(database.macros) < MAX_MACROS and not columns & {f"${name}" for name in names}:
+        macro = "service_" + hashlib.sha256(query.encode()).hexdigest()[:32]
+        parameters = ", ".join(quote_ident(f"${name}") for name in names)
+        with _DATABASES_LOCK, database.connection.cursor() as cursor:
+            cursor.execute(f"CREATE OR REPLACE MACRO {macro}({parameters}) AS TABLE {body}")
+        call = f"SELECT * FROM {macro}({', '.join(f'${name}' for name in names)})"  # noqa: S608
+    database.macros[query] = call
+    return call
+
+
+def _database(table: Path, memory_limit: str) -> _Database:
     """The table's database (its view, files only in its folder, no extension, settings
-    locked) and the table's column types."""
+    locked) with the table's column types."""
     key = (str(table), memory_limit)
     with _DATABASES_LOCK:
         if key in _DATABASES:
@@ -474,16 +534,19 @@ def _database(table: Path, memory_limit: str) -> tuple[duckdb.DuckDBPyConnection
         folder = quote_literal(str(table.parent).rstrip("/") + "/")
         for statement in (
             "SET enable_progress_bar = false",
+            # Its Parquet footer parsed once, not at every call (a workspace's files are
+            # never rewritten: a new version is a new folder).
+            "SET parquet_metadata_cache = true",
             f"SET allowed_directories = [{folder}]",
             "SET enable_external_access = false",
             "SET lock_configuration = true",
         ):
             database.execute(statement)
         types = {row[0]: row[1] for row in database.execute(f"DESCRIBE {SOURCE}").fetchall()}
-        _DATABASES[key] = (database, types)
+        _DATABASES[key] = found = _Database(database, types)
         while len(_DATABASES) > MAX_DATABASES:
             _DATABASES.popitem(last=False)  # closed once its last cursor is done
-        return database, types
+        return found
 
 
 def _too_many(found: list, max_rows: int) -> None:
@@ -496,37 +559,39 @@ def _too_many(found: list, max_rows: int) -> None:
         )
 
 
-def _run_fused(connection, shape, measures, types, pruned, bindings, params, max_rows):
+def _run_fused(database, connection, shape, measures, pruned, bindings, params, max_rows):
     """Every row is a unit (no unit field): one query over the filtered rows gives the
-    cells, their group values as text and, after them, each measure's evidence (the
-    fields ``evidence_sql`` gives), from which the rules give each cell's verdicts."""
+    cells, each cell's row count and each aggregated column's evidence
+    (``column_evidence_sql``), from which the rules give each cell's verdicts."""
     kinds = list(dict.fromkeys(measure for measure in measures if measure is not None))
     top_n = max(params.dominance_n, 2)
-    evidence = [
-        row_evidence_sql(
-            None if column is None else quote_ident(column),
-            top_n,
-            numeric=column is None or is_numeric(types[column]),
+    width, types = len(shape.items), database.types
+    evidence, spans = ["count(*)"], {}
+    for column in dict.fromkeys(column for _function, column in kinds if column is not None):
+        kind = str(types[column]).upper()
+        parts = column_evidence_sql(
+            quote_ident(column), top_n, numeric=is_numeric(kind), double=kind == "DOUBLE"
         )
-        for _function, column in kinds
-    ]
+        start = width + len(evidence)
+        spans[column] = (start, start + len(parts))
+        evidence += parts
     source = f"({shape.filtered_sql(SOURCE)}) AS filtered" + (f" WHERE {pruned}" if pruned else "")
-    query = _result_sql(shape, source, max_rows + 1, evidence)
-    found = connection.execute(query, bindings).fetchall()
+    query = _result_sql(shape, source, max_rows + 1, evidence, keys=False)
+    found = connection.execute(_compiled(database, query) or query, bindings).fetchall()
     _too_many(found, max_rows)
-    width, size = len(shape.items) + len(shape.groups), len(EVIDENCE_FIELDS)
-    spans = [(kind, width + position * size) for position, kind in enumerate(kinds)]
     cells = []
     for row in found:
+        units = row[width]
+        by_column = {column: column_evidence(units, row[a:b]) for column, (a, b) in spans.items()}
+        by_column[None] = column_evidence(units, None)
         verdicts = {
             (function, column): cell_status(
-                row[start : start + size], agg=function, params=params, value=column
+                by_column[column], agg=function, params=params, value=column
             )
-            for (function, column), start in spans
+            for function, column in kinds
         }
-        # Every measure's evidence counts the same units per cell: the first one's say how many.
-        cells.append((row, verdicts, int(row[width + 1])))
-    return cells
+        cells.append((row, verdicts, units))
+    return cells, connection.description
 
 
 def _run_by_unit(connection, shape, types, fields, unit, pruned, bindings, params, max_rows):
@@ -547,6 +612,7 @@ def _run_by_unit(connection, shape, types, fields, unit, pruned, bindings, param
 
     found = rows(_result_sql(filtered, ROWS, max_rows + 1))
     _too_many(found, max_rows)
+    description = connection.description
     evaluations = measure_evaluations(rows, filtered, ROWS, types=types, entity=unit, params=params)
     verdicts = {
         measure: {repr(cell["key"]): cell["status"] for cell in evaluation["cells"]}
@@ -564,7 +630,68 @@ def _run_by_unit(connection, shape, types, fields, unit, pruned, bindings, param
                 units.get(key, 0),
             )
         )
-    return cells
+    return cells, description
+
+
+def _finite(value: float):
+    return value if math.isfinite(value) else str(value)
+
+
+# DuckDB types whose values JSON holds as they come (no conversion)
+_AS_THEY_COME = frozenset(
+    {"BOOLEAN", "VARCHAR", "TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT"}
+    | {"UTINYINT", "USMALLINT", "UINTEGER", "UBIGINT", "UHUGEINT"}
+)
+
+
+def _converter(kind: str):
+    """A result column's conversion to what JSON holds, by its DuckDB type (None: none)."""
+    if kind in _AS_THEY_COME:
+        return None
+    if kind in ("DOUBLE", "FLOAT"):
+        return _finite
+    return plain
+
+
+class _Deadlines:
+    """Interrupts the DuckDB connections whose call ran past its time: one thread per
+    process for every call (a timer thread of its own cost each call about 0.3 ms of
+    CPU), started at the first call of each process (so also after a fork)."""
+
+    def __init__(self):
+        self._due: list[list] = []  # heap of [when, order, connection or None]
+        self._order = itertools.count()
+        self._changed = threading.Condition()
+        self._pid = None
+
+    def add(self, seconds: float, connection) -> list:
+        entry = [time.monotonic() + seconds, next(self._order), connection]
+        with self._changed:
+            if self._pid != os.getpid():
+                self._pid, self._due = os.getpid(), []
+                threading.Thread(target=self._watch, daemon=True, name="service-deadlines").start()
+            heapq.heappush(self._due, entry)
+            if self._due[0] is entry:
+                self._changed.notify()
+        return entry
+
+    def cancel(self, entry: list) -> None:
+        entry[2] = None  # its cursor is closed: forget it (the entry leaves when due)
+
+    def _watch(self) -> None:
+        while True:
+            with self._changed:
+                now = time.monotonic()
+                while not self._due or self._due[0][0] > now:
+                    self._changed.wait(self._due[0][0] - now if self._due else None)
+                    now = time.monotonic()
+                connection = heapq.heappop(self._due)[2]
+            if connection is not None:
+                with contextlib.suppress(duckdb.Error):
+                    connection.interrupt()
+
+
+_DEADLINES = _Deadlines()
 
 
 def run(
@@ -583,26 +710,25 @@ def run(
     failing cell suppressed."""
     params = dataclasses.replace(params, check_missing=False)  # gaps disclose nothing
     try:
-        database, types = _database(table, memory_limit)
+        database = _database(table, memory_limit)
     except duckdb.Error as error:
         raise RunError(
             _("The service failed to run (%(error)s).") % {"error": type(error).__name__},
             code="service_error",
             status=500,
         ) from None
-    connection = database.cursor()
-    timer = threading.Timer(seconds, connection.interrupt)
+    connection, types = database.connection.cursor(), database.types
+    deadline = _DEADLINES.add(seconds, connection)
     try:
-        timer.start()
         measures = [measure_of(item, types) if item.is_aggregate else None for item in shape.items]
         pruned = pruning_filter(shape.where, tuple(types.items()))
         if unit and unit in types:
-            cells = _run_by_unit(
+            cells, description = _run_by_unit(
                 connection, shape, types, fields, unit, pruned, bindings, params, max_rows
             )
         else:
-            cells = _run_fused(
-                connection, shape, measures, types, pruned, bindings, params, max_rows
+            cells, description = _run_fused(
+                database, connection, shape, measures, pruned, bindings, params, max_rows
             )
     except NotDerived:
         raise RunError(
@@ -622,7 +748,7 @@ def run(
             status=500,
         ) from None
     finally:
-        timer.cancel()
+        _DEADLINES.cancel(deadline)
         connection.close()
     result = Result(
         columns=[item.name for item in shape.items],
@@ -632,15 +758,27 @@ def run(
         groups=[index for index, item in enumerate(shape.items) if not item.is_aggregate],
     )
     hidden_verdicts = (FAIL, REVIEW)
+    converting = [
+        (position, convert)
+        for position, (_name, kind, *_rest) in enumerate(description[: len(shape.items)])
+        if (convert := _converter(str(kind))) is not None
+    ]
+    measured = [
+        (position, item.name, measure)
+        for position, (item, measure) in enumerate(zip(shape.items, measures, strict=True))
+        if measure is not None
+    ]
+    width = len(shape.items)
     for found_row, verdicts, units in cells:
         result.units.append(units)
-        values, hidden = [], []
-        for item, measure, value in zip(shape.items, measures, found_row, strict=False):
-            if measure is not None and verdicts[measure] in hidden_verdicts:
-                values.append(None)
-                hidden.append(item.name)
-            else:
-                values.append(plain(value))
+        values, hidden = list(found_row[:width]), []
+        for position, convert in converting:
+            if values[position] is not None:
+                values[position] = convert(values[position])
+        for position, name, measure in measured:
+            if verdicts[measure] in hidden_verdicts:
+                values[position] = None
+                hidden.append(name)
         result.rows.append(values)
         result.suppressed.append(hidden)
     return result

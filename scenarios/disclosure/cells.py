@@ -136,6 +136,33 @@ def row_evidence_sql(value_sql: str | None, top_n: int, *, numeric: bool = True)
     )
 
 
+def column_evidence_sql(value_sql: str, top_n: int, *, numeric: bool, double: bool) -> list[str]:
+    """Aggregates over a cell's rows (every row a unit) of ``value_sql`` from which
+    ``column_evidence`` gives a measure's ``EVIDENCE_FIELDS``, for a query that also
+    counts the cell's rows (``count(*)``): the fewest a data service's query needs, since
+    its planning, not its scan, is most of a small call's cost. The values present; for a
+    ``numeric`` value (``double``: already DOUBLE) also their total, the ``top_n``
+    largest and the least (negative or not)."""
+    v, top_n = value_sql, max(int(top_n), 2)
+    if not numeric:
+        return [f"count({v})"]
+    number = v if double else f"CAST({v} AS DOUBLE)"
+    return [f"count({v})", f"sum({number})", f"max({number}, {top_n})", f"min({v})"]
+
+
+def column_evidence(rows: int, found) -> tuple:
+    """``EVIDENCE_FIELDS`` of a cell of ``rows`` rows from ``column_evidence_sql``'s
+    aggregates (``found``; None for a count of rows). ``negatives`` only says whether
+    there are any (1 or 0): the rules ask no more."""
+    if found is None:
+        return (rows, rows, rows, None, None, 0, 0)
+    if len(found) == 1:
+        return (rows, rows, found[0], None, None, 0, rows - found[0])
+    contributors, total, top, least = found
+    negatives = 1 if least is not None and least < 0 else 0
+    return (rows, rows, contributors, total, top, negatives, rows - contributors)
+
+
 def evidence_sql(
     relation_sql: str,
     group_by: list[str],

@@ -3,13 +3,19 @@ is also checked on the column itself, and workspace tables are sorted by the tim
 the services filter on, with row-group statistics. A service counting rows gets its
 cells and their evidence from one query."""
 
+import duckdb
 import pyarrow.parquet as pq
 import pytest
 
 from core.storage import data_path
+from scenarios.dataservices import engine
 from scenarios.dataservices.calls import service_call
 from scenarios.dataservices.engine import pruning_filter
+from scenarios.disclosure.cells import evaluate, evidence_sql
+from scenarios.disclosure.params import Parameters
+from scenarios.disclosure.sqlshape import aggregate_shape
 from scenarios.models import Workspace
+from scenarios.workspace import sorted_row_group_rows
 from tests.factories import serviced_scenario
 from tests.security.test_service_calls import SMALL_CELLS, true_counts
 
@@ -46,6 +52,18 @@ def test_a_workspace_table_is_sorted_by_its_time_field_with_row_group_statistics
     assert len(times) > 10 and times == sorted(times)
     position = parquet.schema_arrow.get_field_index("arrival_time")
     assert parquet.metadata.row_group(0).column(position).statistics.has_min_max
+    assert parquet.metadata.row_group(0).num_rows <= sorted_row_group_rows(len(times))
+
+
+def test_a_sorted_tables_row_groups_are_small_and_few():
+    """A week of the demo's 87,600 buoy readings (1,680) reads one row group of 16,384, not
+    the whole table; a year of 10 million readings is cut into at most 256 groups; a
+    billion rows keep DuckDB's 122,880."""
+    assert sorted_row_group_rows(87_600) == 16_384
+    assert sorted_row_group_rows(10_074_000) == 40_960
+    assert 10_074_000 / sorted_row_group_rows(10_074_000) <= 256
+    assert sorted_row_group_rows(10**9) == 122_880
+    assert sorted_row_group_rows(0) == 16_384
 
 
 @pytest.mark.django_db
@@ -68,3 +86,137 @@ def test_a_service_counting_rows_is_answered_and_suppressed_from_one_query(
         else {"berth": berth, "port_calls": None, "suppressed": ["port_calls"]}
         for berth, (rows, _vessels) in sorted(truth.items())
     ]
+
+
+def _mixed_table(path) -> None:
+    """Cells of every kind: small, large, dominated by one value, with negatives, missing
+    values and a total of zero."""
+    rows, random = [], __import__("random").Random(7)
+    for cell in range(40):
+        size = random.choice([1, 2, 4, 5, 9, 30])
+        for index in range(size):
+            value = random.uniform(0, 50) if cell % 7 else random.uniform(1, 2)
+            if cell % 9 == 0 and index == size - 1:
+                value = -1.0
+            if cell % 5 == 0 and index == 0:
+                value = 10_000.0  # dominates its cell
+            if cell % 11 == 0:
+                value = None
+            amount = 0 if cell % 13 == 0 else random.randint(-3 if cell % 8 == 0 else 0, 40)
+            rows.append((f"g{cell:02d}", value, amount))
+    with duckdb.connect() as con:
+        con.execute("CREATE TABLE t (g VARCHAR, v DOUBLE, w INTEGER)")
+        con.executemany("INSERT INTO t VALUES (?, ?, ?)", rows)
+        con.execute(f"COPY t TO '{path}' (FORMAT parquet)")
+
+
+SQL = (
+    "SELECT g, count(*) AS n, avg(v) AS mean_v, sum(w) AS total_w, max(v) AS top_v, "
+    "count(v) AS with_v FROM t WHERE ($low IS NULL OR w >= $low) GROUP BY g"
+)
+
+
+def _expected(path, params: Parameters, low) -> dict:
+    """Per cell, the columns the rules (``evaluate``, with its reasons) suppress, from
+    ``evidence_sql``: the checks' own evidence, which the service's one query must
+    agree with."""
+    where = "" if low is None else f" WHERE w >= {int(low)}"
+    relation = f"SELECT * FROM read_parquet('{path}'){where}"  # noqa: S608
+    hidden: dict[str, list[str]] = {}
+    with duckdb.connect() as con:
+        for name, agg, value in [
+            ("n", "count", None),
+            ("mean_v", "mean", "v"),
+            ("total_w", "sum", "w"),
+            ("top_v", "max", "v"),
+            ("with_v", "count", "v"),
+        ]:
+            found = con.execute(evidence_sql(relation, ["g"], value, None, 2)).fetchall()
+            for cell in evaluate(found, agg=agg, params=params, value=value)["cells"]:
+                hidden.setdefault(cell["key"][0], [])
+                if cell["status"] != "pass":
+                    hidden[cell["key"][0]].append(name)
+    return hidden
+
+
+def _run(path, params, low) -> engine.Result:
+    shape = aggregate_shape(SQL, {"t": "t"}, placeholders=True)
+    return engine.run(
+        shape,
+        table=path,
+        fields=frozenset({"g", "v", "w"}),
+        bindings={"low": low},
+        unit=None,
+        params=params,
+        max_rows=1000,
+        memory_limit="256MB",
+        seconds=30,
+    )
+
+
+@pytest.mark.parametrize("low", [None, 3])
+@pytest.mark.parametrize("single", [False, True])
+def test_one_querys_verdicts_are_the_checks_verdicts_cell_by_cell(tmp_path, low, single):
+    """The service's one query derives less evidence than the output checks (what the
+    rules need); every cell's verdict per column is still the checks' own."""
+    path = tmp_path / "t.parquet"
+    _mixed_table(path)
+    params = Parameters(threshold=5, check_missing=False, allow_single_unit=single)
+    expected = _expected(path, params, low)
+
+    result = _run(path, params, low)
+
+    found = {row[0]: hidden for row, hidden in zip(result.rows, result.suppressed, strict=True)}
+    assert found == expected
+    kinds = {name for names in found.values() for name in names}
+    assert {"n", "mean_v", "total_w"} <= kinds  # the data makes every rule bite somewhere
+    assert any("mean_v" not in names and "total_w" not in names for names in found.values())
+
+
+def test_a_compiled_query_answers_as_the_query_itself(tmp_path, monkeypatch):
+    """A service's query is compiled once per process into a table macro (parsed once);
+    its answers are those of the query run as it is, its values still bound."""
+    path = tmp_path / "t.parquet"
+    _mixed_table(path)
+    params = Parameters(threshold=5)
+    compiled = [_run(path, params, low) for low in (None, 3, 10)]
+    database = engine._database(path, "256MB")
+    assert [call for call in database.macros.values() if call]  # it ran through a macro
+
+    monkeypatch.setattr(engine, "MAX_MACROS", 0)
+    engine._DATABASES.clear()
+    assert [_run(path, params, low) for low in (None, 3, 10)] == compiled
+
+
+def test_a_macro_takes_the_placeholders_never_text_that_looks_like_one():
+    body, names = engine._macro_body(
+        "SELECT \"a$b\", 'x $low y' FROM s WHERE w >= $low AND ($day IS NULL OR d = $day)"
+    )
+    assert names == ["low", "day"]
+    assert body == (
+        'SELECT "a$b", \'x $low y\' FROM s WHERE w >= "$low" AND ("$day" IS NULL OR d = "$day")'
+    )
+
+
+def test_a_call_past_its_time_is_interrupted(tmp_path):
+    path = tmp_path / "big.parquet"
+    with duckdb.connect() as con:
+        con.sql(
+            "SELECT 'g' || (i % 1000) AS g, random() AS v, (i % 50)::INTEGER AS w "
+            "FROM range(30000000) r(i)"
+        ).write_parquet(str(path))
+    shape = aggregate_shape(SQL, {"t": "t"}, placeholders=True)
+    with pytest.raises(engine.RunError) as refused:
+        engine.run(
+            shape,
+            table=path,
+            fields=frozenset({"g", "v", "w"}),
+            bindings={"low": None},
+            unit=None,
+            params=Parameters(),
+            max_rows=1000,
+            memory_limit="256MB",
+            seconds=0.05,
+        )
+    assert refused.value.code == "timeout"
+    assert _run(path, Parameters(), 49).rows  # the database still answers
