@@ -656,19 +656,23 @@ def _converter(kind: str):
 class _Deadlines:
     """Interrupts the DuckDB connections whose call ran past its time: one thread per
     process for every call (a timer thread of its own cost each call about 0.3 ms of
-    CPU), started at the first call of each process (so also after a fork)."""
+    CPU), started at the process's first call (a forked child starts its own)."""
 
     def __init__(self):
+        self._reset()
+        os.register_at_fork(after_in_child=self._reset)
+
+    def _reset(self) -> None:
         self._due: list[list] = []  # heap of [when, order, connection or None]
         self._order = itertools.count()
         self._changed = threading.Condition()
-        self._pid = None
+        self._watching = False
 
     def add(self, seconds: float, connection) -> list:
         entry = [time.monotonic() + seconds, next(self._order), connection]
         with self._changed:
-            if self._pid != os.getpid():
-                self._pid, self._due = os.getpid(), []
+            if not self._watching:
+                self._watching = True
                 threading.Thread(target=self._watch, daemon=True, name="service-deadlines").start()
             heapq.heappush(self._due, entry)
             if self._due[0] is entry:
@@ -679,13 +683,14 @@ class _Deadlines:
         entry[2] = None  # its cursor is closed: forget it (the entry leaves when due)
 
     def _watch(self) -> None:
+        changed, due = self._changed, self._due
         while True:
-            with self._changed:
+            with changed:
                 now = time.monotonic()
-                while not self._due or self._due[0][0] > now:
-                    self._changed.wait(self._due[0][0] - now if self._due else None)
+                while not due or due[0][0] > now:
+                    changed.wait(due[0][0] - now if due else None)
                     now = time.monotonic()
-                connection = heapq.heappop(self._due)[2]
+                connection = heapq.heappop(due)[2]
             if connection is not None:
                 with contextlib.suppress(duckdb.Error):
                     connection.interrupt()

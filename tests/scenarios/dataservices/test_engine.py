@@ -3,6 +3,10 @@ is also checked on the column itself, and workspace tables are sorted by the tim
 the services filter on, with row-group statistics. A service counting rows gets its
 cells and their evidence from one query."""
 
+import multiprocessing
+import os
+import time
+
 import duckdb
 import pyarrow.parquet as pq
 import pytest
@@ -198,15 +202,9 @@ def test_a_macro_takes_the_placeholders_never_text_that_looks_like_one():
     )
 
 
-def test_a_call_past_its_time_is_interrupted(tmp_path):
-    path = tmp_path / "big.parquet"
-    with duckdb.connect() as con:
-        con.sql(
-            "SELECT 'g' || (i % 1000) AS g, random() AS v, (i % 50)::INTEGER AS w "
-            "FROM range(30000000) r(i)"
-        ).write_parquet(str(path))
+def _timed_out(path, seconds: float) -> str:
     shape = aggregate_shape(SQL, {"t": "t"}, placeholders=True)
-    with pytest.raises(engine.RunError) as refused:
+    try:
         engine.run(
             shape,
             table=path,
@@ -216,7 +214,49 @@ def test_a_call_past_its_time_is_interrupted(tmp_path):
             params=Parameters(),
             max_rows=1000,
             memory_limit="256MB",
-            seconds=0.05,
+            seconds=seconds,
         )
-    assert refused.value.code == "timeout"
+    except engine.RunError as error:
+        return error.code
+    return "answered"
+
+
+def test_a_call_past_its_time_is_interrupted(tmp_path):
+    path = tmp_path / "big.parquet"
+    with duckdb.connect() as con:
+        con.sql(
+            "SELECT 'g' || (i % 1000) AS g, random() AS v, (i % 50)::INTEGER AS w "
+            "FROM range(30000000) r(i)"
+        ).write_parquet(str(path))
+    assert _timed_out(path, 0.05) == "timeout"
     assert _run(path, Parameters(), 49).rows  # the database still answers
+
+
+class _Call:
+    def __init__(self, interrupted):
+        self.interrupted = interrupted
+
+    def interrupt(self):
+        self.interrupted.put(os.getpid())
+
+
+def _a_call_that_waits(interrupted) -> None:
+    engine._DEADLINES.add(0.01, _Call(interrupted))
+    time.sleep(3)
+
+
+def test_a_forked_worker_interrupts_its_own_calls_past_their_time():
+    """One thread per process watches the calls' deadlines; a worker forked from a
+    process that had one (gunicorn's) starts its own."""
+    fork = multiprocessing.get_context("fork")
+    interrupted = fork.Queue()
+    engine._DEADLINES.add(0.01, _Call(interrupted))
+    assert interrupted.get(timeout=10) == os.getpid()
+
+    child = fork.Process(target=_a_call_that_waits, args=(interrupted,))
+    child.start()
+    try:
+        assert interrupted.get(timeout=10) == child.pid
+    finally:
+        child.join(timeout=10)
+        child.kill()
