@@ -27,7 +27,10 @@ Measured, each run bounded by a count (``--calls``) and a time (``--seconds``):
 - plain DuckDB: the service's SQL with the same values bound, on the same workspace
   Parquet (a view of the catalog's name over ``read_parquet``), one in-memory database
   with ``threads=1`` (as the service's connection), fetched into Python: sequentially,
-  and with ``--clients`` threads (a cursor each).
+  and with ``--clients`` threads (a cursor each); then the same with the table copied
+  into that database's memory, as a web worker holds a table that fits in
+  ``SERVICES_HOLD_MB``. The service's rows are compared with the plain rows of the same
+  storage (held in memory, or read from Parquet, as the service's own is).
 
 Besides calls/s and latency, each row gives the CPU time per call of the side that serves
 it (gunicorn's master and workers, read from /proc; or this process): unlike wall-clock
@@ -290,14 +293,19 @@ def in_process_run(label: str, secret: str, params: list[dict], seconds: float) 
     return run
 
 
-def plain_run(label: str, table: Path, view: str, sql: str, bindings, threads, seconds) -> Run:
-    """The service's SQL in plain DuckDB: one database, ``threads`` cursors."""
+def plain_run(label: str, target: Target, bindings, threads, seconds, *, held: bool) -> Run:
+    """The service's SQL in plain DuckDB: one database (the table ``held`` in its memory,
+    else a view over the Parquet file), ``threads`` cursors."""
     import duckdb
 
     from bench.ingest import _literal
 
     database = duckdb.connect(config={"threads": 1, "memory_limit": memory_limit()})
-    database.execute(f"CREATE VIEW {view} AS SELECT * FROM read_parquet({_literal(table)})")  # noqa: S608
+    kind = "TABLE" if held else "VIEW"
+    database.execute(
+        f"CREATE {kind} {target.view} AS SELECT * FROM read_parquet({_literal(target.table)})"  # noqa: S608
+    )
+    sql = target.definition.sql
     run = Run(label=label)
     lock = threading.Lock()
     pending = iter(range(len(bindings)))
@@ -373,6 +381,17 @@ def memory_limit() -> str:
     from django.conf import settings
 
     return settings.SERVICES_MEMORY_LIMIT
+
+
+def held_by_workers(table: Path) -> bool:
+    """Whether a web worker holds ``table`` in memory: the decision a fresh worker makes
+    at its first call (the settings' room, no other table held yet)."""
+    from django.conf import settings
+
+    from scenarios.dataservices import engine
+
+    hold_bytes = settings.SERVICES_HOLD_MB * 1024 * 1024
+    return engine._database(table, memory_limit(), hold_bytes).held > 0
 
 
 # --- environment --------------------------------------------------------------------------
@@ -786,8 +805,12 @@ def measure(args, pool, server, port: int, target: Target) -> tuple[list[Run], i
         step(run, baseline)
 
     misses = [miss_params(i, salt) for i in range(n)]
-    sequential = "plain DuckDB, same query, 1 thread"
-    parallel = f"plain DuckDB, same query, {clients} threads"
+    held = held_by_workers(target.table)
+    storages = {True: "table in memory", False: "Parquet"}
+    sequential, parallel = (
+        f"plain DuckDB, same query, {storages[held]}, {count}"
+        for count in ("1 thread", f"{clients} threads")
+    )
     over_http("cache misses", [url_of(p) for p in misses], clients, parallel)
     over_http("cache hits", [url_of(hot_params(i)) for i in range(n)], clients, parallel)
     single = [url_of(miss_params(i, salt)) for i in range(n, 2 * n)]
@@ -796,9 +819,10 @@ def measure(args, pool, server, port: int, target: Target) -> tuple[list[Run], i
     label = "`service_call` in process (no HTTP), 1 caller, cache misses"
     step(in_process_run(label, target.secret, in_process, seconds), sequential)
     bindings = [bindings_of(p) for p in misses]
-    sql = target.definition.sql
-    for threads, label in ((1, sequential), (clients, parallel)):
-        step(plain_run(label, target.table, target.view, sql, bindings, threads, seconds))
+    for storage in (held, not held):
+        for threads, count in ((1, "1 thread"), (clients, f"{clients} threads")):
+            label = f"plain DuckDB, same query, {storages[storage]}, {count}"
+            step(plain_run(label, target, bindings, threads, seconds, held=storage))
     return runs, len(rows), len(warm) + 1
 
 

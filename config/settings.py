@@ -360,6 +360,10 @@ SERVICES_CACHE_SECONDS = env_int("SERVICES_CACHE_SECONDS", default=600, minimum=
 SERVICES_MAX_ROWS = env_int("SERVICES_MAX_ROWS", default=10000, minimum=1)
 SERVICES_TIMEOUT_SECONDS = env_int("SERVICES_TIMEOUT_SECONDS", default=10, minimum=1)
 SERVICES_MEMORY_LIMIT = env_str("SERVICES_MEMORY_LIMIT", "512MB")
+# Each web worker holds the workspace tables its services read in memory, up to this many
+# MB in all (read once, not decoded from Parquet at every call); larger ones are read from
+# their Parquet files. 0: none held.
+SERVICES_HOLD_MB = env_int("SERVICES_HOLD_MB", default=128, minimum=0)
 # Each web worker remembers a key, its scenario and its services' definitions, workspace
 # and quota this long (a revoked key is refused by every worker within it).
 SERVICES_LOOKUP_MS = env_int("SERVICES_LOOKUP_MS", default=500, minimum=0)

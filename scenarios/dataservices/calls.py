@@ -155,6 +155,7 @@ def _result(
             params=params,
             max_rows=settings.SERVICES_MAX_ROWS,
             memory_limit=settings.SERVICES_MEMORY_LIMIT,
+            hold_bytes=settings.SERVICES_HOLD_MB * 1024 * 1024,
             seconds=settings.SERVICES_TIMEOUT_SECONDS,
         )
     except engine.RunError as error:

@@ -143,7 +143,7 @@ def _expected(path, params: Parameters, low) -> dict:
     return hidden
 
 
-def _run(path, params, low) -> engine.Result:
+def _run(path, params, low, hold_bytes=64 * 1024 * 1024) -> engine.Result:
     shape = aggregate_shape(SQL, {"t": "t"}, placeholders=True)
     return engine.run(
         shape,
@@ -154,6 +154,7 @@ def _run(path, params, low) -> engine.Result:
         params=params,
         max_rows=1000,
         memory_limit="256MB",
+        hold_bytes=hold_bytes,
         seconds=30,
     )
 
@@ -184,12 +185,42 @@ def test_a_compiled_query_answers_as_the_query_itself(tmp_path, monkeypatch):
     _mixed_table(path)
     params = Parameters(threshold=5)
     compiled = [_run(path, params, low) for low in (None, 3, 10)]
-    database = engine._database(path, "256MB")
+    database = engine._database(path, "256MB", 0)
     assert [call for call in database.macros.values() if call]  # it ran through a macro
 
     monkeypatch.setattr(engine, "MAX_MACROS", 0)
     engine._DATABASES.clear()
     assert [_run(path, params, low) for low in (None, 3, 10)] == compiled
+
+
+def _source_kind(path) -> str:
+    database = engine._database(path, "256MB", 0)  # the one the call made
+    found = database.connection.execute(
+        "SELECT table_type FROM information_schema.tables WHERE table_name = 'service_source'"
+    ).fetchone()[0]
+    return "held" if found == "BASE TABLE" and database.held > 0 else found
+
+
+def test_a_table_is_held_in_memory_within_the_processes_room_and_answers_the_same(tmp_path):
+    """A worker holds a workspace table in memory while its databases' tables fit in the
+    room it is given; past it, a table is read from its Parquet file. Answers are the
+    same either way."""
+    small, other = tmp_path / "small.parquet", tmp_path / "other.parquet"
+    _mixed_table(small)
+    _mixed_table(other)
+    params = Parameters(threshold=5)
+    engine._DATABASES.clear()
+    read = [_run(small, params, low, hold_bytes=0) for low in (None, 3, 10)]
+    assert _source_kind(small) == "VIEW"
+
+    engine._DATABASES.clear()
+    held = [_run(small, params, low) for low in (None, 3, 10)]
+    assert _source_kind(small) == "held"
+    assert held == read
+    # The room left after the first table is too small for the second: it is read.
+    room = engine._DATABASES[(str(small), "256MB")].held
+    assert [_run(other, params, low, hold_bytes=room + 1000) for low in (None, 3, 10)] == read
+    assert _source_kind(other) == "VIEW"
 
 
 def test_a_macro_takes_the_placeholders_never_text_that_looks_like_one():
@@ -214,6 +245,7 @@ def _timed_out(path, seconds: float) -> str:
             params=Parameters(),
             max_rows=1000,
             memory_limit="256MB",
+            hold_bytes=64 * 1024 * 1024,
             seconds=seconds,
         )
     except engine.RunError as error:
