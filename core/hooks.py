@@ -2,7 +2,8 @@
 
 A package never imports one above it (tests/test_layers.py), yet some of its changes have
 consequences up there: an organization suspended or revoked (tenants) suspends its
-scenarios and cancels their jobs; a catalog withdrawn or republished (operation) flags or
+scenarios and cancels their jobs, and its reinstatement authorizes again the scenarios its
+suspension suspended; a catalog withdrawn or republished (operation) flags or
 refreshes the workspaces built on it (scenarios); a scenario suspended or ended (scenarios)
 flags or lapses the data assets registered on it (assets), and its reinstatement returns
 them, as an organization's reinstatement returns the assets it holds; a catalog withdrawn

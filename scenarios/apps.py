@@ -15,6 +15,7 @@ class ScenariosConfig(AppConfig):
         from scenarios.services import scenarios
 
         hooks.listen(hooks.ORGANIZATION_SUSPENDED, scenarios.cascade_organization)
+        hooks.listen(hooks.ORGANIZATION_REINSTATED, scenarios.cascade_organization_reinstated)
         hooks.listen(hooks.CATALOG_WITHDRAWN, scenarios.cascade_catalog_withdrawn)
         hooks.listen(hooks.CATALOG_REPUBLISHED, scenarios.workspaces_refresh_for_catalog)
         # A key, scenario, definition, workspace or quota saved here: the next call looks

@@ -145,9 +145,10 @@ def assets_for_scenario_reinstated(*, by, scenario) -> None:
 
 def assets_for_organization_reinstated(*, by, organization) -> None:
     """A suspended holder admitted again: the registrations it holds that are flagged are
-    registered again, unless another basis is still in question. Its scenarios stay
-    suspended until staff reinstate each, so the rights registered on them stay flagged
-    (with the scenario's reason) until then."""
+    registered again, unless another basis is still in question. The scenarios its
+    suspension suspended came back with it (scenarios' own listener); a scenario staff
+    suspended stays so until they reinstate it, and the rights registered on it stay
+    flagged (with the scenario's reason) until then."""
     _return_flagged(
         by,
         DataAsset.objects.filter(holder=organization),

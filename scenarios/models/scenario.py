@@ -37,6 +37,11 @@ class Scenario(models.Model):
     period_end = models.DateField(_("period to"))
     status = models.CharField(_("status"), max_length=16, choices=ScenarioStatus.choices)
     reason = models.TextField(_("reason"), blank=True)
+    # Suspended by its organization's suspension (not by staff, not by a catalog): it is
+    # authorized again when the organization is reinstated.
+    suspended_with_organization = models.BooleanField(
+        _("suspended with its organization"), default=False
+    )
     agreement_sha256 = models.CharField(_("accepted agreement (SHA-256)"), max_length=64)
     agreement_accepted_at = models.DateTimeField(_("agreement accepted at"))
     # The type's scope version the scenario was authorized under.

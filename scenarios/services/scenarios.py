@@ -17,6 +17,7 @@ from core.services.audit import audit_record
 from core.services.notifications import notification_send
 from core.storage import data_path
 from core.text import LONG_TEXT_MAX, NAME_MAX, REASON_MAX, clean_text
+from operation.models import Catalog, CatalogStatus
 from scenarios.agreement import AGREEMENT_SHA256
 from scenarios.models import (
     AmendmentReview,
@@ -308,7 +309,8 @@ def scenario_transition(*, by, scenario: Scenario, action: str, reason: str = ""
             )
         previous = scenario.status
         scenario.status, scenario.reason = target, reason
-        scenario.save(update_fields=["status", "reason"])
+        scenario.suspended_with_organization = False  # cascade_organization sets it
+        scenario.save(update_fields=["status", "reason", "suspended_with_organization"])
         if target in (S.SUSPENDED, S.REVOKED):
             # Suspension cancels queued jobs (running ones finish on their workspace);
             # revocation stops running ones too, since the workspace is destroyed.
@@ -345,10 +347,54 @@ def _notify(scenario: Scenario) -> None:
 
 
 def cascade_organization(*, by, organization, action: str, reason: str) -> None:
-    """An organization suspended or revoked: its scenarios follow, each audited."""
+    """An organization suspended or revoked: its scenarios follow, each audited. Those its
+    suspension suspends are marked so, and return with it (cascade_organization_reinstated);
+    one suspended before stays suspended until staff reinstate it."""
     live = {"suspend": [S.AUTHORIZED], "revoke": [S.AUTHORIZED, S.SUSPENDED, S.PENDING_REVIEW]}
     for scenario in organization.scenarios.filter(status__in=live[action]).order_by("pk"):
-        scenario_transition(by=by, scenario=scenario, action=action, reason=reason)
+        changed = scenario_transition(by=by, scenario=scenario, action=action, reason=reason)
+        if action == "suspend":
+            changed.suspended_with_organization = True
+            changed.save(update_fields=["suspended_with_organization"])
+
+
+def cascade_organization_reinstated(*, by, organization) -> None:
+    """An organization admitted again: the scenarios its suspension suspended are
+    authorized again, each audited, notified and announced (the rights registered on them
+    return), unless a catalog of their scope was withdrawn meanwhile (they stay suspended,
+    with that reason, until staff decide) or their period is over (they expire)."""
+    today = timezone.localdate()
+    returning = organization.scenarios.filter(
+        status=S.SUSPENDED, suspended_with_organization=True
+    ).order_by("pk")
+    for scenario in returning:
+        withdrawn = (
+            Catalog.objects.filter(
+                pk__in=scenario.scope.values("catalog"), status=CatalogStatus.WITHDRAWN
+            )
+            .order_by("code")
+            .first()
+        )
+        if withdrawn is None and scenario.period_end >= today:
+            scenario_transition(by=by, scenario=scenario, action="reinstate")
+            continue
+        if withdrawn is None:
+            continue  # scenarios_expire ends it
+        reason = _withdrawn(withdrawn.code, withdrawn.withdrawn_reason)
+        scenario.suspended_with_organization, scenario.reason = False, reason
+        scenario.save(update_fields=["suspended_with_organization", "reason"])
+        audit_record(
+            by=by,
+            action="scenario.suspend",
+            target=scenario,
+            organization=organization,
+            details={"from": S.SUSPENDED, "to": S.SUSPENDED, "reason": reason},
+        )
+        _notify(scenario)
+
+
+def _withdrawn(code: str, reason: str) -> str:
+    return _("Catalog %(code)s was withdrawn: %(reason)s") % {"code": code, "reason": reason}
 
 
 def cascade_catalog_withdrawn(*, by, catalog, reason: str) -> None:
@@ -359,8 +405,7 @@ def cascade_catalog_withdrawn(*, by, catalog, reason: str) -> None:
             by=by,
             scenario=scenario,
             action="suspend",
-            reason=_("Catalog %(code)s was withdrawn: %(reason)s")
-            % {"code": catalog.code, "reason": reason},
+            reason=_withdrawn(catalog.code, reason),
         )
 
 

@@ -58,5 +58,7 @@ def test_the_scenarios_app_listens_to_every_announcement():
     from scenarios.services import scenarios
 
     assert scenarios.cascade_organization in hooks._listeners[hooks.ORGANIZATION_SUSPENDED]
+    reinstated = hooks._listeners[hooks.ORGANIZATION_REINSTATED]
+    assert scenarios.cascade_organization_reinstated in reinstated
     assert scenarios.cascade_catalog_withdrawn in hooks._listeners[hooks.CATALOG_WITHDRAWN]
     assert scenarios.workspaces_refresh_for_catalog in hooks._listeners[hooks.CATALOG_REPUBLISHED]

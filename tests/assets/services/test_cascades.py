@@ -157,22 +157,44 @@ def test_a_reinstated_organization_returns_its_flagged_registration_and_tells_th
     assert "违规" not in page
 
 
-def test_a_registration_whose_scenario_is_still_suspended_stays_flagged_when_its_holder_returns(
+def test_a_registration_returns_with_its_holder_and_the_scenario_suspended_with_it(
+    scenario, people
+):
+    scenario, developer = scenario
+    organization = scenario.organization
+    asset = registered(scenario, developer, people).asset
+    admission_suspend(by=people["staff"], application=organization.admission, reason="违规")
+    asset.refresh_from_db()
+    assert asset.status == AssetStatus.FLAGGED
+
+    admission_reinstate(by=people["staff"], application=organization.admission)
+
+    scenario.refresh_from_db()
+    assert scenario.status == "authorized"  # suspended with its organization, back with it
+    asset.refresh_from_db()
+    assert asset.status == AssetStatus.REGISTERED and asset.status_reason == ""
+    assert AuditEvent.objects.filter(
+        action="data_asset.reinstate", target_id=str(asset.pk)
+    ).exists()
+
+
+def test_a_registration_whose_scenario_staff_suspended_stays_flagged_when_its_holder_returns(
     client, scenario, people
 ):
     scenario, developer = scenario
     organization = scenario.organization
     asset = registered(scenario, developer, people).asset
+    scenario_transition(by=people["staff"], scenario=scenario, action="suspend", reason="核查")
     admission_suspend(by=people["staff"], application=organization.admission, reason="违规")
     Notification.objects.all().delete()
 
     admission_reinstate(by=people["staff"], application=organization.admission)
 
     scenario.refresh_from_db()
-    assert scenario.status == "suspended"  # staff reinstate each scenario themselves
+    assert scenario.status == "suspended"  # staff suspended it: staff reinstate it
     asset.refresh_from_db()
     assert asset.status == AssetStatus.FLAGGED
-    assert asset.status_reason == f"{scenario.name}: 违规"
+    assert asset.status_reason == f"{scenario.name}: 核查"
     assert not AuditEvent.objects.filter(action="data_asset.reinstate").exists()
     assert not Notification.objects.filter(subject__contains=asset.certificate_number).exists()
     page = client.get(f"/assets/registry/{asset.certificate_number}/").content.decode()

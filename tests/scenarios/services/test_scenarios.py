@@ -204,6 +204,75 @@ def test_suspending_or_revoking_an_organization_cascades(approved, mailoutbox):
     assert AuditEvent.objects.filter(action="scenario.revoke", target_id=str(scenario.pk)).exists()
 
 
+def test_an_organization_reinstated_brings_back_the_scenarios_its_suspension_suspended(approved):
+    from core.models import Notification
+    from tenants.services.admission import admission_reinstate, admission_suspend
+
+    scenario_type, proposer = approved
+    operator = staff_user("op")
+    returning = apply(proposer, scenario_type)
+    held_by_staff = apply(proposer, scenario_type, name="港区夜间作业")
+    ended = apply(proposer, scenario_type, name="短期")
+    svc.scenario_transition(by=operator, scenario=held_by_staff, action="suspend", reason="核查")
+    application = proposer.membership.organization.admission
+    admission_suspend(by=operator, application=application, reason="违规")
+    # Its period ended while the organization was suspended (not yet expired by the task).
+    svc.Scenario.objects.filter(pk=ended.pk).update(period_end=TODAY - datetime.timedelta(days=1))
+    Notification.objects.all().delete()
+
+    admission_reinstate(by=operator, application=application)
+
+    found = {s.pk: (s.status, s.reason) for s in svc.Scenario.objects.all()}
+    assert found[returning.pk] == (ScenarioStatus.AUTHORIZED, "")
+    assert found[held_by_staff.pk] == (ScenarioStatus.SUSPENDED, "核查")  # staff decide
+    assert found[ended.pk] == (ScenarioStatus.SUSPENDED, "违规")  # left to expire
+    event = AuditEvent.objects.get(action="scenario.reinstate", target_id=str(returning.pk))
+    assert event.actor == operator and event.details["to"] == ScenarioStatus.AUTHORIZED
+    told = Notification.objects.filter(recipient=proposer)
+    assert told.filter(target_url=f"/scenarios/{returning.pk}/").exists()
+    assert not told.filter(target_url=f"/scenarios/{held_by_staff.pk}/").exists()
+    assert svc.scenarios_expire() == 1  # the ended one
+    ended.refresh_from_db()
+    assert ended.status == ScenarioStatus.EXPIRED
+
+    # Suspended again by staff alone, it no longer returns with the organization.
+    svc.scenario_transition(by=operator, scenario=returning, action="suspend", reason="抽查")
+    admission_suspend(by=operator, application=application, reason="违规")
+    admission_reinstate(by=operator, application=application)
+    returning.refresh_from_db()
+    assert returning.status == ScenarioStatus.SUSPENDED and returning.reason == "抽查"
+
+
+def test_a_scenario_whose_catalog_was_withdrawn_meanwhile_stays_suspended_saying_why(approved):
+    from core.models import Notification
+    from operation.models import Catalog
+    from operation.services.catalogs import catalog_withdraw
+    from tenants.services.admission import admission_reinstate, admission_suspend
+
+    scenario_type, proposer = approved
+    operator = staff_user("op")
+    scenario = apply(proposer, scenario_type)
+    application = proposer.membership.organization.admission
+    admission_suspend(by=operator, application=application, reason="违规")
+    catalog_withdraw(by=operator, catalog=Catalog.objects.get(code="HY-0001"), reason="停更")
+    Notification.objects.all().delete()
+
+    admission_reinstate(by=operator, application=application)
+
+    scenario.refresh_from_db()
+    assert scenario.status == ScenarioStatus.SUSPENDED
+    assert scenario.reason == "Catalog HY-0001 was withdrawn: 停更"
+    event = AuditEvent.objects.get(
+        action="scenario.suspend", target_id=str(scenario.pk), details__reason=scenario.reason
+    )
+    assert event.actor == operator
+    assert event.details["from"] == event.details["to"] == ScenarioStatus.SUSPENDED
+    assert Notification.objects.filter(
+        recipient=proposer, target_url=f"/scenarios/{scenario.pk}/"
+    ).exists()
+    assert not AuditEvent.objects.filter(action="scenario.reinstate").exists()
+
+
 def test_withdrawing_a_catalog_flags_its_scenarios(approved):
     from operation.models import Catalog
     from operation.services.catalogs import catalog_withdraw
