@@ -668,6 +668,8 @@ def main(argv: list[str] | None = None) -> None:
 
     reuse = args.var_dir is not None
     var_dir = args.var_dir.resolve() if reuse else Path(tempfile.mkdtemp(prefix="sandbox-bench-"))
+    if not reuse:
+        var_dir.chmod(0o755)  # the seed's sandboxed job reaches its workspace through it
     database_url = os.environ.get("DATABASE_URL", "")
     broker = os.environ.get("CELERY_BROKER_URL", "")
     prefix = f"bench-services-{os.getpid()}-{secrets.token_hex(3)}:"
