@@ -364,10 +364,10 @@ def cascade_organization_reinstated(*, by, organization) -> None:
     return), unless a catalog of their scope was withdrawn meanwhile (they stay suspended,
     with that reason, until staff decide) or their period is over (they expire)."""
     today = timezone.localdate()
-    returning = organization.scenarios.filter(
-        status=S.SUSPENDED, suspended_with_organization=True
-    ).order_by("pk")
-    for scenario in returning:
+    returning = organization.scenarios.select_for_update().filter(
+        status=S.SUSPENDED, suspended_with_organization=True, period_end__gte=today
+    )  # one whose period is over is left to scenarios_expire
+    for scenario in returning.order_by("pk"):
         withdrawn = (
             Catalog.objects.filter(
                 pk__in=scenario.scope.values("catalog"), status=CatalogStatus.WITHDRAWN
@@ -375,11 +375,9 @@ def cascade_organization_reinstated(*, by, organization) -> None:
             .order_by("code")
             .first()
         )
-        if withdrawn is None and scenario.period_end >= today:
+        if withdrawn is None:
             scenario_transition(by=by, scenario=scenario, action="reinstate")
             continue
-        if withdrawn is None:
-            continue  # scenarios_expire ends it
         reason = _withdrawn(withdrawn.code, withdrawn.withdrawn_reason)
         scenario.suspended_with_organization, scenario.reason = False, reason
         scenario.save(update_fields=["suspended_with_organization", "reason"])
@@ -388,7 +386,12 @@ def cascade_organization_reinstated(*, by, organization) -> None:
             action="scenario.suspend",
             target=scenario,
             organization=organization,
-            details={"from": S.SUSPENDED, "to": S.SUSPENDED, "reason": reason},
+            details={
+                "from": S.SUSPENDED,
+                "to": S.SUSPENDED,
+                "reason": reason,
+                "organization_reinstated": organization.pk,
+            },
         )
         _notify(scenario)
 
@@ -424,7 +427,8 @@ def scenario_close(*, by, scenario: Scenario, reason: str = "") -> Scenario:
             )
         previous = scenario.status
         scenario.status, scenario.reason = S.CLOSED, reason
-        scenario.save(update_fields=["status", "reason"])
+        scenario.suspended_with_organization = False
+        scenario.save(update_fields=["status", "reason", "suspended_with_organization"])
         jobs_cancel_for_scenario(
             by=by, scenario=scenario, reason=_("The scenario was closed."), running=True
         )
@@ -463,8 +467,8 @@ def scenarios_expire(*, today=None) -> int:
             scenario = Scenario.objects.select_for_update().get(pk=scenario.pk)
             if scenario.status not in (S.AUTHORIZED, S.SUSPENDED):
                 continue
-            scenario.status = S.EXPIRED
-            scenario.save(update_fields=["status"])
+            scenario.status, scenario.suspended_with_organization = S.EXPIRED, False
+            scenario.save(update_fields=["status", "suspended_with_organization"])
             jobs_cancel_for_scenario(
                 by=None, scenario=scenario, reason=_("The scenario expired."), running=False
             )
@@ -487,8 +491,11 @@ def scenarios_expire(*, today=None) -> int:
 
 
 def workspaces_refresh_for_catalog(*, by, catalog) -> None:
-    """A catalog published as a new version: each authorized scenario using it gets a new
-    workspace version (earlier versions stay for the jobs that started on them)."""
-    scenarios = Scenario.objects.filter(status=S.AUTHORIZED, scope__catalog=catalog).distinct()
+    """A catalog published as a new version: each authorized or suspended scenario using
+    it gets a new workspace version (earlier versions stay for the jobs that started on
+    them), so a suspended one reinstated later works on the catalog's latest version."""
+    scenarios = Scenario.objects.filter(
+        status__in=[S.AUTHORIZED, S.SUSPENDED], scope__catalog=catalog
+    ).distinct()
     for scenario in scenarios.order_by("pk"):
         workspace_request(by=by, scenario=scenario)

@@ -83,7 +83,9 @@ def workspace_materialize(workspace_id: int) -> None:
         .filter(pk=workspace_id, status=WorkspaceStatus.BUILDING)
         .first()
     )
-    if workspace is None or workspace.scenario.status != ScenarioStatus.AUTHORIZED:
+    # A suspended scenario's workspace is built too: it works on it once reinstated.
+    live = (ScenarioStatus.AUTHORIZED, ScenarioStatus.SUSPENDED)
+    if workspace is None or workspace.scenario.status not in live:
         return
     try:
         tmp_root = data_path("tmp")

@@ -243,6 +243,34 @@ def test_an_organization_reinstated_brings_back_the_scenarios_its_suspension_sus
     assert returning.status == ScenarioStatus.SUSPENDED and returning.reason == "抽查"
 
 
+def test_the_migration_marks_the_scenarios_an_organization_suspended_before_it(approved):
+    """Scenarios suspended with their organization before the mark existed get it, by
+    their suspension's reason; one staff suspended for another reason does not."""
+    import importlib
+
+    from django.apps import apps
+
+    from tenants.services.admission import admission_suspend
+
+    migration = importlib.import_module(
+        "scenarios.migrations.0013_scenario_suspended_with_organization"
+    )
+    scenario_type, proposer = approved
+    operator = staff_user("op")
+    with_organization = apply(proposer, scenario_type)
+    by_staff = apply(proposer, scenario_type, name="港区夜间作业")
+    svc.scenario_transition(by=operator, scenario=by_staff, action="suspend", reason="核查")
+    admission_suspend(
+        by=operator, application=proposer.membership.organization.admission, reason="违规"
+    )
+    svc.Scenario.objects.update(suspended_with_organization=False)  # as before the field
+
+    migration.mark_suspended_with_organization(apps, None)
+
+    marked = dict(svc.Scenario.objects.values_list("pk", "suspended_with_organization"))
+    assert marked == {with_organization.pk: True, by_staff.pk: False}
+
+
 def test_a_scenario_whose_catalog_was_withdrawn_meanwhile_stays_suspended_saying_why(approved):
     from core.models import Notification
     from operation.models import Catalog
@@ -262,6 +290,7 @@ def test_a_scenario_whose_catalog_was_withdrawn_meanwhile_stays_suspended_saying
     scenario.refresh_from_db()
     assert scenario.status == ScenarioStatus.SUSPENDED
     assert scenario.reason == "Catalog HY-0001 was withdrawn: 停更"
+    assert not scenario.suspended_with_organization  # staff decide from here
     event = AuditEvent.objects.get(
         action="scenario.suspend", target_id=str(scenario.pk), details__reason=scenario.reason
     )
@@ -338,6 +367,37 @@ def test_a_new_catalog_version_makes_a_new_workspace_version(
     assert second.manifest["tables"]["HY-0001"]["catalog_version"] == 2
     first.refresh_from_db()
     assert first.status == WorkspaceStatus.READY and data_path(first.path).is_dir()
+
+
+def test_a_suspended_scenario_gets_the_new_catalog_version_before_it_returns(
+    approved, tmp_path, django_capture_on_commit_callbacks
+):
+    from operation.models import Catalog
+    from operation.services.catalogs import resource_version_add
+    from tenants.services.admission import admission_reinstate, admission_suspend
+    from tests.factories import vessel_csv
+
+    scenario_type, proposer = approved
+    operator = staff_user("op")
+    with django_capture_on_commit_callbacks(execute=True):
+        scenario = apply(proposer, scenario_type)
+    application = proposer.membership.organization.admission
+    admission_suspend(by=operator, application=application, reason="违规")
+    catalog = Catalog.objects.get(code="HY-0001")
+    with django_capture_on_commit_callbacks(execute=True):
+        resource_version_add(
+            by=operator,
+            resource=catalog.resource_version.resource,
+            source=vessel_csv(tmp_path / "more.csv", 300, offset=5000),
+            source_name="more.csv",
+        )
+    admission_reinstate(by=operator, application=application)
+
+    scenario.refresh_from_db()
+    assert scenario.status == ScenarioStatus.AUTHORIZED
+    latest = scenario.workspaces.order_by("-version").first()
+    assert latest.version == 2 and latest.status == WorkspaceStatus.READY
+    assert latest.manifest["tables"]["HY-0001"]["catalog_version"] == 2
 
 
 def test_a_workspace_that_cannot_be_built_fails_with_its_reason(
