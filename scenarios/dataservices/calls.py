@@ -37,20 +37,28 @@ RESULT_ROWS_KEPT = 1000
 
 
 def _check_authorized(scenario: Scenario) -> None:
+    """Refused, saying why, unless the scenario is authorized and in its period, its type
+    approved and its organization admitted."""
     today = timezone.localdate()
     admission = getattr(scenario.organization, "admission", None)
-    if (
-        scenario.status != ScenarioStatus.AUTHORIZED
-        or not scenario.period_start <= today <= scenario.period_end
-        or scenario.scenario_type.status != ScenarioTypeStatus.APPROVED
-        or admission is None
-        or admission.status != AdmissionStatus.ADMITTED
-    ):
-        raise PermissionRefused(
-            _("The key's scenario is not authorized (%(status)s).")
-            % {"status": scenario.get_status_display()},
-            code="scenario_not_authorized",
-        )
+    if scenario.status != ScenarioStatus.AUTHORIZED:
+        why = _("The key's scenario is not authorized (%(status)s).") % {
+            "status": scenario.get_status_display()
+        }
+    elif not scenario.period_start <= today <= scenario.period_end:
+        why = _("The key's scenario is authorized from %(start)s to %(end)s only.") % {
+            "start": scenario.period_start.isoformat(),
+            "end": scenario.period_end.isoformat(),
+        }
+    elif scenario.scenario_type.status != ScenarioTypeStatus.APPROVED:
+        why = _("The scenario's type is no longer approved.")
+    elif admission is None or admission.status != AdmissionStatus.ADMITTED:
+        why = _("The key's organization is not admitted (%(status)s).") % {
+            "status": admission.get_status_display() if admission else "—"
+        }
+    else:
+        return
+    raise PermissionRefused(why, code="scenario_not_authorized")
 
 
 def params_sha256(given: dict) -> str:

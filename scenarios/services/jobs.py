@@ -66,7 +66,10 @@ def job_submit(
         scenario = Scenario.objects.select_for_update().get(pk=scenario.pk)
         admission = getattr(scenario.organization, "admission", None)
         if admission is None or admission.status != AdmissionStatus.ADMITTED:
-            raise PermissionRefused(_("The organization is not admitted."))
+            raise PermissionRefused(
+                _("The organization's admission is %(status)s: it cannot run jobs.")
+                % {"status": admission.get_status_display() if admission else "—"}
+            )
         if scenario.status == ScenarioStatus.AUTHORIZED and (
             scenario.period_end < timezone.localdate()
         ):

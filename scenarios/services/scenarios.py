@@ -252,6 +252,15 @@ TRANSITIONS = {
     "reinstate": ({S.SUSPENDED}, S.AUTHORIZED, False),
     "revoke": ({S.AUTHORIZED, S.SUSPENDED, S.PENDING_REVIEW}, S.REVOKED, True),
 }
+_TRANSITION_REFUSED = {
+    "suspend": gettext_lazy(
+        "Only an authorized scenario can be suspended; this one is: %(status)s."
+    ),
+    "reinstate": gettext_lazy(
+        "Only a suspended scenario can be reinstated; this one is: %(status)s."
+    ),
+    "revoke": gettext_lazy("This scenario can no longer be revoked; it is: %(status)s."),
+}
 
 
 def _destroy_workspaces(scenario: Scenario) -> None:
@@ -303,9 +312,17 @@ def scenario_transition(*, by, scenario: Scenario, action: str, reason: str = ""
     with transaction.atomic():
         scenario = Scenario.objects.select_for_update().get(pk=scenario.pk)
         if scenario.status not in sources:
+            raise Conflict(_TRANSITION_REFUSED[action] % {"status": scenario.get_status_display()})
+        admission = getattr(scenario.organization, "admission", None)
+        if action == "reinstate" and (
+            admission is None or admission.status != AdmissionStatus.ADMITTED
+        ):
             raise Conflict(
-                _("Cannot %(action)s a scenario that is %(status)s.")
-                % {"action": action, "status": scenario.get_status_display()}
+                _(
+                    "The organization's admission is %(status)s: reinstate the organization "
+                    "first (the scenarios suspended with it return with it)."
+                )
+                % {"status": admission.get_status_display() if admission else "—"}
             )
         previous = scenario.status
         scenario.status, scenario.reason = target, reason
@@ -376,7 +393,12 @@ def cascade_organization_reinstated(*, by, organization) -> None:
             .first()
         )
         if withdrawn is None:
-            scenario_transition(by=by, scenario=scenario, action="reinstate")
+            scenario_transition(
+                by=by,
+                scenario=scenario,
+                action="reinstate",
+                reason=_("Its organization was reinstated."),
+            )
             continue
         reason = _withdrawn(withdrawn.code, withdrawn.withdrawn_reason)
         scenario.suspended_with_organization, scenario.reason = False, reason

@@ -2,6 +2,7 @@ import pytest
 
 from assets.models import AssetStatus
 from assets.services import registrations as svc
+from core.errors import Conflict
 from core.models import AuditEvent, Notification
 from operation.models import Catalog
 from operation.services.catalogs import catalog_withdraw
@@ -87,7 +88,7 @@ def test_a_reinstated_scenario_returns_its_flagged_registration_and_tells_the_ho
     assert "核查" not in page
 
 
-def test_a_registration_flagged_for_its_holder_too_stays_flagged_when_the_scenario_returns(
+def test_a_registration_flagged_for_its_holder_stays_flagged_its_scenario_cannot_return_alone(
     scenario, people
 ):
     scenario, developer = scenario
@@ -98,11 +99,12 @@ def test_a_registration_flagged_for_its_holder_too_stays_flagged_when_the_scenar
     scenario.refresh_from_db()
     assert scenario.status == "suspended"  # the organization's suspension suspends it too
 
-    scenario_transition(by=people["staff"], scenario=scenario, action="reinstate")
+    with pytest.raises(Conflict, match="reinstate the organization first"):
+        scenario_transition(by=people["staff"], scenario=scenario, action="reinstate")
 
     asset.refresh_from_db()
     assert asset.status == AssetStatus.FLAGGED
-    assert asset.status_reason == f"{scenario.organization.name}: 违规"
+    assert asset.status_reason == f"{scenario.name}: 违规"
     assert not AuditEvent.objects.filter(action="data_asset.reinstate").exists()
     assert not Notification.objects.filter(subject__contains=asset.certificate_number).exists()
 
@@ -129,9 +131,8 @@ def test_a_reinstated_organization_returns_its_flagged_registration_and_tells_th
     organization = scenario.organization
     asset = registered(scenario, developer, people).asset
     admission_suspend(by=people["staff"], application=organization.admission, reason="违规")
-    scenario_transition(by=people["staff"], scenario=scenario, action="reinstate")
     asset.refresh_from_db()
-    assert asset.status == AssetStatus.FLAGGED  # its holder is still suspended
+    assert asset.status == AssetStatus.FLAGGED
     Notification.objects.all().delete()
 
     admission_reinstate(by=people["staff"], application=organization.admission)
@@ -140,17 +141,18 @@ def test_a_reinstated_organization_returns_its_flagged_registration_and_tells_th
     assert asset.status == AssetStatus.REGISTERED and asset.status_reason == ""
     event = AuditEvent.objects.get(action="data_asset.reinstate", target_id=str(asset.pk))
     assert event.actor == people["staff"] and event.organization == organization
+    # It returns with its scenario, which returns with the organization.
     assert event.details == {
         "from": AssetStatus.FLAGGED,
         "to": AssetStatus.REGISTERED,
-        "organization": organization.pk,
+        "scenario": scenario.pk,
     }
     (told,) = Notification.objects.filter(
         recipient=developer, subject__contains=asset.certificate_number
     )
     assert "Registered" in told.subject and "已登记" in told.subject
-    assert f"{organization.name} is admitted again" in told.body
-    assert f"{organization.name}已恢复准入" in told.body
+    assert f"The scenario {scenario.name} is authorized again" in told.body
+    assert f"场景 {scenario.name} 已恢复授权" in told.body
     assert told.target_url == f"/assets/registry/{asset.certificate_number}/"
     page = client.get(told.target_url).content.decode()
     assert 'data-status="registered"' in page

@@ -158,7 +158,7 @@ def test_refusals_name_their_reason(authorized, submit, tmp_path):
     admission = scenario.organization.admission
     admission.status = "suspended"
     admission.save()
-    with pytest.raises(PermissionRefused, match="not admitted"):
+    with pytest.raises(PermissionRefused, match="admission is Suspended: it cannot run jobs"):
         submit(developer, scenario, "SELECT 1")
     admission.status = "admitted"
     admission.save()

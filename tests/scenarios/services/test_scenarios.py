@@ -223,7 +223,7 @@ def test_an_organization_reinstated_brings_back_the_scenarios_its_suspension_sus
     admission_reinstate(by=operator, application=application)
 
     found = {s.pk: (s.status, s.reason) for s in svc.Scenario.objects.all()}
-    assert found[returning.pk] == (ScenarioStatus.AUTHORIZED, "")
+    assert found[returning.pk] == (ScenarioStatus.AUTHORIZED, "Its organization was reinstated.")
     assert found[held_by_staff.pk] == (ScenarioStatus.SUSPENDED, "核查")  # staff decide
     assert found[ended.pk] == (ScenarioStatus.SUSPENDED, "违规")  # left to expire
     event = AuditEvent.objects.get(action="scenario.reinstate", target_id=str(returning.pk))
@@ -241,6 +241,24 @@ def test_an_organization_reinstated_brings_back_the_scenarios_its_suspension_sus
     admission_reinstate(by=operator, application=application)
     returning.refresh_from_db()
     assert returning.status == ScenarioStatus.SUSPENDED and returning.reason == "抽查"
+
+
+def test_a_scenario_of_a_suspended_organization_cannot_be_reinstated_alone(approved):
+    from tenants.services.admission import admission_reinstate, admission_suspend
+
+    scenario_type, proposer = approved
+    operator = staff_user("op")
+    scenario = apply(proposer, scenario_type)
+    admission_suspend(
+        by=operator, application=proposer.membership.organization.admission, reason="违规"
+    )
+    with pytest.raises(Conflict, match="admission is Suspended: reinstate the organization"):
+        svc.scenario_transition(by=operator, scenario=scenario, action="reinstate")
+    scenario.refresh_from_db()
+    assert scenario.status == ScenarioStatus.SUSPENDED
+    admission_reinstate(by=operator, application=proposer.membership.organization.admission)
+    with pytest.raises(Conflict, match="Only a suspended scenario can be reinstated; this one"):
+        svc.scenario_transition(by=operator, scenario=scenario, action="reinstate")
 
 
 def test_the_migration_marks_the_scenarios_an_organization_suspended_before_it(approved):
