@@ -14,6 +14,7 @@ import itertools
 import re
 from pathlib import Path
 
+from csp.decorators import csp_update
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -612,7 +613,13 @@ def _release_context(request, release, *, review_form=None, posted=None, item_er
     }
 
 
+# A release's page shows the figures under review inline, as data: URIs (never a file
+# served by URL before its release): its policy lets images come from them, nothing else.
+_INLINE_FIGURES = csp_update({"img-src": ["data:"]})
+
+
 @login_required
+@_INLINE_FIGURES
 def release_detail(request, pk: int):
     release = release_request_get(request.user, pk)
     return render(request, "scenarios/release_detail.html", _release_context(request, release))
@@ -631,6 +638,7 @@ def _posted_items(post, release) -> dict[int, dict]:
 
 @login_required
 @require_POST
+@_INLINE_FIGURES
 def release_decide(request, pk: int):
     """The reviewer's decision: on each output (``decision=items``, the outputs' own
     choices) or on the whole request (approve, reject, return)."""

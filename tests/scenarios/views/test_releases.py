@@ -207,6 +207,10 @@ def test_a_reviewer_sees_a_figure_inline_and_a_log_as_text(client, lab, run, rev
     page = page_of(client, reviewers[0], f"/scenarios/releases/{release.pk}/")
 
     assert f'src="data:image/png;base64,{base64.b64encode(PNG).decode()}"' in page
+    # The page's policy lets the browser show it (only there: no other page allows data:).
+    policy = client.get(f"/scenarios/releases/{release.pk}/").headers["Content-Security-Policy"]
+    assert "img-src 'self' data:" in policy
+    assert "data:" not in client.get("/scenarios/releases/").headers["Content-Security-Policy"]
     assert "figure written" in page
     assert "figure written" not in page_of(client, developer, f"/scenarios/releases/{release.pk}/")
 
