@@ -311,8 +311,19 @@ def _value(spec: dict, value):
         else:
             raise _invalid(spec)
         start, end = _date(start, spec), _date(end, spec)
-        if end < start or ("max_days" in spec and (end - start).days + 1 > spec["max_days"]):
-            raise _invalid(spec)
+        name, days = spec["name"], (end - start).days + 1
+        if end < start:
+            raise ParameterError(
+                _("Parameter %(name)s: the period ends (%(end)s) before it starts (%(start)s).")
+                % {"name": name, "start": start.isoformat(), "end": end.isoformat()},
+                name,
+            )
+        if "max_days" in spec and days > spec["max_days"]:
+            raise ParameterError(
+                _("Parameter %(name)s: at most %(max)s days; this period has %(days)s.")
+                % {"name": name, "max": spec["max_days"], "days": days},
+                name,
+            )
         return start, end
     if kind == "choice":
         if not isinstance(value, str) or value not in spec["choices"]:

@@ -40,7 +40,7 @@ def parameter_rows(parameters: list[dict]) -> list[dict]:
                 "type": spec.get("type", ""),
                 "type_label": types.get(spec.get("type"), spec.get("type", "")),
                 "required": spec.get("required", True) is not False,
-                "limits": "; ".join(str(limit) for limit in limits),
+                "limits": _("; ").join(str(limit) for limit in limits),
             }
         )
     return rows

@@ -42,6 +42,10 @@ class Command(BaseCommand):
         return {**os.environ, "ALLOWED_HOSTS": ",".join([*settings.ALLOWED_HOSTS, host])}
 
     def handle(self, *args, addrport: str, loglevel: str, grace: float, **options):
+        host = addrport.rpartition(":")[0] if ":" in addrport else ""
+        if "PORTAL_URL" not in os.environ and host not in ("", "0", "0.0.0.0", "[::]"):  # noqa: S104
+            # The links in its e-mails (web and workers alike) lead to this demo's address.
+            os.environ["PORTAL_URL"] = f"http://{addrport}"
         programs = []
         redis = LocalRedis(settings.EMBEDDED_REDIS_FOLDER)
         if redis.broker_url == settings.CELERY_BROKER_URL:

@@ -292,3 +292,19 @@ def test_a_forked_worker_interrupts_its_own_calls_past_their_time():
     finally:
         child.join(timeout=10)
         child.kill()
+
+
+@pytest.mark.parametrize(
+    ("given", "says"),
+    [
+        ("2025-06-07/2025-06-01", "the period ends (2025-06-01) before it starts (2025-06-07)"),
+        ("2025-01-01/2025-12-31", "at most 92 days; this period has 365"),
+        ("2025-02-30/2025-03-02", "must be a date range, YYYY-MM-DD/YYYY-MM-DD"),
+        ("garbage", "must be a date range, YYYY-MM-DD/YYYY-MM-DD"),
+    ],
+)
+def test_a_date_range_refused_says_which_rule(given, says):
+    spec = {"name": "period", "type": "date_range", "max_days": 92}
+    with pytest.raises(engine.ParameterError) as refused:
+        engine.parameters_bind(engine.parameters_clean([spec]), {"period": given})
+    assert says in str(refused.value) and refused.value.field == "period"
