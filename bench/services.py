@@ -391,7 +391,8 @@ def held_by_workers(table: Path) -> bool:
     from scenarios.dataservices import engine
 
     hold_bytes = settings.SERVICES_HOLD_MB * 1024 * 1024
-    return engine._database(table, memory_limit(), hold_bytes).held > 0
+    seconds = settings.SERVICES_TIMEOUT_SECONDS
+    return engine._database(table, memory_limit(), hold_bytes, seconds).held > 0
 
 
 # --- environment --------------------------------------------------------------------------

@@ -525,36 +525,69 @@ def _compiled(database: _Database, query: str) -> str | None:
     return call
 
 
-def _source(database: duckdb.DuckDBPyConnection, table: Path, room: int) -> int:
-    """The service source of ``database``: the table itself, held in its memory, when
-    it takes at most ``room`` bytes there (a call then scans it without decoding Parquet,
-    about a sixth of a small service's miss); else a view over the Parquet file. The bytes
-    held (0 for a view)."""
+def _held_bytes(database: duckdb.DuckDBPyConnection) -> int:
+    """The bytes of ``database``'s tables, 0 unless all of them are in its memory (a
+    table paged out to temporary files is not held)."""
+    memory, paged = database.execute(
+        "SELECT coalesce(sum(memory_usage_bytes), 0), coalesce(sum(temporary_storage_bytes), 0) "
+        "FROM duckdb_memory() WHERE tag = 'IN_MEMORY_TABLE'"
+    ).fetchone()
+    return int(memory) if not paged else 0
+
+
+def _source(
+    database: duckdb.DuckDBPyConnection, table: Path, hold_bytes: int, seconds: float
+) -> int:
+    """The service source of ``database``: the table itself, held in its memory, when it
+    takes at most ``hold_bytes`` there and loads within ``seconds`` (a call then scans it
+    without decoding Parquet, about a sixth of a small service's miss); else a view over
+    the Parquet file. The bytes held (0 for a view)."""
     parquet = quote_literal(str(table))
     rows = database.execute(
         f"SELECT num_rows FROM parquet_file_metadata({parquet})"  # noqa: S608
     ).fetchone()[0]
     described = database.execute(f"DESCRIBE SELECT * FROM read_parquet({parquet})")  # noqa: S608
     columns = len(described.fetchall())
-    if rows * columns * 8 <= room:  # in memory a value takes at least 8 bytes
-        with contextlib.suppress(duckdb.OutOfMemoryException):
+    if 0 < rows * columns * 4 <= hold_bytes:  # in memory most values take 4 or 8 bytes
+        deadline = _DEADLINES.add(seconds, database)
+        try:
             database.execute(f"CREATE TABLE {SOURCE} AS SELECT * FROM read_parquet({parquet})")  # noqa: S608
-            held = database.execute(
-                "SELECT memory_usage_bytes FROM duckdb_memory() WHERE tag = 'IN_MEMORY_TABLE'"
-            ).fetchone()[0]
-            if held <= room:
+            held = _held_bytes(database)
+            if 0 < held <= hold_bytes:
                 return held
-            database.execute(f"DROP TABLE {SOURCE}")
+        except duckdb.Error:  # out of memory, interrupted, unreadable: read as a view
+            pass
+        finally:
+            _DEADLINES.cancel(deadline)
+        database.execute(f"DROP TABLE IF EXISTS {SOURCE}")
     database.execute(f"CREATE VIEW {SOURCE} AS SELECT * FROM read_parquet({parquet})")  # noqa: S608
     return 0
 
 
-def _database(table: Path, memory_limit: str, hold_bytes: int) -> _Database:
-    """The table's database (the table held in memory while this process's databases
-    hold at most ``hold_bytes``, else its view; files only in its folder, no extension,
-    settings locked) with the table's column types."""
+def _forget_gone() -> None:
+    """Databases whose table file is gone (its workspace destroyed) are dropped, with
+    what they hold (closed once their last cursor is done)."""
+    for key in [key for key in _DATABASES if not os.path.exists(key[0])]:
+        del _DATABASES[key]
+
+
+def _make_room(held: int, hold_bytes: int) -> None:
+    """The least recently used tables held are dropped until ``held`` more bytes fit in
+    ``hold_bytes`` (closed once their last cursor is done)."""
+    total = sum(kept.held for kept in _DATABASES.values())
+    for key in [key for key, kept in _DATABASES.items() if kept.held]:
+        if total + held <= hold_bytes:
+            break
+        total -= _DATABASES.pop(key).held
+
+
+def _database(table: Path, memory_limit: str, hold_bytes: int, seconds: float) -> _Database:
+    """The table's database (the table held in memory, within ``hold_bytes`` for all this
+    process's databases, else its view; files only in its folder, no extension, settings
+    locked) with the table's column types."""
     key = (str(table), memory_limit)
     with _DATABASES_LOCK:
+        _forget_gone()
         if key in _DATABASES:
             _DATABASES.move_to_end(key)
             return _DATABASES[key]
@@ -566,8 +599,8 @@ def _database(table: Path, memory_limit: str, hold_bytes: int) -> _Database:
                 "autoload_known_extensions": False,
             }
         )
-        room = hold_bytes - sum(kept.held for kept in _DATABASES.values())
-        held = _source(database, table, room)
+        held = _source(database, table, hold_bytes, seconds)
+        _make_room(held, hold_bytes)
         folder = quote_literal(str(table.parent).rstrip("/") + "/")
         for statement in (
             "SET enable_progress_bar = false",
@@ -754,7 +787,7 @@ def run(
     ``hold_bytes`` in all."""
     params = dataclasses.replace(params, check_missing=False)  # gaps disclose nothing
     try:
-        database = _database(table, memory_limit, hold_bytes)
+        database = _database(table, memory_limit, hold_bytes, seconds)
     except duckdb.Error as error:
         raise RunError(
             _("The service failed to run (%(error)s).") % {"error": type(error).__name__},

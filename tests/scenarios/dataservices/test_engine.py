@@ -161,15 +161,19 @@ def _run(path, params, low, hold_bytes=64 * 1024 * 1024) -> engine.Result:
 
 @pytest.mark.parametrize("low", [None, 3])
 @pytest.mark.parametrize("single", [False, True])
-def test_one_querys_verdicts_are_the_checks_verdicts_cell_by_cell(tmp_path, low, single):
+@pytest.mark.parametrize("hold_bytes", [0, 64 * 1024 * 1024], ids=["parquet", "held"])
+def test_one_querys_verdicts_are_the_checks_verdicts_cell_by_cell(
+    tmp_path, low, single, hold_bytes, databases
+):
     """The service's one query derives less evidence than the output checks (what the
-    rules need); every cell's verdict per column is still the checks' own."""
+    rules need); every cell's verdict per column is still the checks' own, whether the
+    table is read from Parquet or held in memory."""
     path = tmp_path / "t.parquet"
     _mixed_table(path)
     params = Parameters(threshold=5, check_missing=False, allow_single_unit=single)
     expected = _expected(path, params, low)
 
-    result = _run(path, params, low)
+    result = _run(path, params, low, hold_bytes=hold_bytes)
 
     found = {row[0]: hidden for row, hidden in zip(result.rows, result.suppressed, strict=True)}
     assert found == expected
@@ -185,7 +189,7 @@ def test_a_compiled_query_answers_as_the_query_itself(tmp_path, monkeypatch):
     _mixed_table(path)
     params = Parameters(threshold=5)
     compiled = [_run(path, params, low) for low in (None, 3, 10)]
-    database = engine._database(path, "256MB", 0)
+    database = engine._database(path, "256MB", 0, 30)
     assert [call for call in database.macros.values() if call]  # it ran through a macro
 
     monkeypatch.setattr(engine, "MAX_MACROS", 0)
@@ -193,34 +197,70 @@ def test_a_compiled_query_answers_as_the_query_itself(tmp_path, monkeypatch):
     assert [_run(path, params, low) for low in (None, 3, 10)] == compiled
 
 
-def _source_kind(path) -> str:
-    database = engine._database(path, "256MB", 0)  # the one the call made
+def _source_kind(path, memory_limit="256MB") -> str:
+    database = engine._database(path, memory_limit, 0, 30)  # the one the call made
     found = database.connection.execute(
         "SELECT table_type FROM information_schema.tables WHERE table_name = 'service_source'"
     ).fetchone()[0]
     return "held" if found == "BASE TABLE" and database.held > 0 else found
 
 
-def test_a_table_is_held_in_memory_within_the_processes_room_and_answers_the_same(tmp_path):
-    """A worker holds a workspace table in memory while its databases' tables fit in the
-    room it is given; past it, a table is read from its Parquet file. Answers are the
-    same either way."""
+@pytest.fixture
+def databases():
+    """This process's service databases, empty for the test and after it."""
+    engine._DATABASES.clear()
+    yield engine._DATABASES
+    engine._DATABASES.clear()
+
+
+def test_a_table_is_held_in_memory_within_the_processes_room_and_answers_the_same(
+    tmp_path, databases
+):
+    """A worker holds a workspace table in memory while its tables fit in the room it is
+    given, dropping the least recently used to make room; a table larger than the room
+    is read from its Parquet file. Answers are the same either way."""
     small, other = tmp_path / "small.parquet", tmp_path / "other.parquet"
     _mixed_table(small)
     _mixed_table(other)
     params = Parameters(threshold=5)
-    engine._DATABASES.clear()
     read = [_run(small, params, low, hold_bytes=0) for low in (None, 3, 10)]
     assert _source_kind(small) == "VIEW"
 
-    engine._DATABASES.clear()
+    databases.clear()
     held = [_run(small, params, low) for low in (None, 3, 10)]
     assert _source_kind(small) == "held"
     assert held == read
-    # The room left after the first table is too small for the second: it is read.
-    room = engine._DATABASES[(str(small), "256MB")].held
+    # Room for one table only: the second is held, the first (least recent) dropped.
+    room = databases[(str(small), "256MB")].held
     assert [_run(other, params, low, hold_bytes=room + 1000) for low in (None, 3, 10)] == read
-    assert _source_kind(other) == "VIEW"
+    assert _source_kind(other) == "held"
+    assert (str(small), "256MB") not in databases
+
+    # Its in-memory size (DuckDB's) over the room, though its rows looked small: read.
+    databases.clear()
+    assert _run(small, params, None, hold_bytes=room - 1) == read[0]
+    assert _source_kind(small) == "VIEW"
+
+
+def test_a_table_that_cannot_be_loaded_within_its_memory_is_read_from_parquet(tmp_path, databases):
+    path = tmp_path / "wide.parquet"
+    with duckdb.connect() as con:
+        con.sql(
+            "SELECT 'g' || (i % 1000) AS g, repeat('x', 200) || i AS v, i AS w "
+            "FROM range(300000) r(i)"
+        ).write_parquet(str(path))
+    assert _source_kind(path, memory_limit="16MB") == "VIEW"  # out of memory or paged out
+
+
+def test_a_destroyed_workspaces_table_leaves_the_workers_memory(tmp_path, databases):
+    gone, kept = tmp_path / "gone.parquet", tmp_path / "kept.parquet"
+    _mixed_table(gone)
+    _mixed_table(kept)
+    _run(gone, Parameters(), None)
+    assert databases[(str(gone), "256MB")].held > 0
+    gone.unlink()
+    _run(kept, Parameters(), None)
+    assert (str(gone), "256MB") not in databases
 
 
 def test_a_macro_takes_the_placeholders_never_text_that_looks_like_one():
