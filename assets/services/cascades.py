@@ -33,6 +33,13 @@ def _set(by, assets, status: str, reason: str) -> None:
             organization=asset.holder,
             details={"from": previous, "to": status, "reason": reason},
         )
+        notification_send(
+            recipients=asset.holder.admins_group.user_set.filter(is_active=True),
+            subject_template="assets/email/asset_subject.txt",
+            body_template="assets/email/asset_flagged_body.txt",
+            context={"asset": asset},
+            target_url=reverse("asset-registry-detail", args=[asset.certificate_number]),
+        )
 
 
 def _about(what: str, reason: str) -> str:

@@ -61,6 +61,12 @@ def test_a_suspended_organization_flags_what_it_holds(scenario, people):
     )
     asset.refresh_from_db()
     assert asset.status == AssetStatus.FLAGGED
+    (told,) = Notification.objects.filter(
+        recipient=developer, subject__contains=asset.certificate_number
+    )  # once, though two bases went (its scenario and its holder)
+    assert "Flagged" in told.subject
+    assert f"is flagged: its basis is in question ({scenario.name}: 违规)" in told.body
+    assert told.target_url == f"/assets/registry/{asset.certificate_number}/"
 
 
 def test_a_reinstated_scenario_returns_its_flagged_registration_and_tells_the_holder(
@@ -98,6 +104,8 @@ def test_a_registration_flagged_for_its_holder_stays_flagged_its_scenario_cannot
     )
     scenario.refresh_from_db()
     assert scenario.status == "suspended"  # the organization's suspension suspends it too
+
+    Notification.objects.all().delete()  # the flag's own
 
     with pytest.raises(Conflict, match="reinstate the organization first"):
         scenario_transition(by=people["staff"], scenario=scenario, action="reinstate")
