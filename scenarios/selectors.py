@@ -5,7 +5,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
 
-from django.db.models import Avg, Count, Q, QuerySet, Sum
+from django.db.models import Avg, Case, Count, F, Q, QuerySet, Sum, Value, When
 from django.db.models.functions import TruncDate
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -334,6 +334,14 @@ def usage_filter(calls: QuerySet[ServiceCall], params) -> tuple[QuerySet, date, 
     return calls, start, end
 
 
+def _by_service(calls: QuerySet[ServiceCall]) -> QuerySet[ServiceCall]:
+    """Calls with ``service_label``: the service's code, or "" for every call naming no
+    service (a code the caller made up is not one)."""
+    return calls.annotate(
+        service_label=Case(When(service__isnull=True, then=Value("")), default=F("service_code"))
+    )
+
+
 def usage_summary(calls: QuerySet[ServiceCall], start: date, end: date) -> dict:
     """Calls per day (every day of the period, zeros included), per service and per
     organization, with refusals, rows, suppressed cells and mean latency."""
@@ -354,7 +362,10 @@ def usage_summary(calls: QuerySet[ServiceCall], start: date, end: date) -> dict:
         row = by_day.get(day, {})
         days.append({"day": day, "calls": row.get("calls", 0), "refused": row.get("refused", 0)})
     services = list(
-        calls.values("service_code").annotate(**measures).order_by("-calls", "service_code")
+        _by_service(calls)
+        .values("service_label")
+        .annotate(**measures)
+        .order_by("-calls", "service_label")
     )
     organizations = list(
         calls.values("organization_id", "organization__name")
@@ -380,20 +391,21 @@ USAGE_EXPORT_HEADER = ["day", "service", "organization", "calls", "refused", "ro
 def usage_export_rows(calls: QuerySet[ServiceCall]):
     """Per day, service and organization: the CSV export's rows."""
     grouped = (
-        calls.annotate(day=TruncDate("at"))
-        .values("day", "service_code", "organization__name")
+        _by_service(calls)
+        .annotate(day=TruncDate("at"))
+        .values("day", "service_label", "organization__name")
         .annotate(
             calls=Count("pk"),
             refused=Count("pk", filter=Q(status__gte=400)),
             rows=Sum("rows"),
             suppressed=Sum("suppressed"),
         )
-        .order_by("day", "service_code", "organization__name")
+        .order_by("day", "service_label", "organization__name")
     )
     for row in grouped:
         yield [
             row["day"].isoformat(),
-            row["service_code"],
+            row["service_label"] or _("(unknown service)"),
             row["organization__name"],
             row["calls"],
             row["refused"],

@@ -359,7 +359,8 @@ def service_usage(request):
     except InvalidInput as error:  # the default period, the refusal beside its field: a 400
         found, start, end = usage_filter(calls, {})
         form = _usage_filter_form(request.user, data)
-        form_error(form, error)
+        if error.field not in form.errors:  # else the field's own message already says it
+            form_error(form, error)
         status = 400
     else:
         data["from"], data["to"] = start.isoformat(), end.isoformat()  # the period shown

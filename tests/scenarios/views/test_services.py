@@ -12,7 +12,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from core.errors import InvalidInput, Unauthenticated
+from core.errors import ApplicationError, InvalidInput, Unauthenticated
 from scenarios.dataservices.calls import service_call
 from scenarios.dataservices.definitions import service_propose
 from scenarios.dataservices.keys import api_key_create
@@ -461,6 +461,25 @@ def test_the_usage_page_counts_the_calls_made(client, serviced):
     assert 'id="id_organization"' not in page  # a member sees only their own
 
 
+def test_calls_to_unknown_services_are_counted_under_one_row_not_their_made_up_codes(
+    client, serviced
+):
+    _scenario, developer, _definition, secret = serviced
+    call(secret)
+    for made_up in ("nope", "zzz-made-up"):
+        with pytest.raises(ApplicationError):
+            service_call(secret=secret, code=made_up, given={})
+    client.force_login(developer)
+
+    page = client.get("/services/usage/").content.decode()
+    export = client.get("/services/usage.csv").content.decode()
+
+    assert "nope" not in page and "zzz-made-up" not in page
+    unknown = re.search(r'<tr data-service="">.*?</tr>', page).group(0)
+    assert "(unknown service)" in unknown and '<td class="calls">2</td>' in unknown
+    assert "nope" not in export and ",(unknown service)," in export
+
+
 def test_the_csv_export_matches_the_calls(client, serviced):
     scenario, developer, _definition, secret = serviced
     answers = [call(secret) for _ in range(2)]
@@ -528,6 +547,16 @@ def test_a_period_that_ends_before_it_starts_is_shown_on_the_filter(client, serv
 
     assert response.status_code == 400  # the dashboard, with the refusal beside the field
     assert "The period ends before it starts." in response.content.decode()
+
+
+def test_an_impossible_date_on_the_filter_is_refused_once_in_words(client, serviced):
+    _scenario, developer, _definition, _secret = serviced
+    client.force_login(developer)
+
+    page = client.get("/services/usage/?from=2026-13-01").content.decode()
+
+    assert page.count("Enter a valid date.") == 1
+    assert "from must be" not in page  # not the query parameter's own message besides
 
 
 def test_the_period_filter_limits_the_chart_to_its_days(client, serviced):
