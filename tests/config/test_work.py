@@ -129,6 +129,23 @@ def test_a_developer_sees_jobs_releases_keys_near_expiry_and_the_balance(
     assert 'id="work-operator"' not in page and 'id="work-reviews"' not in page
 
 
+def test_a_developer_of_a_suspended_organization_is_told_so_on_the_home_page(client, tmp_path):
+    from tenants.services.admission import admission_reinstate, admission_suspend
+
+    scenario, developer = authorized_scenario(tmp_path)
+    admission = scenario.organization.admission
+    client.force_login(developer)
+    assert 'id="work-suspended"' not in client.get("/").content.decode()
+
+    admission_suspend(by=staff_user("op"), application=admission, reason="日志缺失")
+    work = _section(client.get("/").content.decode(), "work-developer")
+    assert 'id="work-suspended"' in work and "admission is suspended" in work
+    assert "日志缺失" in work
+
+    admission_reinstate(by=staff_user("op"), application=admission)
+    assert 'id="work-suspended"' not in client.get("/").content.decode()
+
+
 def test_a_provider_sees_its_catalogs_freshness_and_who_uses_them(
     client, tmp_path, django_capture_on_commit_callbacks
 ):
