@@ -7,6 +7,7 @@ import re
 from django.apps import apps
 from django.db import models
 from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
@@ -67,6 +68,8 @@ _CHOICES: list[type[models.TextChoices]] = [
     ReportStatus,
 ]
 _HASH = re.compile(r"[0-9a-f]{64}")
+# A moment as the trail stores it (ISO 8601 with its offset, as JSON keeps datetimes).
+_MOMENT = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?(Z|[+-]\d{2}:\d{2})")
 
 
 def target_type_label(target_type: str) -> str:
@@ -105,6 +108,9 @@ def detail_value(value) -> str:
     if isinstance(value, str):
         if _HASH.fullmatch(value):
             return value[:12] + "…"
+        if _MOMENT.fullmatch(value):  # in the portal's time zone, as every other time
+            moment = parse_datetime(value.replace("Z", "+00:00"))
+            return timezone.localtime(moment).strftime("%Y-%m-%d %H:%M:%S")
         return _value_label(value)
     if isinstance(value, list):
         return ", ".join(detail_value(item) for item in value)

@@ -20,6 +20,13 @@ def test_details_read_as_words_in_the_reader_language():
     assert detail_value("ab" * 32) == "abababababab…"
 
 
+def test_moments_in_details_read_in_the_portals_time_zone(settings):
+    settings.TIME_ZONE = "Asia/Shanghai"
+    assert detail_value("2026-12-06T14:02:41.882773+00:00") == "2026-12-06 22:02:41"
+    assert detail_value("2026-12-06T14:02:42.887Z") == "2026-12-06 22:02:42"
+    assert detail_value("2026-12-06") == "2026-12-06"  # a day stays a day
+
+
 def test_the_trail_filters_by_choice_and_shows_words(client, settings):
     settings.LANGUAGE_CODE = "zh-hans"
     organization, _admin = submitted_developer("海洋实验室", "lab")
