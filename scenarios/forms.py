@@ -402,11 +402,18 @@ class UsageFilterForm(forms.Form):
 
     def __init__(self, *args, services, organizations=None, **kwargs):
         super().__init__(*args, **kwargs)
+        invalid = {"invalid": gettext("Write a date as YYYY-MM-DD.")}
         self.fields["from"] = forms.DateField(
-            label=gettext("From"), required=False, widget=forms.DateInput(**DATE)
+            label=gettext("From"),
+            required=False,
+            widget=forms.DateInput(**DATE),
+            error_messages=invalid,
         )
         self.fields["to"] = forms.DateField(
-            label=gettext("To"), required=False, widget=forms.DateInput(**DATE)
+            label=gettext("To"),
+            required=False,
+            widget=forms.DateInput(**DATE),
+            error_messages=invalid,
         )
         self.fields["service"] = forms.ChoiceField(
             label=gettext("Service"), required=False, choices=[("", gettext("All")), *services]

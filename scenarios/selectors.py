@@ -5,7 +5,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
 
-from django.db.models import Avg, Case, Count, F, Q, QuerySet, Sum, Value, When
+from django.db.models import Avg, Case, Count, Exists, F, OuterRef, Q, QuerySet, Sum, Value, When
 from django.db.models.functions import TruncDate
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -335,10 +335,11 @@ def usage_filter(calls: QuerySet[ServiceCall], params) -> tuple[QuerySet, date, 
 
 
 def _by_service(calls: QuerySet[ServiceCall]) -> QuerySet[ServiceCall]:
-    """Calls with ``service_label``: the service's code, or "" for every call naming no
-    service (a code the caller made up is not one)."""
+    """Calls with ``service_label``: the code they called, or "" for every call naming no
+    service there is (a code the caller made up is not shown as one)."""
+    known = Exists(DataService.objects.filter(code=OuterRef("service_code")))
     return calls.annotate(
-        service_label=Case(When(service__isnull=True, then=Value("")), default=F("service_code"))
+        service_label=Case(When(known, then=F("service_code")), default=Value(""))
     )
 
 
@@ -361,12 +362,13 @@ def usage_summary(calls: QuerySet[ServiceCall], start: date, end: date) -> dict:
         day = start + timedelta(days=offset)
         row = by_day.get(day, {})
         days.append({"day": day, "calls": row.get("calls", 0), "refused": row.get("refused", 0)})
-    services = list(
-        _by_service(calls)
+    services = [
+        {"service_code": row.pop("service_label"), **row}  # "": calls naming no service
+        for row in _by_service(calls)
         .values("service_label")
         .annotate(**measures)
         .order_by("-calls", "service_label")
-    )
+    ]
     organizations = list(
         calls.values("organization_id", "organization__name")
         .annotate(**measures)

@@ -555,7 +555,7 @@ def test_an_impossible_date_on_the_filter_is_refused_once_in_words(client, servi
 
     page = client.get("/services/usage/?from=2026-13-01").content.decode()
 
-    assert page.count("Enter a valid date.") == 1
+    assert page.count("Write a date as YYYY-MM-DD.") == 1
     assert "from must be" not in page  # not the query parameter's own message besides
 
 
