@@ -145,6 +145,8 @@ def test_a_reinstated_organization_returns_its_flagged_registration_and_tells_th
 
     admission_reinstate(by=people["staff"], application=organization.admission)
 
+    scenario.refresh_from_db()
+    assert scenario.status == "authorized"  # suspended with its organization, back with it
     asset.refresh_from_db()
     assert asset.status == AssetStatus.REGISTERED and asset.status_reason == ""
     event = AuditEvent.objects.get(action="data_asset.reinstate", target_id=str(asset.pk))
@@ -165,27 +167,6 @@ def test_a_reinstated_organization_returns_its_flagged_registration_and_tells_th
     page = client.get(told.target_url).content.decode()
     assert 'data-status="registered"' in page
     assert "违规" not in page
-
-
-def test_a_registration_returns_with_its_holder_and_the_scenario_suspended_with_it(
-    scenario, people
-):
-    scenario, developer = scenario
-    organization = scenario.organization
-    asset = registered(scenario, developer, people).asset
-    admission_suspend(by=people["staff"], application=organization.admission, reason="违规")
-    asset.refresh_from_db()
-    assert asset.status == AssetStatus.FLAGGED
-
-    admission_reinstate(by=people["staff"], application=organization.admission)
-
-    scenario.refresh_from_db()
-    assert scenario.status == "authorized"  # suspended with its organization, back with it
-    asset.refresh_from_db()
-    assert asset.status == AssetStatus.REGISTERED and asset.status_reason == ""
-    assert AuditEvent.objects.filter(
-        action="data_asset.reinstate", target_id=str(asset.pk)
-    ).exists()
 
 
 def test_a_registration_whose_scenario_staff_suspended_stays_flagged_when_its_holder_returns(
