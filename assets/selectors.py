@@ -113,13 +113,18 @@ def assets_held_by(user) -> QuerySet[DataAsset]:
     return DataAsset.objects.select_related("holder").filter(holder_id=own)
 
 
-def certificate_get(user, pk) -> DataAsset:
-    """An asset whose certificate ``user`` may download: its holder's members, operator
+def sees_inside(user, asset: DataAsset) -> bool:
+    """Whether ``user`` sees what the public registry leaves out (the certificate, the
+    reason of a flagged, lapsed or cancelled registration: a suspension's reason is the
+    operator's word to the holder, not the public's): its holder's members, operator
     staff, the registration authority and auditors."""
+    return permissions.is_member(user, asset.holder_id) or permissions.sees_registrations(user)
+
+
+def certificate_get(user, pk) -> DataAsset:
+    """An asset whose certificate ``user`` may download (``sees_inside``)."""
     asset = DataAsset.objects.select_related("holder").filter(pk=pk).first()
-    if asset is None or not (
-        permissions.is_member(user, asset.holder_id) or permissions.sees_registrations(user)
-    ):
+    if asset is None or not sees_inside(user, asset):
         raise NotFound()
     return asset
 

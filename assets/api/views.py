@@ -48,7 +48,6 @@ class DataAssetOutput(serializers.ModelSerializer):
             "holder",
             "holder_credit_code",
             "status",
-            "status_reason",
             "registered_at",
             "updated_at",
             "lineage",

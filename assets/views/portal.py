@@ -23,7 +23,7 @@ from assets.forms import (
 )
 from assets.models import ApplicationStatus
 from assets.services import registrations as svc
-from core.errors import InvalidInput, NotFound
+from core.errors import InvalidInput
 from core.portal import form_error, paged
 from tenants.permissions import (
     is_member,
@@ -79,18 +79,10 @@ def registry_detail(request, number: str):
         "assets/registry_detail.html",
         {
             "asset": asset,
-            "may_download": request.user.is_authenticated and _may_download(request.user, asset),
+            "insider": selectors.sees_inside(request.user, asset),
             "holder": is_member(request.user, asset.holder_id),
         },
     )
-
-
-def _may_download(user, asset) -> bool:
-    try:
-        selectors.certificate_get(user, asset.pk)
-    except NotFound:
-        return False
-    return True
 
 
 @login_required

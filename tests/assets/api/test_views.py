@@ -4,6 +4,7 @@ from django.test.utils import CaptureQueriesContext
 from rest_framework.test import APIClient
 
 from assets.models import ApplicationStatus
+from scenarios.services.scenarios import scenario_transition
 from tests.assets.conftest import registered
 from tests.factories import pdf_upload
 
@@ -70,6 +71,27 @@ def test_verification_answers_only_the_right_code(scenario, people):
         {"certificate_number": asset.certificate_number, "verification_code": "ZZZZZZZZZZ"},
     ).json()
     assert bad == {"valid": False, "asset": None}
+
+
+def test_the_public_api_leaves_out_a_flagged_registrations_reason(scenario, people):
+    scenario, developer = scenario
+    asset = registered(scenario, developer, people).asset
+    scenario_transition(
+        by=people["staff"], scenario=scenario, action="suspend", reason="欠费待核查"
+    )
+    public = APIClient()
+    detail = public.get(f"/api/v1/data-assets/{asset.certificate_number}/")
+    listed = public.get("/api/v1/data-assets/", {"status": "flagged"})
+    verified = public.post(
+        "/api/v1/data-assets/verify/",
+        {
+            "certificate_number": asset.certificate_number,
+            "verification_code": asset.verification_code,
+        },
+    )
+    assert detail.json()["status"] == "flagged" and listed.json()["count"] == 1
+    for response in (detail, listed, verified):
+        assert "欠费待核查" not in response.content.decode()
 
 
 def test_the_certificate_and_evidence_are_for_the_holder_and_the_reviewers(scenario, people):

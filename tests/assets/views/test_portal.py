@@ -5,6 +5,7 @@ from pypdf import PdfReader
 
 from assets.models import ApplicationStatus, AssetApplication
 from assets.services import registrations as svc
+from scenarios.services.scenarios import scenario_transition
 from tests.assets.conftest import processing_draft, registered, registered_holding
 from tests.factories import admitted_developer, pdf_upload, provider_org
 
@@ -80,6 +81,22 @@ def test_the_public_registry_lists_and_verifies_without_login(client, scenario, 
     detail = client.get(f"/assets/registry/{asset.certificate_number}/").content.decode()
     assert "HY-0001" in detail and "certificate-download" not in detail
     assert client.get(f"/assets/{asset.pk}/certificate/").status_code == 302  # login first
+
+
+def test_a_flagged_registration_shows_its_reason_to_insiders_only(client, scenario, people):
+    scenario, developer = scenario
+    asset = registered(scenario, developer, people).asset
+    scenario_transition(
+        by=people["staff"], scenario=scenario, action="suspend", reason="欠费待核查"
+    )
+    url = f"/assets/registry/{asset.certificate_number}/"
+    public = client.get(url).content.decode()
+    assert 'data-status="flagged"' in public and "欠费待核查" not in public
+    for insider in (developer, people["staff"], people["registrar"]):
+        client.force_login(insider)
+        assert "欠费待核查" in client.get(url).content.decode()
+    client.force_login(admitted_developer("另一家公司", "other", by=people["staff"])[1])
+    assert "欠费待核查" not in client.get(url).content.decode()
 
 
 def test_the_certificate_is_a_pdf_with_number_code_and_lineage(client, scenario, people):
