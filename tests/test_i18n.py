@@ -8,6 +8,8 @@ import pytest
 from django.core.management import call_command
 from django.utils import translation
 
+from tests.factories import staff_user
+
 ROOT = Path(__file__).resolve().parents[1]
 SOURCES = ["config", "core", "tenants", "operation", "scenarios", "assets", "demo", "templates"]
 COMMITTED = ROOT / "locale" / "zh_Hans" / "LC_MESSAGES" / "django.po"
@@ -40,3 +42,13 @@ def test_compiled_translations_are_loaded():
         assert translation.gettext("Admitted") == "已准入"
     with translation.override("en"):
         assert translation.gettext("Admitted") == "Admitted"
+
+
+@pytest.mark.django_db
+def test_form_labels_end_with_the_readers_colon(client, settings):
+    client.force_login(staff_user("reader"))
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "zh-hans"
+    chinese = client.get("/password/").content.decode()
+    assert "旧密码：</label>" in chinese and ":</label>" not in chinese
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    assert "Old password:</label>" in client.get("/password/").content.decode()
