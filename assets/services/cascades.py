@@ -2,8 +2,8 @@
 the transaction of the change below. A basis gone for good lapses the registration; one
 in question (a suspension) flags it, and a reinstated scenario or holder returns its
 registrations to registered unless another basis is still in question. The reason kept is
-the data's own words (what went away and why), shown as written in every language; the
-status says what it means."""
+the data's own words (what went away and, for the organization whose basis it is, why),
+shown as written in every language; the status says what it means."""
 
 from django.urls import reverse
 from django.utils import timezone
@@ -47,6 +47,14 @@ def _about(what: str, reason: str) -> str:
     return ": ".join(part for part in (what, reason.strip()) if part)
 
 
+def _split(by, assets, status: str, owner_id: int, what: str, reason: str) -> None:
+    """``_set`` with the reason why for the assets held by ``owner_id`` (whose basis it is)
+    and only what went away for the others (an asset transferred, or built on another's
+    catalog): one organization's suspension or withdrawal reason is not another's to read."""
+    _set(by, assets.filter(holder_id=owner_id), status, _about(what, reason))
+    _set(by, assets.exclude(holder_id=owner_id), status, what)
+
+
 def assets_for_organization(*, by, organization, action: str, reason: str) -> None:
     """The holder suspended (flagged) or revoked (lapsed)."""
     status = AssetStatus.LAPSED if action == "revoke" else AssetStatus.FLAGGED
@@ -56,30 +64,22 @@ def assets_for_organization(*, by, organization, action: str, reason: str) -> No
 def assets_for_catalog(*, by, catalog, reason: str) -> None:
     """A withdrawn catalog: the holding of its resource lapses; rights built on it are
     flagged."""
-    message = _about(catalog.code, reason)
-    _set(
-        by,
-        DataAsset.objects.filter(kind=RightKind.HOLDING, catalog=catalog),
-        AssetStatus.LAPSED,
-        message,
-    )
+    holding = DataAsset.objects.filter(kind=RightKind.HOLDING, catalog=catalog)
+    _split(by, holding, AssetStatus.LAPSED, catalog.provider_id, catalog.code, reason)
     built_on = [
         asset.pk
         for asset in DataAsset.objects.exclude(kind=RightKind.HOLDING).filter(status__in=LIVE)
         if catalog.code in asset.catalog_codes
     ]
-    _set(by, DataAsset.objects.filter(pk__in=built_on), AssetStatus.FLAGGED, message)
+    built = DataAsset.objects.filter(pk__in=built_on)
+    _split(by, built, AssetStatus.FLAGGED, catalog.provider_id, catalog.code, reason)
 
 
 def assets_for_scenario(*, by, scenario, status: str, reason: str) -> None:
     """A scenario suspended (flagged) or ended: revoked, closed or expired (lapsed)."""
-    lapsed = status != ScenarioStatus.SUSPENDED
-    _set(
-        by,
-        DataAsset.objects.filter(scenario=scenario),
-        AssetStatus.LAPSED if lapsed else AssetStatus.FLAGGED,
-        _about(scenario.name, reason),
-    )
+    to = AssetStatus.FLAGGED if status == ScenarioStatus.SUSPENDED else AssetStatus.LAPSED
+    assets = DataAsset.objects.filter(scenario=scenario)
+    _split(by, assets, to, scenario.organization_id, scenario.name, reason)
 
 
 def _still_in_question(asset: DataAsset) -> str:
@@ -91,13 +91,17 @@ def _still_in_question(asset: DataAsset) -> str:
         return _about(asset.holder.name, admission.reason)
     scenario = asset.scenario
     if scenario is not None and scenario.status == ScenarioStatus.SUSPENDED:
-        return _about(scenario.name, scenario.reason)
+        own = scenario.organization_id == asset.holder_id
+        return _about(scenario.name, scenario.reason if own else "")
     withdrawn = (
         Catalog.objects.filter(code__in=asset.catalog_codes, status=CatalogStatus.WITHDRAWN)
         .order_by("code")
         .first()
     )
-    return _about(withdrawn.code, withdrawn.withdrawn_reason) if withdrawn else ""
+    if withdrawn is None:
+        return ""
+    own = withdrawn.provider_id == asset.holder_id
+    return _about(withdrawn.code, withdrawn.withdrawn_reason if own else "")
 
 
 def _return_flagged(by, flagged, *, context: dict, details: dict) -> None:

@@ -287,8 +287,25 @@ def application_update(
 
 
 def _current_lineage(application: AssetApplication) -> dict:
+    """The application's lineage as it stands now; Conflict when its basis is gone: for an
+    application on an asset, the applicant no longer holds it (another application moved
+    it meanwhile) or the transferee is no longer eligible."""
     if application.action != ApplicationAction.INITIAL:
-        return application.asset.lineage
+        asset = DataAsset.objects.get(pk=application.asset_id)
+        if asset.holder_id != application.organization_id:
+            raise Conflict(
+                _(
+                    "The applicant no longer holds this asset (another application changed "
+                    "it): this application cannot go on."
+                )
+            )
+        if application.action == ApplicationAction.TRANSFER and not _eligible(
+            application.transferee, asset.kind
+        ):
+            raise Conflict(
+                _("The organization it is transferred to is no longer eligible to hold it.")
+            )
+        return asset.lineage
     return lineage_of.build(
         kind=application.kind,
         catalog=application.catalog,
@@ -441,6 +458,8 @@ def _apply_to_asset(application: AssetApplication, now) -> DataAsset:
     asset = DataAsset.objects.select_for_update().get(pk=application.asset_id)
     if asset.status not in (AssetStatus.REGISTERED, AssetStatus.FLAGGED):
         raise Conflict(_("This asset is no longer registered."))
+    if asset.holder_id != application.organization_id:  # moved since _current_lineage
+        raise Conflict(_("The applicant no longer holds this asset."))
     if application.action == ApplicationAction.CANCELLATION:
         asset.status, asset.status_reason = AssetStatus.CANCELLED, application.description
     else:

@@ -3,12 +3,16 @@ approved data service of the scenario's type."""
 
 import pytest
 
+from assets.models import AssetStatus
 from assets.services import registrations as svc
-from core.errors import InvalidInput
+from core.errors import Conflict, InvalidInput
+from core.models import Notification
 from scenarios.models import JobStatus
 from scenarios.services import releases
 from scenarios.services.jobs import job_submit
+from scenarios.services.scenarios import scenario_transition
 from tenants.roles import PlatformRole
+from tenants.services.admission import admission_reinstate, admission_suspend
 from tests.factories import admitted_developer, pdf_upload, serviced_scenario, staff_user
 
 pytestmark = pytest.mark.django_db
@@ -87,7 +91,7 @@ def test_a_products_operation_right_is_transferred_to_an_admitted_developer(serv
     svc.application_submit(by=developer, application=application)
     svc.application_preliminary(by=staff, application=application, decision="pass")
     asset = svc.application_final(by=registrar, application=application, decision="approve").asset
-    buyer, _admin = admitted_developer("数据交易公司", "buyer", by=staff)
+    buyer, buyer_admin = admitted_developer("数据交易公司", "buyer", by=staff)
     transfer = svc.application_for_asset(
         by=developer,
         asset=asset,
@@ -98,7 +102,20 @@ def test_a_products_operation_right_is_transferred_to_an_admitted_developer(serv
     )
     svc.application_submit(by=developer, application=transfer)
     svc.application_preliminary(by=staff, application=transfer, decision="pass")
+    admission_suspend(by=staff, application=buyer.admission, reason="资质核查")
+    with pytest.raises(Conflict, match="no longer eligible"):  # suspended meanwhile
+        svc.application_final(by=registrar, application=transfer, decision="approve")
+    admission_reinstate(by=staff, application=buyer.admission)
     svc.application_final(by=registrar, application=transfer, decision="approve")
     asset.refresh_from_db()
     assert asset.holder == buyer and asset.edition == 2
     assert asset.lineage["service"]["code"] == definition.service.code  # the history stays
+
+    # The seller's scenario suspended: the buyer's right is flagged, naming the scenario
+    # but not the seller's suspension reason (nor in what the buyer is told).
+    Notification.objects.all().delete()
+    scenario_transition(by=staff, scenario=scenario, action="suspend", reason="涉嫌违规使用")
+    asset.refresh_from_db()
+    assert asset.status == AssetStatus.FLAGGED and asset.status_reason == scenario.name
+    (told,) = Notification.objects.filter(recipient=buyer_admin)
+    assert scenario.name in told.body and "涉嫌违规使用" not in told.body + told.subject

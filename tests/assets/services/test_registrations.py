@@ -249,6 +249,47 @@ def test_a_resources_holding_is_transferred_to_another_provider_through_review(
     assert "市自然资源局" in page and 'id="certificate-download"' in page
 
 
+def test_an_application_filed_before_a_transfer_cannot_act_on_the_asset_after_it(
+    provider_user, people
+):
+    asset = registered_holding(provider_user, people)
+    bureau = provider_org("市自然资源局")
+
+    def filed(action: str, **extra):
+        application = svc.application_for_asset(
+            by=provider_user,
+            asset=asset,
+            action=action,
+            description=f"{action} 申请",
+            files=[pdf_upload("文件.pdf")],
+            **extra,
+        )
+        svc.application_submit(by=provider_user, application=application)
+        return application
+
+    transfer = filed("transfer", transferee=bureau)
+    cancellation = filed("cancellation")  # reviewed while the transfer is decided
+    later = svc.application_for_asset(
+        by=provider_user,
+        asset=asset,
+        action="cancellation",
+        description="草稿",
+        files=[pdf_upload("文件.pdf")],
+    )
+    for application in (transfer, cancellation):
+        svc.application_preliminary(by=people["staff"], application=application, decision="pass")
+    svc.application_final(by=people["registrar2"], application=transfer, decision="approve")
+
+    with pytest.raises(Conflict, match="no longer holds this asset"):
+        svc.application_final(by=people["registrar2"], application=cancellation, decision="approve")
+    with pytest.raises(Conflict, match="no longer holds this asset"):
+        svc.application_submit(by=provider_user, application=later)
+    asset.refresh_from_db()
+    assert asset.holder == bureau and asset.status == AssetStatus.REGISTERED
+    cancellation.refresh_from_db()
+    assert cancellation.status == ApplicationStatus.PRELIMINARY_PASSED  # rejected by hand
+
+
 def test_a_processing_right_is_not_transferred(scenario, people):
     scenario, developer = scenario
     asset = registered(scenario, developer, people).asset
