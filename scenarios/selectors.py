@@ -336,8 +336,13 @@ def usage_filter(calls: QuerySet[ServiceCall], params) -> tuple[QuerySet, date, 
 
 def _by_service(calls: QuerySet[ServiceCall]) -> QuerySet[ServiceCall]:
     """Calls with ``service_label``: the code they called, or "" for every call naming no
-    service there is (a code the caller made up is not shown as one)."""
-    known = Exists(DataService.objects.filter(code=OuterRef("service_code")))
+    approved service (a code the caller made up, or another type's service still under
+    review, is not shown as one: the page does not tell which codes exist)."""
+    known = Exists(
+        DataService.objects.filter(
+            code=OuterRef("service_code"), definitions__status=DefinitionStatus.APPROVED
+        )
+    )
     return calls.annotate(
         service_label=Case(When(known, then=F("service_code")), default=Value(""))
     )

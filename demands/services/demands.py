@@ -302,7 +302,9 @@ def demands_link_published(*, by, catalog: Catalog) -> None:
 def demands_unlink_withdrawn(*, by, catalog: Catalog, reason: str) -> None:
     """A catalog withdrawn: it no longer meets the demands matched to it. A demand met by
     no other published catalog goes back to the list, awaiting triage; each demander is
-    told, with the reason (listens to core.hooks.CATALOG_WITHDRAWN)."""
+    told which catalog went (listens to core.hooks.CATALOG_WITHDRAWN). The withdrawal's
+    ``reason`` is its provider's and the operator's, not copied into the demand: a
+    demand's reason and timeline are read by every user, its summary by the public."""
     matched = (
         Demand.objects.select_for_update()
         .filter(catalogs=catalog, status=DemandStatus.MATCHED)
@@ -311,7 +313,6 @@ def demands_unlink_withdrawn(*, by, catalog: Catalog, reason: str) -> None:
     for demand in matched:
         demand.catalogs.remove(catalog)
         if not demand.catalogs.filter(status=CatalogStatus.PUBLISHED).exists():
-            demand.status = DemandStatus.OPEN
-            demand.reason = reason
+            demand.status, demand.reason = DemandStatus.OPEN, ""
             demand.save(update_fields=["status", "reason", "updated_at"])
-        _step(by, demand, EventKind.WITHDRAWN, catalog=catalog, note=reason)
+        _step(by, demand, EventKind.WITHDRAWN, catalog=catalog)

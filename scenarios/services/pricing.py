@@ -77,6 +77,11 @@ def price_set(
             by=by,
             action="pricing.set",
             target=locked,
+            organization=(
+                locked.scenario.organization
+                if isinstance(locked, ReleaseRequest)
+                else locked.scenario_type.proposer
+            ),
             details={
                 "fee_basis": fee_basis,
                 "price_amount": str(amount) if amount is not None else None,

@@ -211,12 +211,14 @@ def test_a_withdrawn_catalog_sends_the_demands_it_met_back_to_the_list(parties, 
     catalog_withdraw(by=staff, catalog=catalog, reason="数据质量问题")
 
     demand.refresh_from_db()
-    assert demand.status == DemandStatus.OPEN and demand.reason == "数据质量问题"
+    assert demand.status == DemandStatus.OPEN and demand.reason == ""  # not the public's
     assert list(demand.catalogs.all()) == []
     assert _steps(demand)[-1] == EventKind.WITHDRAWN
     assert demand.events.last().catalog == catalog
     told = _told(lab)
     assert len(told) == told_before + 1 and demand.number in told[0]  # newest first
+    assert "数据质量问题" not in demand.events.last().note
+    assert not Notification.objects.filter(recipient=lab, body__contains="数据质量问题").exists()
     event = AuditEvent.objects.get(action="demand.withdrawn", target_id=str(demand.pk))
     assert event.actor == staff and event.details["catalog"] == catalog.code
     assert demand in svc.Demand.objects.filter(status=DemandStatus.OPEN)  # triaged again

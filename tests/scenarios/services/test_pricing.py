@@ -30,6 +30,8 @@ def test_operator_staff_price_a_service_shown_on_its_page_and_api(serviced, clie
     assert service.fee_basis == FeeBasis.GUIDED and str(service.price_amount) == "0.50"
     event = AuditEvent.objects.get(action="pricing.set", target_id=str(service.pk))
     assert event.details["price_amount"] == "0.50"
+    # found by the organization filter of the audit trail: the service's proposing one
+    assert event.organization == service.scenario_type.proposer
 
     client.force_login(developer)  # a developer sees the price, not the form
     page = client.get(f"/services/{service.code}/").content.decode()

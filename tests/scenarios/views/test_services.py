@@ -16,7 +16,14 @@ from core.errors import ApplicationError, InvalidInput, Unauthenticated
 from scenarios.dataservices.calls import service_call
 from scenarios.dataservices.definitions import service_propose
 from scenarios.dataservices.keys import api_key_create
-from scenarios.models import ApiKey, Job, JobStatus, ServiceDefinition, ServiceQuota
+from scenarios.models import (
+    ApiKey,
+    DataService,
+    Job,
+    JobStatus,
+    ServiceDefinition,
+    ServiceQuota,
+)
 from scenarios.selectors import USAGE_EXPORT_HEADER
 from scenarios.services.jobs import job_submit
 from scenarios.services.types import scenario_type_propose
@@ -464,7 +471,9 @@ def test_the_usage_page_counts_the_calls_made(client, serviced):
 def test_calls_to_unknown_services_are_counted_under_one_row_not_their_made_up_codes(
     client, serviced
 ):
-    _scenario, developer, _definition, secret = serviced
+    _scenario, developer, definition, secret = serviced
+    # A service proposed, never approved: its code is no more known than a made-up one.
+    DataService.objects.create(code="zzz-made-up", scenario_type=definition.service.scenario_type)
     call(secret)
     for made_up in ("nope", "zzz-made-up"):
         with pytest.raises(ApplicationError):
