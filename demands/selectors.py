@@ -11,6 +11,7 @@ from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 
 from core.errors import NotFound
+from core.names import name_in_language
 from core.params import parse_query_int
 from demands.models import Demand, DemandStatus
 from demands.models.demand import ACTIVE
@@ -167,12 +168,13 @@ def pipeline(user) -> dict:
     today = timezone.now()
     ages = [(today - created).days for created in active.values_list("created_at", flat=True)]
 
-    def grouped(key: str) -> list[dict]:
+    def grouped(*columns: str, shown=lambda name: name) -> list[dict]:
+        """Active demands counted by status per group, named by ``shown(*columns)``."""
         rows = {}
-        for name, status, count in (
-            active.values_list(key, "status").annotate(n=Count("pk")).order_by(key)
+        for *values, status, count in (
+            active.values_list(*columns, "status").annotate(n=Count("pk")).order_by(*columns)
         ):
-            rows.setdefault(name, {s.value: 0 for s in ACTIVE})[status] = count
+            rows.setdefault(shown(*values), {s.value: 0 for s in ACTIVE})[status] = count
         return [
             {
                 "name": name,
@@ -187,7 +189,7 @@ def pipeline(user) -> dict:
             {"status": status.value, "label": status.label, "count": by_status.get(status, 0)}
             for status in DemandStatus
         ],
-        "by_zone": grouped("zone__name"),
+        "by_zone": grouped("zone__name", "zone__name_en", shown=name_in_language),
         "by_provider": grouped("provider__name"),
         "age": {
             "active": len(ages),

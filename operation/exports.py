@@ -1,4 +1,6 @@
-"""The published catalog list as CSV and as DCAT JSON-LD, for open-data portals."""
+"""The published catalog list as CSV and as DCAT JSON-LD, for open-data portals. Catalogs
+and zones are named in both languages (a Chinese and an English column; literals tagged zh
+and en), so that a harvest is the same whatever language it asks in."""
 
 import csv
 import io
@@ -21,6 +23,7 @@ CSV_COLUMNS = [
     "name",
     "name_en",
     "zone",
+    "zone_en",
     "provider",
     "summary",
     "keywords",
@@ -47,6 +50,7 @@ def catalogs_csv(catalogs) -> str:
             c.name,
             c.name_en,
             c.zone.name,
+            c.zone.name_en,
             c.provider.name,
             c.summary,
             c.keywords,
@@ -65,16 +69,25 @@ def catalogs_csv(catalogs) -> str:
     return buffer.getvalue()
 
 
+def _labels(name: str, name_en: str) -> list[dict]:
+    """A name as JSON-LD literals: Chinese, and English where there is an English name."""
+    return [{"@value": name, "@language": "zh"}] + (
+        [{"@value": name_en, "@language": "en"}] if name_en else []
+    )
+
+
 def _dataset(c: Catalog, base_url: str) -> dict:
     dataset = {
         "@id": f"{base_url}/catalogs/{c.code}/",
         "@type": "dcat:Dataset",
         "dct:identifier": c.code,
-        "dct:title": [{"@value": c.name, "@language": "zh"}]
-        + ([{"@value": c.name_en, "@language": "en"}] if c.name_en else []),
+        "dct:title": _labels(c.name, c.name_en),
         "dct:description": {"@value": c.summary, "@language": "zh"},
         "dcat:keyword": [k.strip() for k in c.keywords.replace("，", ",").split(",") if k.strip()],
-        "dcat:theme": {"@id": f"{base_url}/zones/{c.zone.key}", "skos:prefLabel": c.zone.name},
+        "dcat:theme": {
+            "@id": f"{base_url}/zones/{c.zone.key}",
+            "skos:prefLabel": _labels(c.zone.name, c.zone.name_en),
+        },
         "dct:publisher": {"@type": "foaf:Organization", "foaf:name": c.provider.name},
         "dct:accessRights": f"sharing:{c.sharing_type}; open:{c.open_type}",
         "dcat:version": str(c.version),

@@ -42,7 +42,7 @@ class CatalogFilterForm(forms.Form):
     def __init__(self, *args, zones, providers, show_status: bool, counts=None, **kwargs):
         """``counts``: per filter, how many catalogs each choice finds (shown beside it)."""
         super().__init__(*args, **kwargs)
-        self.fields["zone"].choices = _with_any([(z.key, z.name) for z in zones])
+        self.fields["zone"].choices = _with_any([(z.key, z.display_name) for z in zones])
         self.fields["provider"].choices = _with_any([(str(p.pk), p.name) for p in providers])
         if not show_status:
             del self.fields["status"]

@@ -2,17 +2,16 @@
 asked for (the Chinese one when there is no English one), fee bases in words, and the
 sections as rows of (item, detail, value) for the CSV and PDF exports."""
 
-from django.utils.translation import get_language, ngettext
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from assets.models import AssetStatus, RightKind
+from core.names import name_in_language
 from scenarios.models import FeeBasis
 
 
 def name_of(item: dict) -> str:
-    if (get_language() or "").startswith("en") and item.get("name_en"):
-        return item["name_en"]
-    return item["name"]
+    return name_in_language(item["name"], item.get("name_en", ""))
 
 
 def fee_text(item: dict) -> str:

@@ -300,7 +300,11 @@ class DemandSuggestionsView(APIView):
 
 
 class PipelineGroup(serializers.Serializer):
-    name = serializers.CharField(allow_null=True)
+    name = serializers.CharField(
+        allow_null=True,
+        help_text="the zone's name in the language asked (English: its English name), or the "
+        "provider's name; null: none given",
+    )
     counts = serializers.ListField(
         child=serializers.IntegerField(),
         help_text="open, assigned, promised, declined, blocked (in this order)",

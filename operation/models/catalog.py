@@ -4,8 +4,10 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from core.names import BilingualName
 
-class DataZone(models.Model):
+
+class DataZone(BilingualName, models.Model):
     key = models.SlugField(_("key"), max_length=40, unique=True)
     code_prefix = models.CharField(
         _("catalog code prefix"),
@@ -23,7 +25,7 @@ class DataZone(models.Model):
         verbose_name_plural = _("data zones")
 
     def __str__(self) -> str:
-        return self.name
+        return self.display_name
 
 
 class DataResource(models.Model):
@@ -140,7 +142,7 @@ class FieldType(models.TextChoices):
     TIME = "time", _("Time")
 
 
-class Catalog(models.Model):
+class Catalog(BilingualName, models.Model):
     code = models.CharField(_("code"), max_length=20, unique=True)
     name = models.CharField(_("name"), max_length=200)
     name_en = models.CharField(_("English name"), max_length=200, blank=True)
@@ -202,7 +204,7 @@ class Catalog(models.Model):
         indexes = [models.Index(fields=["status", "zone"])]
 
     def __str__(self) -> str:
-        return f"{self.code} {self.name}"
+        return f"{self.code} {self.display_name}"
 
 
 class CatalogField(models.Model):

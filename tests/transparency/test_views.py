@@ -74,6 +74,8 @@ def test_the_exports_hold_the_reports_figures(client, seeded):
     assert usage["Data-service calls"] == "2" and usage["Sandbox jobs run"] == "1"
     developers = [r[1] for r in rows if r[0] == "Admitted secondary developers" and r[1]]
     assert developers == ["海洋实验室 Ltd."]  # its English name, in English
+    catalogs = [r for r in rows if r[0] == "Authorized resources (published catalogs)" and r[1]]
+    assert [r[1:3] for r in catalogs] == [["Marine", "HY-0001 Vessels in port"]]
     (assets,) = [r for r in rows if r[0] == "Registered data assets" and not r[1]]
     assert assets[3].startswith("1 data asset registered in the year (")
     assert "Data processing and use right: 1" in assets[3]
@@ -81,6 +83,7 @@ def test_the_exports_hold_the_reports_figures(client, seeded):
     text = _pdf_text(client.get(f"/disclosure/{year}.pdf", HTTP_ACCEPT_LANGUAGE="zh-hans"))
     assert f"{year}" in text and "运营情况公开" in text
     assert "berth-traffic" in text and "海洋实验室" in text and "政府指导价" in text
+    assert "海洋数据专区" in text and "在港船舶动态" in text and "Marine" not in text
 
 
 def test_a_year_never_drafted_is_not_found(client):

@@ -8,6 +8,7 @@ from django.utils import timezone
 
 from demands.models import Demand, DemandStatus
 from demands.services import demands as svc
+from operation.models import DataZone
 from operation.services.catalogs import catalog_withdraw
 from tests.demands.factories import PURPOSE, filed_demand
 from tests.factories import published_vessel_catalog
@@ -136,3 +137,28 @@ def test_the_demander_sees_a_withdrawn_catalog_send_the_demand_back(client, part
         assert catalog.code in last, language
         matched = page.split('id="matched"')[1].split("</section>")[0]
         assert 'data-action="file-scenario"' not in matched
+
+
+def test_zones_and_catalogs_are_named_in_the_readers_language(client, parties, tmp_path):
+    staff, lab, _provider, _bureau = parties
+    catalog = published_vessel_catalog(staff, tmp_path)  # 在港船舶动态 / Vessels in port
+    marine = DataZone.objects.get(key="marine")  # 海洋数据专区 / Marine
+    demand = svc.demand_match(by=staff, demand=filed_demand(lab, zone=marine), catalog=catalog)
+    filed_demand(lab, zone=marine, title="赤潮浮标观测")  # in progress: on the pipeline
+    client.force_login(staff)
+    for language, zone, other_zone, name in (
+        ("en", "Marine", "海洋数据专区", "Vessels in port"),
+        ("zh-hans", "海洋数据专区", "Marine", "在港船舶动态"),
+    ):
+        listing, detail, pipeline = (
+            client.get(url, HTTP_ACCEPT_LANGUAGE=language).content.decode()
+            for url in ("/demands/", f"/demands/{demand.pk}/", "/demands/pipeline/")
+        )
+        assert f"<td>{zone}</td>" in listing, language
+        assert f'<option value="marine">{zone}</option>' in listing, language
+        assert f"<dd>{zone}</dd>" in detail, language
+        matched = detail.split('id="matched"')[1].split("</section>")[0]
+        assert f"{catalog.code} {name}</a>" in matched, language
+        zones = pipeline.split('id="pipeline-zones"')[1].split("</table>")[0]
+        assert f'<th scope="row">{zone}</th>' in zones, language
+        assert all(other_zone not in page for page in (listing, detail, pipeline)), language

@@ -1,3 +1,5 @@
+import csv
+import io
 import json
 
 import pytest
@@ -261,6 +263,20 @@ def test_exports_are_open_and_list_only_published_catalogs(staff, catalog, tmp_p
     assert dataset["dct:identifier"] == "HY-0001"
     assert dataset["dct:accrualPeriodicity"]["@id"] == "http://purl.org/cld/freq/daily"
     assert {"@value": "Vessels in port", "@language": "en"} in dataset["dct:title"]
+
+
+def test_exports_name_the_zone_in_both_languages_whatever_the_language_asked(catalog):
+    anonymous = APIClient()
+    for language in ("en", "zh-hans"):
+        csv_text = anonymous.get("/api/v1/catalogs/export.csv", HTTP_ACCEPT_LANGUAGE=language)
+        rows = list(csv.DictReader(io.StringIO(csv_text.content.decode())))
+        assert [(r["zone"], r["zone_en"]) for r in rows] == [("海洋数据专区", "Marine")]
+        body = anonymous.get("/api/v1/catalogs/export.jsonld", HTTP_ACCEPT_LANGUAGE=language)
+        [dataset] = body.json()["dcat:dataset"]
+        assert dataset["dcat:theme"]["skos:prefLabel"] == [
+            {"@value": "海洋数据专区", "@language": "zh"},
+            {"@value": "Marine", "@language": "en"},
+        ]
 
 
 def test_upload_through_the_api_and_describe_and_publish(staff, tmp_path):

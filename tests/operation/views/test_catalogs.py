@@ -281,3 +281,42 @@ def test_the_list_shows_rows_update_dates_and_how_many_each_filter_finds(client,
     nothing = client.get("/catalogs/", {"search": "不存在的词"}).content.decode()
     zone = nothing[nothing.index('id="id_zone"') :]
     assert "(2)</option>" not in zone[: zone.index("</select>")]
+
+
+def _select(page: str, field: str) -> str:
+    start = page.index(f'id="id_{field}"')
+    return page[start : page.index("</select>", start)]
+
+
+def test_zones_and_catalogs_are_named_in_the_readers_language(client, tmp_path):
+    staff = staff_user("op")
+    catalog = published_vessel_catalog(staff, tmp_path)  # 海洋数据专区 / Marine
+    client.force_login(staff)
+    pages = {
+        language: {
+            url: client.get(url, HTTP_ACCEPT_LANGUAGE=language).content.decode()
+            for url in (
+                "/catalogs/",
+                f"/catalogs/{catalog.code}/",
+                f"/catalogs/{catalog.code}/edit/",
+            )
+        }
+        for language in ("en", "zh-hans")
+    }
+
+    listing, detail, edit = pages["en"].values()
+    assert "<td>Marine</td>" in listing and '<option value="marine">Marine (1)</option>' in listing
+    assert ">Vessels in port</a><br><small>在港船舶动态</small>" in listing
+    assert "<h1>HY-0001 Vessels in port</h1>\n<p>在港船舶动态</p>" in detail
+    assert "<dd>Marine</dd>" in detail
+    assert "selected>Marine</option>" in _select(edit, "zone")
+    assert all("海洋数据专区" not in page for page in pages["en"].values())
+
+    listing, detail, edit = pages["zh-hans"].values()
+    assert "<td>海洋数据专区</td>" in listing
+    assert '<option value="marine">海洋数据专区 (1)</option>' in listing
+    assert ">在港船舶动态</a><br><small>Vessels in port</small>" in listing
+    assert "<h1>HY-0001 在港船舶动态</h1>\n<p>Vessels in port</p>" in detail
+    assert "<dd>海洋数据专区</dd>" in detail
+    assert "selected>海洋数据专区</option>" in _select(edit, "zone")
+    assert all("Marine" not in page for page in pages["zh-hans"].values())
