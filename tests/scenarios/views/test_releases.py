@@ -4,6 +4,7 @@ the review page only."""
 
 import base64
 import hashlib
+import re
 
 import pytest
 from rest_framework.test import APIClient
@@ -529,26 +530,44 @@ def test_the_decisions_table_lists_each_outputs_decision_and_reason_in_both_lang
         by_type.pk: {"decision": "approve"},
         crosstab.pk: {"decision": "return", "reason": "请先合并小泊位"},
     }
-    svc.release_review(by=reviewers[0], request=release, items=decided)
-    url = f"/scenarios/releases/{release.pk}/"
-    # Blind: the other reviewer and the developer see nothing of it in the open round.
-    assert (
-        "请先合并小泊位" not in page_of(client, reviewers[1], url).split('id="release-reviews"')[1]
+    svc.release_review(
+        by=reviewers[0], request=release, items=decided, comment_private="小泊位或可识别单船"
     )
+    url = f"/scenarios/releases/{release.pk}/"
+
+    def decisions_table(page):
+        return page.split('id="release-reviews"')[1].split("</section>")[0]
+
+    # Blind: the other reviewer and the developer see nothing of it in the open round.
+    assert "请先合并小泊位" in decisions_table(page_of(client, reviewers[0], url))
+    assert "请先合并小泊位" not in decisions_table(page_of(client, reviewers[1], url))
+    assert "请先合并小泊位" not in decisions_table(page_of(client, developer, url))
     svc.release_review(by=reviewers[1], request=release, decision="approve", comment_public="同意")
 
-    client.force_login(developer)
-    for language, approved, returned in (
-        ("en", "Approve", "Return for changes"),
-        ("zh-hans", "通过", "退回修改"),
-    ):
-        page = client.get(url, HTTP_ACCEPT_LANGUAGE=language).content.decode()
-        table = page.split('id="release-reviews"')[1].split("</section>")[0]
-        row = table.split(f'data-output-id="{crosstab.pk}"')[1].split("</li>")[0]
-        assert f"{returned} — " in row and "请先合并小泊位" in row, language
-        row = table.split(f'data-output-id="{by_type.pk}"')[1].split("</li>")[0]
-        assert approved in row and "item-reason" not in row, language
-        assert table.count("data-output-id=") == 2  # the whole-request decision lists none
+    words = {"en": ("Approve", "Return for changes"), "zh-hans": ("通过", "退回修改")}
+    # Once the round is decided, the other reviewer and the developer read each output's
+    # decision and reason; the comment to reviewers stays with the reviewers.
+    for user in (reviewers[1], developer):
+        client.force_login(user)
+        for language, (approved, returned) in words.items():
+            page = client.get(url, HTTP_ACCEPT_LANGUAGE=language).content.decode()
+            table = decisions_table(page)
+            seen = (user.username, language)
+            row = table.split(f'data-output-id="{crosstab.pk}"')[1].split("</li>")[0]
+            assert f"<code>crosstab.csv</code>: {returned} — " in row, seen
+            assert "请先合并小泊位" in row, seen
+            row = table.split(f'data-output-id="{by_type.pk}"')[1].split("</li>")[0]
+            assert f"<code>by_type.csv</code>: {approved}" in row, seen
+            assert "item-reason" not in row, seen
+            assert table.count("data-output-id=") == 2, seen  # none for a whole-request one
+            assert ("小泊位或可识别单船" in page) == (user != developer), seen
+            assert ("reviewer1" in table) == (user != developer), seen
+        # In Chinese, the decisions are in words and none in English: the table's text is
+        # Chinese but for the outputs' and reviewers' names.
+        page = client.get(url, HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
+        assert not any(word in page for word in ("Approve", "Reject", "Return for")), user
+        text = re.sub(r"<[^>]+>|\b\w+\.csv\b|\breviewer\d\b", " ", decisions_table(page))
+        assert not re.search(r"[A-Za-z]", text), text
 
     api = APIClient()
     api.force_authenticate(developer)
