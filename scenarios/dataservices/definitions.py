@@ -25,7 +25,7 @@ from scenarios.models import (
     ServiceReview,
 )
 from scenarios.reviews import Decided, ReviewKind, review_round
-from tenants.permissions import is_member, is_operator_staff
+from tenants.permissions import is_admitted_member, is_member, is_operator_staff
 
 D = DefinitionStatus
 CODE = re.compile(r"^[a-z0-9][a-z0-9-]{1,59}$")
@@ -35,8 +35,11 @@ PROPOSABLE = (ScenarioTypeStatus.DRAFT, ScenarioTypeStatus.RETURNED, ScenarioTyp
 
 
 def may_propose_for(user, scenario_type: ScenarioType) -> bool:
-    """The type's proposing organization and operator staff propose its services."""
-    return is_member(user, scenario_type.proposer_id) or is_operator_staff(user)
+    """The type's proposing organization, while it is admitted (as for proposing a type),
+    and operator staff propose its services."""
+    return is_operator_staff(user) or (
+        is_member(user, scenario_type.proposer_id) and is_admitted_member(user)
+    )
 
 
 def may_propose(user, scenario_type: ScenarioType) -> bool:
@@ -86,6 +89,16 @@ def service_propose(
     it is reviewed with the type; with an approved type it is an amendment of the type,
     reviewed on its own."""
     if not may_propose_for(by, scenario_type):
+        member = is_member(by, scenario_type.proposer_id)
+        admission = getattr(by.membership.organization, "admission", None) if member else None
+        if admission is not None:
+            raise PermissionRefused(
+                _(
+                    "Your organization's admission is %(status)s: it cannot propose data "
+                    "services now."
+                )
+                % {"status": admission.get_status_display()}
+            )
         raise PermissionRefused(_("Only the type's proposing organization or operator staff do."))
     code = (code or "").strip()
     if not CODE.match(code) or code in RESERVED_CODES:

@@ -36,7 +36,7 @@ from scenarios.queue import workspace_dispatch
 from scenarios.reviews import Decided, ReviewKind, audited, review_round
 from scenarios.services.jobs import jobs_cancel_for_scenario
 from scenarios.services.scope import scope_clean, scope_within
-from tenants.models import AdmissionStatus
+from tenants.models import AdmissionApplication, AdmissionStatus
 from tenants.permissions import (
     check_operator_staff,
     is_operator_staff,
@@ -53,6 +53,31 @@ def _applicant_organization(by):
     if admission is None or admission.status != AdmissionStatus.ADMITTED:
         raise PermissionRefused(_("Only members of an admitted organization apply."))
     return membership.organization
+
+
+def _admission_locked(organization_id: int) -> AdmissionApplication | None:
+    """The organization's admission, locked as admission_suspend locks it (and before the
+    scenario, in the order a suspension's cascade takes them): it is not suspended or
+    revoked while one of its scenarios is being authorized."""
+    return (
+        AdmissionApplication.objects.select_for_update(no_key=True)
+        .filter(organization_id=organization_id)
+        .first()
+    )
+
+
+def _check_admitted(organization_id: int) -> None:
+    """Refuse to authorize a scenario of an organization that is not admitted (its
+    suspension or revocation only reaches the scenarios already authorized)."""
+    admission = _admission_locked(organization_id)
+    if admission is None or admission.status != AdmissionStatus.ADMITTED:
+        raise Conflict(
+            _(
+                "The organization's admission is %(status)s: its scenario cannot be "
+                "authorized now (it can be once the organization is reinstated)."
+            )
+            % {"status": admission.get_status_display() if admission else "—"}
+        )
 
 
 def _approved_scope(scenario_type: ScenarioType) -> dict[int, list[str]]:
@@ -127,6 +152,7 @@ def scenario_apply(
     requested = scope_clean(scope)
     today = timezone.localdate()
     with transaction.atomic():
+        _check_admitted(organization.pk)  # locked: not suspended since it was read above
         scenario_type = ScenarioType.objects.select_for_update().get(pk=scenario_type.pk)
         if scenario_type.status != ScenarioTypeStatus.APPROVED:
             raise Conflict(_("Scenarios can only be filed under an approved type."))
@@ -177,6 +203,7 @@ def scenario_apply(
 
 
 def _locked_under_review(_by, scenario: Scenario) -> Scenario:
+    _admission_locked(scenario.organization_id)  # before the scenario (see _check_admitted)
     scenario = Scenario.objects.select_for_update().get(pk=scenario.pk)
     if scenario.status != S.PENDING_REVIEW:
         raise Conflict(_("This scenario is not waiting for review."))
@@ -189,6 +216,9 @@ def _settle_amendment(decided: Decided) -> None:
         scenario.status, scenario.reason = S.REJECTED, decided.comment
         scenario.save(update_fields=["status", "reason"])
     else:
+        # Refused while the organization is suspended: the reviewer's approval is not
+        # recorded, and may be given again once it is reinstated (or the scenario rejected).
+        _check_admitted(scenario.organization_id)
         _extend_type_scope(decided.by, scenario)
         _authorize(decided.by, scenario, filed=False)
 
@@ -363,13 +393,27 @@ def _notify(scenario: Scenario) -> None:
     )
 
 
+def _cascade(by, scenarios, *, action: str, reason: str) -> list[Scenario]:
+    """``action`` on each of ``scenarios`` that its source states allow, in the order of
+    their ids (every cascade locks them in that order); returns those changed. One that
+    left those states after the list was read (closed or expired meanwhile) is passed
+    over: it is no reason to undo the suspension, withdrawal or revocation that cascades."""
+    sources = TRANSITIONS[action][0]
+    changed = []
+    for pk in sorted(set(scenarios.filter(status__in=sources).values_list("pk", flat=True))):
+        scenario = Scenario.objects.select_for_update().get(pk=pk)
+        if scenario.status in sources:
+            changed.append(
+                scenario_transition(by=by, scenario=scenario, action=action, reason=reason)
+            )
+    return changed
+
+
 def cascade_organization(*, by, organization, action: str, reason: str) -> None:
     """An organization suspended or revoked: its scenarios follow, each audited. Those its
     suspension suspends are marked so, and return with it (cascade_organization_reinstated);
     one suspended before stays suspended until staff reinstate it."""
-    live = {"suspend": [S.AUTHORIZED], "revoke": [S.AUTHORIZED, S.SUSPENDED, S.PENDING_REVIEW]}
-    for scenario in organization.scenarios.filter(status__in=live[action]).order_by("pk"):
-        changed = scenario_transition(by=by, scenario=scenario, action=action, reason=reason)
+    for changed in _cascade(by, organization.scenarios.all(), action=action, reason=reason):
         if action == "suspend":
             changed.suspended_with_organization = True
             changed.save(update_fields=["suspended_with_organization"])
@@ -424,14 +468,8 @@ def _withdrawn(code: str, reason: str) -> str:
 
 def cascade_catalog_withdrawn(*, by, catalog, reason: str) -> None:
     """A withdrawn catalog: every authorized scenario using it is suspended (flagged)."""
-    scenarios = Scenario.objects.filter(status=S.AUTHORIZED, scope__catalog=catalog).distinct()
-    for scenario in scenarios.order_by("pk"):
-        scenario_transition(
-            by=by,
-            scenario=scenario,
-            action="suspend",
-            reason=_withdrawn(catalog.code, reason),
-        )
+    using = Scenario.objects.filter(scope__catalog=catalog)
+    _cascade(by, using, action="suspend", reason=_withdrawn(catalog.code, reason))
 
 
 def scenario_close(*, by, scenario: Scenario, reason: str = "") -> Scenario:
@@ -471,10 +509,7 @@ def scenario_close(*, by, scenario: Scenario, reason: str = "") -> Scenario:
 
 def cascade_revoke(*, by, scenarios, reason: str) -> None:
     """Revoke every live scenario of a revoked type (inside the caller's transaction)."""
-    for scenario in scenarios.filter(
-        status__in=[S.AUTHORIZED, S.SUSPENDED, S.PENDING_REVIEW]
-    ).order_by("pk"):
-        scenario_transition(by=by, scenario=scenario, action="revoke", reason=reason)
+    _cascade(by, scenarios, action="revoke", reason=reason)
 
 
 def scenarios_expire(*, today=None) -> int:

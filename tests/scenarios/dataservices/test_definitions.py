@@ -190,6 +190,28 @@ def test_only_the_proposing_organization_or_staff_propose_and_only_types_allowin
         service_propose(by=staff_user("op"), scenario_type=scenario_type, **BERTH_SERVICE)
 
 
+def test_a_suspended_or_revoked_organization_proposes_no_service_and_staff_still_may(tmp_path):
+    from scenarios.dataservices.definitions import may_propose
+    from tenants.services.admission import admission_revoke, admission_suspend
+
+    scenario_type, proposer = approved_type(tmp_path, output_kinds=["aggregate", "service"])
+    operator = staff_user("op")
+    application = proposer.membership.organization.admission
+    admission_suspend(by=operator, application=application, reason="违规")
+    application.refresh_from_db()  # as the proposer's next request reads it
+    assert not may_propose(proposer, scenario_type)
+    with pytest.raises(PermissionRefused, match="admission is Suspended: it cannot propose"):
+        service_propose(by=proposer, scenario_type=scenario_type, **BERTH_SERVICE)
+    admission_revoke(by=operator, application=application, reason="严重违规")
+    application.refresh_from_db()
+    with pytest.raises(PermissionRefused, match="admission is Revoked: it cannot propose"):
+        service_propose(by=proposer, scenario_type=scenario_type, **BERTH_SERVICE)
+    assert not ServiceDefinition.objects.exists()
+    assert may_propose(operator, scenario_type)
+    definition = service_propose(by=operator, scenario_type=scenario_type, **BERTH_SERVICE)
+    assert definition.status == DefinitionStatus.SUBMITTED
+
+
 # --- Calls ---------------------------------------------------------------------------------
 
 

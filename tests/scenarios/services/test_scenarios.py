@@ -243,6 +243,143 @@ def test_an_organization_reinstated_brings_back_the_scenarios_its_suspension_sus
     assert returning.status == ScenarioStatus.SUSPENDED and returning.reason == "抽查"
 
 
+def test_a_scenario_awaiting_review_is_not_authorized_while_its_organization_is_suspended(
+    approved, django_capture_on_commit_callbacks
+):
+    from tenants.services.admission import admission_reinstate, admission_suspend
+
+    scenario_type, proposer = approved
+    operator = staff_user("op")
+    scenario = apply(proposer, scenario_type, scope={"HY-0001": ["mmsi", "tonnage"]})
+    application = proposer.membership.organization.admission
+    admission_suspend(by=operator, application=application, reason="违规")
+    first, second = (staff_user(n, PlatformRole.REVIEWER) for n in ("r3", "r4"))
+    svc.scenario_amendment_review(by=first, scenario=scenario, decision="approve")
+    with pytest.raises(Conflict, match="admission is Suspended: its scenario cannot be author"):
+        svc.scenario_amendment_review(by=second, scenario=scenario, decision="approve")
+    scenario.refresh_from_db()
+    scenario_type.refresh_from_db()
+    assert scenario.status == ScenarioStatus.PENDING_REVIEW
+    assert not scenario.workspaces.exists()
+    assert "tonnage" not in scenario_type.scope.get().columns
+    assert not scenario.reviews.filter(reviewer=second).exists()  # refused, not recorded
+
+    admission_reinstate(by=operator, application=application)
+    with django_capture_on_commit_callbacks(execute=True):
+        svc.scenario_amendment_review(by=second, scenario=scenario, decision="approve")
+    scenario.refresh_from_db()
+    assert scenario.status == ScenarioStatus.AUTHORIZED
+    assert scenario.workspaces.get().status == WorkspaceStatus.READY
+
+
+def test_an_organization_suspended_after_applying_began_is_not_authorized_on_filing(
+    approved, monkeypatch
+):
+    """Suspended between the applicant's check and the filing's transaction (simulated by
+    a check that ran before the suspension): the filing finds the admission suspended."""
+    from tenants.services.admission import admission_suspend
+
+    scenario_type, proposer = approved
+    organization = proposer.membership.organization
+    monkeypatch.setattr(svc, "_applicant_organization", lambda by: organization)
+    admission_suspend(by=staff_user("op"), application=organization.admission, reason="违规")
+    with pytest.raises(Conflict, match="admission is Suspended: its scenario cannot be author"):
+        apply(proposer, scenario_type)
+    assert not svc.Scenario.objects.exists()
+
+
+@pytest.mark.parametrize("meanwhile", ["close", "expire"])
+def test_a_scenario_ended_while_its_organization_is_suspended_does_not_undo_the_suspension(
+    approved, monkeypatch, meanwhile
+):
+    """The cascade read its list; one of the scenarios is closed or expires before the
+    cascade reaches it (simulated as the first one is suspended): it is passed over."""
+    from tenants.models import AdmissionStatus
+    from tenants.services.admission import admission_suspend
+
+    scenario_type, proposer = approved
+    first = apply(proposer, scenario_type)
+    ended = apply(proposer, scenario_type, name="短期")
+    last = apply(proposer, scenario_type, name="港区夜间作业")
+    notify = svc._notify
+
+    def end_one_meanwhile(scenario):
+        if scenario.pk == first.pk:
+            if meanwhile == "close":
+                svc.scenario_close(by=proposer, scenario=ended, reason="结束")
+            else:
+                svc.Scenario.objects.filter(pk=ended.pk).update(
+                    period_end=TODAY - datetime.timedelta(days=1)
+                )
+                svc.scenarios_expire()
+        notify(scenario)
+
+    monkeypatch.setattr(svc, "_notify", end_one_meanwhile)
+    application = proposer.membership.organization.admission
+    admission_suspend(by=staff_user("op"), application=application, reason="违规")
+
+    application.refresh_from_db()
+    assert application.status == AdmissionStatus.SUSPENDED
+    found = dict(svc.Scenario.objects.values_list("pk", "status"))
+    assert found[first.pk] == found[last.pk] == ScenarioStatus.SUSPENDED
+    assert found[ended.pk] == (
+        ScenarioStatus.CLOSED if meanwhile == "close" else ScenarioStatus.EXPIRED
+    )
+    assert not AuditEvent.objects.filter(
+        action="scenario.suspend", target_id=str(ended.pk)
+    ).exists()
+
+
+def test_a_scenario_closed_while_its_catalog_is_withdrawn_does_not_undo_the_withdrawal(
+    approved, monkeypatch
+):
+    from operation.models import Catalog, CatalogStatus
+    from operation.services.catalogs import catalog_withdraw
+
+    scenario_type, proposer = approved
+    first = apply(proposer, scenario_type)
+    closed = apply(proposer, scenario_type, name="短期")
+    notify = svc._notify
+
+    def close_one_meanwhile(scenario):
+        if scenario.pk == first.pk:
+            svc.scenario_close(by=proposer, scenario=closed, reason="结束")
+        notify(scenario)
+
+    monkeypatch.setattr(svc, "_notify", close_one_meanwhile)
+    catalog = Catalog.objects.get(code="HY-0001")
+    catalog_withdraw(by=staff_user("op"), catalog=catalog, reason="停更")
+
+    catalog.refresh_from_db()
+    assert catalog.status == CatalogStatus.WITHDRAWN
+    found = dict(svc.Scenario.objects.values_list("pk", "status"))
+    assert found == {first.pk: ScenarioStatus.SUSPENDED, closed.pk: ScenarioStatus.CLOSED}
+
+
+def test_a_scenario_closed_while_its_type_is_revoked_does_not_undo_the_revocation(
+    approved, monkeypatch
+):
+    from scenarios.models import ScenarioTypeStatus
+
+    scenario_type, proposer = approved
+    first = apply(proposer, scenario_type)
+    closed = apply(proposer, scenario_type, name="短期")
+    notify = svc._notify
+
+    def close_one_meanwhile(scenario):
+        if scenario.pk == first.pk:
+            svc.scenario_close(by=proposer, scenario=closed, reason="结束")
+        notify(scenario)
+
+    monkeypatch.setattr(svc, "_notify", close_one_meanwhile)
+    scenario_type_revoke(by=staff_user("op"), scenario_type=scenario_type, reason="政策调整")
+
+    scenario_type.refresh_from_db()
+    assert scenario_type.status == ScenarioTypeStatus.REVOKED
+    found = dict(svc.Scenario.objects.values_list("pk", "status"))
+    assert found == {first.pk: ScenarioStatus.REVOKED, closed.pk: ScenarioStatus.CLOSED}
+
+
 def test_a_scenario_of_a_suspended_organization_cannot_be_reinstated_alone(approved):
     from tenants.services.admission import admission_reinstate, admission_suspend
 

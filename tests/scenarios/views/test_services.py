@@ -249,6 +249,23 @@ def test_only_the_proposing_organization_and_staff_may_propose(client, serviced)
     assert client.get(url).status_code == 200
 
 
+def test_a_member_of_a_suspended_organization_is_not_offered_the_proposal_form(client, serviced):
+    from tenants.services.admission import admission_suspend
+
+    scenario, developer, _definition, _secret = serviced
+    admission_suspend(
+        by=staff_user("op"), application=developer.membership.organization.admission, reason="违规"
+    )
+    client.force_login(developer)
+    page = client.get(f"/scenario-types/{scenario.scenario_type_id}/").content.decode()
+    assert 'href="/services/berth-traffic/"' in page
+    assert "/services/new/" not in page
+    url = f"/scenario-types/{scenario.scenario_type_id}/services/new/"
+    assert client.get(url).status_code == 404
+    assert client.post(url, proposal(code="x-service")).status_code == 404
+    assert ServiceDefinition.objects.count() == 1
+
+
 def test_the_type_page_lists_its_services_and_links_the_proposal_form(client, serviced):
     scenario, developer, _definition, _secret = serviced
     url = f"/scenario-types/{scenario.scenario_type_id}/"
