@@ -340,10 +340,12 @@ def scenario_transition(*, by, scenario: Scenario, action: str, reason: str = ""
     if needs_reason and not reason:
         raise InvalidInput(_("Give a reason."), field="reason")
     with transaction.atomic():
+        # Reinstating: the admission locked first (see _admission_locked), so a suspension
+        # of the organization at the same moment is seen, not raced.
+        admission = _admission_locked(scenario.organization_id) if action == "reinstate" else None
         scenario = Scenario.objects.select_for_update().get(pk=scenario.pk)
         if scenario.status not in sources:
             raise Conflict(_TRANSITION_REFUSED[action] % {"status": scenario.get_status_display()})
-        admission = getattr(scenario.organization, "admission", None)
         if action == "reinstate" and (
             admission is None or admission.status != AdmissionStatus.ADMITTED
         ):

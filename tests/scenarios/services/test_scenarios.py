@@ -597,3 +597,59 @@ def test_the_organization_closes_its_scenario_and_the_workspace_goes(
     assert not folder.exists()
     with pytest.raises(Conflict):
         svc.scenario_close(by=proposer, scenario=scenario)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_staff_reinstatement_during_the_organizations_suspension_waits_and_is_refused(
+    approved, monkeypatch
+):
+    """The organization's suspension holds its admission while it cascades: a scenario
+    reinstated by staff at that moment waits for it and is refused, instead of returning
+    authorized under a suspended organization."""
+    import threading
+    import time
+
+    from django.db import connection
+
+    from tenants.services import admission as admission_svc
+
+    scenario_type, proposer = approved
+    operator = staff_user("op")
+    scenario = apply(proposer, scenario_type)
+    svc.scenario_transition(by=operator, scenario=scenario, action="suspend", reason="核查")
+    record = admission_svc.audit_record
+
+    def record_slowly(**kwargs):
+        record(**kwargs)
+        time.sleep(0.5)  # the reinstatement runs meanwhile, unless it waits for the lock
+
+    monkeypatch.setattr(admission_svc, "audit_record", record_slowly)
+    errors = []
+
+    def run(work):
+        try:
+            work()
+        except Exception as error:  # reported below
+            errors.append(error)
+        finally:
+            connection.close()
+
+    suspend = threading.Thread(
+        target=run,
+        args=(
+            lambda: admission_svc.admission_suspend(
+                by=operator, application=proposer.membership.organization.admission, reason="违规"
+            ),
+        ),
+    )
+    suspend.start()
+    time.sleep(0.2)
+    run(lambda: svc.scenario_transition(by=operator, scenario=scenario, action="reinstate"))
+    suspend.join()
+
+    assert [str(error) for error in errors] == [
+        "The organization's admission is Suspended: reinstate the organization first "
+        "(the scenarios suspended with it return with it)."
+    ]
+    scenario.refresh_from_db()
+    assert scenario.status == ScenarioStatus.SUSPENDED
