@@ -74,13 +74,14 @@ def _record(entries) -> None:
             )
         )
         for cell in filter(None, fields[b"ledger"].decode().split(";")):
-            key, units = cell.split(":")
+            key, units, values = cell.split(":")
             ledger.append(
                 ServiceLedger(
                     organization_id=record["organization"],
                     service_id=record["service"],
                     key_sha256=key,
                     units=int(units),
+                    values_sha256=values,
                 )
             )
         if at > used.get(record["api_key"], at.min.replace(tzinfo=at.tzinfo)):

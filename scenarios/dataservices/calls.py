@@ -78,7 +78,7 @@ class Answerable:
     result: engine.Result
     rows: list[dict]
     checked: list[int]
-    cells: list[tuple[str, int]]  # (key's SHA-256, units), one per checked row
+    cells: list[tuple[str, int, str]]  # (key's SHA-256, units, values), one per checked row
     cells_suppressed: int
 
     @classmethod
@@ -94,10 +94,18 @@ class Answerable:
                 (
                     hashlib.sha256(encode(result.key_of(index)).encode()).hexdigest(),
                     result.units[index],
+                    _fingerprint(result.rows[index]),
                 )
                 for index in checked
             ],
         )
+
+
+def _fingerprint(row: list) -> str:
+    """The ledger's fingerprint of a cell's answered values (numbers to 9 significant
+    digits: a table held in memory and its Parquet file may sum in another order)."""
+    values = [f"{value:.9g}" if isinstance(value, float) else value for value in row]
+    return hashlib.sha256(_CELL_JSON.encode(values).encode()).hexdigest()[:16]
 
 
 def _answer_rows(result: engine.Result) -> list[dict]:
@@ -188,7 +196,7 @@ def _keep(cache_key: str, result: engine.Result) -> Answerable:
 def _ledger_load(ledger: str, organization_id: int, service_id: int) -> None:
     cells = ServiceLedger.objects.filter(
         organization_id=organization_id, service_id=service_id
-    ).values_list("key_sha256", "units")
+    ).values_list("key_sha256", "units", "values_sha256")
     counters.ledger_load(ledger, cells.iterator(chunk_size=10_000))
 
 

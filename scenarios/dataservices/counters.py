@@ -22,8 +22,8 @@ from core.kv import kv_name as name_of
 # quota), the call log's stream, the ledger's marker (loaded from the database), a result
 # to cache (or an empty name).
 # ARGV: rate limit, its seconds, quota limit, its seconds, the call (JSON), the ledger's
-# key prefix, the threshold, the cells to check ("key:units;key:units..."), the result to
-# cache and its seconds.
+# key prefix, the threshold, the cells to check ("key:units:values;..."; values: the
+# fingerprint of the cell's answered values), the result to cache and its seconds.
 # Answers {outcome, log length, positions of the cells suppressed...}: outcome 0 counted,
 # 1 the rate is full, 2 the quota is full (both logged as refused), 3 the ledger is not
 # loaded (nothing counted or logged).
@@ -49,19 +49,21 @@ local threshold = tonumber(ARGV[7])
 local answer = {0, 0}
 local shown = {}
 local position = 0
-for cell, units in string.gmatch(ARGV[8], '([^;:]+):([^;]+)') do
+for cell, units, values in string.gmatch(ARGV[8], '([^;:]+):([^;:]+):([^;:]*)') do
   local key = ARGV[6] .. cell
-  units = tonumber(units)
+  local count = tonumber(units)
   local clash, seen = false, false
   for _, earlier in ipairs(redis.call('SMEMBERS', key)) do
-    local apart = math.abs(units - tonumber(earlier))
-    if apart == 0 then seen = true elseif apart < threshold then clash = true break end
+    local earlier_units, earlier_values = string.match(earlier, '^([^:]+):?(.*)$')
+    local apart = math.abs(count - tonumber(earlier_units))
+    if apart == 0 and earlier_values == values then seen = true
+    elseif apart < threshold then clash = true break end
   end
   if clash then
     table.insert(answer, position)
   elseif not seen then
-    redis.call('SADD', key, units)
-    table.insert(shown, cell .. ':' .. units)
+    redis.call('SADD', key, units .. ':' .. values)
+    table.insert(shown, cell .. ':' .. units .. ':' .. values)
   end
   position = position + 1
 end
@@ -82,13 +84,18 @@ def call_settle(
     record: dict,
     ledger: str,
     threshold: int,
-    cells: list[tuple[str, int]],
+    cells: list[tuple[str, int, str]],
     store: tuple[str, bytes, int] | None = None,
 ) -> list[int]:
     """One round trip: cache a result (``store``: its Redis key, value and seconds), take the
     rate (name, limit, seconds), then the quota (or none for a refused call), check and
-    record ``cells`` (key, units) in the ledger ``ledger`` and log ``record``. [outcome,
-    log length, positions suppressed...]; see _CALL."""
+    record ``cells`` (key, units, values' fingerprint) in the ledger ``ledger`` and log
+    ``record``. [outcome, log length, positions suppressed...]; see _CALL.
+
+    A cell clashes with the same cell answered before when their units differ by fewer
+    than ``threshold``, or when they have as many units but other values (the same units
+    seen again, with more rows: a subtraction would give the rows in between); it is seen
+    when units and values are the same."""
     script = _script(settings.SERVICES_REDIS_URL)
     quota_name, quota_limit, quota_seconds = quota or ("", 0, 0)
     store_name, store_value, store_seconds = store or ("", b"", 0)
@@ -108,7 +115,7 @@ def call_settle(
             orjson.dumps(record),
             name_of(ledger + ":"),
             threshold,
-            ";".join(f"{key}:{units}" for key, units in cells),
+            ";".join(f"{key}:{units}:{values}" for key, units, values in cells),
             store_value,
             store_seconds,
         ],
@@ -116,11 +123,11 @@ def call_settle(
 
 
 def ledger_load(ledger: str, cells) -> None:
-    """Copy the database's ledger (cells as (key, units)) into Redis, then mark it loaded.
-    Only adds: a call recording meanwhile loses nothing."""
+    """Copy the database's ledger (cells as (key, units, values' fingerprint)) into Redis,
+    then mark it loaded. Only adds: a call recording meanwhile loses nothing."""
     pipe = client().pipeline(transaction=False)
-    for index, (key, units) in enumerate(cells, start=1):
-        pipe.sadd(name_of(f"{ledger}:{key}"), units)
+    for index, (key, units, values) in enumerate(cells, start=1):
+        pipe.sadd(name_of(f"{ledger}:{key}"), f"{units}:{values}")
         if index % 10_000 == 0:
             pipe.execute()
     pipe.set(name_of(ledger), 1)

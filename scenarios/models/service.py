@@ -6,6 +6,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from core.names import BilingualName
 from scenarios.models.pricing import Priced
 
 
@@ -46,7 +47,7 @@ class ParameterType(models.TextChoices):
     CHOICE = "choice", _("One of a list")
 
 
-class ServiceDefinition(models.Model):
+class ServiceDefinition(BilingualName, models.Model):
     """One version of a service: what reviewers approve. A change is a new version."""
 
     service = models.ForeignKey(DataService, on_delete=models.CASCADE, related_name="definitions")
@@ -206,9 +207,11 @@ class ServiceCall(models.Model):
 
 
 class ServiceLedger(models.Model):
-    """A cell an organization was answered by a service: its key (hashed) and the number
-    of units in it. A later answer whose same cell differs by fewer than the threshold
-    would disclose the difference: it is suppressed."""
+    """A cell an organization was answered by a service: its key (hashed), the number of
+    units in it and a fingerprint of its values. A later answer whose same cell differs
+    by fewer than the threshold, or has as many units but other values, would disclose
+    the difference: it is suppressed. (A row recorded before the fingerprint has none:
+    any later answer with as many units clashes with it.)"""
 
     organization = models.ForeignKey(
         "tenants.Organization", on_delete=models.CASCADE, related_name="+"
@@ -216,11 +219,12 @@ class ServiceLedger(models.Model):
     service = models.ForeignKey(DataService, on_delete=models.CASCADE, related_name="+")
     key_sha256 = models.CharField(max_length=64)
     units = models.PositiveIntegerField()
+    values_sha256 = models.CharField(max_length=16, blank=True, default="")
 
     class Meta:
         constraints = [
             models.UniqueConstraint(
-                fields=["organization", "service", "key_sha256", "units"],
+                fields=["organization", "service", "key_sha256", "units", "values_sha256"],
                 name="service_ledger_once",
             )
         ]

@@ -431,6 +431,50 @@ def test_an_answer_that_would_difference_an_earlier_one_is_suppressed(
     assert theirs["cells_suppressed"] == 0
 
 
+def _repeat_visitors_csv(path, rows: int = 200, *, offset: int = 0):
+    """Berth 1: twelve vessels, one port call each on March 1 to 12, then vessel 0 again
+    on March 13, alone that day. Berth 2: sixty other vessels over the month."""
+    lines = ["mmsi,vessel_name,vessel_type,berth,arrival_time,owner_phone,tonnage"]
+    for n in [*range(12), 0]:
+        day = n + 1 if len(lines) <= 12 else 13
+        lines.append(
+            f"{412000000 + n},远洋{n:04d}号,集装箱船,海天1号泊位,"
+            f"2025-03-{day:02d} 10:15:00,1390000{n:04d},{1000 + n * 37}"
+        )
+    for n in range(100, 160):
+        lines.append(
+            f"{412000000 + n},远洋{n:04d}号,散货船,海天2号泊位,"
+            f"2025-03-{n % 28 + 1:02d} 11:15:00,1390000{n:04d},{1000 + n * 37}"
+        )
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+def test_the_same_units_with_other_values_are_a_difference_too(
+    tmp_path, monkeypatch, django_capture_on_commit_callbacks
+):
+    """Units counted by vessel: March 1-12 and March 1-13 hold the same twelve vessels at
+    berth 1, but 12 and 13 port calls. Answering both would give away March 13's one port
+    call of one vessel (a cell suppressed when asked alone): the second is suppressed."""
+    import tests.factories as factories
+
+    monkeypatch.setattr(factories, "vessel_csv", _repeat_visitors_csv)
+    with django_capture_on_commit_callbacks(execute=True):
+        _scenario, _developer, definition, secret = factories.serviced_scenario(tmp_path)
+    assert definition.unit == "mmsi"
+
+    def berth_1(period: str) -> dict:
+        answer = service_call(secret=secret, code="berth-traffic", given={"period": period})
+        return next(row for row in answer["rows"] if row["berth"] == "海天1号泊位")
+
+    assert berth_1("2025-03-13/2025-03-13")["port_calls"] is None  # one vessel: too few
+    assert berth_1("2025-03-01/2025-03-12")["port_calls"] == 12
+    second = berth_1("2025-03-01/2025-03-13")
+    assert second["port_calls"] is None and second["suppressed"] == ["port_calls"]
+    # The same answer again is no difference: answered as before.
+    assert berth_1("2025-03-01/2025-03-12")["port_calls"] == 12
+
+
 @pytest.mark.django_db(transaction=True)
 def test_two_calls_at_the_same_moment_are_checked_against_each_other(tmp_path, monkeypatch):
     """Both calls have their results before either settles: the second to settle must
