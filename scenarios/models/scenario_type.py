@@ -4,6 +4,8 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from core.names import BilingualName
+
 
 class ScenarioTypeStatus(models.TextChoices):
     DRAFT = "draft", _("Draft")
@@ -21,7 +23,7 @@ class OutputKind(models.TextChoices):
     SERVICE = "service", _("Data services")
 
 
-class ScenarioType(models.Model):
+class ScenarioType(BilingualName, models.Model):
     name = models.CharField(_("name"), max_length=200)
     name_en = models.CharField(_("English name"), max_length=200, blank=True)
     purpose = models.TextField(_("purpose and beneficiaries"))
@@ -64,7 +66,7 @@ class ScenarioType(models.Model):
         verbose_name_plural = _("scenario types")
 
     def __str__(self) -> str:
-        return self.name
+        return self.display_name
 
 
 class TypeScopeItem(models.Model):

@@ -282,6 +282,33 @@ def test_the_type_page_lists_its_services_and_links_the_proposal_form(client, se
     assert "/services/new/" not in page
 
 
+def test_types_and_services_are_named_in_the_readers_language(client, serviced, settings):
+    scenario, developer, _definition, _secret = serviced
+    client.force_login(developer)
+    pages = {
+        "type": f"/scenario-types/{scenario.scenario_type_id}/",
+        "types": "/scenario-types/",
+        "service": "/services/berth-traffic/",
+        "services": "/services/",
+        "scenario": f"/scenarios/{scenario.pk}/",
+    }
+    for language, (shown, other) in {
+        "en": ("Vessel traffic and port congestion", "船舶交通与港口拥堵"),
+        "zh-hans": ("船舶交通与港口拥堵", "Vessel traffic and port congestion"),
+    }.items():
+        client.cookies[settings.LANGUAGE_COOKIE_NAME] = language
+        for name, url in pages.items():
+            page = client.get(url).content.decode()
+            assert shown in page, (language, name)
+            if name in ("type", "types"):  # the other name after it, smaller
+                assert page.index(shown) < page.index(other), (language, name)
+            else:
+                assert other not in page, (language, name)
+        service = client.get("/services/berth-traffic/").content.decode()
+        heading = service.split("<h1>")[1].split("</h1>")[0]
+        assert ("Port calls by berth" if language == "en" else "泊位到港艘次") in heading
+
+
 def _queries(client, url: str) -> int:
     with CaptureQueriesContext(connection) as queries:
         assert client.get(url).status_code == 200
