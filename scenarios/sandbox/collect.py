@@ -84,11 +84,12 @@ def collect(
                 kept.append((entry.name, info))
             else:
                 skipped.append(entry.name)
+    # The refusals name the limit, never how many the job wrote: a number the job chose
+    # from the data would reach the developer unchecked.
     if len(kept) > max_files:
-        raise OutputRefused(f"The job wrote {len(kept)} files; at most {max_files} are kept.")
-    total = sum(info.st_size for _name, info in kept)
-    if total > max_bytes:
-        raise OutputRefused(f"The job wrote {total} bytes; at most {max_bytes} are kept.")
+        raise OutputRefused(f"The job wrote more than {max_files} files, the most kept.")
+    if sum(info.st_size for _name, info in kept) > max_bytes:
+        raise OutputRefused(f"The job wrote more than {max_bytes} bytes, the most kept.")
     quarantine.mkdir(parents=True, exist_ok=True)
     taken = {name.lower() for name in reserved}
     collected = []

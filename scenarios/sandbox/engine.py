@@ -870,11 +870,13 @@ def _classify(result: RunResult, code: int, stopped, report: dict, spec: RunSpec
     line = line if isinstance(line, int) and not isinstance(line, bool) else None
     result.error_class = error_class
     result.error_line = line if line is not None and 1 <= line <= lines else None
+    # Neither the signal's number nor the exit status is said: the job chooses them, and
+    # could choose them from the data.
     if signum:
-        result.error_class, result.reason = "Signal", f"The job ended on signal {signum}."
+        result.error_class, result.reason = "Signal", "The job ended on a signal."
     elif result.error_line:
         result.reason = f"{error_class} at line {result.error_line}."
     elif report:
         result.reason = f"{error_class}."
     else:
-        result.reason = f"The job ended without a report (exit status {code})."
+        result.reason = "The job ended without a report."

@@ -822,3 +822,25 @@ def test_a_forged_status_report_is_bounded(sandbox):
     job = sandbox.hostile(code)
     assert job.status == JobStatus.FAILED
     assert (job.error_class, job.error_line, job.reason) == ("Error", None, "Error.")
+
+
+EXIT_FROM_DATA = (
+    "import os, workspace\n"
+    "os._exit(100 + len(workspace.table('HY-0001')) % 100)\n"  # 200 rows: status 100
+)
+
+
+def test_numbers_a_job_chooses_never_reach_its_reason(sandbox, settings):
+    """The exit status of a job that ends without a report, and how many files it wrote
+    past the limit, are numbers the job chooses (from the data, maybe): never said back."""
+    job = sandbox.hostile(EXIT_FROM_DATA)
+    assert (job.status, job.reason) == (JobStatus.FAILED, "The job ended without a report.")
+    settings.SANDBOX_MAX_OUTPUT_FILES = 3
+    many = (
+        "import workspace\nfor i in range(17):\n    (workspace.OUTPUT / f'f{i}').write_text('x')\n"
+    )
+    job = sandbox.hostile(many)
+    assert (job.status, job.reason) == (
+        JobStatus.FAILED,
+        "The job wrote more than 3 files, the most kept.",
+    )
