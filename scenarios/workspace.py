@@ -135,14 +135,21 @@ def materialize(
                 target = work / f"{table['code']}.parquet"
                 query = table_sql(table["source"], table["fields"], key_hex)
                 size = ROW_GROUP_ROWS
+                # A generalized field's rows in their source's order would give away the
+                # order the generalization hides (which came first within an hour): they
+                # are shuffled, within the sort's ties when there is one.
+                shuffled = any(f.masking == MaskingRule.GENERALIZE for f in table["fields"])
                 if table.get("sort_by"):  # row groups a filter on it prunes (their min/max)
                     query += f" ORDER BY {quote_ident(table['sort_by'])}"
+                    query += ", random()" if shuffled else ""
                     source = quote_literal(str(table["source"]))
                     size = sorted_row_group_rows(
                         connection.execute(
                             f"SELECT count(*) FROM read_parquet({source})"
                         ).fetchall()[0][0]
                     )
+                elif shuffled:
+                    query += " ORDER BY random()"
                 connection.execute(
                     f"COPY ({query}) TO {quote_literal(str(target))} "
                     f"(FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE {int(size)})"

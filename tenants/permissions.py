@@ -167,6 +167,9 @@ def role_refusal(user, role: PlatformRole) -> str | None:
     developer = _organization_kind(user) == OrganizationKind.DEVELOPER
     if role == PlatformRole.REGISTRATION_AUTHORITY and developer:
         return _("The registration authority never belongs to a developer organization.")
+    if role in (PlatformRole.OPERATOR_STAFF, PlatformRole.AUDITOR) and developer:
+        # Both oversee every organization: a developer's member would see the others'.
+        return _("Operator staff and auditors never belong to a developer organization.")
     if role == PlatformRole.REVIEWER:
         kind = _organization_kind(user)
         if kind is not None and kind not in REVIEWER_ORGANIZATION_KINDS:

@@ -255,12 +255,13 @@ def output_mitigate(*, by, output: JobOutput, method: str, base: int = 5) -> Job
             if cell.get("status") == FAIL
         }
         try:
-            rows, suppressed = suppress(
+            rows, _protected = suppress(
                 rows, group_by=group_by, value_columns=values, failing=failing
             )
         except ValueError:  # the file no longer holds the cells its check found
             raise Conflict(_("The output's cells do not match its check record.")) from None
-        derivation = f"suppress:{len(failing)}+{len(suppressed) - len(failing)}"
+        # how many more were suppressed to protect them depends on the data: not kept
+        derivation = f"suppress:{len(failing)}"
     else:
         rows = round_to_base(rows, value_columns=values, base=base)
         derivation = f"round:{base}"

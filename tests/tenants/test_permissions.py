@@ -35,6 +35,17 @@ def test_operator_staff_cannot_make_a_developer_member_a_reviewer_either():
     assert not has_role(fresh(admin), PlatformRole.REVIEWER)
 
 
+@pytest.mark.parametrize("role", [PlatformRole.OPERATOR_STAFF, PlatformRole.AUDITOR])
+def test_a_developer_member_never_becomes_operator_staff_or_an_auditor(role):
+    """Both oversee every organization: a developer's member would see the others'
+    jobs and unreleased outputs."""
+    _org, admin = developer("海洋实验室", "lab")
+    with pytest.raises(PermissionRefused, match="never belong to a developer organization"):
+        role_grant(by=staff_user("op"), user=admin, role=role)
+    assert not has_role(fresh(admin), role)
+    assert not AuditEvent.objects.filter(action="role.grant", target_id=str(admin.pk)).exists()
+
+
 def test_operator_and_government_members_become_reviewers():
     staff_user("op")  # the operator
     official = member_create(

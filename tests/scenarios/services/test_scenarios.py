@@ -85,6 +85,21 @@ def test_workspace_masks_pseudonyms_generalizes_and_never_copies_other_fields(
     assert scenario.pseudonym_key not in (folder / "manifest.json").read_text()
 
 
+def test_a_workspace_with_generalized_fields_does_not_keep_its_sources_row_order(
+    tmp_path, django_capture_on_commit_callbacks
+):
+    """Rows in the source's order would give away what the generalization hides (which
+    port call came first within an hour, a band): the workspace's rows are shuffled."""
+    scope = {"HY-0001": ["mmsi", "arrival_time"]}
+    scenario_type, proposer = approved_type(tmp_path, scope=scope)
+    with django_capture_on_commit_callbacks(execute=True):
+        scenario = apply(proposer, scenario_type, scope=scope)
+    table = rows(scenario.workspaces.get(), "HY-0001")
+    found = [row[table.columns.index("mmsi")] for row in table.fetchall()]
+    in_source_order = [pseudonym_of(412000000 + n, scenario.pseudonym_key) for n in range(200)]
+    assert sorted(found) == sorted(in_source_order) and found != in_source_order
+
+
 def test_pseudonyms_are_equal_within_and_different_across_scenarios(
     approved, django_capture_on_commit_callbacks
 ):

@@ -11,6 +11,7 @@ from rest_framework.test import APIClient
 
 from core.models import AuditEvent
 from scenarios.models import CheckStatus, JobOutput, JobStatus, ReleaseRequest, ReleaseStatus
+from scenarios.services import outputs as outputs_svc
 from scenarios.services import releases as svc
 from scenarios.services.jobs import job_submit
 from tenants.models import MemberRole, Membership
@@ -278,7 +279,11 @@ def test_mitigating_from_the_output_page_makes_a_derived_output(client, lab, run
     assert response["Location"] == f"/scenarios/outputs/{derived.pk}/"
     assert derived.check_status == CheckStatus.REVIEW
     page = page_of(client, developer, response["Location"])
-    assert 'id="output-derived-from"' in page and "suppress:" in page
+    derived_from = page.split('id="output-derived-from"')[1].split("</dd>")[0]
+    # in words, with the failing cells' number only (the ones suppressed to protect them
+    # depend on the data)
+    assert "28 failing cells suppressed, with what would reveal them" in derived_from
+    assert derived.derivation == "suppress:28" and "suppress:" not in page
     release = svc.release_request_create(by=developer, scenario=scenario, items=[item(derived)])
     review = page_of(client, reviewers[0], f"/scenarios/releases/{release.pk}/")
     assert review.count('<td class="cell-suppressed">') == 28  # every cell failed: all hidden
@@ -643,3 +648,24 @@ def test_a_failing_checks_reason_reads_in_the_pages_language(client, lab, run, r
     chinese = client.get(url, HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
     assert "28 个单元格中的 28 个少于 10 个实体（最少的为 7）。" in chinese
     assert "have fewer than" not in chinese and "evidence derived" not in chinese
+
+
+def test_the_migration_drops_the_protected_count_of_older_mitigated_copies(lab, run):
+    import importlib
+
+    from django.apps import apps
+
+    migration = importlib.import_module(
+        "scenarios.migrations.0015_derivation_without_protected_count"
+    )
+    scenario, developer = lab
+    crosstab = run(developer, scenario, BY_BERTH_AND_TYPE).outputs.get(name="crosstab.csv")
+    derived = outputs_svc.output_mitigate(by=developer, output=crosstab, method="suppress")
+    JobOutput.objects.filter(pk=derived.pk).update(derivation="suppress:3+2")
+    rounded = outputs_svc.output_mitigate(by=developer, output=crosstab, method="round", base=5)
+
+    migration.forget_protected_counts(apps, None)
+
+    derived.refresh_from_db()
+    rounded.refresh_from_db()
+    assert (derived.derivation, rounded.derivation) == ("suppress:3", "round:5")
