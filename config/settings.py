@@ -356,6 +356,9 @@ SERVICES_REDIS_URL = env_str("SERVICES_REDIS_URL", redis_client_url(CELERY_BROKE
 SERVICES_KEY_PREFIX = env_str("SERVICES_KEY_PREFIX", "svc:")
 SERVICES_DAILY_QUOTA = env_int("SERVICES_DAILY_QUOTA", default=1000, minimum=1)
 SERVICES_RATE_PER_MINUTE = env_int("SERVICES_RATE_PER_MINUTE", default=60, minimum=1)
+# Live keys a scenario may have at once (each has its own rate: more keys, more calls a
+# minute; the organization's daily quota bounds them all).
+SERVICES_KEYS_PER_SCENARIO = env_int("SERVICES_KEYS_PER_SCENARIO", default=10, minimum=1)
 SERVICES_CACHE_SECONDS = env_int("SERVICES_CACHE_SECONDS", default=600, minimum=1)
 SERVICES_MAX_ROWS = env_int("SERVICES_MAX_ROWS", default=10000, minimum=1)
 SERVICES_TIMEOUT_SECONDS = env_int("SERVICES_TIMEOUT_SECONDS", default=10, minimum=1)

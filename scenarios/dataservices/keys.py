@@ -8,6 +8,7 @@ import re
 import secrets
 from datetime import datetime
 
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -62,6 +63,16 @@ def api_key_create(
         scenario = Scenario.objects.select_for_update().get(pk=scenario.pk)
         if scenario.status != ScenarioStatus.AUTHORIZED:
             raise Conflict(_("Keys are made for authorized scenarios only."))
+        now, most = timezone.now(), settings.SERVICES_KEYS_PER_SCENARIO
+        live = scenario.api_keys.filter(revoked_at=None).exclude(expires_at__lte=now)
+        if live.count() >= most:
+            raise Conflict(
+                _(
+                    "This scenario has %(most)s live keys, the most it may have: revoke one "
+                    "it no longer uses first."
+                )
+                % {"most": most}
+            )
         key = ApiKey.objects.create(
             organization=scenario.organization,
             scenario=scenario,

@@ -10,7 +10,7 @@ from core.errors import Conflict, InvalidInput, PermissionRefused
 from core.models import AuditEvent
 from scenarios.dataservices.calls import service_call
 from scenarios.dataservices.definitions import service_propose, service_review
-from scenarios.dataservices.keys import api_key_create
+from scenarios.dataservices.keys import api_key_create, api_key_revoke
 from scenarios.models import DefinitionStatus, ServiceCall, ServiceDefinition
 from scenarios.services.types import scenario_type_review, scenario_type_submit
 from tenants.roles import PlatformRole
@@ -259,6 +259,18 @@ def test_a_key_is_made_by_an_organization_admin_for_an_authorized_scenario(servi
         )
     key, secret = api_key_create(by=developer, scenario=scenario, name="second")
     assert secret.startswith(f"sbx_{key.prefix}_") and secret not in key.key_sha256
+
+
+def test_a_scenario_has_at_most_so_many_live_keys(serviced, settings):
+    """Each key has its own rate: more keys would be more calls a minute."""
+    scenario, developer, _definition, _secret = serviced  # one key already
+    settings.SERVICES_KEYS_PER_SCENARIO = 3
+    second, _ = api_key_create(by=developer, scenario=scenario, name="second")
+    api_key_create(by=developer, scenario=scenario, name="third")
+    with pytest.raises(Conflict, match="3 live keys, the most it may have"):
+        api_key_create(by=developer, scenario=scenario, name="fourth")
+    api_key_revoke(by=developer, key=second)  # a revoked key makes room
+    api_key_create(by=developer, scenario=scenario, name="fourth")
 
 
 # --- API -----------------------------------------------------------------------------------
