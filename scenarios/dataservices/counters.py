@@ -56,7 +56,10 @@ for cell, units, values in string.gmatch(ARGV[8], '([^;:]+):([^;:]+):([^;:]*)') 
   for _, earlier in ipairs(redis.call('SMEMBERS', key)) do
     local earlier_units, earlier_values = string.match(earlier, '^([^:]+):?(.*)$')
     local apart = math.abs(count - tonumber(earlier_units))
-    if apart == 0 and earlier_values == values then seen = true
+    if apart == 0 and (earlier_values == values or earlier_values == '') then
+      -- the same answer; or one recorded before fingerprints, whose values are unknown:
+      -- this answer's are recorded beside it, and later other values clash with them
+      if earlier_values == values then seen = true end
     elseif apart < threshold then clash = true break end
   end
   if clash then
@@ -95,7 +98,8 @@ def call_settle(
     A cell clashes with the same cell answered before when their units differ by fewer
     than ``threshold``, or when they have as many units but other values (the same units
     seen again, with more rows: a subtraction would give the rows in between); it is seen
-    when units and values are the same."""
+    when units and values are the same. A cell recorded before fingerprints (its values
+    unknown) takes the fingerprint of the first answer with as many units after it."""
     script = _script(settings.SERVICES_REDIS_URL)
     quota_name, quota_limit, quota_seconds = quota or ("", 0, 0)
     store_name, store_value, store_seconds = store or ("", b"", 0)

@@ -210,8 +210,8 @@ class ServiceLedger(models.Model):
     """A cell an organization was answered by a service: its key (hashed), the number of
     units in it and a fingerprint of its values. A later answer whose same cell differs
     by fewer than the threshold, or has as many units but other values, would disclose
-    the difference: it is suppressed. (A row recorded before the fingerprint has none:
-    any later answer with as many units clashes with it.)"""
+    the difference: it is suppressed. (A row recorded before fingerprints has none: the
+    first later answer with as many units gives it its own, beside it.)"""
 
     organization = models.ForeignKey(
         "tenants.Organization", on_delete=models.CASCADE, related_name="+"

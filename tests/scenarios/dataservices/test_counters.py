@@ -353,3 +353,29 @@ def test_a_quota_holds_across_processes_calling_at_once(settings, tmp_path):
     assert calls.count() == processes * times
     assert calls.filter(status=200).count() == quota
     assert call(secret).status_code == 429
+
+
+def test_the_ledger_checks_units_and_values_and_fingerprints_older_cells_once():
+    """A cell with as many units as before but other values clashes (their difference is
+    the rows in between); the same values are no difference. A cell recorded before
+    fingerprints takes the first later answer's values."""
+    ledger = f"ledger:test:{uuid.uuid4().hex}"
+    counters.ledger_load(ledger, [("old", 12, "")])  # recorded before fingerprints
+
+    def settle(*cells):
+        return counters.call_settle(
+            rate=(f"rate:{ledger}", 1000, 120),
+            quota=None,
+            record={},
+            ledger=ledger,
+            threshold=10,
+            cells=list(cells),
+        )[2:]  # the positions suppressed
+
+    assert settle(("new", 12, "a")) == []
+    assert settle(("new", 12, "a")) == []  # the same answer again
+    assert settle(("new", 12, "b")) == [0]  # the same units, other values
+    assert settle(("new", 15, "c")) == [0]  # fewer than the threshold apart
+    assert settle(("new", 22, "d")) == []  # far enough apart
+    assert settle(("old", 12, "x")) == []  # an older cell takes its fingerprint ...
+    assert settle(("old", 12, "y"), ("old", 12, "x")) == [0]  # ... and keeps it
