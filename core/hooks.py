@@ -3,7 +3,8 @@
 A package never imports one above it (tests/test_layers.py), yet some of its changes have
 consequences up there: an organization suspended or revoked (tenants) suspends its
 scenarios and cancels their jobs, and its reinstatement authorizes again the scenarios its
-suspension suspended; a catalog withdrawn or republished (operation) flags or
+suspension suspended; a member deactivated (tenants) loses the API keys they made
+(scenarios); a catalog withdrawn or republished (operation) flags or
 refreshes the workspaces built on it (scenarios); a scenario suspended or ended (scenarios)
 flags or lapses the data assets registered on it (assets), and its reinstatement returns
 them, as an organization's reinstatement returns the assets it holds; a catalog withdrawn
@@ -22,6 +23,7 @@ from django.db import transaction
 
 ORGANIZATION_SUSPENDED = "organization.suspended"  # by, organization, action, reason
 ORGANIZATION_REINSTATED = "organization.reinstated"  # by, organization (admitted again)
+MEMBER_DEACTIVATED = "member.deactivated"  # by, user, organization, reason (they left)
 CATALOG_WITHDRAWN = "catalog.withdrawn"  # by, catalog, reason
 CATALOG_REPUBLISHED = "catalog.republished"  # by, catalog
 CATALOG_PUBLISHED = "catalog.published"  # by, catalog (published for the first time)
@@ -32,6 +34,7 @@ SCENARIO_REINSTATED = "scenario.reinstated"  # by, scenario (authorized again af
 NAMES = (
     ORGANIZATION_SUSPENDED,
     ORGANIZATION_REINSTATED,
+    MEMBER_DEACTIVATED,
     CATALOG_WITHDRAWN,
     CATALOG_REPUBLISHED,
     CATALOG_PUBLISHED,

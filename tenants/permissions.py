@@ -21,7 +21,7 @@ from django.utils.translation import gettext as _
 from guardian.shortcuts import get_objects_for_user
 
 from core.errors import PermissionRefused
-from tenants.models import AdmissionStatus, MemberRole, OrganizationKind
+from tenants.models import AdmissionStatus, MemberRole, Membership, OrganizationKind
 from tenants.roles import PlatformRole, has_role, user_roles
 
 
@@ -79,6 +79,35 @@ def is_org_admin(user, organization) -> bool:
 
 def is_operator_staff(user) -> bool:
     return has_role(user, PlatformRole.OPERATOR_STAFF)
+
+
+def may_manage_members(user, organization) -> bool:
+    """Whether ``user`` adds, deactivates and sets the role of ``organization``'s members
+    (an Organization or its id): its administrators and operator staff, no other
+    organization's administrator."""
+    return is_org_admin(user, organization) or is_operator_staff(user)
+
+
+def check_member_manager(user, organization, message: str) -> None:
+    """Raise PermissionRefused(message) unless ``user`` manages ``organization``'s members."""
+    if not may_manage_members(user, organization):
+        raise PermissionRefused(message)
+
+
+def is_last_active_admin(membership) -> bool:
+    """Whether ``membership`` is its organization's one active administrator: who keeps the
+    organization managed, so never deactivated nor made a plain member."""
+    if membership.role != MemberRole.ADMIN or not membership.user.is_active:
+        return False
+    return not (
+        Membership.objects.filter(
+            organization_id=membership.organization_id,
+            role=MemberRole.ADMIN,
+            user__is_active=True,
+        )
+        .exclude(pk=membership.pk)
+        .exists()
+    )
 
 
 def is_reviewer(user) -> bool:

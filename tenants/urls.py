@@ -6,6 +6,21 @@ urlpatterns = [
     path("signup/", portal.signup, name="signup"),
     path("organization/", portal.my_organization, name="my-organization"),
     path("organization/members/", portal.organization_members, name="organization-members"),
+    path(
+        "organization/members/<int:pk>/deactivate/",
+        portal.organization_member_deactivate,
+        name="organization-member-deactivate",
+    ),
+    path(
+        "organization/members/<int:pk>/reactivate/",
+        portal.organization_member_reactivate,
+        name="organization-member-reactivate",
+    ),
+    path(
+        "organization/members/<int:pk>/role/",
+        portal.organization_member_role,
+        name="organization-member-role",
+    ),
     path("organization/apply/", portal.admission_apply, name="admission-apply"),
     path("admissions/", portal.admission_queue, name="admission-queue"),
     path("admissions/<int:pk>/", portal.admission_detail, name="admission-detail"),

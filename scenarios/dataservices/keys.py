@@ -1,7 +1,7 @@
 """API keys: one scenario's, made by an administrator of its organization (the secret is
 shown once, only its SHA-256 is kept), revoked at once by such an administrator or by
-operator staff, and read back from a call's secret while live (not revoked, not
-expired)."""
+operator staff (or when the member who made it is deactivated), and read back from a
+call's secret while live (not revoked, not expired)."""
 
 import hashlib
 import re
@@ -110,6 +110,14 @@ def api_key_revoke(*, by, key: ApiKey) -> ApiKey:
             details={"prefix": key.prefix},
         )
     return key
+
+
+def cascade_member_deactivated(*, by, user, organization, reason: str) -> None:
+    """A member deactivated (tenants, core/hooks.py): the organization's keys they made and
+    that are not revoked yet are revoked, each audited as a revocation by whoever
+    deactivated them (the reason is on the deactivation's own event)."""
+    for key in ApiKey.objects.filter(organization=organization, created_by=user, revoked_at=None):
+        api_key_revoke(by=by, key=key)
 
 
 def api_key_find(secret: str) -> ApiKey | None:

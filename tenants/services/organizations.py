@@ -1,14 +1,19 @@
-"""Creating organizations and members, and granting platform roles."""
+"""Creating organizations and members, deactivating members and setting their role, and
+granting platform roles."""
 
-from django.contrib.auth import get_user_model
+from django.contrib.auth import SESSION_KEY, get_user_model
 from django.contrib.auth.models import Group
 from django.contrib.auth.password_validation import validate_password
+from django.contrib.sessions.models import Session
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from guardian.shortcuts import assign_perm
+from rest_framework.authtoken.models import Token
 
-from core.errors import InvalidInput, PermissionRefused
+from core import hooks
+from core.errors import Conflict, InvalidInput, PermissionRefused
 from core.services.audit import audit_record
 from tenants import permissions
 from tenants.models import (
@@ -106,16 +111,134 @@ def organization_create(*, by, kind: str, fields: dict) -> Organization:
 
 def member_create(*, by, organization: Organization, role: str, user_fields: dict):
     """An organization admin (or operator staff) adds a person to the organization."""
-    if by is not None and not (
-        permissions.is_operator_staff(by) or permissions.is_org_admin(by, organization)
-    ):
-        raise PermissionRefused(_("Only the organization's administrators can add members."))
+    if by is not None:
+        permissions.check_member_manager(
+            by, organization, _("Only the organization's administrators can add members.")
+        )
     if User.objects.filter(username__iexact=user_fields.get("username", "")).exists():
         raise InvalidInput(_("This username is taken."), field="username")
     with transaction.atomic():
         return _create_member(
             by=by, organization=organization, role=role, user_fields=dict(user_fields)
         )
+
+
+def _locked(by, membership: Membership, message: str) -> Membership:
+    """``membership`` read again, after checking that ``by`` manages its organization's
+    members, with its organization locked: one change of an organization's members at a
+    time, so that two admins demoting each other still leave one. Inside a transaction."""
+    permissions.check_member_manager(by, membership.organization_id, message)
+    Organization.objects.select_for_update().filter(pk=membership.organization_id).exists()
+    return Membership.objects.select_related("user", "organization").get(pk=membership.pk)
+
+
+def _check_not_last_admin(membership: Membership) -> None:
+    if permissions.is_last_active_admin(membership):
+        raise Conflict(
+            _(
+                "%(name)s is the organization's last active administrator: make another "
+                "member an administrator first."
+            )
+            % {"name": membership.user.username}
+        )
+
+
+def _end_sessions(user) -> None:
+    """Log ``user`` out everywhere: their portal sessions and their API token."""
+    for session in Session.objects.filter(expire_date__gt=timezone.now()).iterator():
+        if str(session.get_decoded().get(SESSION_KEY)) == str(user.pk):
+            session.delete()
+    Token.objects.filter(user=user).delete()
+
+
+def member_deactivate(*, by, membership: Membership, reason: str = "") -> Membership:
+    """An administrator of the member's organization (or operator staff) deactivates a
+    member who left: they can no longer log in, their sessions and API token end, and the
+    API keys they made are revoked (scenarios listens to MEMBER_DEACTIVATED). The
+    organization's last active administrator is never deactivated."""
+    with transaction.atomic():
+        membership = _locked(
+            by, membership, _("Only the organization's administrators can deactivate members.")
+        )
+        user = membership.user
+        if not user.is_active:
+            raise Conflict(_("This member is already deactivated."))
+        _check_not_last_admin(membership)
+        user.is_active = False
+        user.save(update_fields=["is_active"])
+        _end_sessions(user)
+        audit_record(
+            by=by,
+            action="member.deactivate",
+            target=user,
+            organization=membership.organization,
+            details={"username": user.username, "reason": reason},
+        )
+        hooks.announce(
+            hooks.MEMBER_DEACTIVATED,
+            by=by,
+            user=user,
+            organization=membership.organization,
+            reason=reason,
+        )
+    return membership
+
+
+def member_reactivate(*, by, membership: Membership, reason: str = "") -> Membership:
+    """An administrator of the member's organization (or operator staff) lets a deactivated
+    member log in again, with their role as it was; the API keys revoked when they were
+    deactivated stay revoked."""
+    with transaction.atomic():
+        membership = _locked(
+            by, membership, _("Only the organization's administrators can reactivate members.")
+        )
+        user = membership.user
+        if user.is_active:
+            raise Conflict(_("This member is active."))
+        user.is_active = True
+        user.save(update_fields=["is_active"])
+        audit_record(
+            by=by,
+            action="member.reactivate",
+            target=user,
+            organization=membership.organization,
+            details={"username": user.username, "reason": reason},
+        )
+    return membership
+
+
+def member_role_set(*, by, membership: Membership, role: str) -> Membership:
+    """An administrator of the member's organization (or operator staff) makes an active
+    member an administrator or a plain member. The organization's last active
+    administrator is never demoted."""
+    with transaction.atomic():
+        membership = _locked(
+            by, membership, _("Only the organization's administrators can change roles.")
+        )
+        if role not in MemberRole.values:
+            raise InvalidInput(_("Choose administrator or member."), field="role")
+        user = membership.user
+        if not user.is_active:
+            raise Conflict(_("This member is deactivated: reactivate them first."))
+        previous = membership.role
+        if role == previous:
+            raise Conflict(_("This member already has this role."))
+        _check_not_last_admin(membership)
+        membership.role = role
+        membership.save(update_fields=["role"])
+        # The admins group mirrors the role for the object permissions it carries.
+        if role == MemberRole.ADMIN:
+            user.groups.add(membership.organization.admins_group)
+        else:
+            user.groups.remove(membership.organization.admins_group)
+        audit_record(
+            by=by,
+            action="member.role_set",
+            target=user,
+            organization=membership.organization,
+            details={"username": user.username, "from": previous, "to": role},
+        )
+    return membership
 
 
 def role_grant(*, by, user, role: PlatformRole) -> None:

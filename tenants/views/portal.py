@@ -6,20 +6,37 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from core.errors import InvalidInput, PermissionRefused
+from core.errors import Conflict, InvalidInput, PermissionRefused
 from core.portal import form_error
 from core.selectors import audit_events_for_target
 from tenants.commitment import COMMITMENT_TEXT
-from tenants.forms import AdmissionApplyForm, DecisionForm, MemberForm, SignUpForm
-from tenants.models import AdmissionStatus
-from tenants.permissions import check_org_admin, is_operator_staff, is_org_admin, membership_of
+from tenants.forms import (
+    AdmissionApplyForm,
+    DecisionForm,
+    MemberForm,
+    SignUpForm,
+)
+from tenants.models import AdmissionStatus, MemberRole
+from tenants.permissions import (
+    check_org_admin,
+    is_operator_staff,
+    is_org_admin,
+    may_manage_members,
+    membership_of,
+)
 from tenants.selectors import (
     admission_get,
     admissions_visible_to,
     qualification_file_get,
 )
 from tenants.services.admission import ACTION_LABELS, DECISIONS, admission_submit, allowed_actions
-from tenants.services.organizations import developer_sign_up, member_create
+from tenants.services.organizations import (
+    developer_sign_up,
+    member_create,
+    member_deactivate,
+    member_reactivate,
+    member_role_set,
+)
 from tenants.views.files import qualification_file_response
 
 
@@ -179,10 +196,10 @@ def organization_members(request):
     if membership is None:
         raise Http404(_("Your account does not belong to an organization."))
     organization = membership.organization
-    is_admin = is_org_admin(request.user, organization)
+    manages = may_manage_members(request.user, organization)
     form = MemberForm(request.POST or None)
     if request.method == "POST":
-        if not is_admin:
+        if not manages:
             raise PermissionRefused(_("Only the organization's administrators can add members."))
         if form.is_valid():
             try:
@@ -203,6 +220,81 @@ def organization_members(request):
         {
             "organization": organization,
             "members": organization.memberships.select_related("user").order_by("user__username"),
-            "form": form if is_admin else None,
+            "form": form if manages else None,
+            "manages": manages,
+            "roles": MemberRole.choices,
         },
     )
+
+
+def _own_member(request, pk: int):
+    """A member of the user's own organization; any other id is not found."""
+    membership = membership_of(request.user)
+    if membership is None:
+        raise Http404(_("Your account does not belong to an organization."))
+    found = membership.organization.memberships.select_related("user").filter(pk=pk).first()
+    if found is None:
+        raise Http404
+    return found
+
+
+def _reason(request) -> str:
+    form = DecisionForm(request.POST)
+    form.is_valid()
+    return form.cleaned_data.get("reason", "")
+
+
+@login_required
+@require_POST
+def organization_member_deactivate(request, pk: int):
+    member = _own_member(request, pk)
+    try:
+        member_deactivate(by=request.user, membership=member, reason=_reason(request))
+    except Conflict as error:
+        messages.error(request, error.message)
+    else:
+        messages.success(
+            request,
+            _(
+                "%(name)s is deactivated: they can no longer log in and the API keys they "
+                "made are revoked."
+            )
+            % {"name": member.user.username},
+        )
+    return redirect("organization-members")
+
+
+@login_required
+@require_POST
+def organization_member_reactivate(request, pk: int):
+    member = _own_member(request, pk)
+    try:
+        member_reactivate(by=request.user, membership=member, reason=_reason(request))
+    except Conflict as error:
+        messages.error(request, error.message)
+    else:
+        messages.success(
+            request,
+            _("%(name)s can log in again; the API keys revoked before stay revoked.")
+            % {"name": member.user.username},
+        )
+    return redirect("organization-members")
+
+
+@login_required
+@require_POST
+def organization_member_role(request, pk: int):
+    member = _own_member(request, pk)
+    try:
+        changed = member_role_set(
+            by=request.user, membership=member, role=request.POST.get("role", "")
+        )
+    except (Conflict, InvalidInput) as error:
+        messages.error(request, error.message)
+    else:
+        messages.success(
+            request,
+            _("%(name)s is now: %(role)s.")
+            % {"name": member.user.username, "role": changed.get_role_display()},
+        )
+    return redirect("organization-members")

@@ -56,6 +56,7 @@ from scenarios.services.scenarios import scenario_apply
 from scenarios.services.types import scenario_type_propose, scenario_type_submit
 from scenarios.views.portal import TRANSITION_LABELS
 from tenants.models import MemberRole
+from tenants.permissions import is_member
 from tenants.roles import PlatformRole
 from tenants.selectors import admissions_visible_to, organizations_visible_to
 from tenants.services.admission import DECISIONS
@@ -111,6 +112,7 @@ ID_KINDS = {
     ("assets/", "pk"): "data_asset",
     ("data-assets/", "pk"): "data_asset",
     ("notifications/", "pk"): "notification",
+    ("organization/members/", "pk"): "membership",
 }
 # The admin site's own parameters: every admin view first requires is_staff, which no role of
 # the platform has, so each id is filled with an object of the model the route names.
@@ -501,6 +503,7 @@ def developer_organization(tmp_path, username, name, mark, capture) -> Organizat
             )
         ],
         "notification": [Obj("notification", notification, str(notification.pk))],
+        "membership": [Obj("member", member.membership, str(member.membership.pk))],
     }
     return Organization(organization, admin, member, objects)
 
@@ -604,6 +607,7 @@ VISIBLE = {
     "asset_application": _visible(applications_visible_to),
     "data_asset": _certificate_visible,
     "notification": lambda user, obj: obj.instance.recipient_id == user.pk,
+    "membership": lambda user, obj: is_member(user, obj.instance.organization_id),
 }
 
 

@@ -41,7 +41,7 @@ from scenarios.models import (
 )
 from scenarios.services import releases as release_svc
 from scenarios.services.jobs import job_submit
-from tenants.models import AdmissionApplication, MemberRole, Organization
+from tenants.models import AdmissionApplication, MemberRole, Membership, Organization
 from tenants.roles import PlatformRole
 from tenants.services.organizations import member_create
 from tests.factories import PASSWORD, pdf_upload, staff_user
@@ -349,6 +349,7 @@ def _fillers(scenario, users) -> dict:
         "release-requests": ids(ReleaseRequest.objects.all()),
         "api-keys": ids(ApiKey.objects.all()),
         "organizations": ids(Organization.objects.all()),
+        "members": ids(Membership.objects.all()),
         "service-definitions": ids(ServiceDefinition.objects.all()),
         "resources": ids(DataResource.objects.all()),
         "file_pk": [
