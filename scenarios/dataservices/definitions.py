@@ -71,6 +71,15 @@ def _identifiers(scenario_type: ScenarioType) -> dict[str, set[str]]:
     return found
 
 
+def _field_types(scenario_type: ScenarioType) -> dict[str, dict[str, str]]:
+    """Per catalog of the type's scope, its fields' types."""
+    found: dict[str, dict[str, str]] = {}
+    fields = CatalogField.objects.filter(catalog__in=scenario_type.scope.values("catalog"))
+    for code, column, kind in fields.values_list("catalog__code", "column", "data_type"):
+        found.setdefault(code, {})[column] = kind
+    return found
+
+
 def service_propose(
     *,
     by,
@@ -121,6 +130,7 @@ def service_propose(
             unit=unit or "",
             scope=type_scope(scenario_type),
             identifiers=_identifiers(scenario_type),
+            field_types=_field_types(scenario_type),
         )
     except engine.TemplateError as error:
         raise InvalidInput(str(error), field=error.field) from None

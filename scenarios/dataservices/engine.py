@@ -173,6 +173,35 @@ def placeholders_of(parameters: list[dict]) -> set[str]:
     return names
 
 
+_T = exp.DataType.Type
+_TEXT_TYPES = {_T.VARCHAR, _T.TEXT, _T.CHAR, _T.NVARCHAR}
+_DAY_TYPES = {_T.DATE, _T.TIMESTAMP, _T.DATETIME}
+_NUMBER_TYPES = {_T.DOUBLE, _T.FLOAT}
+# A field's type (operation.models.FieldType) -> the casts of it that cannot fail
+_CASTS_OF = {
+    "date": _DAY_TYPES,
+    "timestamp": _DAY_TYPES,
+    "integer": _NUMBER_TYPES,
+    "number": {_T.DOUBLE},
+}
+
+
+def _cast_fails(node: exp.Cast, field_types: dict[str, str]) -> bool:
+    """Whether ``node`` may fail on some value (an error a call would see: whether such a
+    value is among the rows, the threshold aside). TRY_CAST, a cast to text, of a constant,
+    a day of a timestamp and a number widened never fail."""
+    target, source = node.to.this, node.this
+    if isinstance(node, exp.TryCast) or target in _TEXT_TYPES:
+        return False
+    if source.find(exp.Column) is None:  # a constant: it fails on the proposal, or never
+        return False
+    if isinstance(source, exp.TimestampTrunc | exp.DateTrunc) and target in _DAY_TYPES:
+        return False
+    if isinstance(source, exp.Column):
+        return target not in _CASTS_OF.get(field_types.get(source.name.lower(), ""), set())
+    return True
+
+
 def template_check(
     sql: str,
     *,
@@ -181,12 +210,15 @@ def template_check(
     unit: str,
     scope: dict[str, list[str]],
     identifiers: dict[str, set[str]] | None = None,
+    field_types: dict[str, dict[str, str]] | None = None,
 ) -> Shape:
     """The template's shape, when it is one aggregate query over a catalog of ``scope``
     (catalog code -> its fields in the type's scope) reading only fields in scope, binding
     exactly the declared parameters and naming exactly the declared output columns. An
     identifier or pseudonymized field (``identifiers``, per catalog code) is only counted
-    or filtered on: never a grouping column, never a min, max or median."""
+    or filtered on: never a grouping column, never a min, max or median; a template that
+    filters on one counts units by a unit field. With ``field_types`` (per catalog code,
+    field -> its type), a CAST that may fail on a value is refused (TRY_CAST does not)."""
     if not isinstance(sql, str) or not sql.strip() or len(sql) > 20000:
         raise TemplateError(_("Write the service's SQL (at most 20,000 characters)."), "sql")
     shape = aggregate_shape(sql, {code: code for code in scope}, placeholders=True)
@@ -219,6 +251,30 @@ def template_check(
             raise TemplateError(
                 _("An identifier can only be counted, never shown: %(names)s.")
                 % {"names": ", ".join(sorted(shown))},
+                "sql",
+            )
+    where = parsed.args.get("where")
+    filtered = {c.name.lower() for c in where.find_all(exp.Column)} if where else set()
+    if filtered & hidden and not unit:
+        raise TemplateError(
+            _(
+                "The SQL filters on an identifier (%(names)s): count its units by a unit "
+                "field (one of the catalog's identifiers), or one entity's rows would pass "
+                "as many."
+            )
+            % {"names": ", ".join(sorted(filtered & hidden))},
+            "unit",
+        )
+    if field_types is not None:
+        types = {k.lower(): v for k, v in field_types.get(shape.table, {}).items()}
+        failing = [node for node in parsed.find_all(exp.Cast) if _cast_fails(node, types)]
+        if failing:
+            raise TemplateError(
+                _(
+                    "%(cast)s may fail on some value, and a call would tell whether such a "
+                    "value is there: use TRY_CAST, which gives NULL instead."
+                )
+                % {"cast": failing[0].sql(dialect=DIALECT)},
                 "sql",
             )
     used = {p.this for p in parsed.find_all(exp.Placeholder)}
@@ -799,7 +855,10 @@ def run(
     try:
         measures = [measure_of(item, types) if item.is_aggregate else None for item in shape.items]
         pruned = pruning_filter(shape.where, tuple(types.items()))
-        if unit and unit in types:
+        if unit:  # the table's own name of it; never rows counted in its place
+            unit = {name.lower(): name for name in types}.get(unit.lower())
+            if unit is None:
+                raise NotDerived("the unit counted is not in the table")
             cells, description = _run_by_unit(
                 connection, shape, types, fields, unit, pruned, bindings, params, max_rows
             )

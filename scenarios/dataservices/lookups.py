@@ -123,9 +123,10 @@ def _served(scenario: Scenario, code: str) -> Served:
     if workspace is None:
         raise Conflict(_("The scenario's workspace is not ready yet."))
     info = workspace.manifest.get("tables", {}).get(shape.table)
-    if info is None or not {name.lower() for name in read} <= {
-        name.lower() for name in info["columns"]
-    }:
+    # The unit counted too: without it every row would count as one (an entity's many
+    # rows passing the threshold as many units).
+    needed = {name.lower() for name in read} | ({definition.unit.lower()} - {""})
+    if info is None or not needed <= {name.lower() for name in info["columns"]}:
         raise PermissionRefused(
             _("This scenario's scope does not include what the service reads (%(table)s).")
             % {"table": shape.table},

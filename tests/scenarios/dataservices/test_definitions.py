@@ -443,6 +443,36 @@ def test_an_answer_that_would_difference_an_earlier_one_is_suppressed(
     assert theirs["cells_suppressed"] == 0
 
 
+def test_a_scenario_without_the_services_unit_is_refused_its_calls(
+    serviced, django_capture_on_commit_callbacks
+):
+    """Its workspace lacks the vessels' identifier the service counts by: answering would
+    count port calls as vessels (one vessel's many calls passing the threshold)."""
+    from scenarios.agreement import AGREEMENT_SHA256
+    from scenarios.services.scenarios import scenario_apply
+    from tests.factories import admitted_developer
+
+    scenario, _developer, definition, _secret = serviced
+    assert definition.unit == "mmsi"
+    _org, insurer = admitted_developer("保险公司", "insurer", by=staff_user("op"))
+    with django_capture_on_commit_callbacks(execute=True):
+        other = scenario_apply(
+            by=insurer,
+            scenario_type=scenario.scenario_type,
+            name="泊位统计",
+            purpose="泊位规划",
+            responsible_person="李四",
+            period_start=datetime.date.today(),
+            period_end=datetime.date.today() + datetime.timedelta(days=30),
+            scope={"HY-0001": ["vessel_type", "berth", "arrival_time"]},  # no mmsi
+            agreement_sha256=AGREEMENT_SHA256,
+        )
+    _key, secret = api_key_create(by=insurer, scenario=other, name="insurer")
+    with pytest.raises(PermissionRefused) as refused:
+        service_call(secret=secret, code="berth-traffic", given={"period": MARCH})
+    assert refused.value.code == "outside_scenario_scope"
+
+
 def _repeat_visitors_csv(path, rows: int = 200, *, offset: int = 0):
     """Berth 1: twelve vessels, one port call each on March 1 to 12, then vessel 0 again
     on March 13, alone that day. Berth 2: sixty other vessels over the month."""
