@@ -171,13 +171,17 @@ def evidence_sql(
     top_n: int,
     *,
     numeric: bool = True,
+    text_keys: bool = False,
 ) -> str:
     """A DuckDB query over ``relation_sql`` giving one row per cell: the group columns,
     then ``EVIDENCE_FIELDS`` (rows, entities, contributors, total, top contributions
     largest first, negatives, missing). ``group_by``, ``value`` and ``entity`` are column
-    names of the relation. A non-``numeric`` value is only counted (present or missing)."""
+    names of the relation. A non-``numeric`` value is only counted (present or missing).
+    With ``text_keys`` the group values come out as text, cast once grouped (so that
+    values the grouping takes as one, -0.0 and 0.0, are one cell as in the query)."""
     keys = [quote_ident(column) for column in group_by]
     key_list = "".join(f"{key}, " for key in keys)
+    shown = "".join(f"CAST({key} AS VARCHAR) AS {key}, " for key in keys) if text_keys else key_list
     group = f" GROUP BY {', '.join(keys)}" if keys else ""
     order = f" ORDER BY {', '.join(keys)}" if keys else ""
     top_n = max(int(top_n), 2)
@@ -185,7 +189,7 @@ def evidence_sql(
     number = f"CAST({v} AS DOUBLE)" if v is not None else None
     if entity is None:
         measures = row_evidence_sql(v, top_n, numeric=numeric)
-        return f"SELECT {key_list}{measures} FROM ({relation_sql}) AS cell_rows{group}{order}"  # noqa: S608
+        return f"SELECT {shown}{measures} FROM ({relation_sql}) AS cell_rows{group}{order}"  # noqa: S608
     e = quote_ident(entity)
     if v is None:
         inner = "count(*) AS n, count(*) AS nv, CAST(NULL AS DOUBLE) AS c, 0 AS neg, 0 AS miss"
@@ -209,7 +213,7 @@ def evidence_sql(
         "CAST(sum(n) AS BIGINT), count(*), count(*) FILTER (WHERE nv > 0), sum(c), "
         f"{top}, CAST(sum(neg) AS BIGINT), CAST(sum(miss) AS BIGINT)"
     )
-    return f"SELECT {key_list}{measures} FROM ({per_entity}) AS per_entity{group}{order}"  # noqa: S608
+    return f"SELECT {shown}{measures} FROM ({per_entity}) AS per_entity{group}{order}"  # noqa: S608
 
 
 # --- Rules -------------------------------------------------------------------------------

@@ -336,7 +336,8 @@ def measure_evaluations(
 ) -> dict[tuple[str, str | None], dict]:
     """Per measure of the query's aggregates (``measure_of``), its cell-by-cell
     evaluation on evidence derived from ``source`` (a relation name) by ``rows`` (runs
-    SQL, returns rows). Cells are keyed by the group values cast to text."""
+    SQL, returns rows). Cells are keyed by the group values cast to text once grouped
+    (grouped as the query groups them: -0.0 and 0.0 are one cell)."""
     if entity is not None and entity not in types:
         entity = None  # the identifier is not in this workspace: every row is a unit
     measures: dict[tuple[str, str | None], list[str]] = {}
@@ -345,8 +346,7 @@ def measure_evaluations(
     keys = [item.sql for item in shape.groups]
     key_columns = [f"g{index}" for index in range(len(keys))]
     projected = [
-        f"CAST({sql} AS VARCHAR) AS {quote_ident(name)}"
-        for sql, name in zip(keys, key_columns, strict=True)
+        f"{sql} AS {quote_ident(name)}" for sql, name in zip(keys, key_columns, strict=True)
     ]
     rows_by_value: dict[str | None, list] = {}
     evaluations = {}
@@ -368,6 +368,7 @@ def measure_evaluations(
                 "e" if entity is not None else None,
                 max(params.dominance_n, 2),
                 numeric=column is None or is_numeric(types[column]),
+                text_keys=True,
             )
             rows_by_value[column] = rows(sql)
         evaluations[function, column] = evaluate(

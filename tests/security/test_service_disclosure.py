@@ -98,3 +98,16 @@ def test_a_cast_that_may_fail_on_a_value_is_refused(cast, refused):
             _check(sql)
     else:
         assert _check(sql).table == "t"
+
+
+def test_minus_zero_and_zero_are_one_cell_in_the_evidence_as_in_the_answer(tmp_path):
+    """round(temp, 0) puts -0.2 and 0.2 in one cell: its evidence is the whole cell's (ten
+    small vessels and one that makes 99.99% of the total: dominated, suppressed), not the
+    half whose text the answer shows."""
+    rows = [(f"v{i}", -0.2, 10) for i in range(10)] + [("big", 0.2, 1_000_000)]
+    path = _table(
+        tmp_path / "t.parquet", "CREATE TABLE t (mmsi VARCHAR, temp DOUBLE, w INTEGER)", rows
+    )
+    sql = "SELECT round(temp, 0) AS t0, sum(w) AS total FROM t GROUP BY round(temp, 0)"
+    (found,) = _run(path, sql, unit="mmsi", fields={"temp", "w"}).values()
+    assert found == ([None], ["total"])
