@@ -70,6 +70,10 @@ class JobOutput(serializers.ModelSerializer):
     scenario = serializers.IntegerField(source="scenario_id")
     workspace_version = serializers.IntegerField(source="workspace.version")
     submitted_by = serializers.CharField(source="submitted_by.username")
+    reason_text = serializers.CharField(
+        read_only=True,
+        help_text="The reason in the request's language (Accept-Language); `reason` is English.",
+    )
     outputs = serializers.SerializerMethodField()
     logs = serializers.SerializerMethodField()
     queue = serializers.SerializerMethodField()
@@ -87,6 +91,9 @@ class JobOutput(serializers.ModelSerializer):
             "dry_run",
             "status",
             "reason",
+            "reason_code",
+            "reason_params",
+            "reason_text",
             "error_class",
             "error_line",
             "limits",

@@ -4,6 +4,7 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from scenarios.jobreasons import Reason, reason_text
 from scenarios.models.scenario import Scenario, Workspace
 
 
@@ -49,7 +50,11 @@ class Job(models.Model):
         _("status"), max_length=10, choices=JobStatus.choices, default=JobStatus.QUEUED
     )
     # Developer-safe: the error's class and line, a limit's name; never a data value.
+    # ``reason`` in English; its code and parameters word it in the reader's language
+    # (scenarios.jobreasons; none on records made before them).
     reason = models.TextField(_("reason"), blank=True)
+    reason_code = models.CharField(max_length=40, blank=True)
+    reason_params = models.JSONField(default=dict, blank=True)
     error_class = models.CharField(_("error"), max_length=80, blank=True)
     error_line = models.PositiveIntegerField(_("line"), null=True, blank=True)
     limits = models.JSONField(_("limits"), default=dict)
@@ -92,6 +97,20 @@ class Job(models.Model):
         """Working folder under DATA_ROOT of the current attempt (spec, output, logs while
         it runs): a requeued job never shares one with an attempt still alive."""
         return f"jobs/{self.pk}/a{self.attempts}"
+
+    def reason_set(self, reason: Reason) -> list[str]:
+        """Set the reason (its English sentence, code and parameters); the fields to save."""
+        self.reason, self.reason_code, self.reason_params = (
+            reason.english,
+            reason.code,
+            reason.params,
+        )
+        return ["reason", "reason_code", "reason_params"]
+
+    @property
+    def reason_text(self) -> str:
+        """The reason in the active language."""
+        return reason_text(self.reason, self.reason_code, self.reason_params)
 
 
 class JobOutputKind(models.TextChoices):

@@ -8,12 +8,18 @@ import stat
 from dataclasses import dataclass
 from pathlib import Path
 
+from scenarios.jobreasons import Reason, say
+
 SAFE_NAME = re.compile(r"[^A-Za-z0-9._-]")
 CHUNK = 1024 * 1024
 
 
 class OutputRefused(Exception):
-    """Too many files or too many bytes: the job fails with this message."""
+    """Too many files or too many bytes: the job fails with this reason."""
+
+    def __init__(self, reason: Reason):
+        super().__init__(reason.english)
+        self.reason = reason
 
 
 @dataclass
@@ -42,7 +48,7 @@ def _copy(source_fd: int, target: Path, limit: int) -> tuple[int, str]:
         while chunk := os.read(source_fd, CHUNK):
             size += len(chunk)
             if size > limit:
-                raise OutputRefused("an output grew while it was collected")
+                raise OutputRefused(say("output_grew"))
             digest.update(chunk)
             out.write(chunk)
     target.chmod(0o440)
@@ -87,9 +93,9 @@ def collect(
     # The refusals name the limit, never how many the job wrote: a number the job chose
     # from the data would reach the developer unchecked.
     if len(kept) > max_files:
-        raise OutputRefused(f"The job wrote more than {max_files} files, the most kept.")
+        raise OutputRefused(say("too_many_files", max=max_files))
     if sum(info.st_size for _name, info in kept) > max_bytes:
-        raise OutputRefused(f"The job wrote more than {max_bytes} bytes, the most kept.")
+        raise OutputRefused(say("too_many_bytes", max=max_bytes))
     quarantine.mkdir(parents=True, exist_ok=True)
     taken = {name.lower() for name in reserved}
     collected = []

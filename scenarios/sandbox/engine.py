@@ -19,6 +19,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+from scenarios.jobreasons import Reason, say
 from scenarios.sandbox import cgroup
 from scenarios.sandbox.orphans import supervisor_mark
 
@@ -55,7 +56,7 @@ class RunSpec:
 @dataclass
 class RunResult:
     outcome: str  # succeeded | failed | timed_out | killed | cancelled
-    reason: str = ""
+    reason: Reason | None = None
     error_class: str = ""
     error_line: int | None = None
     cpu_seconds: float = 0.0
@@ -684,12 +685,12 @@ def _result(spec, process, group, watched, started, status_file, base_cpu=0.0) -
         result.peak_memory_bytes = group.peak_memory() or result.peak_memory_bytes
         if group.oom_killed() and stopped is None:
             result.outcome = "killed"
-            result.reason = f"Stopped at the memory limit of {spec.limits['memory_mb']} MB."
+            result.reason = say("memory_limit", mb=spec.limits["memory_mb"])
             return result
     report = _read_status(status_file)
     if not report and _setup_failed(spec.folder / "stderr.txt"):
         result.outcome = "failed"
-        result.reason = "The sandbox could not start; operator staff see the worker's log."
+        result.reason = say("sandbox_start")
         return result
     _classify(result, process.returncode, stopped, report, spec)
     return result
@@ -817,31 +818,28 @@ def _known_errors() -> frozenset[str]:
 KNOWN_ERRORS = _known_errors()
 
 SIGNAL_LIMITS = {
-    signal.SIGXCPU: "CPU time",
-    signal.SIGKILL: "CPU time",
-    signal.SIGXFSZ: "file size",
+    signal.SIGXCPU: "cpu_limit",
+    signal.SIGKILL: "cpu_limit",
+    signal.SIGXFSZ: "file_size_signal",
 }
 
 
 def _classify(result: RunResult, code: int, stopped, report: dict, spec: RunSpec) -> None:
     limits = spec.limits
     if stopped == "cancelled":
-        result.outcome, result.reason = "cancelled", "Cancelled."
+        result.outcome, result.reason = "cancelled", say("cancelled")
         return
     if stopped == "timed_out":
         result.outcome = "timed_out"
-        result.reason = f"Stopped at the wall-clock limit of {limits['wall_seconds']} s."
+        result.reason = say("wall_limit", seconds=limits["wall_seconds"])
         return
     if stopped == "output_bytes":
         result.outcome = "killed"
-        result.reason = f"The output folder grew past {spec.max_output_bytes} bytes."
+        result.reason = say("output_bytes", max=spec.max_output_bytes)
         return
     if stopped == "output_entries":
         result.outcome = "killed"
-        result.reason = (
-            f"The output folder grew past {MAX_OUTPUT_ENTRIES} files and folders "
-            "(sub-folders included)."
-        )
+        result.reason = say("output_entries", max=MAX_OUTPUT_ENTRIES)
         return
     # bwrap exits with 128 + the signal that ended the job (the process itself otherwise).
     signum = code - 128 if code > 128 else -code if code < 0 else 0
@@ -849,15 +847,15 @@ def _classify(result: RunResult, code: int, stopped, report: dict, spec: RunSpec
         signum != signal.SIGKILL or result.cpu_seconds >= limits["cpu_seconds"] - 1
     ):
         result.outcome = "killed"
-        result.reason = f"Stopped at the {SIGNAL_LIMITS[signum]} limit."
+        result.reason = say(SIGNAL_LIMITS[signum])
         return
     if report.get("file_size") is True:
         result.outcome = "killed"
-        result.reason = f"Stopped at the file size limit of {limits['file_size_mb']} MB."
+        result.reason = say("file_size_limit", mb=limits["file_size_mb"])
         return
     if report.get("memory") is True or code == EXIT_MEMORY:
         result.outcome = "killed"
-        result.reason = f"Stopped at the memory limit of {limits['memory_mb']} MB."
+        result.reason = say("memory_limit", mb=limits["memory_mb"])
         return
     if code == 0 and report.get("ok") is True:
         return
@@ -873,10 +871,12 @@ def _classify(result: RunResult, code: int, stopped, report: dict, spec: RunSpec
     # Neither the signal's number nor the exit status is said: the job chooses them, and
     # could choose them from the data.
     if signum:
-        result.error_class, result.reason = "Signal", "The job ended on a signal."
+        result.error_class, result.reason = "Signal", say("signal")
     elif result.error_line:
-        result.reason = f"{error_class} at line {result.error_line}."
+        code = "unknown_error_line" if error_class == "Error" else "error_line"
+        result.reason = say(code, error=error_class, line=result.error_line)
     elif report:
-        result.reason = f"{error_class}."
+        code = "unknown_error" if error_class == "Error" else "error"
+        result.reason = say(code, error=error_class)
     else:
-        result.reason = "The job ended without a report."
+        result.reason = say("no_report")

@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 from core.errors import Conflict, InvalidInput, PermissionRefused
 from core.services.audit import audit_record
 from core.text import clean_text
+from scenarios.jobreasons import Reason, say
 from scenarios.limits import effective_limits
 from scenarios.models import (
     Job,
@@ -139,16 +140,16 @@ def job_cancel(*, by, job: Job) -> Job:
             raise Conflict(
                 _("The job is already %(status)s.") % {"status": job.get_status_display()}
             )
-        cancel_locked(job, by=by, reason=_("Cancelled by %(user)s.") % {"user": by.username})
+        cancel_locked(job, by=by, reason=say("cancelled_by", user=by.username))
     return job
 
 
-def cancel_locked(job: Job, *, by, reason: str) -> None:
+def cancel_locked(job: Job, *, by, reason: Reason) -> None:
     """Cancel a job locked in the caller's transaction, audited: a queued job at once, a
     running one asked to stop (its worker stops it)."""
     if job.status == JobStatus.QUEUED:
-        job.status, job.reason, job.finished_at = JobStatus.CANCELLED, reason, timezone.now()
-        job.save(update_fields=["status", "reason", "finished_at"])
+        job.status, job.finished_at = JobStatus.CANCELLED, timezone.now()
+        job.save(update_fields=["status", "finished_at", *job.reason_set(reason)])
     else:
         job.cancel_requested = True
         job.save(update_fields=["cancel_requested"])
@@ -157,11 +158,11 @@ def cancel_locked(job: Job, *, by, reason: str) -> None:
         action="job.cancel",
         target=job,
         organization=job.scenario.organization,
-        details={"status": job.status, "reason": reason},
+        details={"status": job.status, "reason": reason.english},
     )
 
 
-def jobs_cancel_for_scenario(*, by, scenario: Scenario, reason: str, running: bool) -> None:
+def jobs_cancel_for_scenario(*, by, scenario: Scenario, reason: Reason, running: bool) -> None:
     """Inside the caller's transaction: queued jobs cancelled (and running ones stopped
     when ``running``), each audited."""
     statuses = [JobStatus.QUEUED, JobStatus.RUNNING] if running else [JobStatus.QUEUED]

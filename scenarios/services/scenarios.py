@@ -19,6 +19,7 @@ from core.storage import data_path
 from core.text import LONG_TEXT_MAX, NAME_MAX, REASON_MAX, clean_text
 from operation.models import Catalog, CatalogStatus
 from scenarios.agreement import AGREEMENT_SHA256
+from scenarios.jobreasons import say
 from scenarios.models import (
     AmendmentReview,
     JobOutput,
@@ -364,7 +365,13 @@ def scenario_transition(*, by, scenario: Scenario, action: str, reason: str = ""
             # Suspension cancels queued jobs (running ones finish on their workspace);
             # revocation stops running ones too, since the workspace is destroyed.
             jobs_cancel_for_scenario(
-                by=by, scenario=scenario, reason=reason, running=target == S.REVOKED
+                by=by,
+                scenario=scenario,
+                reason=say(
+                    "scenario_revoked" if target == S.REVOKED else "scenario_suspended",
+                    comment=reason,
+                ),
+                running=target == S.REVOKED,
             )
         if target == S.REVOKED:
             _destroy_workspaces(scenario)
@@ -492,7 +499,7 @@ def scenario_close(*, by, scenario: Scenario, reason: str = "") -> Scenario:
         scenario.suspended_with_organization = False
         scenario.save(update_fields=["status", "reason", "suspended_with_organization"])
         jobs_cancel_for_scenario(
-            by=by, scenario=scenario, reason=_("The scenario was closed."), running=True
+            by=by, scenario=scenario, reason=say("scenario_closed"), running=True
         )
         _destroy_workspaces(scenario)
         hooks.announce(
@@ -529,7 +536,7 @@ def scenarios_expire(*, today=None) -> int:
             scenario.status, scenario.suspended_with_organization = S.EXPIRED, False
             scenario.save(update_fields=["status", "suspended_with_organization"])
             jobs_cancel_for_scenario(
-                by=None, scenario=scenario, reason=_("The scenario expired."), running=False
+                by=None, scenario=scenario, reason=say("scenario_expired"), running=False
             )
             hooks.announce(
                 hooks.SCENARIO_ENDED,

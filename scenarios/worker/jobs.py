@@ -23,12 +23,12 @@ from django.db import (
 )
 from django.db.models import Count, F, Min, Q
 from django.utils import timezone
-from django.utils.translation import gettext as _
 
 from core.queueing import dispatch_each
 from core.services.audit import audit_record
 from core.storage import data_path, data_root_ensure
 from scenarios.disclosure.sqlshape import output_statements
+from scenarios.jobreasons import say
 from scenarios.models import (
     Job,
     JobLanguage,
@@ -155,7 +155,7 @@ def _claim(job_id: int, worker: str, token: uuid.UUID) -> Job | None:
         if job is None or job.status != JobStatus.QUEUED:
             return None
         if job.scenario.status != ScenarioStatus.AUTHORIZED:
-            cancel_locked(job, by=None, reason=_("The scenario is no longer authorized."))
+            cancel_locked(job, by=None, reason=say("not_authorized"))
             return None
         now = timezone.now()
         # Conditional: two workers racing for one job (SQLite has no row locks) claim it once.
@@ -307,20 +307,17 @@ def job_execute(*, job_id: int, worker: str) -> None:
                 if skipped:
                     result.details["skipped"] = sorted(skipped)[:20]
             except collect.OutputRefused as exc:
-                result.outcome, result.reason = "failed", str(exc)
+                result.outcome, result.reason = "failed", exc.reason
     except engine.SandboxUnavailable:
         result = engine.RunResult(
             outcome="failed",
-            reason=_(
-                "This worker cannot run jobs: bubblewrap is not installed "
-                "(operator staff: install it, or set SANDBOX_INSECURE_DEV=1 for development)."
-            ),
+            reason=say("no_bubblewrap"),
         )
     except Exception:  # the job ends with a reason; the trace is for operator staff
         logger.exception("job %s failed on the worker", job.pk)
         result = engine.RunResult(
             outcome="failed",
-            reason=_("The worker could not run the job; operator staff see the log."),
+            reason=say("worker_error"),
         )
     finally:
         _remove_folder(job.folder)
@@ -360,11 +357,9 @@ def job_finish(*, job_id: int, attempt: int, result, outputs) -> None:
                     item.path.unlink(missing_ok=True)
             return
         job.status = result.outcome
-        job.reason, job.error_class, job.error_line = (
-            result.reason,
-            result.error_class,
-            result.error_line,
-        )
+        if result.reason is not None:
+            job.reason_set(result.reason)
+        job.error_class, job.error_line = result.error_class, result.error_line
         job.cpu_seconds = result.cpu_seconds
         job.peak_memory_bytes = result.peak_memory_bytes
         job.wall_seconds = result.wall_seconds
@@ -417,8 +412,8 @@ def jobs_reap(*, now=None) -> int:
             lost_folder, worker = job.folder, job.worker
             if job.cancel_requested:  # it was being stopped anyway
                 job.status, job.finished_at = JobStatus.CANCELLED, now
-                job.reason = _("Cancelled; the worker running the job was lost meanwhile.")
-                job.save(update_fields=["status", "finished_at", "reason"])
+                fields = job.reason_set(say("lost_cancelled"))
+                job.save(update_fields=["status", "finished_at", *fields])
                 action = "job.cancelled"
             elif job.attempts < MAX_ATTEMPTS:
                 job.status, job.worker, job.dispatched_at = JobStatus.QUEUED, "", None
@@ -427,10 +422,8 @@ def jobs_reap(*, now=None) -> int:
                 action = "job.requeue"
             else:
                 job.status, job.finished_at = JobStatus.FAILED, now
-                job.reason = _("The worker running the job was lost (%(n)s attempts).") % {
-                    "n": job.attempts
-                }
-                job.save(update_fields=["status", "finished_at", "reason"])
+                fields = job.reason_set(say("worker_lost", n=job.attempts))
+                job.save(update_fields=["status", "finished_at", *fields])
                 action = "job.failed"
             audit_record(
                 by=None,

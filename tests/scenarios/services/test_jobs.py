@@ -248,7 +248,8 @@ def test_suspension_cancels_queued_jobs_and_running_ones_keep_their_workspace(
     assert scenario.workspaces.get(version=2).status == WorkspaceStatus.READY
     scenario_transition(by=staff_user("op"), scenario=scenario, action="suspend", reason="核查")
     queued.refresh_from_db()
-    assert queued.status == JobStatus.CANCELLED and queued.reason == "核查"
+    assert queued.status == JobStatus.CANCELLED
+    assert queued.reason == "The scenario was suspended: 核查"
     assert AuditEvent.objects.filter(action="job.cancel", target_id=str(queued.pk)).exists()
     running.refresh_from_db()
     assert running.status == JobStatus.RUNNING and running.workspace.version == 1

@@ -5,7 +5,9 @@ import html
 
 import pytest
 
+from scenarios.jobreasons import say
 from scenarios.models import Job, JobOutputKind, JobStatus
+from scenarios.services.jobs import job_cancel
 from tenants.roles import PlatformRole
 from tests.factories import admitted_developer, authorized_scenario, staff_user
 
@@ -301,3 +303,64 @@ def test_the_compute_page_lists_each_organizations_balance(client, lab):
 
     row = page[page.index(f'data-organization="{scenario.organization.pk}"') :]
     assert 'data-balance="10.0"' in row[: row.index("</tr>")]
+
+
+def _ended(scenario, developer, status, *, reason: str = "", **said) -> Job:
+    """A job that ended: its reason said by code (``said``), or an old record's sentence."""
+    job = Job.objects.create(
+        scenario=scenario,
+        workspace=scenario.workspaces.get(),
+        submitted_by=developer,
+        language="python",
+        code="print(1)",
+        status=status,
+        reason=reason,
+    )
+    if said:
+        job.reason_set(say(said.pop("code"), **said))
+        job.save()
+    return job
+
+
+def test_a_failed_jobs_reason_reads_in_the_readers_language(client, lab, settings):
+    scenario, developer = lab
+    jobs = {
+        _ended(scenario, developer, JobStatus.KILLED, code="memory_limit", mb=512): (
+            "Stopped at the memory limit of 512 MB.",
+            "已在内存上限 512 MB 处停止。",
+        ),
+        _ended(
+            scenario, developer, JobStatus.FAILED, code="error_line", error="KeyError", line=4
+        ): (
+            "KeyError at line 4.",
+            "计算任务在第 4 行出错：KeyError。",
+        ),
+        _ended(scenario, developer, JobStatus.FAILED, code="too_many_files", max=3): (
+            "The job wrote more than 3 files, the most kept.",
+            "计算任务写出的文件超过 3 个（可保留的上限）。",
+        ),
+        # old records: an English sentence, and one a worker wrote in Chinese
+        _ended(scenario, developer, JobStatus.KILLED, reason="Stopped at the CPU time limit."): (
+            "Stopped at the CPU time limit.",
+            "已在 CPU 时间上限处停止。",
+        ),
+        _ended(scenario, developer, JobStatus.CANCELLED, reason="由 lab 取消。"): (
+            "Cancelled by lab.",
+            "由 lab 取消。",
+        ),
+    }
+    queued = _ended(scenario, developer, JobStatus.QUEUED)
+    jobs[job_cancel(by=developer, job=queued)] = ("Cancelled by lab.", "由 lab 取消。")
+    client.force_login(developer)
+    for job, (english, chinese) in jobs.items():
+        client.cookies[settings.LANGUAGE_COOKIE_NAME] = "zh-hans"
+        page = html.unescape(client.get(f"/scenarios/jobs/{job.pk}/").content.decode())
+        assert f'<dd id="job-reason">{chinese}</dd>' in page
+        assert english not in page and "line 4" not in page
+        client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+        page = html.unescape(client.get(f"/scenarios/jobs/{job.pk}/").content.decode())
+        assert f'<dd id="job-reason">{english}</dd>' in page
+        # The API keeps the English sentence and words it in the request's language.
+        del client.cookies[settings.LANGUAGE_COOKIE_NAME]
+        body = client.get(f"/api/v1/jobs/{job.pk}/", HTTP_ACCEPT_LANGUAGE="zh-hans").json()
+        assert (body["reason"], body["reason_text"]) == (job.reason, chinese)
