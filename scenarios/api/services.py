@@ -114,7 +114,10 @@ class ServiceAnswerOutput(serializers.Serializer):
     columns = serializers.ListField(child=serializers.CharField())
     rows = serializers.ListField(
         child=serializers.DictField(),
-        help_text="One object per row: its columns, and suppressed (the columns hidden).",
+        help_text=(
+            "One object per row: its columns, and suppressed (the columns hidden). A row "
+            "whose every statistic is suppressed is left out (counted in cells_suppressed)."
+        ),
     )
     cells_suppressed = serializers.IntegerField()
     cached = serializers.BooleanField()

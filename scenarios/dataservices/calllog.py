@@ -62,7 +62,7 @@ def _record(entries) -> None:
                 service_code=record["service_code"],
                 version=record["version"],
                 params_sha256=record["params_sha256"],
-                rows=record["rows"] if answered else 0,
+                rows=record["rows"] - int(fields[b"hidden"]) if answered else 0,
                 suppressed=(
                     record["suppressed"] + int(fields[b"hidden"]) * record["statistics"]
                     if answered

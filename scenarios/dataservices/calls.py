@@ -109,10 +109,14 @@ def _fingerprint(row: list) -> str:
 
 
 def _answer_rows(result: engine.Result) -> list[dict]:
-    columns = result.columns
+    """The answer's rows; a row whose every statistic is suppressed is left out (counted
+    in cells_suppressed): its group values alone would say that the cell holds a few
+    units, not none, and a template grouping by a fine field would list its values."""
+    columns, statistics = result.columns, len(result.columns) - len(result.groups)
     return [
         {**dict(zip(columns, row, strict=True)), "suppressed": hidden}
         for row, hidden in zip(result.rows, result.suppressed, strict=True)
+        if len(hidden) < statistics
     ]
 
 
@@ -242,7 +246,7 @@ def service_call(*, secret: str, code: str, given: dict) -> dict:
         found, cached, store = _result(service, bindings, known.params)
         result = found.result
         record.update(
-            rows=len(result.rows),
+            rows=len(found.rows),  # answered, less those the ledger hides (calllog)
             suppressed=found.cells_suppressed,
             statistics=len(result.columns) - len(result.groups),
             cached=cached,
