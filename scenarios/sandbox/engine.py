@@ -3,7 +3,6 @@
 Django-free: the task hands in paths and limits and receives a ``RunResult``. Only regular
 files directly in the output folder come back (see ``collect``)."""
 
-import builtins
 import contextlib
 import json
 import logging
@@ -19,7 +18,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from scenarios.jobreasons import Reason, say
+from scenarios.jobreasons import KNOWN_ERRORS, Reason, say
 from scenarios.sandbox import cgroup
 from scenarios.sandbox.orphans import supervisor_mark
 
@@ -789,33 +788,6 @@ def _read_status(path: Path) -> dict:
     except (OSError, ValueError):
         return {}
 
-
-def _known_errors() -> frozenset[str]:
-    """Error classes a developer may see: a job cannot smuggle data through a class name
-    it made up."""
-    import duckdb
-
-    names = {
-        name
-        for name, value in vars(builtins).items()
-        if isinstance(value, type) and issubclass(value, BaseException)
-    }
-    names |= {
-        name
-        for name, value in vars(duckdb).items()
-        if isinstance(value, type) and issubclass(value, BaseException)
-    }
-    names |= {
-        "LinAlgError",
-        "MergeError",
-        "ParserError",
-        "NotFittedError",
-        "PerfectSeparationError",
-    }
-    return frozenset(names)
-
-
-KNOWN_ERRORS = _known_errors()
 
 SIGNAL_LIMITS = {
     signal.SIGXCPU: "cpu_limit",
