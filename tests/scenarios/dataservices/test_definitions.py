@@ -388,6 +388,28 @@ def test_usage_through_the_api_counts_an_organizations_own_calls(serviced):
     assert bad.status_code == 400 and bad.json()["field"] == "from"
 
 
+def _insurers_key(scenario, fields: list[str]) -> str:
+    """The secret of a key of another organization's scenario of the same type, whose
+    scope holds ``fields`` of HY-0001."""
+    from scenarios.agreement import AGREEMENT_SHA256
+    from scenarios.services.scenarios import scenario_apply
+    from tests.factories import admitted_developer
+
+    _org, insurer = admitted_developer("保险公司", "insurer", by=staff_user("op"))
+    other = scenario_apply(
+        by=insurer,
+        scenario_type=scenario.scenario_type,
+        name="保险风险分析",
+        purpose="保险定价",
+        responsible_person="李四",
+        period_start=datetime.date.today(),
+        period_end=datetime.date.today() + datetime.timedelta(days=30),
+        scope={"HY-0001": fields},
+        agreement_sha256=AGREEMENT_SHA256,
+    )
+    return api_key_create(by=insurer, scenario=other, name="insurer")[1]
+
+
 def test_an_answer_that_would_difference_an_earlier_one_is_suppressed(
     serviced, django_capture_on_commit_callbacks
 ):
@@ -395,7 +417,6 @@ def test_an_answer_that_would_difference_an_earlier_one_is_suppressed(
     differ by a few port calls, which subtracting one answer from the other would show.
     The second answer is suppressed; the first stays answerable, and another
     organization's answers are its own."""
-    from tests.factories import admitted_developer
 
     scenario, _developer, _definition, secret = serviced
     month = service_call(secret=secret, code="berth-traffic", given={"period": MARCH})
@@ -421,23 +442,8 @@ def test_an_answer_that_would_difference_an_earlier_one_is_suppressed(
     )
     assert half["cells_suppressed"] == 0
 
-    from scenarios.agreement import AGREEMENT_SHA256
-    from scenarios.services.scenarios import scenario_apply
-
-    _org, insurer = admitted_developer("保险公司", "insurer", by=staff_user("op"))
     with django_capture_on_commit_callbacks(execute=True):
-        other = scenario_apply(
-            by=insurer,
-            scenario_type=scenario.scenario_type,
-            name="保险风险分析",
-            purpose="保险定价",
-            responsible_person="李四",
-            period_start=datetime.date.today(),
-            period_end=datetime.date.today() + datetime.timedelta(days=30),
-            scope={"HY-0001": ["mmsi", "vessel_type", "berth", "arrival_time"]},
-            agreement_sha256=AGREEMENT_SHA256,
-        )
-    _key, other_secret = api_key_create(by=insurer, scenario=other, name="insurer")
+        other_secret = _insurers_key(scenario, ["mmsi", "vessel_type", "berth", "arrival_time"])
     theirs = service_call(
         secret=other_secret, code="berth-traffic", given={"period": "2025-03-04/2025-03-31"}
     )
@@ -449,26 +455,10 @@ def test_a_scenario_without_the_services_unit_is_refused_its_calls(
 ):
     """Its workspace lacks the vessels' identifier the service counts by: answering would
     count port calls as vessels (one vessel's many calls passing the threshold)."""
-    from scenarios.agreement import AGREEMENT_SHA256
-    from scenarios.services.scenarios import scenario_apply
-    from tests.factories import admitted_developer
-
     scenario, _developer, definition, _secret = serviced
     assert definition.unit == "mmsi"
-    _org, insurer = admitted_developer("保险公司", "insurer", by=staff_user("op"))
     with django_capture_on_commit_callbacks(execute=True):
-        other = scenario_apply(
-            by=insurer,
-            scenario_type=scenario.scenario_type,
-            name="泊位统计",
-            purpose="泊位规划",
-            responsible_person="李四",
-            period_start=datetime.date.today(),
-            period_end=datetime.date.today() + datetime.timedelta(days=30),
-            scope={"HY-0001": ["vessel_type", "berth", "arrival_time"]},  # no mmsi
-            agreement_sha256=AGREEMENT_SHA256,
-        )
-    _key, secret = api_key_create(by=insurer, scenario=other, name="insurer")
+        secret = _insurers_key(scenario, ["vessel_type", "berth", "arrival_time"])  # no mmsi
     with pytest.raises(PermissionRefused) as refused:
         service_call(secret=secret, code="berth-traffic", given={"period": MARCH})
     assert refused.value.code == "outside_scenario_scope"

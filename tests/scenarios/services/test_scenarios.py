@@ -345,37 +345,30 @@ def test_a_scenario_ended_while_its_organization_is_suspended_does_not_undo_the_
     ).exists()
 
 
-def test_a_scenario_closed_while_its_catalog_is_withdrawn_does_not_undo_the_withdrawal(
-    approved, monkeypatch
-):
+def _withdraw_its_catalog(scenario_type, operator):
     from operation.models import Catalog, CatalogStatus
     from operation.services.catalogs import catalog_withdraw
 
-    scenario_type, proposer = approved
-    first = apply(proposer, scenario_type)
-    closed = apply(proposer, scenario_type, name="短期")
-    notify = svc._notify
-
-    def close_one_meanwhile(scenario):
-        if scenario.pk == first.pk:
-            svc.scenario_close(by=proposer, scenario=closed, reason="结束")
-        notify(scenario)
-
-    monkeypatch.setattr(svc, "_notify", close_one_meanwhile)
     catalog = Catalog.objects.get(code="HY-0001")
-    catalog_withdraw(by=staff_user("op"), catalog=catalog, reason="停更")
-
+    catalog_withdraw(by=operator, catalog=catalog, reason="停更")
     catalog.refresh_from_db()
     assert catalog.status == CatalogStatus.WITHDRAWN
-    found = dict(svc.Scenario.objects.values_list("pk", "status"))
-    assert found == {first.pk: ScenarioStatus.SUSPENDED, closed.pk: ScenarioStatus.CLOSED}
+    return ScenarioStatus.SUSPENDED
 
 
-def test_a_scenario_closed_while_its_type_is_revoked_does_not_undo_the_revocation(
-    approved, monkeypatch
-):
+def _revoke_its_type(scenario_type, operator):
     from scenarios.models import ScenarioTypeStatus
 
+    scenario_type_revoke(by=operator, scenario_type=scenario_type, reason="政策调整")
+    scenario_type.refresh_from_db()
+    assert scenario_type.status == ScenarioTypeStatus.REVOKED
+    return ScenarioStatus.REVOKED
+
+
+@pytest.mark.parametrize("cascade", [_withdraw_its_catalog, _revoke_its_type])
+def test_a_scenario_closed_while_a_cascade_runs_does_not_undo_it(approved, monkeypatch, cascade):
+    """A catalog withdrawn or a type revoked: one of its scenarios closed by its
+    organization meanwhile is passed over; the others change, and the cascade stands."""
     scenario_type, proposer = approved
     first = apply(proposer, scenario_type)
     closed = apply(proposer, scenario_type, name="短期")
@@ -387,12 +380,10 @@ def test_a_scenario_closed_while_its_type_is_revoked_does_not_undo_the_revocatio
         notify(scenario)
 
     monkeypatch.setattr(svc, "_notify", close_one_meanwhile)
-    scenario_type_revoke(by=staff_user("op"), scenario_type=scenario_type, reason="政策调整")
+    to = cascade(scenario_type, staff_user("op"))
 
-    scenario_type.refresh_from_db()
-    assert scenario_type.status == ScenarioTypeStatus.REVOKED
     found = dict(svc.Scenario.objects.values_list("pk", "status"))
-    assert found == {first.pk: ScenarioStatus.REVOKED, closed.pk: ScenarioStatus.CLOSED}
+    assert found == {first.pk: to, closed.pk: ScenarioStatus.CLOSED}
 
 
 def test_a_scenario_of_a_suspended_organization_cannot_be_reinstated_alone(approved):
