@@ -96,9 +96,10 @@ def cmd_jobs(args) -> int:
 
 
 def _failure(job: dict) -> str:
-    """The server's reason (it names the error's class and line), else the class."""
+    """The server's reason in the user's language (it names the error's class and line),
+    else the class."""
     where = f" at line {job['error_line']}" if job.get("error_line") else ""
-    reason = job.get("reason") or f"{job.get('error_class') or ''}{where}"
+    reason = job.get("reason_text") or job.get("reason") or f"{job.get('error_class') or ''}{where}"
     return f"job {job['id']} {job['status']}" + (f": {reason}" if reason.strip() else "")
 
 

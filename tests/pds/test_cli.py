@@ -183,7 +183,7 @@ def test_pull_then_run_locally_gives_what_a_dry_run_gives(lab, tmp_path, pds, se
     assert code == 1 and "CatalogException at line 2" in err
 
 
-def test_submit_and_wait_follows_the_job_and_exits_as_it_ends(lab, tmp_path, pds):
+def test_submit_and_wait_follows_the_job_and_exits_as_it_ends(lab, tmp_path, pds, monkeypatch):
     sql = job_file(tmp_path, "by_type.sql", BY_TYPE)
     code, out, _err = pds("submit", sql, "--scenario", lab.pk, "--name", "by type", "--wait")
     assert code == 0, out
@@ -210,7 +210,13 @@ def test_submit_and_wait_follows_the_job_and_exits_as_it_ends(lab, tmp_path, pds
     code, out, err = pds("submit", broken, "--scenario", lab.pk, "--wait")
     assert code == 1
     job = Job.objects.latest("pk")
-    assert f"job {job.pk}: failed" in out and f"job {job.pk} failed: KeyError at line 2" in err
+    assert f"job {job.pk}: failed" in out and f"job {job.pk} failed: KeyError at line 2." in err
+    # Under a Chinese locale, the server's reason comes in Chinese.
+    monkeypatch.setenv("LC_ALL", "zh_CN.UTF-8")
+    code, out, err = pds("submit", broken, "--scenario", lab.pk, "--wait")
+    assert code == 1
+    assert "failed: 计算任务在第 2 行出错：KeyError。" in err
+    monkeypatch.setenv("LC_ALL", "C.UTF-8")
     code, _out, err = pds("logs", job.pk)
     assert code == 0 and "outputs in quarantine until released" in err
 
