@@ -88,6 +88,14 @@ def may_manage_members(user, organization) -> bool:
     return is_org_admin(user, organization) or is_operator_staff(user)
 
 
+def may_see_members(user, organization) -> bool:
+    """Whether ``user`` reads ``organization``'s members (an Organization or its id): its
+    own members, operator staff and auditors."""
+    membership = membership_of(user)
+    own = membership is not None and membership.organization_id == _pk(organization)
+    return own or sees_everything(user)
+
+
 def check_member_manager(user, organization, message: str) -> None:
     """Raise PermissionRefused(message) unless ``user`` manages ``organization``'s members."""
     if not may_manage_members(user, organization):

@@ -5,7 +5,7 @@ from django.db.models import QuerySet
 from core.errors import NotFound
 from core.models import AuditEvent
 from tenants import permissions
-from tenants.models import AdmissionApplication, Organization, QualificationFile
+from tenants.models import AdmissionApplication, Membership, Organization, QualificationFile
 
 
 def organizations_visible_to(user) -> QuerySet[Organization]:
@@ -35,6 +35,26 @@ def qualification_file_get(user, application_pk, file_pk) -> QualificationFile:
     if record is None:
         raise NotFound()
     return record
+
+
+def members_organization_get(user, pk) -> Organization:
+    """The organization whose members ``user`` reads (permissions.may_see_members)."""
+    organization = Organization.objects.filter(pk=pk).first()
+    if organization is None or not permissions.may_see_members(user, organization):
+        raise NotFound()
+    return organization
+
+
+def members_of(organization: Organization) -> QuerySet[Membership]:
+    return organization.memberships.select_related("user").order_by("user__username")
+
+
+def membership_get(user, pk) -> Membership:
+    """A member whom ``user`` may see (permissions.may_see_members)."""
+    found = Membership.objects.select_related("user", "organization").filter(pk=pk).first()
+    if found is None or not permissions.may_see_members(user, found.organization_id):
+        raise NotFound()
+    return found
 
 
 def audit_events_visible_to(user) -> QuerySet[AuditEvent]:

@@ -7,17 +7,22 @@ urlpatterns = [
     path("organization/", portal.my_organization, name="my-organization"),
     path("organization/members/", portal.organization_members, name="organization-members"),
     path(
-        "organization/members/<int:pk>/deactivate/",
+        "organizations/<int:pk>/members/",
+        portal.organization_members,
+        name="organization-members-of",
+    ),
+    path(
+        "members/<int:pk>/deactivate/",
         portal.organization_member_deactivate,
         name="organization-member-deactivate",
     ),
     path(
-        "organization/members/<int:pk>/reactivate/",
+        "members/<int:pk>/reactivate/",
         portal.organization_member_reactivate,
         name="organization-member-reactivate",
     ),
     path(
-        "organization/members/<int:pk>/role/",
+        "members/<int:pk>/role/",
         portal.organization_member_role,
         name="organization-member-role",
     ),

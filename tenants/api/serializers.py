@@ -1,6 +1,13 @@
 from rest_framework import serializers
 
-from tenants.models import AdmissionApplication, AdmissionStatus, Organization, QualificationFile
+from tenants.models import (
+    AdmissionApplication,
+    AdmissionStatus,
+    MemberRole,
+    Membership,
+    Organization,
+    QualificationFile,
+)
 from tenants.services.admission import allowed_actions
 
 
@@ -68,6 +75,27 @@ class AdmissionSubmitInput(serializers.Serializer):
 
 class DecisionInput(serializers.Serializer):
     reason = serializers.CharField(required=False, allow_blank=True, default="")
+
+
+class MemberOutput(serializers.ModelSerializer):
+    username = serializers.CharField(source="user.username")
+    email = serializers.EmailField(source="user.email")
+    active = serializers.BooleanField(
+        source="user.is_active", help_text="False: deactivated, can no longer log in."
+    )
+
+    class Meta:
+        model = Membership
+        fields = ["id", "username", "email", "role", "active", "joined_at"]
+
+
+class MemberActionInput(serializers.Serializer):
+    reason = serializers.CharField(
+        required=False, allow_blank=True, default="", help_text="deactivate, reactivate."
+    )
+    role = serializers.ChoiceField(
+        choices=MemberRole.choices, required=False, help_text="role: the new role."
+    )
 
 
 class TokenInput(serializers.Serializer):

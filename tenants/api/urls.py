@@ -11,6 +11,16 @@ urlpatterns = [
         views.OrganizationDetailView.as_view(),
         name="api-organization",
     ),
+    path(
+        "organizations/<int:pk>/members/",
+        views.OrganizationMembersView.as_view(),
+        name="api-organization-members",
+    ),
+    path(
+        "members/<int:pk>/<str:action>/",
+        views.MemberActionView.as_view(),
+        name="api-member-action",
+    ),
     path("admissions/", views.AdmissionListView.as_view(), name="api-admissions"),
     path("admissions/<int:pk>/", views.AdmissionDetailView.as_view(), name="api-admission"),
     path(

@@ -7,12 +7,14 @@ from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from core.errors import NotFound, PermissionRefused
+from core.errors import InvalidInput, NotFound, PermissionRefused
 from tenants import permissions
 from tenants.api.serializers import (
     AdmissionOutput,
     AdmissionSubmitInput,
     DecisionInput,
+    MemberActionInput,
+    MemberOutput,
     MeOutput,
     OrganizationOutput,
     TokenInput,
@@ -22,10 +24,14 @@ from tenants.permissions import membership_of
 from tenants.selectors import (
     admission_get,
     admissions_visible_to,
+    members_of,
+    members_organization_get,
+    membership_get,
     organizations_visible_to,
     qualification_file_get,
 )
 from tenants.services.admission import DECISIONS, admission_submit
+from tenants.services.organizations import member_deactivate, member_reactivate, member_role_set
 from tenants.services.tokens import token_issue
 from tenants.views.files import qualification_file_response
 
@@ -91,6 +97,50 @@ class OrganizationDetailView(APIView):
         if organization is None:
             raise NotFound()
         return Response(OrganizationOutput(organization).data)
+
+
+class OrganizationMembersView(APIView):
+    """An organization's members: for its members, operator staff and auditors."""
+
+    @extend_schema(responses=MemberOutput(many=True))
+    def get(self, request, pk: int):
+        organization = members_organization_get(request.user, pk)
+        return Response(MemberOutput(members_of(organization), many=True).data)
+
+
+MEMBER_ACTIONS = ("deactivate", "reactivate", "role")
+
+
+def _member_action(by, member, action: str, data: dict):
+    if action == "role":
+        if "role" not in data:
+            raise InvalidInput(_("Choose administrator or member."), field="role")
+        return member_role_set(by=by, membership=member, role=data["role"])
+    change = member_deactivate if action == "deactivate" else member_reactivate
+    return change(by=by, membership=member, reason=data["reason"])
+
+
+class MemberActionView(APIView):
+    """An organization's administrators and operator staff: deactivate a member (their
+    sessions, API token and API keys end), reactivate them, or set their role."""
+
+    @extend_schema(
+        request=MemberActionInput,
+        responses={
+            200: MemberOutput,
+            409: OpenApiResponse(
+                description="already so, or the organization's last active administrator"
+            ),
+        },
+    )
+    def post(self, request, pk: int, action: str):
+        if action not in MEMBER_ACTIONS:
+            raise NotFound()
+        member = membership_get(request.user, pk)
+        data = MemberActionInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        member = _member_action(request.user, member, action, data.validated_data)
+        return Response(MemberOutput(member).data)
 
 
 class AdmissionListView(APIView):

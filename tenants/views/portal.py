@@ -22,11 +22,15 @@ from tenants.permissions import (
     is_operator_staff,
     is_org_admin,
     may_manage_members,
+    may_see_members,
     membership_of,
 )
 from tenants.selectors import (
     admission_get,
     admissions_visible_to,
+    members_of,
+    members_organization_get,
+    membership_get,
     qualification_file_get,
 )
 from tenants.services.admission import ACTION_LABELS, DECISIONS, admission_submit, allowed_actions
@@ -162,6 +166,11 @@ def admission_detail(request, pk: int):
             "actions": actions,
             "form": DecisionForm(),
             "history": audit_events_for_target(application),
+            "members": (
+                members_of(application.organization).count()
+                if may_see_members(request.user, application.organization)
+                else None
+            ),
         },
     )
 
@@ -191,11 +200,16 @@ def qualification_file_download(request, pk: int, file_pk: int):
 
 
 @login_required
-def organization_members(request):
-    membership = membership_of(request.user)
-    if membership is None:
-        raise Http404(_("Your account does not belong to an organization."))
-    organization = membership.organization
+def organization_members(request, pk: int | None = None):
+    """The members of the user's own organization, or (``pk``: operator staff and
+    auditors) of any organization."""
+    if pk is None:
+        membership = membership_of(request.user)
+        if membership is None:
+            raise Http404(_("Your account does not belong to an organization."))
+        organization = membership.organization
+    else:
+        organization = members_organization_get(request.user, pk)
     manages = may_manage_members(request.user, organization)
     form = MemberForm(request.POST or None)
     if request.method == "POST":
@@ -213,13 +227,13 @@ def organization_members(request):
                 form_error(form, error)
             else:
                 messages.success(request, _("Member added."))
-                return redirect("organization-members")
+                return _members_page(request, organization)
     return render(
         request,
         "tenants/members.html",
         {
             "organization": organization,
-            "members": organization.memberships.select_related("user").order_by("user__username"),
+            "members": members_of(organization),
             "form": form if manages else None,
             "manages": manages,
             "roles": MemberRole.choices,
@@ -227,15 +241,13 @@ def organization_members(request):
     )
 
 
-def _own_member(request, pk: int):
-    """A member of the user's own organization; any other id is not found."""
+def _members_page(request, organization):
+    """Back to the members page the user came from: their own organization's, else the
+    one of ``organization`` (operator staff)."""
     membership = membership_of(request.user)
-    if membership is None:
-        raise Http404(_("Your account does not belong to an organization."))
-    found = membership.organization.memberships.select_related("user").filter(pk=pk).first()
-    if found is None:
-        raise Http404
-    return found
+    if membership is not None and membership.organization_id == organization.pk:
+        return redirect("organization-members")
+    return redirect("organization-members-of", pk=organization.pk)
 
 
 def _reason(request) -> str:
@@ -247,7 +259,7 @@ def _reason(request) -> str:
 @login_required
 @require_POST
 def organization_member_deactivate(request, pk: int):
-    member = _own_member(request, pk)
+    member = membership_get(request.user, pk)
     try:
         member_deactivate(by=request.user, membership=member, reason=_reason(request))
     except Conflict as error:
@@ -261,13 +273,13 @@ def organization_member_deactivate(request, pk: int):
             )
             % {"name": member.user.username},
         )
-    return redirect("organization-members")
+    return _members_page(request, member.organization)
 
 
 @login_required
 @require_POST
 def organization_member_reactivate(request, pk: int):
-    member = _own_member(request, pk)
+    member = membership_get(request.user, pk)
     try:
         member_reactivate(by=request.user, membership=member, reason=_reason(request))
     except Conflict as error:
@@ -278,13 +290,13 @@ def organization_member_reactivate(request, pk: int):
             _("%(name)s can log in again; the API keys revoked before stay revoked.")
             % {"name": member.user.username},
         )
-    return redirect("organization-members")
+    return _members_page(request, member.organization)
 
 
 @login_required
 @require_POST
 def organization_member_role(request, pk: int):
-    member = _own_member(request, pk)
+    member = membership_get(request.user, pk)
     try:
         changed = member_role_set(
             by=request.user, membership=member, role=request.POST.get("role", "")
@@ -297,4 +309,4 @@ def organization_member_role(request, pk: int):
             _("%(name)s is now: %(role)s.")
             % {"name": member.user.username, "role": changed.get_role_display()},
         )
-    return redirect("organization-members")
+    return _members_page(request, member.organization)

@@ -56,7 +56,7 @@ from scenarios.services.scenarios import scenario_apply
 from scenarios.services.types import scenario_type_propose, scenario_type_submit
 from scenarios.views.portal import TRANSITION_LABELS
 from tenants.models import MemberRole
-from tenants.permissions import is_member
+from tenants.permissions import may_see_members
 from tenants.roles import PlatformRole
 from tenants.selectors import admissions_visible_to, organizations_visible_to
 from tenants.services.admission import DECISIONS
@@ -112,7 +112,7 @@ ID_KINDS = {
     ("assets/", "pk"): "data_asset",
     ("data-assets/", "pk"): "data_asset",
     ("notifications/", "pk"): "notification",
-    ("organization/members/", "pk"): "membership",
+    ("members/", "pk"): "membership",
 }
 # The admin site's own parameters: every admin view first requires is_staff, which no role of
 # the platform has, so each id is filled with an object of the model the route names.
@@ -129,6 +129,7 @@ OTHER_PARAMS = {
         "api-key-action": ["revoke", "rate"],
         "demand-act": ["assign", "match", "block", "merge", "answer"],
         "api-asset-application-decide": ["preliminary", "final"],
+        "api-member-action": ["deactivate", "reactivate", "role"],
     },
 }
 # Routes that take parameters but no object id: (name, parameters) -> why.
@@ -607,7 +608,7 @@ VISIBLE = {
     "asset_application": _visible(applications_visible_to),
     "data_asset": _certificate_visible,
     "notification": lambda user, obj: obj.instance.recipient_id == user.pk,
-    "membership": lambda user, obj: is_member(user, obj.instance.organization_id),
+    "membership": lambda user, obj: may_see_members(user, obj.instance.organization_id),
 }
 
 
