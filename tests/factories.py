@@ -60,6 +60,21 @@ def operator_org() -> Organization:
     return existing or organization_create(by=None, kind="operator", fields=org_fields("运营机构"))
 
 
+def org_member(admin, username: str, role: MemberRole = MemberRole.MEMBER):
+    """Another member of ``admin``'s organization, added by ``admin``."""
+    return member_create(
+        by=admin,
+        organization=admin.membership.organization,
+        role=role,
+        user_fields={"username": username, "email": f"{username}@dev.cn", "password": PASSWORD},
+    )
+
+
+def is_active(user) -> bool:
+    """Whether ``user`` may log in, as the database has it now."""
+    return get_user_model().objects.get(pk=user.pk).is_active
+
+
 def staff_user(username: str, role: PlatformRole = PlatformRole.OPERATOR_STAFF):
     """A member of the operator with a platform role (the existing one if made already)."""
     existing = get_user_model().objects.filter(username=username).first()

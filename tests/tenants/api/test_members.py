@@ -2,25 +2,13 @@
 auditors; deactivate, reactivate and role for its administrators and operator staff."""
 
 import pytest
-from django.contrib.auth import get_user_model
 from rest_framework.test import APIClient
 
 from core.models import AuditEvent
-from tenants.models import MemberRole
 from tenants.roles import PlatformRole
-from tenants.services.organizations import member_create
-from tests.factories import PASSWORD, developer, staff_user
+from tests.factories import developer, is_active, org_member, staff_user
 
 pytestmark = pytest.mark.django_db
-
-
-def _member(admin, username, role=MemberRole.MEMBER):
-    return member_create(
-        by=admin,
-        organization=admin.membership.organization,
-        role=role,
-        user_fields={"username": username, "email": f"{username}@dev.cn", "password": PASSWORD},
-    )
 
 
 def _api(user) -> APIClient:
@@ -29,13 +17,9 @@ def _api(user) -> APIClient:
     return client
 
 
-def _active(user) -> bool:
-    return get_user_model().objects.get(pk=user.pk).is_active
-
-
-def test_staff_list_and_deactivate_another_organizations_member():
+def test_staff_list_and_deactivate_another_organizationsorg_member():
     organization, admin = developer("海洋实验室", "lab")
-    alice = _member(admin, "alice")
+    alice = org_member(admin, "alice")
     staff = _api(staff_user("operator1"))
     listed = staff.get(f"/api/v1/organizations/{organization.pk}/members/").json()
     assert [(m["username"], m["role"], m["active"]) for m in listed] == [
@@ -46,7 +30,7 @@ def test_staff_list_and_deactivate_another_organizations_member():
     url = f"/api/v1/members/{alice.membership.pk}/"
     answer = staff.post(url + "deactivate/", {"reason": "单位来函"}, format="json")
     assert answer.status_code == 200 and answer.json()["active"] is False
-    assert not _active(alice)
+    assert not is_active(alice)
     assert AuditEvent.objects.get(action="member.deactivate").organization == organization
     again = staff.post(url + "deactivate/", {}, format="json")
     assert again.status_code == 409 and again.json()["code"] == "conflict"
@@ -58,7 +42,7 @@ def test_staff_list_and_deactivate_another_organizations_member():
 
 def test_an_admin_manages_their_own_members_and_the_last_admin_stays():
     organization, admin = developer("海洋实验室", "lab")
-    alice = _member(admin, "alice")
+    alice = org_member(admin, "alice")
     client = _api(admin)
     assert len(client.get(f"/api/v1/organizations/{organization.pk}/members/").json()) == 2
     missing = client.post(f"/api/v1/members/{alice.membership.pk}/role/", {}, format="json")
@@ -66,12 +50,12 @@ def test_an_admin_manages_their_own_members_and_the_last_admin_stays():
     wrong = client.post(f"/api/v1/members/{alice.membership.pk}/role/", {"role": "owner"})
     assert wrong.status_code == 400
     last = client.post(f"/api/v1/members/{admin.membership.pk}/deactivate/", {}, format="json")
-    assert last.status_code == 409 and _active(admin)
+    assert last.status_code == 409 and is_active(admin)
 
 
 def test_others_find_nothing_and_a_member_or_auditor_changes_nothing():
     organization, admin = developer("海洋实验室", "lab")
-    alice = _member(admin, "alice")
+    alice = org_member(admin, "alice")
     members = f"/api/v1/organizations/{organization.pk}/members/"
     action = f"/api/v1/members/{alice.membership.pk}/deactivate/"
     for user in (
@@ -87,4 +71,4 @@ def test_others_find_nothing_and_a_member_or_auditor_changes_nothing():
         assert client.post(action, {}, format="json").status_code == 403
     assert APIClient().get(members).status_code in (401, 403)
     assert _api(admin).post(f"/api/v1/members/{alice.membership.pk}/promote/").status_code == 404
-    assert _active(alice)
+    assert is_active(alice)

@@ -12,25 +12,15 @@ from scenarios.dataservices.keys import api_key_create
 from tenants.models import MemberRole
 from tenants.permissions import is_org_admin
 from tenants.services.organizations import (
-    member_create,
     member_deactivate,
     member_reactivate,
     member_role_set,
 )
-from tests.factories import PASSWORD, developer, staff_user
+from tests.factories import PASSWORD, developer, org_member, staff_user
 
 pytestmark = pytest.mark.django_db
 MARCH = "2025-03-01/2025-03-31"
 CALL = "/api/v1/services/berth-traffic/call"
-
-
-def _member(admin, username, role=MemberRole.MEMBER):
-    return member_create(
-        by=admin,
-        organization=admin.membership.organization,
-        role=role,
-        user_fields={"username": username, "email": f"{username}@dev.cn", "password": PASSWORD},
-    )
 
 
 def _logged_in(username) -> Client:
@@ -41,7 +31,7 @@ def _logged_in(username) -> Client:
 
 def test_a_deactivated_member_is_logged_out_everywhere_and_their_keys_are_refused(serviced):
     scenario, admin, _definition, admins_secret = serviced
-    leaver = _member(admin, "leaver", MemberRole.ADMIN)
+    leaver = org_member(admin, "leaver", MemberRole.ADMIN)
     _key, secret = api_key_create(by=leaver, scenario=scenario, name="leaver's key")
     assert APIClient().get(CALL, {"period": MARCH}, HTTP_X_API_KEY=secret).status_code == 200
     session = _logged_in("leaver")
@@ -76,7 +66,7 @@ def test_a_deactivated_member_is_logged_out_everywhere_and_their_keys_are_refuse
 
 def test_a_reactivated_member_logs_in_again_but_old_sessions_and_keys_stay_ended(serviced):
     scenario, admin, _definition, _secret = serviced
-    leaver = _member(admin, "leaver", MemberRole.ADMIN)
+    leaver = org_member(admin, "leaver", MemberRole.ADMIN)
     _key, secret = api_key_create(by=leaver, scenario=scenario, name="leaver's key")
     session = _logged_in("leaver")
     member_deactivate(by=admin, membership=leaver.membership)
@@ -95,21 +85,21 @@ def test_a_reactivated_member_logs_in_again_but_old_sessions_and_keys_stay_ended
 
 def test_the_role_changes_with_its_rights_and_is_audited():
     organization, admin = developer("海洋实验室", "lab")
-    member = _member(admin, "alice")
+    member = org_member(admin, "alice")
     assert not is_org_admin(member, organization)
 
     member_role_set(by=admin, membership=member.membership, role=MemberRole.ADMIN)
     member.membership.refresh_from_db()
     assert is_org_admin(member, organization)
     assert organization.admins_group.user_set.filter(pk=member.pk).exists()
-    _member(member, "bob")  # an admin now: adds members
+    org_member(member, "bob")  # an admin now: adds members
 
     member_role_set(by=member, membership=admin.membership, role=MemberRole.MEMBER)
     admin.membership.refresh_from_db()
     assert not is_org_admin(admin, organization)
     assert not organization.admins_group.user_set.filter(pk=admin.pk).exists()
     with pytest.raises(PermissionRefused):
-        _member(admin, "carol")
+        org_member(admin, "carol")
 
     events = AuditEvent.objects.filter(action="member.role_set").order_by("pk")
     assert [e.details for e in events] == [
@@ -131,7 +121,7 @@ def test_the_last_active_admin_is_neither_deactivated_nor_demoted():
         member_role_set(by=admin, membership=admin.membership, role=MemberRole.MEMBER)
 
     # A deactivated administrator is no second one.
-    other = _member(admin, "other", MemberRole.ADMIN)
+    other = org_member(admin, "other", MemberRole.ADMIN)
     member_deactivate(by=admin, membership=other.membership)
     with pytest.raises(Conflict, match="last active administrator"):
         member_deactivate(by=staff_user("op"), membership=admin.membership)
@@ -147,9 +137,9 @@ def test_the_last_active_admin_is_neither_deactivated_nor_demoted():
 
 def test_another_organizations_admin_and_a_plain_member_are_refused_and_staff_may():
     _organization, admin = developer("海洋实验室", "lab")
-    member = _member(admin, "alice")
+    member = org_member(admin, "alice")
     _other, stranger = developer("蓝湾数据", "bluebay")
-    for by in (stranger, _member(admin, "bob")):
+    for by in (stranger, org_member(admin, "bob")):
         with pytest.raises(PermissionRefused):
             member_deactivate(by=by, membership=member.membership)
         with pytest.raises(PermissionRefused):

@@ -8,19 +8,9 @@ from django.test import Client
 from core.models import AuditEvent
 from tenants.models import MemberRole
 from tenants.roles import PlatformRole
-from tenants.services.organizations import member_create
-from tests.factories import PASSWORD, developer, staff_user
+from tests.factories import developer, is_active, org_member, staff_user
 
 pytestmark = pytest.mark.django_db
-
-
-def _member(admin, username, role=MemberRole.MEMBER):
-    return member_create(
-        by=admin,
-        organization=admin.membership.organization,
-        role=role,
-        user_fields={"username": username, "email": f"{username}@dev.cn", "password": PASSWORD},
-    )
 
 
 def _as(user) -> Client:
@@ -29,13 +19,9 @@ def _as(user) -> Client:
     return client
 
 
-def _active(user) -> bool:
-    return get_user_model().objects.get(pk=user.pk).is_active
-
-
 def test_an_admin_deactivates_with_a_reason_and_sees_the_member_as_deactivated():
     _organization, admin = developer("海洋实验室", "lab")
-    alice = _member(admin, "alice")
+    alice = org_member(admin, "alice")
     client = _as(admin)
     page = client.get("/organization/members/").content.decode()
     deactivate = f"/members/{alice.membership.pk}/deactivate/"
@@ -47,16 +33,16 @@ def test_an_admin_deactivates_with_a_reason_and_sees_the_member_as_deactivated()
     assert "alice is deactivated" in page
     assert 'data-status="inactive"' in page
     assert f"/members/{alice.membership.pk}/reactivate/" in page
-    assert not _active(alice)
+    assert not is_active(alice)
     assert AuditEvent.objects.get(action="member.deactivate").details["reason"] == "已离职"
 
     page = client.post(f"/members/{alice.membership.pk}/reactivate/", follow=True).content.decode()
-    assert "alice can log in again" in page and _active(alice)
+    assert "alice can log in again" in page and is_active(alice)
 
 
 def test_the_messages_speak_chinese():
     _organization, admin = developer("海洋实验室", "lab")
-    alice = _member(admin, "alice")
+    alice = org_member(admin, "alice")
     client = _as(admin)
     chinese = {"HTTP_ACCEPT_LANGUAGE": "zh-hans"}
     page = client.post(
@@ -74,7 +60,7 @@ def test_the_messages_speak_chinese():
 
 def test_an_admin_changes_a_role_and_the_last_admin_is_kept():
     _organization, admin = developer("海洋实验室", "lab")
-    alice = _member(admin, "alice")
+    alice = org_member(admin, "alice")
     client = _as(admin)
     role = f"/members/{alice.membership.pk}/role/"
     page = client.post(role, {"role": "admin"}, follow=True).content.decode()
@@ -92,46 +78,46 @@ def test_an_admin_changes_a_role_and_the_last_admin_is_kept():
         page = client.post(path, data, follow=True).content.decode()
         assert "lab is the organization&#x27;s last active administrator" in page
     admin.membership.refresh_from_db()
-    assert admin.membership.role == MemberRole.ADMIN and _active(admin)
+    assert admin.membership.role == MemberRole.ADMIN and is_active(admin)
 
 
 def test_posts_need_the_csrf_token():
     _organization, admin = developer("海洋实验室", "lab")
-    alice = _member(admin, "alice")
+    alice = org_member(admin, "alice")
     client = Client(enforce_csrf_checks=True)
     client.force_login(admin)
     response = client.post(f"/members/{alice.membership.pk}/deactivate/")
-    assert response.status_code == 403 and _active(alice)
+    assert response.status_code == 403 and is_active(alice)
 
 
 def test_a_plain_member_sees_no_actions_and_is_refused():
     _organization, admin = developer("海洋实验室", "lab")
-    alice = _member(admin, "alice")
-    bob = _as(_member(admin, "bob"))
+    alice = org_member(admin, "alice")
+    bob = _as(org_member(admin, "bob"))
     page = bob.get("/organization/members/").content.decode()
     assert "/deactivate/" not in page and "/role/" not in page
     base = f"/members/{alice.membership.pk}/"
     assert bob.post(base + "deactivate/").status_code == 403
     assert bob.post(base + "role/", {"role": "admin"}).status_code == 403
     alice.membership.refresh_from_db()
-    assert _active(alice) and alice.membership.role == MemberRole.MEMBER
+    assert is_active(alice) and alice.membership.role == MemberRole.MEMBER
 
 
 def test_another_organizations_admin_finds_nothing():
     _organization, admin = developer("海洋实验室", "lab")
-    alice = _member(admin, "alice")
+    alice = org_member(admin, "alice")
     stranger = _as(developer("蓝湾数据", "bluebay")[1])
     base = f"/members/{alice.membership.pk}/"
     for action, data in (("deactivate/", {}), ("reactivate/", {}), ("role/", {"role": "admin"})):
         assert stranger.post(base + action, data).status_code == 404
         assert stranger.post("/members/999999/" + action, data).status_code == 404
     alice.membership.refresh_from_db()
-    assert _active(alice) and alice.membership.role == MemberRole.MEMBER
+    assert is_active(alice) and alice.membership.role == MemberRole.MEMBER
 
 
 def test_operator_staff_manage_another_organizations_members_from_its_admission():
     organization, admin = developer("海洋实验室", "lab")
-    alice = _member(admin, "alice")
+    alice = org_member(admin, "alice")
     staff = _as(staff_user("operator1"))
     page = staff.get(f"/admissions/{organization.admission.pk}/").content.decode()
     members = f"/organizations/{organization.pk}/members/"
@@ -146,12 +132,12 @@ def test_operator_staff_manage_another_organizations_members_from_its_admission(
     response = staff.post(deactivate, {"reason": "单位来函"})
     assert response.status_code == 302 and response["Location"] == members
     page = staff.get(members).content.decode()
-    assert "alice is deactivated" in page and not _active(alice)
+    assert "alice is deactivated" in page and not is_active(alice)
     event = AuditEvent.objects.get(action="member.deactivate")
     assert event.organization == organization and event.details["reason"] == "单位来函"
 
     staff.post(f"/members/{alice.membership.pk}/reactivate/")
-    assert _active(alice)
+    assert is_active(alice)
     added = staff.post(
         members,
         {
@@ -169,17 +155,17 @@ def test_operator_staff_manage_another_organizations_members_from_its_admission(
 
 def test_an_auditor_reads_the_members_and_changes_nothing():
     organization, admin = developer("海洋实验室", "lab")
-    alice = _member(admin, "alice")
+    alice = org_member(admin, "alice")
     auditor = _as(staff_user("auditor1", PlatformRole.AUDITOR))
     page = auditor.get(f"/organizations/{organization.pk}/members/").content.decode()
     assert 'data-member="alice"' in page and "/deactivate/" not in page
     assert auditor.post(f"/members/{alice.membership.pk}/deactivate/").status_code == 403
-    assert _active(alice)
+    assert is_active(alice)
 
 
 def test_others_find_no_members_page_of_an_organization():
     organization, admin = developer("海洋实验室", "lab")
-    alice = _member(admin, "alice")
+    alice = org_member(admin, "alice")
     members = f"/organizations/{organization.pk}/members/"
     assert _as(alice).get(members).status_code == 200  # its own members
     for user in (
@@ -190,4 +176,4 @@ def test_others_find_no_members_page_of_an_organization():
         assert client.get(members).status_code == 404
         assert client.get("/organizations/999999/members/").status_code == 404
         assert client.post(f"/members/{alice.membership.pk}/deactivate/").status_code == 404
-    assert _active(alice)
+    assert is_active(alice)
