@@ -6,6 +6,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
 
+from core.names import BilingualName
 from tenants.uscc import validate_uscc
 
 
@@ -15,7 +16,7 @@ class OrganizationKind(models.TextChoices):
     PROVIDER = "provider", _("Data provider")
 
 
-class Organization(models.Model):
+class Organization(BilingualName, models.Model):
     kind = models.CharField(_("kind"), max_length=16, choices=OrganizationKind.choices)
     name = models.CharField(_("name (Chinese)"), max_length=200, unique=True)
     name_en = models.CharField(_("English name"), max_length=200, blank=True)

@@ -240,8 +240,10 @@ def test_a_resources_holding_is_transferred_to_another_provider_through_review(
     # ... and the new holder that the resource's holding is now its own.
     (told,) = Notification.objects.filter(recipient=bureau_admin)
     assert asset.certificate_number in told.subject
-    assert "transferred to 市自然资源局" in told.subject and "已转移给市自然资源局" in told.subject
-    assert "from 市海洋发展局 to 市自然资源局" in told.body and "edition 2" in told.body
+    # Each language names the organizations in it (the English names where given).
+    assert "transferred to 市自然资源局 Ltd." in told.subject
+    assert "已转移给市自然资源局" in told.subject
+    assert "from 市海洋发展局 Ltd. to 市自然资源局 Ltd." in told.body and "edition 2" in told.body
     assert "由市海洋发展局转移给市自然资源局" in told.body
     assert told.target_url == f"/assets/registry/{asset.certificate_number}/"
     client.force_login(bureau_admin)

@@ -180,3 +180,17 @@ def test_the_apply_form_marks_required_fields_and_states_its_upload_limits(clien
     marked = {part.split('for="')[1].split('"')[0]: part.startswith(" required") for part in scope}
     assert marked["id_business_scope"] is True and marked["id_files"] is False
     assert "at most 4 files of 3.0\xa0MB each" in page
+
+
+def test_an_organization_is_named_in_the_readers_language(client):
+    organization, _admin = submitted_developer("海洋实验室", "lab")
+    organization.name_en = "Ocean Lab"
+    organization.save(update_fields=["name_en"])
+    client.force_login(staff_user("operator1"))
+    english = client.get("/admissions/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert ">Ocean Lab</a>" in english and "海洋实验室" not in english
+    chinese = client.get("/admissions/", HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
+    assert ">海洋实验室</a>" in chinese and "Ocean Lab" not in chinese
+    # Its own pages keep the legal (Chinese) name, with the English one beside it.
+    page = client.get(f"/admissions/{organization.admission.pk}/").content.decode()
+    assert "海洋实验室" in page and "Ocean Lab" in page
