@@ -6,6 +6,9 @@ import re
 
 from django.utils.translation import gettext as _
 
+from operation.ingest import DUCKDB_TYPES
+from operation.models import FieldType
+
 # (pattern of operation.ingest's message, its words with the pattern's groups)
 _MESSAGES = [
     (
@@ -25,6 +28,23 @@ _MESSAGES = [
     (
         r"malformed input: the header does not match the rows",
         lambda: _("malformed input: the header does not match the rows"),
+    ),
+    (
+        r"malformed input: line (?P<line>\d+): (?P<count>\d+) fields where the header has "
+        r"(?P<header>\d+) \(column (?P<column>\d+)\)",
+        lambda: _(
+            "malformed input: line %(line)s has %(count)s fields where the header has "
+            "%(header)s (column %(column)s)"
+        ),
+    ),
+    (
+        r"malformed input: CSV Error on Line: (?P<line>\d+); Error when converting column "
+        r"\"(?P<column>[^\"]*)\"\. Could not convert string \"(?P<value>[^\"]*)\" to "
+        r"'(?P<engine_type>\w+)'",
+        lambda: _(
+            'malformed input: line %(line)s: the value "%(value)s" of column "%(column)s" '
+            "is not of type %(engine_type)s"
+        ),
     ),
     (r"malformed input: (?P<detail>.*)", lambda: _("malformed input: %(detail)s")),
     (
@@ -72,5 +92,14 @@ def ingest_message(message: str) -> str:
     for pattern, words in _MESSAGES:
         found = re.fullmatch(pattern, message, re.DOTALL)
         if found:
-            return words() % found.groupdict()
+            groups = found.groupdict()
+            if "engine_type" in groups:  # DuckDB's BIGINT: the type as the form names it
+                groups["engine_type"] = _type_label(groups["engine_type"])
+            return words() % groups
     return message
+
+
+def _type_label(engine_type: str) -> str:
+    kinds = {engine: kind for kind, engine in DUCKDB_TYPES.items()}
+    kind = kinds.get(engine_type)
+    return str(FieldType(kind).label) if kind else engine_type

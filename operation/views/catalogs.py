@@ -154,15 +154,11 @@ def catalog_edit(request, code: str):
     catalog = catalog_get(request.user, code)
     fields = list(catalog.fields.all())
     form = CatalogMetadataForm(request.POST or None, instance=catalog)
+    posted = _posted_fields(request, fields) if request.method == "POST" else {}
     if request.method == "POST" and form.is_valid():
         metadata = {key: form.cleaned_data[key] for key in svc.METADATA_FIELDS}
         try:
-            svc.catalog_edit(
-                by=request.user,
-                catalog=catalog,
-                metadata=metadata,
-                fields=_posted_fields(request, fields),
-            )
+            svc.catalog_edit(by=request.user, catalog=catalog, metadata=metadata, fields=posted)
         except InvalidInput as error:
             messages.error(request, error.message)
         else:
@@ -170,6 +166,10 @@ def catalog_edit(request, code: str):
             # "Save and publish": the edits on screen are saved first, then confirmed.
             then = "catalog-publish" if "publish" in request.POST else "catalog-edit"
             return redirect(then, code=catalog.code)
+    # Refused: the table shows the grading as typed (never saved), for the user to correct.
+    for field in fields:
+        for name, value in posted.get(field.column, {}).items():
+            setattr(field, name, value)
     flags = {flag.column: flag for flag in personal_data_flags(catalog)}
     return render(
         request,

@@ -196,3 +196,22 @@ def test_a_data_service_amendment_waits_for_a_reviewer(
     menu = page[page.index('id="main-menu"') : page.index("</nav>")]
     services_entry = menu[menu.index('href="/services/"') :]
     assert services_entry.index('data-badge="1"') < services_entry.index("</a>")
+
+
+def test_a_developer_not_yet_admitted_is_told_what_to_do_on_the_home_page(client):
+    """An organization whose admission was returned lands on its home page with the
+    reason and a way to resubmit, not on an empty panel of jobs and releases."""
+    from tenants.services.admission import admission_return
+
+    organization, admin = submitted_developer("蓝湾数据", "bluebay")
+    client.force_login(admin)
+    work = _section(
+        client.get("/", HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode(), "work-developer"
+    )
+    assert 'id="work-admission"' in work and "审核中" in work and 'href="/organization/"' in work
+
+    admission_return(by=staff_user("op"), application=organization.admission, reason="执照模糊")
+    work = _section(
+        client.get("/", HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode(), "work-developer"
+    )
+    assert "已退回" in work and "执照模糊" in work and "重新提交" in work

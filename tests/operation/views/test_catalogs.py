@@ -320,3 +320,21 @@ def test_zones_and_catalogs_are_named_in_the_readers_language(client, tmp_path):
     assert "<dd>海洋数据专区</dd>" in detail
     assert "selected>海洋数据专区</option>" in _select(edit, "zone")
     assert all("Marine" not in page for page in pages["zh-hans"].values())
+
+
+def test_a_refused_edit_keeps_the_grading_typed_into_the_table(client, tmp_path):
+    """A refusal (an L4 field kept) shows the page again with every field as typed: the
+    names, levels, masking and generalization the user entered are not thrown away."""
+    catalog, form = _draft_vessels(client, tmp_path)
+    phone = catalog.fields.get(column="owner_phone").position
+    berth = catalog.fields.get(column="berth").position
+    form.update({f"f{phone}-level": "4", f"f{berth}-description": "泊位编号"})
+    form[f"f{berth}-generalize"] = "band:10"
+    response = client.post(f"/catalogs/{catalog.code}/edit/", form)
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert 'value="中文owner_phone"' in page and 'value="泊位编号"' in page
+    assert 'value="band:10"' in page
+    phone_row = page.split('data-column="owner_phone"')[1].split("</tr>")[0]
+    assert '<option value="4" selected>' in phone_row
+    assert catalog.fields.get(column="owner_phone").name_zh != "中文owner_phone"  # not saved
