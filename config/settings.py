@@ -155,6 +155,11 @@ AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 AXES_VERBOSE = False
+# Only behind a proxy that adds the client's address to X-Forwarded-For (nginx:
+# $proxy_add_x_forwarded_for): failures are counted by that address, not the proxy's one
+# (which would lock an account out for every client at once).
+TRUST_X_FORWARDED_FOR = env_bool("TRUST_X_FORWARDED_FOR", default=False)
+AXES_CLIENT_IP_CALLABLE = "tenants.authentication.client_ip"
 
 # Cookies and transport: secure by default whenever DEBUG is off.
 SECURE_COOKIES = env_bool("SECURE_COOKIES", default=not (DEBUG or DEMO))

@@ -87,6 +87,25 @@ def _message(status: int, body: bytes) -> str:
     return str(data)
 
 
+def _origin(url: str) -> tuple[str, str]:
+    parts = urllib.parse.urlsplit(url)
+    return parts.scheme.lower(), parts.netloc.lower()
+
+
+class _SameOriginRedirects(urllib.request.HTTPRedirectHandler):
+    """Follows redirects, with the credentials to the same origin only (urllib passes every
+    header on, to any host and over plain http too)."""
+
+    def redirect_request(self, req, fp, code, msg, headers, newurl):
+        new = super().redirect_request(req, fp, code, msg, headers, newurl)
+        if new is not None and _origin(new.full_url) != _origin(req.full_url):
+            new.remove_header("Authorization")
+        return new
+
+
+_opener = urllib.request.build_opener(_SameOriginRedirects)
+
+
 class Response:
     def __init__(self, status: int, headers, body: bytes):
         self.status, self.headers, self.body = status, headers, body
@@ -133,7 +152,8 @@ class Client:
         self, method: str, path: str, *, body=None, query=None, api_key: str | None = None
     ) -> Response:
         """``path`` under /api/v1/ (or an absolute URL the API gave), with the token, or
-        with ``api_key`` (a data service's call); raises PdsError for anything but a 2xx
+        with ``api_key`` (a data service's call), sent to this client's server only (not
+        to another named by a link or a redirect); raises PdsError for anything but a 2xx
         answer."""
         url = path if "://" in path else f"{self.url}{API}{path}"
         if query:
@@ -143,13 +163,14 @@ class Client:
         if body is not None:
             data = json.dumps(body).encode()
             headers["Content-Type"] = "application/json"
-        if api_key:
-            headers["Authorization"] = f"ApiKey {api_key}"
-        elif self.token:
-            headers["Authorization"] = f"Token {self.token}"
+        if _origin(url) == _origin(self.url):  # never to another server
+            if api_key:
+                headers["Authorization"] = f"ApiKey {api_key}"
+            elif self.token:
+                headers["Authorization"] = f"Token {self.token}"
         request = urllib.request.Request(url, data=data, headers=headers, method=method)  # noqa: S310 (the user's server)
         try:
-            with urllib.request.urlopen(request, timeout=self.timeout) as answer:  # noqa: S310
+            with _opener.open(request, timeout=self.timeout) as answer:
                 return Response(answer.status, answer.headers, answer.read())
         except urllib.error.HTTPError as exc:
             raise self._error(exc.code, exc.headers, exc.read()) from None

@@ -1,4 +1,5 @@
-"""API tokens that expire: a token older than API_TOKEN_DAYS no longer authenticates."""
+"""API tokens that expire: a token older than API_TOKEN_DAYS no longer authenticates. And the
+address of the client whose failed logins the lock-out counts."""
 
 from datetime import timedelta
 
@@ -7,6 +8,18 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from rest_framework.authentication import TokenAuthentication
 from rest_framework.exceptions import AuthenticationFailed
+
+
+def client_ip(request) -> str | None:
+    """The client's address (settings.AXES_CLIENT_IP_CALLABLE). Behind the proxy
+    (TRUST_X_FORWARDED_FOR) every request comes from the proxy's address: the client's is
+    the last one of X-Forwarded-For, the one the proxy added (what comes before it is the
+    client's to write)."""
+    if settings.TRUST_X_FORWARDED_FOR:
+        forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "").rsplit(",", 1)[-1].strip()
+        if forwarded:
+            return forwarded
+    return request.META.get("REMOTE_ADDR")
 
 
 def token_expired(token) -> bool:

@@ -84,10 +84,16 @@ def _create_member(*, by, organization: Organization, role: str, user_fields: di
     return user
 
 
+def _check_username_free(username: str) -> None:
+    """One username per person whatever its case, read as login reads it (NFKC: a
+    full-width "ＬＡＢ" is "LAB"), so that nobody takes a look-alike of another's name."""
+    if User.objects.filter(username__iexact=User.normalize_username(username)).exists():
+        raise InvalidInput(_("This username is taken."), field="username")
+
+
 def developer_sign_up(*, organization_fields: dict, admin_fields: dict):
     """A new developer organization and its first admin, from the public sign-up form."""
-    if User.objects.filter(username__iexact=admin_fields.get("username", "")).exists():
-        raise InvalidInput(_("This username is taken."), field="username")
+    _check_username_free(admin_fields.get("username", ""))
     with transaction.atomic():
         organization = _create_organization(
             by=None, kind=OrganizationKind.DEVELOPER, fields=organization_fields
@@ -115,8 +121,7 @@ def member_create(*, by, organization: Organization, role: str, user_fields: dic
         permissions.check_member_manager(
             by, organization, _("Only the organization's administrators can add members.")
         )
-    if User.objects.filter(username__iexact=user_fields.get("username", "")).exists():
-        raise InvalidInput(_("This username is taken."), field="username")
+    _check_username_free(user_fields.get("username", ""))
     with transaction.atomic():
         return _create_member(
             by=by, organization=organization, role=role, user_fields=dict(user_fields)

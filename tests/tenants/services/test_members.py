@@ -3,6 +3,7 @@ deactivate a member, reactivate them and make them an administrator or a plain m
 no other organization's administrator does, and the last active administrator stays."""
 
 import pytest
+from django.contrib.auth import get_user_model
 from django.test import Client
 from rest_framework.test import APIClient
 
@@ -155,3 +156,28 @@ def test_another_organizations_admin_and_a_plain_member_are_refused_and_staff_ma
     member.refresh_from_db()
     assert not member.is_active
     assert AuditEvent.objects.get(action="member.deactivate").actor_username == "op"
+
+
+def test_a_username_differing_only_in_case_or_width_is_taken():
+    """One username per person whatever its case, and a full-width name is the name it
+    reads as once normalized (NFKC, as the login form reads it): "ＬＡＢ" is "LAB", which
+    is "lab"'s. A look-alike of another's name is refused, by sign-up as by an admin."""
+    _organization, admin = developer("海洋实验室", "lab")
+    staff_user("alice")
+    for name in ("ALICE", "ＡＬＩＣＥ", "ａｌｉｃｅ"):
+        with pytest.raises(InvalidInput) as refused:
+            member_create(
+                by=admin,
+                organization=admin.membership.organization,
+                role=MemberRole.MEMBER,
+                user_fields={"username": name, "email": "alice2@dev.cn", "password": PASSWORD},
+            )
+        assert refused.value.field == "username"
+    with pytest.raises(InvalidInput) as refused:
+        developer("蓝湾数据", "ＬＡＢ")
+    assert refused.value.field == "username"
+    users = get_user_model().objects
+    assert list(users.filter(username__iexact="alice").values_list("username", flat=True)) == [
+        "alice"
+    ]
+    assert list(users.filter(username__iexact="lab").values_list("username", flat=True)) == ["lab"]

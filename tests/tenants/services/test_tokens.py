@@ -54,6 +54,33 @@ def test_portal_login_locks_out_after_repeated_failures(client, settings):
     assert "_auth_user_id" not in client.session
 
 
+def test_behind_the_proxy_failures_lock_out_the_address_that_made_them_only(settings):
+    """The deployment's gunicorn hears every client from its proxy's address: the lock-out
+    counts by the client's address as the proxy wrote it last in X-Forwarded-For, so a
+    stranger's failures (whatever addresses they write before it) do not lock out the
+    account's owner, on the portal nor the API."""
+    from django.test import Client
+
+    settings.TRUST_X_FORWARDED_FOR = True
+    developer("海洋实验室", "lab")
+
+    def through_proxy(client_address, spoofed=""):
+        forwarded = f"{spoofed}, {client_address}" if spoofed else client_address
+        return {"REMOTE_ADDR": "127.0.0.1", "HTTP_X_FORWARDED_FOR": forwarded}
+
+    for n in range(settings.AXES_FAILURE_LIMIT):
+        Client(**through_proxy("203.0.113.9", spoofed=f"10.0.0.{n}")).post(
+            "/login/", {"username": "lab", "password": "wrong"}
+        )
+    stranger = Client(**through_proxy("203.0.113.9", spoofed="10.9.9.9"))
+    assert stranger.post("/login/", {"username": "lab", "password": PASSWORD}).status_code == 429
+    owner = Client(**through_proxy("198.51.100.7"))
+    assert owner.post("/login/", {"username": "lab", "password": PASSWORD}).status_code == 302
+    api = APIClient(**through_proxy("198.51.100.7"))
+    answer = api.post("/api/v1/auth/token/", {"username": "lab", "password": PASSWORD})
+    assert answer.status_code == 200
+
+
 def test_portal_login_and_logout(client):
     developer("海洋实验室", "lab")
     response = client.post("/login/", {"username": "lab", "password": PASSWORD})
