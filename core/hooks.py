@@ -25,7 +25,7 @@ ORGANIZATION_SUSPENDED = "organization.suspended"  # by, organization, action, r
 ORGANIZATION_REINSTATED = "organization.reinstated"  # by, organization (admitted again)
 MEMBER_DEACTIVATED = "member.deactivated"  # by, user, organization, reason (they left)
 CATALOG_WITHDRAWN = "catalog.withdrawn"  # by, catalog, reason
-CATALOG_REPUBLISHED = "catalog.republished"  # by, catalog
+CATALOG_REPUBLISHED = "catalog.republished"  # by, catalog, regraded (columns)
 CATALOG_PUBLISHED = "catalog.published"  # by, catalog (published for the first time)
 
 SCENARIO_ENDED = "scenario.ended"  # by, scenario, status, reason (suspended, revoked, ...)

@@ -242,17 +242,28 @@ def _schema(con, relation_sql: str) -> list[dict]:
     return schema
 
 
+def _finite(column_sql: str, kind: str) -> str:
+    """The condition on a value that the statistics describe: a finite number (not NaN
+    nor an infinity), a day between the years 1 and 9999 (not an infinity, not BC, not
+    beyond what a page and Python show). A file may hold any of them; the JSON of the
+    statistics cannot, and a period of "infinit" would break every page of the catalog."""
+    if kind in ("date", "timestamp"):
+        return f"CAST({column_sql} AS DATE) BETWEEN DATE '0001-01-01' AND DATE '9999-12-31'"
+    return f"isfinite(CAST({column_sql} AS DOUBLE))"
+
+
 def _row_aggregates(schema: list[dict]) -> list[str]:
     """The statistics that read every row: counts, distinct counts (HyperLogLog), means,
-    first and last days; ``count(*)`` first."""
+    first and last days (of the finite values); ``count(*)`` first."""
     selects = ["count(*)"]
     for column in schema:
         q = quote_ident(column["name"])
         selects += [f"count({q})", f"approx_count_distinct({q})"]
+        finite = f"FILTER (WHERE {_finite(q, column['type'])})"
         if column["type"] in ("integer", "number"):
-            selects.append(f"avg({q})::DOUBLE")
+            selects.append(f"avg({q}) {finite}::DOUBLE")
         elif column["type"] in ("date", "timestamp"):
-            selects += [f"min({q})::DATE::VARCHAR", f"max({q})::DATE::VARCHAR"]
+            selects += [f"min({q}) {finite}::DATE::VARCHAR", f"max({q}) {finite}::DATE::VARCHAR"]
         elif column["type"] == "string":
             selects.append(f"avg(length({q}))::DOUBLE")
     return selects
@@ -277,13 +288,15 @@ def _statistics(con, parquet: Path, schema: list[dict], aggregates: tuple) -> tu
         groups = [index * count // picked for index in range(picked)]
         for name in numeric:
             con.register("ingest_sample", parquet_file.read_row_groups(groups, columns=[name]))
+            q = quote_ident(name)
             quantiles[name] = con.execute(
-                f"SELECT approx_quantile({quote_ident(name)}, [0.1, 0.5, 0.9])::DOUBLE[] "
-                "FROM ingest_sample"
+                f"SELECT approx_quantile({q}, [0.1, 0.5, 0.9])::DOUBLE[] "
+                f"FROM ingest_sample WHERE {_finite(q, 'number')}"
             ).fetchall()[0][0]
     elif numeric:  # small: 100,000 rows
         quantile_sql = ", ".join(
-            f"approx_quantile({quote_ident(n)}, [0.1, 0.5, 0.9])::DOUBLE[]" for n in numeric
+            f"approx_quantile({q}, [0.1, 0.5, 0.9]) FILTER (WHERE {_finite(q, 'number')})::DOUBLE[]"
+            for q in map(quote_ident, numeric)
         )
         sampled = con.execute(
             f"SELECT {quantile_sql} FROM {table} USING SAMPLE reservoir(100000 ROWS) REPEATABLE (7)"

@@ -55,6 +55,16 @@ GENERALIZATIONS = {
     FieldType.TIMESTAMP: {"hour", "day", "month"},
     FieldType.DATE: {"month", "year"},
 }
+GRADING = ("level", "is_identifier", "masking", "generalize")
+# The masking rules from the one that protects a field's values least to the one that
+# protects them most; the time generalizations from the finest to the coarsest.
+MASKING_STRENGTH = (
+    MaskingRule.KEEP,
+    MaskingRule.GENERALIZE,
+    MaskingRule.PSEUDONYM,
+    MaskingRule.DROP,
+)
+TIME_STEPS = ("hour", "day", "month", "year")
 
 
 def _require_staff(by) -> None:
@@ -399,13 +409,14 @@ def _freeze(by, catalog: Catalog) -> CatalogVersion:
     )
 
 
-def _after_change(by, catalog: Catalog, *, change: str, details: dict) -> None:
-    """Audit a change; a published catalog is frozen again as a new version."""
+def _after_change(by, catalog: Catalog, *, change: str, details: dict, regraded=()) -> None:
+    """Audit a change; a published catalog is frozen again as a new version (``regraded``:
+    the columns protected less than before, or dropped, for its users to refuse)."""
     _refresh_derived(catalog)
     if catalog.status == CatalogStatus.PUBLISHED:
         _validate_publishable(catalog)
         details = {**details, "new_version": _freeze(by, catalog).number}
-        hooks.announce(hooks.CATALOG_REPUBLISHED, by=by, catalog=catalog)
+        hooks.announce(hooks.CATALOG_REPUBLISHED, by=by, catalog=catalog, regraded=regraded)
     audit_record(
         by=by,
         action=f"catalog.{change}",
@@ -529,13 +540,14 @@ def catalog_edit(*, by, catalog: Catalog, metadata: dict, fields: dict[str, dict
     with transaction.atomic():
         catalog = _editable(catalog)
         changed = _apply_metadata(catalog, metadata)
-        changed_fields = _apply_fields(catalog, fields)
+        changed_fields, regraded = _apply_fields(catalog, fields)
         if changed or changed_fields:
             _after_change(
                 by,
                 catalog,
                 change="update",
                 details={"changed": changed, "fields": changed_fields},
+                regraded=regraded,
             )
     return catalog
 
@@ -614,7 +626,33 @@ def _field_value(column: str, key: str, value):
     return clean_text(value, field=key, max_length=CatalogField._meta.get_field(key).max_length)
 
 
-def _apply_fields(catalog: Catalog, fields: dict[str, dict]) -> list[str]:
+def _coarseness(rule: str) -> tuple[str, float]:
+    if rule in TIME_STEPS:
+        return "time", TIME_STEPS.index(rule)
+    kind, _sep, width = rule.partition(":")
+    return kind, float(width)
+
+
+def _regraded(before: dict, field: CatalogField) -> bool:
+    """Whether ``field``'s new grading takes away what those using it were granted on:
+    a lower level, an identifier no longer said to be one (output checks look for
+    identifiers), a weaker masking rule, a finer generalization, or a drop (the field
+    leaves the workspaces that hold it)."""
+    if field.level < before["level"] or (before["is_identifier"] and not field.is_identifier):
+        return True
+    old, new = MASKING_STRENGTH.index(before["masking"]), MASKING_STRENGTH.index(field.masking)
+    if old != new:
+        return new < old or field.masking == MaskingRule.DROP
+    if field.masking == MaskingRule.GENERALIZE and field.generalize != before["generalize"]:
+        (old_kind, old_width), (new_kind, new_width) = map(
+            _coarseness, (before["generalize"], field.generalize)
+        )
+        return new_kind != old_kind or new_width < old_width
+    return False
+
+
+def _apply_fields(catalog: Catalog, fields: dict[str, dict]) -> tuple[list[str], list[str]]:
+    """Apply the fields' new descriptions; the columns changed, and those regraded."""
     current = {f.column: f for f in catalog.fields.all()}
     unknown = sorted(set(fields) - set(current))
     if unknown:
@@ -623,7 +661,7 @@ def _apply_fields(catalog: Catalog, fields: dict[str, dict]) -> list[str]:
             % {"code": catalog.code, "column": unknown[0]},
             field="fields",
         )
-    changed = []
+    changed, regraded = [], []
     for column, values in fields.items():
         if not isinstance(values, dict):
             raise InvalidInput(_("Describe each field as an object."), field="fields")
@@ -632,6 +670,7 @@ def _apply_fields(catalog: Catalog, fields: dict[str, dict]) -> list[str]:
             raise InvalidInput(_("Unknown field attribute: %(name)s") % {"name": sorted(extra)[0]})
         field = current[column]
         before = [getattr(field, k) for k in FIELD_EDITABLE]
+        grading = {k: getattr(field, k) for k in GRADING}
         for key, value in values.items():
             setattr(field, key, _field_value(column, key, value))
         if not field.name_zh:
@@ -641,8 +680,10 @@ def _apply_fields(catalog: Catalog, fields: dict[str, dict]) -> list[str]:
         _check_field(field)
         if before != [getattr(field, k) for k in FIELD_EDITABLE]:
             changed.append(field)
+        if _regraded(grading, field):
+            regraded.append(column)
     CatalogField.objects.bulk_update(changed, list(FIELD_EDITABLE))
-    return [f.column for f in changed]
+    return [f.column for f in changed], regraded
 
 
 def catalog_fields_update(*, by, catalog: Catalog, fields: dict[str, dict]) -> Catalog:

@@ -556,10 +556,42 @@ def scenarios_expire(*, today=None) -> int:
     return expired
 
 
-def workspaces_refresh_for_catalog(*, by, catalog) -> None:
+def _refuse_regrading_in_use(catalog, regraded) -> None:
+    """Types and scenarios were reviewed (or filed) on their fields as graded then: a
+    field of an approved or submitted type's scope, or of a live scenario's, is neither
+    protected less nor dropped (the new workspace could not hold it, and jobs would go on
+    reading the previous one) without a review; withdrawing the catalog stops them."""
+    if not regraded:
+        return
+    scopes = list(
+        TypeScopeItem.objects.filter(
+            catalog=catalog,
+            scenario_type__status__in=[ScenarioTypeStatus.APPROVED, ScenarioTypeStatus.SUBMITTED],
+        ).values_list("columns", flat=True)
+    )
+    scopes += ScenarioScopeItem.objects.filter(
+        catalog=catalog, scenario__status__in=[S.AUTHORIZED, S.SUSPENDED, S.PENDING_REVIEW]
+    ).values_list("columns", flat=True)
+    used = sorted({column for columns in scopes for column in columns} & set(regraded))
+    if used:
+        raise InvalidInput(
+            _(
+                "Scenario types or scenarios in use were reviewed with the grading of "
+                "%(columns)s (%(code)s): it cannot be lowered, nor can the fields be dropped, "
+                "without their review. Withdraw the catalog to stop their use."
+            )
+            % {"columns": ", ".join(used), "code": catalog.code},
+            field="masking",
+        )
+
+
+def workspaces_refresh_for_catalog(*, by, catalog, regraded=()) -> None:
     """A catalog published as a new version: each authorized or suspended scenario using
     it gets a new workspace version (earlier versions stay for the jobs that started on
-    them), so a suspended one reinstated later works on the catalog's latest version."""
+    them), so a suspended one reinstated later works on the catalog's latest version. A
+    grading that takes away what types and scenarios using the fields were reviewed on is
+    refused (``regraded``)."""
+    _refuse_regrading_in_use(catalog, regraded)
     scenarios = Scenario.objects.filter(
         status__in=[S.AUTHORIZED, S.SUSPENDED], scope__catalog=catalog
     ).distinct()

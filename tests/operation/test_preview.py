@@ -131,3 +131,50 @@ def test_the_same_catalog_version_gives_the_same_rows(buoys):
     assert len({row["ts"] for row in first}) == len(first)
     assert made_up(buoys, 1500) == made_up(buoys, 1500)
     assert made_up(buoys, 1500)["water_temp"] != made_up(buoys, 1500, seed="other")["water_temp"]
+
+
+def hostile_catalog(tmp_path):
+    """A published catalog of a provider's file whose numbers hold NaN and infinities and
+    whose dates run to infinity and beyond the year 9999 (DuckDB reads them all)."""
+    from operation.models import DataZone
+    from operation.services import catalogs as svc
+    from tests.factories import provider_org
+
+    staff = staff_user("op")
+    svc.zones_ensure_standard()
+    values = [("1.5", "7", "2025-03-01"), ("nan", "8", "infinity"), ("inf", "9", "-infinity")]
+    values += [("-inf", "10", "20000-01-01")]
+    lines = ["level,depth,day", *(",".join(v) for v in values * 50)]
+    source = tmp_path / "hostile.csv"
+    source.write_text("\n".join(lines) + "\n")
+    version = svc.resource_register(
+        by=staff, provider=provider_org(), name="水位", source=source, source_name=source.name
+    )
+    catalog = svc.catalog_create(
+        by=staff,
+        resource_version=version,
+        zone=DataZone.objects.get(key="marine"),
+        name="水位",
+        summary="水位观测",
+    )
+    return svc.catalog_publish(by=staff, catalog=catalog)
+
+
+def test_non_finite_numbers_and_dates_out_of_range_leave_the_catalog_readable(tmp_path):
+    from rest_framework.test import APIClient
+
+    from tests.factories import admitted_developer
+
+    catalog = hostile_catalog(tmp_path)
+    _org, reader = admitted_developer("海洋实验室", "lab", by=staff_user("op"))
+    client = APIClient()
+    client.force_authenticate(reader)
+    response = client.get(f"/api/v1/catalogs/{catalog.code}/")
+    assert response.status_code == 200
+    shown = {f["column"]: f["statistics"] for f in response.json()["fields"]}
+    # The finite values' statistics; no infinity or year beyond 9999 stands for a period.
+    assert shown["level"]["mean"] == 1.5 and shown["level"]["typical_range"][0] <= 1.5
+    assert shown["depth"]["mean"] == 8.5
+    assert shown["day"]["period"] == ["2025-03", "2025-03"]
+    client.force_login(reader)
+    assert client.get(f"/catalogs/{catalog.code}/").status_code == 200

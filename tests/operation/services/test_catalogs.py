@@ -571,3 +571,54 @@ def test_type_overrides_must_be_an_object_of_names_to_types(staff, tmp_path):
         format="multipart",
     )
     assert response.status_code == 400 and "unknown field type" in response.json()["detail"]
+
+
+@pytest.mark.security
+@pytest.mark.parametrize(
+    "fields",
+    [
+        {"mmsi": {"is_identifier": False, "masking": "keep", "level": 1}},  # the raw MMSI
+        {"arrival_time": {"masking": "keep"}},  # the minute, not the hour
+        {"berth": {"masking": "drop", "level": 4}},  # the previous workspace would stay
+    ],
+)
+def test_the_grading_of_fields_scenarios_use_is_not_lowered_nor_dropped_unreviewed(
+    tmp_path, fields
+):
+    """A scenario was authorized on its type's review of the fields as graded then: a
+    published catalog's field in an approved type's or a scenario's scope keeps its
+    protection (or gains some) unless they are reviewed again; a dropped field could not
+    enter the new workspace, and the jobs would read on the previous one."""
+    from scenarios.models import Workspace
+    from tests.factories import authorized_scenario
+
+    scenario, _developer = authorized_scenario(tmp_path)
+    staff, catalog = staff_user("op"), Catalog.objects.get(code="HY-0001")
+    workspaces = Workspace.objects.filter(scenario=scenario).count()
+    with pytest.raises(InvalidInput, match="scenario") as caught:
+        svc.catalog_fields_update(by=staff, catalog=catalog, fields=fields)
+    assert caught.value.field == "masking" and next(iter(fields)) in caught.value.message
+    catalog.refresh_from_db()
+    assert catalog.version == 1
+    assert Workspace.objects.filter(scenario=scenario).count() == workspaces
+
+
+def test_fields_no_scope_uses_are_regraded_and_scoped_ones_protected_more(tmp_path):
+    from scenarios.models import Workspace
+    from tests.factories import authorized_scenario
+
+    scenario, _developer = authorized_scenario(tmp_path)
+    staff, catalog = staff_user("op"), Catalog.objects.get(code="HY-0001")
+    workspaces = Workspace.objects.filter(scenario=scenario).count()
+    svc.catalog_fields_update(
+        by=staff,
+        catalog=catalog,
+        fields={
+            "tonnage": {"masking": "keep", "level": 1},  # in no scope
+            "arrival_time": {"generalize": "day"},  # coarser than the hour
+            "vessel_type": {"level": 2},
+        },
+    )
+    catalog.refresh_from_db()
+    assert catalog.version == 2
+    assert Workspace.objects.filter(scenario=scenario).count() == workspaces + 1
