@@ -19,6 +19,7 @@ from tenants.forms import (
 from tenants.models import AdmissionStatus, MemberRole
 from tenants.permissions import (
     check_org_admin,
+    is_member,
     is_operator_staff,
     is_org_admin,
     may_manage_members,
@@ -244,8 +245,7 @@ def organization_members(request, pk: int | None = None):
 def _members_page(request, organization):
     """Back to the members page the user came from: their own organization's, else the
     one of ``organization`` (operator staff)."""
-    membership = membership_of(request.user)
-    if membership is not None and membership.organization_id == organization.pk:
+    if is_member(request.user, organization):
         return redirect("organization-members")
     return redirect("organization-members-of", pk=organization.pk)
 

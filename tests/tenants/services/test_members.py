@@ -13,6 +13,7 @@ from scenarios.dataservices.keys import api_key_create
 from tenants.models import MemberRole
 from tenants.permissions import is_org_admin
 from tenants.services.organizations import (
+    member_create,
     member_deactivate,
     member_reactivate,
     member_role_set,
