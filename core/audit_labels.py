@@ -155,6 +155,7 @@ DETAIL_LABELS = {
     "attempt": gettext_lazy("attempt"),
     "attempts": gettext_lazy("attempts"),
     "authorized_at": gettext_lazy("authorized"),
+    "by_operator": gettext_lazy("by operator staff"),
     "catalog": gettext_lazy("catalog"),
     "catalogs": gettext_lazy("catalogs"),
     "certificate_number": gettext_lazy("certificate number"),

@@ -96,6 +96,15 @@ def may_see_members(user, organization) -> bool:
     return own or sees_everything(user)
 
 
+def may_reactivate(user, membership) -> bool:
+    """Whether ``user`` lets a deactivated member log in again: whoever manages the
+    organization's members, except that a member operator staff deactivated (a
+    sanction) is reactivated by operator staff only."""
+    if membership.deactivated_by_operator:
+        return is_operator_staff(user)
+    return may_manage_members(user, membership.organization_id)
+
+
 def check_member_manager(user, organization, message: str) -> None:
     """Raise PermissionRefused(message) unless ``user`` manages ``organization``'s members."""
     if not may_manage_members(user, organization):

@@ -86,7 +86,15 @@ class MemberOutput(serializers.ModelSerializer):
 
     class Meta:
         model = Membership
-        fields = ["id", "username", "email", "role", "active", "joined_at"]
+        fields = [
+            "id",
+            "username",
+            "email",
+            "role",
+            "active",
+            "deactivated_by_operator",
+            "joined_at",
+        ]
 
 
 class MemberActionInput(serializers.Serializer):

@@ -64,6 +64,8 @@ class Membership(models.Model):
     )
     role = models.CharField(_("role"), max_length=16, choices=MemberRole.choices)
     joined_at = models.DateTimeField(_("joined at"), auto_now_add=True)
+    # Deactivated by operator staff (a sanction): only operator staff reactivate them.
+    deactivated_by_operator = models.BooleanField(_("deactivated by operator staff"), default=False)
 
     class Meta:
         verbose_name = _("membership")

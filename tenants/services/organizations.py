@@ -171,13 +171,23 @@ def member_deactivate(*, by, membership: Membership, reason: str = "") -> Member
         _check_not_last_admin(membership)
         user.is_active = False
         user.save(update_fields=["is_active"])
+        # Operator staff acting on an organization not their own: a sanction its own
+        # administrators cannot lift.
+        membership.deactivated_by_operator = permissions.is_operator_staff(
+            by
+        ) and not permissions.is_member(by, membership.organization_id)
+        membership.save(update_fields=["deactivated_by_operator"])
         _end_sessions(user)
         audit_record(
             by=by,
             action="member.deactivate",
             target=user,
             organization=membership.organization,
-            details={"username": user.username, "reason": reason},
+            details={
+                "username": user.username,
+                "reason": reason,
+                "by_operator": membership.deactivated_by_operator,
+            },
         )
         hooks.announce(
             hooks.MEMBER_DEACTIVATED,
@@ -200,8 +210,14 @@ def member_reactivate(*, by, membership: Membership, reason: str = "") -> Member
         user = membership.user
         if user.is_active:
             raise Conflict(_("This member is active."))
+        if not permissions.may_reactivate(by, membership):
+            raise PermissionRefused(
+                _("Operator staff deactivated this member: only operator staff reactivate them.")
+            )
         user.is_active = True
         user.save(update_fields=["is_active"])
+        membership.deactivated_by_operator = False
+        membership.save(update_fields=["deactivated_by_operator"])
         audit_record(
             by=by,
             action="member.reactivate",

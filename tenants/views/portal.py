@@ -23,6 +23,7 @@ from tenants.permissions import (
     is_operator_staff,
     is_org_admin,
     may_manage_members,
+    may_reactivate,
     may_see_members,
     membership_of,
 )
@@ -229,12 +230,16 @@ def organization_members(request, pk: int | None = None):
             else:
                 messages.success(request, _("Member added."))
                 return _members_page(request, organization)
+    members = list(members_of(organization))
     return render(
         request,
         "tenants/members.html",
         {
             "organization": organization,
-            "members": members_of(organization),
+            "members": members,
+            "reactivatable": {
+                m.pk for m in members if not m.user.is_active and may_reactivate(request.user, m)
+            },
             "form": form if manages else None,
             "manages": manages,
             "roles": MemberRole.choices,

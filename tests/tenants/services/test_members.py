@@ -18,7 +18,7 @@ from tenants.services.organizations import (
     member_reactivate,
     member_role_set,
 )
-from tests.factories import PASSWORD, developer, org_member, staff_user
+from tests.factories import PASSWORD, developer, is_active, org_member, staff_user
 
 pytestmark = pytest.mark.django_db
 MARCH = "2025-03-01/2025-03-31"
@@ -61,7 +61,7 @@ def test_a_deactivated_member_is_logged_out_everywhere_and_their_keys_are_refuse
     event = AuditEvent.objects.get(action="member.deactivate")
     assert event.actor_username == admin.username
     assert event.organization_id == scenario.organization_id
-    assert event.details == {"username": "leaver", "reason": "离职"}
+    assert event.details == {"username": "leaver", "reason": "离职", "by_operator": False}
     revocation = AuditEvent.objects.get(action="api_key.revoke")
     assert revocation.actor_username == admin.username
 
@@ -157,6 +157,27 @@ def test_another_organizations_admin_and_a_plain_member_are_refused_and_staff_ma
     member.refresh_from_db()
     assert not member.is_active
     assert AuditEvent.objects.get(action="member.deactivate").actor_username == "op"
+
+
+def test_a_member_operator_staff_deactivated_is_reactivated_by_operator_staff_only():
+    _organization, admin = developer("海洋实验室", "lab")
+    alice = org_member(admin, "alice")
+    operator = staff_user("op")
+    member_deactivate(by=operator, membership=alice.membership, reason="违规调用")
+    event = AuditEvent.objects.get(action="member.deactivate")
+    assert event.details["by_operator"] is True
+    with pytest.raises(PermissionRefused, match="only operator staff"):
+        member_reactivate(by=admin, membership=alice.membership)
+    assert not is_active(alice)
+    member_reactivate(by=operator, membership=alice.membership)
+    assert is_active(alice)
+
+    # Once reactivated, or deactivated by their own administrator, the administrator may.
+    member_deactivate(by=admin, membership=alice.membership)
+    alice.membership.refresh_from_db()
+    assert not alice.membership.deactivated_by_operator
+    member_reactivate(by=admin, membership=alice.membership)
+    assert is_active(alice)
 
 
 def test_a_username_differing_only_in_case_or_width_is_taken():

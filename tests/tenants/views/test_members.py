@@ -177,3 +177,20 @@ def test_others_find_no_members_page_of_an_organization():
         assert client.get("/organizations/999999/members/").status_code == 404
         assert client.post(f"/members/{alice.membership.pk}/deactivate/").status_code == 404
     assert is_active(alice)
+
+
+def test_an_admin_sees_a_member_deactivated_by_operator_staff_without_reactivate():
+    organization, admin = developer("海洋实验室", "lab")
+    alice = org_member(admin, "alice")
+    staff = _as(staff_user("operator1"))
+    staff.post(f"/members/{alice.membership.pk}/deactivate/", {"reason": "违规调用"})
+    client = _as(admin)
+    page = client.get("/organization/members/").content.decode()
+    assert "Deactivated by operator staff" in page
+    assert f"/members/{alice.membership.pk}/reactivate/" not in page
+    refused = client.post(f"/members/{alice.membership.pk}/reactivate/")
+    assert refused.status_code == 403 and not is_active(alice)
+    page = client.get("/organization/members/", HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
+    assert "已被运营方停用" in page
+    page = staff.get(f"/organizations/{organization.pk}/members/").content.decode()
+    assert f"/members/{alice.membership.pk}/reactivate/" in page
