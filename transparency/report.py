@@ -46,9 +46,12 @@ def _operator() -> dict | None:
 
 
 def _catalogs(end) -> dict:
-    """Published catalogs (authorized resources) at the year's end, by zone."""
+    """Published catalogs (authorized resources) at the year's end, by zone: first
+    published by then (a later edit publishes a new version, not a new catalog)."""
     catalogs = (
-        Catalog.objects.filter(status=CatalogStatus.PUBLISHED, published_at__lt=end)
+        Catalog.objects.filter(
+            status=CatalogStatus.PUBLISHED, versions__number=1, versions__published_at__lt=end
+        )
         .select_related("provider")
         .order_by("code")
     )

@@ -1,5 +1,11 @@
-import pytest
+import datetime
 
+import pytest
+from django.utils import timezone
+
+from operation.services.catalogs import catalog_edit, catalog_publish
+from tests.demands.factories import draft_vessel_catalog
+from tests.factories import staff_user
 from transparency.report import report_content
 
 pytestmark = pytest.mark.django_db
@@ -46,3 +52,23 @@ def test_the_years_figures_match_the_seeded_operation(seeded):
     assert before["scenarios"]["count"] == 0 and before["services"] == []
     assert before["products"] == [] and before["usage"]["service_calls"] == 0
     assert before["assets"]["count"] == 0
+
+
+def test_a_catalog_edited_later_stays_in_the_year_it_was_first_published(tmp_path, monkeypatch):
+    staff = staff_user("op")
+    catalog = draft_vessel_catalog(staff, tmp_path)
+    last_year = timezone.localdate().year - 1
+    now = timezone.now
+    monkeypatch.setattr(
+        timezone, "now", lambda: timezone.make_aware(datetime.datetime(last_year, 6, 1))
+    )
+    catalog_publish(by=staff, catalog=catalog)
+    monkeypatch.setattr(timezone, "now", now)
+
+    # This year: edited, so published again as a new version.
+    catalog_edit(by=staff, catalog=catalog, metadata={"summary": "厦门港船舶到离港"}, fields={})
+
+    for year in (last_year, last_year + 1):
+        (zone,) = report_content(year)["catalogs"]["zones"]
+        assert [c["code"] for c in zone["catalogs"]] == [catalog.code]
+    assert report_content(last_year - 1)["catalogs"]["count"] == 0
