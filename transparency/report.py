@@ -12,14 +12,13 @@ from assets.models import DataAsset, RightKind
 from operation.models import Catalog, CatalogStatus, DataZone
 from scenarios.models import (
     FINISHED,
-    DataService,
-    DefinitionStatus,
     Job,
     ReleaseRequest,
     ReleaseStatus,
     Scenario,
     ScenarioStatus,
     ServiceCall,
+    ServiceDefinition,
 )
 from tenants.models import AdmissionStatus, Organization, OrganizationKind
 
@@ -46,9 +45,12 @@ def _operator() -> dict | None:
 
 
 def _catalogs(end) -> dict:
-    """Published catalogs (authorized resources) at the year's end, by zone."""
+    """Published catalogs (authorized resources) at the year's end, by zone: first
+    published by then (a later edit publishes a new version, not a new catalog)."""
     catalogs = (
-        Catalog.objects.filter(status=CatalogStatus.PUBLISHED, published_at__lt=end)
+        Catalog.objects.filter(
+            status=CatalogStatus.PUBLISHED, versions__number=1, versions__published_at__lt=end
+        )
         .select_related("provider")
         .order_by("code")
     )
@@ -122,16 +124,21 @@ def _price(priced) -> dict:
 
 
 def _services(end) -> list[dict]:
-    """Data services with a version approved by the year's end: the latest such version's
-    name, with the service's fee basis."""
+    """Data services with a version approved by the year's end, once each: the latest such
+    version's name (superseded since or not: an amendment approved later is a later
+    year's), with the service's fee basis."""
+    approved = (
+        ServiceDefinition.objects.filter(approved_at__lt=end)
+        .select_related("service")
+        .order_by("service__code", "-approved_at", "-pk")
+    )
     rows = []
-    services = DataService.objects.filter(
-        definitions__status=DefinitionStatus.APPROVED, definitions__approved_at__lt=end
-    ).prefetch_related("definitions")
-    for service in services.distinct().order_by("code"):
-        (current,) = [d for d in service.definitions.all() if d.status == DefinitionStatus.APPROVED]
+    for definition in approved:
+        service = definition.service
+        if rows and rows[-1]["code"] == service.code:
+            continue  # an earlier version of the service just listed
         rows.append(
-            {"code": service.code, "name": current.name, "name_en": current.name_en}
+            {"code": service.code, "name": definition.name, "name_en": definition.name_en}
             | _price(service)
         )
     return rows

@@ -193,7 +193,10 @@ class AnswerInput(serializers.Serializer):
     due_date = serializers.DateField(required=False, allow_null=True, default=None)
     reason = serializers.CharField(required=False, allow_blank=True, default="")
     catalog = serializers.CharField(
-        required=False, allow_blank=True, default="", help_text="a draft catalog's code"
+        required=False,
+        allow_blank=True,
+        default="",
+        help_text="a catalog's code: a draft is awaited, a published one matches at once",
     )
 
 

@@ -171,7 +171,8 @@ def demand_answer(
     catalog: Catalog | None = None,
 ) -> Demand:
     """The assigned provider answers: it will publish the data by ``due_date`` (naming the
-    catalog being prepared, if any), or it cannot, and why."""
+    catalog being prepared, if any), or it cannot, and why. A named catalog already
+    published matches the demand at once, as its publication would have."""
     refusal = _("Only the provider the demand is assigned to answers it.")
     if demand.provider_id is None:
         raise PermissionRefused(refusal)
@@ -185,6 +186,14 @@ def demand_answer(
         if catalog is not None and catalog.provider_id != demand.provider_id:
             raise InvalidInput(_("Name one of your own catalogs."), field="catalog")
     with transaction.atomic():
+        published = False
+        if will_publish and catalog is not None:
+            # Locked before the demand, as catalog_publish locks it before the demands
+            # awaiting it: a publication either sees this answer or is seen by it.
+            catalog = Catalog.objects.select_for_update().get(pk=catalog.pk)
+            if catalog.status == CatalogStatus.WITHDRAWN:
+                raise InvalidInput(_("This catalog is withdrawn."), field="catalog")
+            published = catalog.status == CatalogStatus.PUBLISHED
         demand = _locked(demand)
         _refuse_unless(
             demand,
@@ -205,7 +214,11 @@ def demand_answer(
             due_date=demand.due_date,
             catalog=catalog if will_publish else None,
             note=reason,
+            notify=[] if published else None,
         )
+        if published:
+            # Its first publication is past: matched now, the demanders told of it once.
+            _matched(by, demand, catalog, EventKind.MATCHED)
     return demand
 
 

@@ -137,6 +137,41 @@ def test_an_awaited_catalog_matches_the_demand_when_published(parties, tmp_path)
     assert AuditEvent.objects.filter(action="demand.published").exists()
 
 
+def test_naming_an_already_published_catalog_matches_at_once(parties, tmp_path):
+    staff, lab, provider, bureau = parties
+    catalog = catalog_publish(by=staff, catalog=draft_vessel_catalog(staff, tmp_path, provider))
+    demand = svc.demand_assign(by=staff, demand=filed_demand(lab), provider=provider)
+    told_before = len(_told(lab))
+    due = timezone.localdate() + timedelta(days=7)
+
+    demand = svc.demand_answer(
+        by=bureau, demand=demand, will_publish=True, due_date=due, catalog=catalog
+    )
+
+    demand.refresh_from_db()
+    assert demand.status == DemandStatus.MATCHED
+    assert list(demand.catalogs.all()) == [catalog]
+    assert demand.awaited_catalog is None
+    assert _steps(demand)[-2:] == [EventKind.PROMISED, EventKind.MATCHED]
+    assert len(_told(lab)) == told_before + 1
+    assert AuditEvent.objects.filter(action="demand.matched", target_id=str(demand.pk)).exists()
+
+
+def test_a_withdrawn_catalog_cannot_be_promised(parties, tmp_path):
+    staff, lab, provider, bureau = parties
+    catalog = catalog_publish(by=staff, catalog=draft_vessel_catalog(staff, tmp_path, provider))
+    catalog_withdraw(by=staff, catalog=catalog, reason="数据源停用")
+    demand = svc.demand_assign(by=staff, demand=filed_demand(lab), provider=provider)
+    due = timezone.localdate() + timedelta(days=7)
+    with pytest.raises(InvalidInput) as refused:
+        svc.demand_answer(
+            by=bureau, demand=demand, will_publish=True, due_date=due, catalog=catalog
+        )
+    assert refused.value.field == "catalog"
+    demand.refresh_from_db()
+    assert (demand.status, demand.awaited_catalog) == (DemandStatus.ASSIGNED, None)
+
+
 def test_staff_may_await_a_draft_catalog(parties, tmp_path):
     staff, lab, _provider, _bureau = parties
     catalog = draft_vessel_catalog(staff, tmp_path)
