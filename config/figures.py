@@ -7,7 +7,7 @@ from django.db.models.functions import TruncMonth
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from operation.models import Catalog, CatalogStatus
+from operation.models import Catalog, CatalogStatus, CatalogVersion
 from scenarios.models import Job, JobStatus, Scenario, ScenarioStatus, ServiceCall
 from tenants.models import AdmissionApplication, AdmissionStatus, Organization
 
@@ -101,7 +101,8 @@ def platform_trends(*, today: date | None = None) -> dict:
         (
             "published_catalogs",
             _("Catalogs published"),
-            _per_month(Catalog.objects.exclude(published_at=None), "published_at", since),
+            # By first publication: an edit publishes a new version, not a new catalog.
+            _per_month(CatalogVersion.objects.filter(number=1), "published_at", since),
         ),
         (
             "admitted_developers",

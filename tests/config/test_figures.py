@@ -3,8 +3,11 @@
 import datetime
 
 import pytest
+from django.utils import timezone
 
 from config.figures import platform_trends
+from operation.models import Catalog, CatalogVersion
+from operation.services.catalogs import catalog_edit
 from tests.factories import admitted_developer, published_vessel_catalog, staff_user
 
 pytestmark = pytest.mark.django_db
@@ -28,6 +31,15 @@ def test_trends_count_each_month_and_draw_the_busiest_tallest(tmp_path):
     assert [bar["n"] for bar in admitted] == [0] * 11 + [2]
     assert admitted[-1]["height"] > 0 and admitted[0]["height"] == 0
     assert _bars(trends, "published_catalogs")[-1]["n"] == 1
+    # An edit published a new version this month: the catalog stays in its first month.
+    catalog = Catalog.objects.get()
+    CatalogVersion.objects.filter(catalog=catalog).update(
+        published_at=timezone.now() - datetime.timedelta(days=62)
+    )
+    catalog_edit(by=operator, catalog=catalog, metadata={"name": "在港船舶（新版）"}, fields={})
+    assert catalog.versions.count() == 2
+    bars = [bar["n"] for bar in _bars(platform_trends(today=today), "published_catalogs")]
+    assert sum(bars) == 1 and bars[-1] == 0
     next_year = platform_trends(today=today + datetime.timedelta(days=400))
     assert sum(bar["n"] for bar in _bars(next_year, "admitted_developers")) == 0
 
