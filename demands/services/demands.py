@@ -237,6 +237,9 @@ def demand_match(*, by, demand: Demand, catalog: Catalog, note: str = "") -> Dem
     _staff(by)
     note = clean_text(note, field="note", max_length=REASON_MAX)
     with transaction.atomic():
+        # The catalog locked before the demand, as in demand_answer: a publication either
+        # sees this match awaiting it or is seen by it.
+        catalog = Catalog.objects.select_for_update().get(pk=catalog.pk)
         demand = _locked(demand)
         _refuse_unless(
             demand, MATCHABLE, _("This demand is %(status)s: no catalog is matched to it now.")

@@ -275,3 +275,41 @@ def test_a_demand_met_by_another_published_catalog_stays_matched(parties, tmp_pa
     assert demand.status == DemandStatus.MATCHED
     assert list(demand.catalogs.all()) == [second]
     assert _steps(demand)[-1] == EventKind.WITHDRAWN  # the demander still hears of it
+
+
+@pytest.mark.django_db(transaction=True)
+def test_staff_matching_a_draft_while_it_is_published_matches_it(parties, tmp_path, monkeypatch):
+    """A match made while the awaited catalog's publication commits waits for it and
+    matches at once, instead of awaiting a publication that has already looked for it."""
+    import threading
+    import time
+
+    from django.db import connection
+
+    from operation.services import catalogs as catalog_svc
+
+    staff, lab, _provider, _bureau = parties
+    catalog = draft_vessel_catalog(staff, tmp_path)
+    demand = filed_demand(lab)
+    announce = catalog_svc.hooks.announce
+
+    def announce_then_linger(name, **kwargs):
+        announce(name, **kwargs)
+        if name == catalog_svc.hooks.CATALOG_PUBLISHED:
+            time.sleep(0.5)  # committed after the match has looked, unless the match waits
+
+    monkeypatch.setattr(catalog_svc.hooks, "announce", announce_then_linger)
+
+    def publish():
+        try:
+            catalog_publish(by=staff, catalog=catalog)
+        finally:
+            connection.close()
+
+    publishing = threading.Thread(target=publish)
+    publishing.start()
+    time.sleep(0.2)
+    svc.demand_match(by=staff, demand=demand, catalog=catalog)
+    publishing.join()
+    demand.refresh_from_db()
+    assert (demand.status, demand.awaited_catalog) == (DemandStatus.MATCHED, None)
