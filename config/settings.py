@@ -146,7 +146,8 @@ LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "home"
 
-# Lock-out after repeated failed logins (portal and API token endpoint alike).
+# Lock-out after repeated failed logins (portal and API token endpoint alike), and of the
+# password change after as many wrong current passwords (tenants/services/tokens.py).
 # An API token authenticates for this many days after it is issued; then a new one is.
 API_TOKEN_DAYS = env_int("API_TOKEN_DAYS", default=30, minimum=1)
 AXES_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", default=5, minimum=1)

@@ -8,6 +8,9 @@ from django.utils.translation import gettext_lazy
 # (scenario_type.review.approve); a job's, workspace's and release's outcome is its status.
 ACTION_LABELS = {
     "account.password_change": gettext_lazy("Password changed"),
+    "account.password_change_refused": gettext_lazy(
+        "Password change refused: wrong current password"
+    ),
     "admission.submit": gettext_lazy("Admission application submitted"),
     "admission.admit": gettext_lazy("Developer admitted"),
     "admission.reject": gettext_lazy("Admission rejected"),
@@ -174,6 +177,7 @@ DETAIL_LABELS = {
     "dry_run": gettext_lazy("dry run"),
     "due_date": gettext_lazy("due date"),
     "edition": gettext_lazy("edition"),
+    "failures": gettext_lazy("failures"),
     "expires_at": gettext_lazy("expires"),
     "fee_basis": gettext_lazy("fee basis"),
     "fields": gettext_lazy("fields"),
@@ -184,6 +188,7 @@ DETAIL_LABELS = {
     "kind": gettext_lazy("kind"),
     "language": gettext_lazy("language"),
     "lineage": gettext_lazy("lineage"),
+    "locked": gettext_lazy("locked"),
     "name": gettext_lazy("name"),
     "note": gettext_lazy("note"),
     "on_filing": gettext_lazy("on filing"),

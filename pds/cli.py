@@ -61,6 +61,26 @@ def cmd_login(args) -> int:
     return 0
 
 
+def cmd_logout(args) -> int:
+    values = config_load()
+    url, token = values.get("url"), values.get("token")
+    if not url or not token:
+        emit(args, {"url": url, "logged_out": False}, ["not logged in"])
+        return 0
+    try:
+        Client(url, token).logout()
+    except PdsError as exc:
+        if exc.code != EXIT_LOGIN:  # else the server had ended it already
+            raise PdsError(f"{exc}; the token is still valid and kept", exc.code) from None
+    path = config_save({key: value for key, value in values.items() if key != "token"})
+    emit(
+        args,
+        {"url": url, "logged_out": True, "config": str(path)},
+        [f"logged out of {url}: the token is ended and removed from {path}"],
+    )
+    return 0
+
+
 def cmd_scenarios(args) -> int:
     found = Client.from_config().scenarios()
     rows = [
@@ -354,6 +374,7 @@ def parser() -> argparse.ArgumentParser:
     sub.add_argument("--url", required=True, help="the platform, e.g. https://sandbox.example")
     sub.add_argument("--username", required=True)
     sub.add_argument("--password", help="else PDS_PASSWORD, else a prompt")
+    command("logout", cmd_logout, "end the token on the server and remove it from the config")
     command("scenarios", cmd_scenarios, "the scenarios you see")
     sub = command("jobs", cmd_jobs, "jobs of one scenario, or of all you see")
     sub.add_argument("--scenario", help="id or exact name")

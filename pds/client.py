@@ -146,6 +146,11 @@ class Client:
         client.token = answer.json()["token"]
         return client
 
+    def logout(self) -> None:
+        """End this client's token on the server (it no longer authenticates anywhere)."""
+        self.request("POST", "auth/token/revoke/")
+        self.token = None
+
     # -- HTTP -----------------------------------------------------------------------------
 
     def request(

@@ -4,6 +4,7 @@ from tenants.api import views
 
 urlpatterns = [
     path("auth/token/", views.TokenView.as_view(), name="api-token"),
+    path("auth/token/revoke/", views.TokenRevokeView.as_view(), name="api-token-revoke"),
     path("me/", views.MeView.as_view(), name="api-me"),
     path("organizations/", views.OrganizationListView.as_view(), name="api-organizations"),
     path(

@@ -20,6 +20,7 @@ from tenants.api.serializers import (
     TokenInput,
     TokenOutput,
 )
+from tenants.authentication import ExpiringTokenAuthentication
 from tenants.permissions import membership_of
 from tenants.selectors import (
     admission_get,
@@ -32,7 +33,7 @@ from tenants.selectors import (
 )
 from tenants.services.admission import DECISIONS, admission_submit
 from tenants.services.organizations import member_deactivate, member_reactivate, member_role_set
-from tenants.services.tokens import token_issue
+from tenants.services.tokens import token_issue, token_revoke
 from tenants.views.files import qualification_file_response
 
 
@@ -62,6 +63,17 @@ class TokenView(APIView):
                 status=status.HTTP_400_BAD_REQUEST,
             )
         return Response({"token": token_issue(by=user).key})
+
+
+class TokenRevokeView(APIView):
+    """End the caller's API token (log out): authenticated by that token, not a session."""
+
+    authentication_classes = [ExpiringTokenAuthentication]
+
+    @extend_schema(request=None, responses={204: None})
+    def post(self, request):
+        token_revoke(by=request.user)
+        return Response(status=status.HTTP_204_NO_CONTENT)
 
 
 class MeView(APIView):

@@ -98,6 +98,8 @@ def admission_submit(
         application.organization_id,
         _("Only the organization's administrators can apply."),
     )
+    # Before reading any file; checked again under the lock below.
+    _check_transition(AdmissionApplication.objects.get(pk=application.pk), "submit")
     business_scope = clean_text(business_scope, field="business_scope", max_length=LONG_TEXT_MAX)
     security_measures = clean_text(
         security_measures, field="security_measures", max_length=LONG_TEXT_MAX

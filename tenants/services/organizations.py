@@ -121,6 +121,8 @@ def member_create(*, by, organization: Organization, role: str, user_fields: dic
         permissions.check_member_manager(
             by, organization, _("Only the organization's administrators can add members.")
         )
+    if role not in MemberRole.values:
+        raise InvalidInput(_("Choose administrator or member."), field="role")
     _check_username_free(user_fields.get("username", ""))
     with transaction.atomic():
         return _create_member(

@@ -42,6 +42,8 @@ def test_the_documented_error_statuses_of_some_operations(schema):
     assert set(paths["/api/v1/me/"]["get"]["responses"]) == {"200", "401"}
     assert set(paths["/api/v1/catalogs/export.csv"]["get"]["responses"]) == {"200"}
     assert set(paths["/api/v1/auth/token/"]["post"]["responses"]) == {"200", "400", "403"}
+    revoke = paths["/api/v1/auth/token/revoke/"]["post"]
+    assert revoke["security"] == [{"tokenAuth": []}] and "204" in revoke["responses"]
     assert "404" in paths["/api/v1/jobs/queue/"]["get"]["responses"]  # staff and auditors
     assert "404" in paths["/api/v1/scenarios/"]["get"]["responses"]  # a page past the end
     call = paths["/api/v1/services/{code}/call"]["get"]

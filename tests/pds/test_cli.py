@@ -13,12 +13,18 @@ import pyarrow.parquet as pq
 import pytest
 
 from pds.cli import main
-from pds.client import Client, config_path
+from pds.client import Client, PdsError, config_path
 from scenarios.dataservices.quotas import quota_set
 from scenarios.models import Job, JobOutput, JobStatus, ReleaseRequest
 from scenarios.services.releases import release_review
 from tenants.roles import PlatformRole
-from tests.factories import PASSWORD, authorized_scenario, serviced_scenario, staff_user
+from tests.factories import (
+    PASSWORD,
+    authorized_scenario,
+    developer,
+    serviced_scenario,
+    staff_user,
+)
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 
@@ -109,6 +115,53 @@ def test_login_keeps_the_token_in_the_users_config_only(live_server, tmp_path, p
     )
     assert answer.returncode == 0, answer.stderr
     assert [s["name"] for s in json.loads(answer.stdout)] == ["厦门港拥堵分析"]
+
+
+def test_logout_ends_the_token_on_the_server_and_removes_it_from_the_config(live_server, pds):
+    from rest_framework.authtoken.models import Token
+
+    from core.models import AuditEvent
+
+    developer("海洋实验室", "xmu_lab")
+    login = ("login", "--url", live_server.url, "--username", "xmu_lab", "--password", PASSWORD)
+    assert pds(*login)[0] == 0
+    token = json.loads(config_path().read_text())["token"]
+
+    code, out, _err = pds("logout")
+
+    assert code == 0 and "logged out of" in out
+    assert json.loads(config_path().read_text()) == {"url": live_server.url}
+    assert not Token.objects.filter(user__username="xmu_lab").exists()
+    assert AuditEvent.objects.filter(action="token.revoke", actor_username="xmu_lab").exists()
+    with pytest.raises(PdsError) as refused:
+        Client(live_server.url, token).me()
+    assert refused.value.code == 3
+    code, _out, err = pds("scenarios")
+    assert code == 3 and "not logged in" in err
+    code, out, _err = pds("logout")
+    assert code == 0 and "not logged in" in out
+
+    # A token the server ended already (a password change) is removed all the same.
+    assert pds(*login)[0] == 0
+    Token.objects.filter(user__username="xmu_lab").delete()
+    code, out, _err = pds("logout")
+    assert code == 0 and "logged out" in out
+    assert "token" not in json.loads(config_path().read_text())
+
+
+def test_logout_keeps_the_token_while_the_server_cannot_end_it(live_server, pds):
+    developer("海洋实验室", "xmu_lab")
+    assert (
+        pds("login", "--url", live_server.url, "--username", "xmu_lab", "--password", PASSWORD)[0]
+        == 0
+    )
+    config = json.loads(config_path().read_text())
+    config_path().write_text(json.dumps({**config, "url": "http://127.0.0.1:9"}))
+
+    code, _out, err = pds("logout")
+
+    assert code == 6 and "server unreachable" in err and "still valid" in err
+    assert json.loads(config_path().read_text())["token"] == config["token"]
 
 
 def test_listings_as_text_and_json_and_clear_errors(lab, live_server, pds, monkeypatch):

@@ -209,3 +209,19 @@ def test_notification_text_is_not_html_escaped(operator, django_capture_on_commi
     _submit(admin, organization.admission)
     body = Notification.objects.filter(recipient=admin).first().body
     assert "A&B <海洋> Lab" in body and "&amp;" not in body
+
+
+@pytest.mark.parametrize("state", ["submitted", "admitted"])
+def test_an_application_not_open_for_submission_is_refused_before_any_file_is_read(operator, state):
+    made = submitted_developer if state == "submitted" else admitted_developer
+    kwargs = {"by": operator} if state == "admitted" else {}
+    organization, admin = made("海洋实验室", "lab", **kwargs)
+
+    class Unreadable:
+        name, size = "x.pdf", 10
+
+        def chunks(self):
+            raise AssertionError("read before the state was checked")
+
+    with pytest.raises(Conflict, match="Cannot submit this application"):
+        _submit(admin, organization.admission, files=[Unreadable()])

@@ -203,3 +203,20 @@ def test_a_username_differing_only_in_case_or_width_is_taken():
         "alice"
     ]
     assert list(users.filter(username__iexact="lab").values_list("username", flat=True)) == ["lab"]
+
+
+def test_a_member_is_not_created_with_an_unknown_role():
+    """member_create refuses a role that is neither administrator nor member, as
+    member_role_set does, and creates nobody."""
+    organization, admin = developer("海洋实验室", "lab")
+    for role in ("owner", "", "ADMIN"):
+        with pytest.raises(InvalidInput) as refused:
+            member_create(
+                by=admin,
+                organization=organization,
+                role=role,
+                user_fields={"username": "alice", "email": "alice@dev.cn", "password": PASSWORD},
+            )
+        assert refused.value.field == "role"
+    assert not get_user_model().objects.filter(username="alice").exists()
+    assert not AuditEvent.objects.filter(action="member.add", details__username="alice").exists()

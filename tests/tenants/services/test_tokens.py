@@ -142,3 +142,46 @@ def test_an_api_token_expires_and_a_new_one_is_issued(settings):
     client.credentials(HTTP_AUTHORIZATION=f"Token {second['token']}")
     assert client.get("/api/v1/me/").status_code == 200
     assert not Token.objects.filter(key=first["token"]).exists()
+
+
+def test_a_token_is_revoked_on_request_by_itself_only():
+    from rest_framework.authtoken.models import Token
+
+    from core.models import AuditEvent
+
+    developer("海洋实验室", "lab")
+    developer("蓝湾数据", "bluebay")
+    tokens = {
+        name: APIClient()
+        .post("/api/v1/auth/token/", {"username": name, "password": PASSWORD})
+        .json()["token"]
+        for name in ("lab", "bluebay")
+    }
+    api = APIClient()
+    assert api.post("/api/v1/auth/token/revoke/").status_code == 401
+    api.credentials(HTTP_AUTHORIZATION=f"Token {tokens['lab']}")
+
+    assert api.post("/api/v1/auth/token/revoke/").status_code == 204
+
+    assert api.get("/api/v1/me/").status_code == 401
+    assert api.post("/api/v1/auth/token/revoke/").status_code == 401
+    assert not Token.objects.filter(user__username="lab").exists()
+    event = AuditEvent.objects.get(action="token.revoke")
+    assert event.actor_username == "lab" and event.organization.name == "海洋实验室"
+    other = APIClient()
+    other.credentials(HTTP_AUTHORIZATION=f"Token {tokens['bluebay']}")
+    assert other.get("/api/v1/me/").json()["username"] == "bluebay"
+    # The next login issues a new token.
+    again = APIClient().post("/api/v1/auth/token/", {"username": "lab", "password": PASSWORD})
+    assert again.json()["token"] != tokens["lab"]
+
+
+def test_a_portal_session_does_not_revoke_the_api_token(client):
+    from rest_framework.authtoken.models import Token
+
+    _org, admin = developer("海洋实验室", "lab")
+    APIClient().post("/api/v1/auth/token/", {"username": "lab", "password": PASSWORD})
+    api = APIClient(enforce_csrf_checks=True)
+    api.force_login(admin)
+    assert api.post("/api/v1/auth/token/revoke/").status_code == 401
+    assert Token.objects.filter(user=admin).exists()
