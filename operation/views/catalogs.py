@@ -128,6 +128,11 @@ def catalog_new(request):
         except InvalidInput as error:
             form_error(form, error)
         else:
+            messages.success(
+                request,
+                _("Draft created: %(code)s %(name)s. Describe its fields, then publish it.")
+                % {"code": catalog.code, "name": catalog.name},
+            )
             return redirect("catalog-edit", code=catalog.code)
     return render(request, "operation/catalog_new.html", {"form": form, "version": version})
 

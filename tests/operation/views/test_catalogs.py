@@ -62,6 +62,42 @@ def test_operator_uploads_describes_and_publishes_through_the_portal(client, tmp
     assert catalog.status == CatalogStatus.PUBLISHED and catalog.level == 4
 
 
+@pytest.mark.parametrize(
+    ("language", "message"),
+    [
+        ("en", "Draft created: HY-0001 在港船舶动态. Describe its fields, then publish it."),
+        ("zh-hans", "草稿已创建：HY-0001 在港船舶动态。请描述其信息项，然后发布。"),
+    ],
+)
+def test_creating_a_draft_catalog_says_so_on_its_edit_page(client, tmp_path, language, message):
+    svc.zones_ensure_standard()
+    staff = staff_user("op")
+    version = svc.resource_register(
+        by=staff,
+        provider=provider_org(),
+        name="在港船舶",
+        source=vessel_csv(tmp_path / "ships.csv", 12),
+        source_name="ships.csv",
+    )
+    client.force_login(staff)
+
+    response = client.post(
+        f"/catalogs/new/?version={version.pk}",
+        {
+            "zone": svc.DataZone.objects.get(key="marine").pk,
+            "name": "在港船舶动态",
+            "update_frequency": "daily",
+            "sharing_type": "conditional",
+            "open_type": "conditional",
+        },
+        HTTP_ACCEPT_LANGUAGE=language,
+        follow=True,
+    )
+
+    assert response.redirect_chain == [("/catalogs/HY-0001/edit/", 302)]
+    assert message in response.content.decode()
+
+
 def _draft_vessels(client, tmp_path) -> tuple[Catalog, dict]:
     """A draft vessel catalog as ingested (every field L1, kept), and its edit form."""
     svc.zones_ensure_standard()
