@@ -319,6 +319,20 @@ def test_the_list_shows_rows_update_dates_and_how_many_each_filter_finds(client,
     assert "(2)</option>" not in zone[: zone.index("</select>")]
 
 
+@pytest.mark.parametrize("language", ["en", "zh-hans"])
+def test_row_counts_are_grouped_by_thousands_on_the_catalog_pages(client, tmp_path, language):
+    staff = staff_user("op")
+    catalog = published_vessel_catalog(staff, tmp_path, rows=1200)
+    client.force_login(staff)
+
+    listing = client.get("/catalogs/", HTTP_ACCEPT_LANGUAGE=language).content.decode()
+    detail = client.get(f"/catalogs/{catalog.code}/", HTTP_ACCEPT_LANGUAGE=language)
+
+    assert 'data-rows="1200">1,200</td>' in listing
+    assert "<dd>1,200</dd>" in detail.content.decode()
+    assert "1200" not in detail.content.decode()
+
+
 def _select(page: str, field: str) -> str:
     start = page.index(f'id="id_{field}"')
     return page[start : page.index("</select>", start)]
