@@ -168,6 +168,24 @@ def test_personal_data_is_flagged_on_the_edit_page_and_before_publishing(client,
     assert "suggested L4" in confirm
 
 
+@pytest.mark.parametrize(
+    ("language", "header", "no"),
+    [("en", "Looks like personal data", "no"), ("zh-hans", "疑似个人信息", "否")],
+)
+def test_the_edit_page_answers_the_personal_data_column_for_every_field(
+    client, tmp_path, language, header, no
+):
+    catalog, _form = _draft_vessels(client, tmp_path)
+
+    edit = client.get(f"/catalogs/{catalog.code}/edit/", HTTP_ACCEPT_LANGUAGE=language)
+
+    page = edit.content.decode()
+    tonnage = page[page.index('<tr data-column="tonnage">') :]
+    assert f"<th>{header}</th>" in page
+    assert f'<td><span class="muted">{no}</span></td></tr>' in tonnage[: tonnage.index("</tr>") + 5]
+    assert "?</th>" not in page and "？</th>" not in page
+
+
 def test_only_staff_see_the_confirmation_and_only_a_draft_is_offered(client, tmp_path):
     staff = staff_user("op")
     published_vessel_catalog(staff, tmp_path)
