@@ -382,7 +382,7 @@ def test_zones_and_catalogs_are_named_in_the_readers_language(client, tmp_path):
 
     listing, detail, edit = pages["zh-hans"].values()
     assert "<td>海洋数据专区</td>" in listing
-    assert '<option value="marine">海洋数据专区 (1)</option>' in listing
+    assert '<option value="marine">海洋数据专区（1）</option>' in listing
     assert ">在港船舶动态</a><br><small>Vessels in port</small>" in listing
     assert "<h1>HY-0001 在港船舶动态</h1>\n<p>Vessels in port</p>" in detail
     assert "<dd>海洋数据专区</dd>" in detail
