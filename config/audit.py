@@ -82,7 +82,7 @@ def target_type_label(target_type: str) -> str:
 def _value_label(value: str) -> str:
     """A code's label; a check summary ("review; QueryShapeCheck: 2 cells") part by part."""
     if "; " in value:
-        return "; ".join(_value_label(part) for part in value.split("; "))
+        return _("; ").join(_value_label(part) for part in value.split("; "))
     rule, _colon, rest = value.partition(": ")
     if rule in RULES:
         cells = re.fullmatch(r"(\d+) cells?", rest)
@@ -115,8 +115,12 @@ def detail_value(value) -> str:
     if isinstance(value, list):
         return ", ".join(detail_value(item) for item in value)
     if isinstance(value, dict):
-        return "; ".join(f"{detail_label(k)}: {detail_value(v)}" for k, v in value.items())
+        return _("; ").join(_labelled(detail_label(k), detail_value(v)) for k, v in value.items())
     return str(value)
+
+
+def _labelled(label: str, value: str) -> str:
+    return _("%(label)s: %(value)s") % {"label": label, "value": value}
 
 
 def details_rows(details: dict) -> list[tuple[str, str]]:
@@ -124,7 +128,7 @@ def details_rows(details: dict) -> list[tuple[str, str]]:
 
 
 def details_text(details: dict) -> str:
-    return "; ".join(f"{label}: {value}" for label, value in details_rows(details))
+    return _("; ").join(_labelled(label, value) for label, value in details_rows(details))
 
 
 def action_choices(present: list[str]) -> list[tuple[str, list[tuple[str, str]]]]:

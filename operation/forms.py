@@ -1,6 +1,7 @@
 from django import forms
 from django.conf import settings
 from django.template.defaultfilters import filesizeformat
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from operation.models import (
@@ -50,7 +51,13 @@ class CatalogFilterForm(forms.Form):
             if name in self.fields:
                 field = self.fields[name]
                 field.choices = [
-                    (value, f"{label} ({found.get(str(value), 0)})" if value != "" else label)
+                    (
+                        value,
+                        gettext("%(label)s (%(count)s)")
+                        % {"label": label, "count": found.get(str(value), 0)}
+                        if value != ""
+                        else label,
+                    )
                     for value, label in field.choices
                 ]
 

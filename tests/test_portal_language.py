@@ -1,8 +1,9 @@
 """The whole portal in one language: every page each demo role reaches, crawled in
 Simplified Chinese, shows no internal code (dotted audit actions, check classes, snake_case
-keys, True/False, bare pass/fail/review) and no untranslated English; in English, no
-Chinese. Data values (names, e-mails, SQL, file names, people's words) are the data's own
-language and are left out, as are code blocks and scripts."""
+keys, True/False, bare pass/fail/review), no untranslated English and no ASCII colon or
+parentheses in Chinese prose; in English, no Chinese. Data values (names, e-mails, SQL, file
+names, people's words) are the data's own language and are left out, as are code blocks and
+scripts."""
 
 import io
 import re
@@ -78,6 +79,10 @@ INTERNAL_CODES = [
     ("bare status", re.compile(r"\b(?:pass|fail|review)\b", re.IGNORECASE)),
 ]
 ENGLISH_WORD = re.compile(r"[A-Za-zµ][A-Za-z\-]*")
+# ASCII punctuation in Chinese prose: a colon or an opening parenthesis after a Chinese
+# word, parentheses around one (Chinese text takes ：（）).
+HAN = r"[\u3400-\u9fff]"
+ASCII_PUNCTUATION = re.compile(rf"{HAN}[ \t]*[:(]|\([ \t]*{HAN}[^()\n]*\)|{HAN}[ \t]*\)")
 CHINESE = re.compile(r"[\u3400-\u9fff\uff01-\uff5e\u3001-\u3011]+")
 # Notations that are data whatever the language: e-mails, addresses, file names, hashes,
 # credit codes, dates and times, versions, key prefixes.
@@ -245,11 +250,24 @@ def findings(text: str, language: str, data: re.Pattern) -> list[str]:
         return problems
     for name, pattern in INTERNAL_CODES:
         problems += [f"{name} {m!r}" for m in pattern.findall(text)]
+    problems += [f"ASCII punctuation {m!r}" for m in ASCII_PUNCTUATION.findall(text)]
     for word in ENGLISH_WORD.findall(text):
         word = word.strip("-")
         if len(word) > 1 and word not in ALLOWED_WORDS and word not in UNIT_WORDS:
             problems.append(f"English {word!r}")
     return problems
+
+
+def test_ascii_punctuation_in_chinese_prose_is_found_and_times_and_codes_are_not():
+    nothing = re.compile(r"(?!)")
+    found = [
+        findings(text, "zh", nothing)
+        for text in ("应用场景: 赤潮预警", "（PDF, 460 字节)", "泛化 (精确到小时)")
+    ]
+    fine = findings("应用场景：赤潮预警 · 12:00 · SHA-256 (L3) ·（PDF，460 字节）", "zh", nothing)
+
+    assert all(problems and problems[0].startswith("ASCII punctuation") for problems in found)
+    assert fine == []
 
 
 def _shape(url: str) -> str:

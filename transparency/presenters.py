@@ -155,8 +155,13 @@ def _assets(assets: dict) -> dict:
         "header": [_("Certificate"), _("Holder"), _("Registered on")],
         "rows": [
             [
-                f"{a['certificate_number']} {RightKind(a['kind']).label}: {a['name']}"
-                f" ({AssetStatus(a['status']).label})",
+                _("%(certificate)s %(kind)s: %(name)s (%(status)s)")
+                % {
+                    "certificate": a["certificate_number"],
+                    "kind": RightKind(a["kind"]).label,
+                    "name": a["name"],
+                    "status": AssetStatus(a["status"]).label,
+                },
                 a["holder"],
                 a["registered_on"],
             ]

@@ -3,6 +3,7 @@ upload, describe, publish and withdraw."""
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.contrib.humanize.templatetags.humanize import intcomma
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -104,8 +105,8 @@ def resource_new(request):
         else:
             messages.success(
                 request,
-                _("Ingested %(rows)d rows. Now describe the catalog.")
-                % {"rows": version.row_count},
+                _("Ingested %(rows)s rows. Now describe the catalog.")
+                % {"rows": intcomma(version.row_count)},
             )
             return redirect(f"{reverse('catalog-new')}?version={version.pk}")
     return render(request, "operation/resource_form.html", {"form": form, "catalog": None})
@@ -128,6 +129,11 @@ def catalog_new(request):
         except InvalidInput as error:
             form_error(form, error)
         else:
+            messages.success(
+                request,
+                _("Draft created: %(code)s %(name)s. Describe its fields, then publish it.")
+                % {"code": catalog.code, "name": catalog.name},
+            )
             return redirect("catalog-edit", code=catalog.code)
     return render(request, "operation/catalog_new.html", {"form": form, "version": version})
 
@@ -244,8 +250,8 @@ def resource_version_new(request, code: str):
         else:
             messages.success(
                 request,
-                _("Version %(n)d ingested (%(rows)d rows).")
-                % {"n": version.number, "rows": version.row_count},
+                _("Version %(n)d ingested (%(rows)s rows).")
+                % {"n": version.number, "rows": intcomma(version.row_count)},
             )
             return redirect("catalog-detail", code=code)
     return render(request, "operation/resource_form.html", {"form": form, "catalog": catalog})

@@ -291,6 +291,14 @@ class DefinitionReviewView(APIView):
         return Response(DefinitionOutput(definition).data)
 
 
+EXPIRES_AT_HELP = (
+    "The moment the key stops working (calls at or after it are refused); null: never. "
+    "A key made in the portal to expire after day D stops at midnight at the start of "
+    "D + 1 in the platform's time zone, so it is valid until the end of D (the portal "
+    "shows D)."
+)
+
+
 class ApiKeyOutput(serializers.ModelSerializer):
     scenario = serializers.IntegerField(source="scenario_id")
     organization = serializers.IntegerField(source="organization_id")
@@ -311,11 +319,14 @@ class ApiKeyOutput(serializers.ModelSerializer):
             "last_used_at",
             "rate_per_minute",
         ]
+        extra_kwargs = {"expires_at": {"help_text": EXPIRES_AT_HELP}}
 
 
 class ApiKeyInput(serializers.Serializer):
     name = serializers.CharField(max_length=100)
-    expires_at = BoundedDateTimeField(required=False, allow_null=True, default=None)
+    expires_at = BoundedDateTimeField(
+        required=False, allow_null=True, default=None, help_text=EXPIRES_AT_HELP
+    )
 
 
 class ScenarioApiKeyListView(ListAPIView):

@@ -126,6 +126,23 @@ def _prefilled(request) -> dict[str, list[str]]:
     return {catalog.code: [f.column for f in catalog.fields.all() if _selectable(f)]}
 
 
+def _missing_scope(request, scope: dict) -> list[str]:
+    """A form posted without any field ticked: said at the scope's section, together with
+    the form's own errors."""
+    if request.method == "POST" and not scope:
+        return [_("Name at least one catalog and its fields.")]
+    return []
+
+
+def _refused(form, scope_errors: list[str], error: InvalidInput) -> None:
+    """A service's refusal: at the scope's section when it is about the scope, otherwise
+    on the form."""
+    if error.field == "scope":
+        scope_errors.append(error.message)
+    else:
+        form_error(form, error)
+
+
 @login_required
 def type_new(request):
     # Who sees the proposal form (the service decides again on submission).
@@ -138,15 +155,14 @@ def type_new(request):
         .values_list("code", flat=True)
     )
     scope = posted_scope(request.POST, codes) if request.method == "POST" else _prefilled(request)
-    if request.method == "POST" and not scope:  # said with the form's own errors, at once
-        form.add_error(None, _("Name at least one catalog and its fields."))
-    if request.method == "POST" and form.is_valid():
+    scope_errors = _missing_scope(request, scope)
+    if request.method == "POST" and form.is_valid() and not scope_errors:
         try:
             scenario_type = type_svc.scenario_type_propose(
                 by=request.user, scope=scope, **form.cleaned_data
             )
         except InvalidInput as error:
-            form_error(form, error)
+            _refused(form, scope_errors, error)
         else:
             messages.success(
                 request,
@@ -156,7 +172,11 @@ def type_new(request):
     return render(
         request,
         "scenarios/type_new.html",
-        {"form": form, "catalogs": _scope_choices(request.user, scope)},
+        {
+            "form": form,
+            "catalogs": _scope_choices(request.user, scope),
+            "scope_errors": scope_errors,
+        },
     )
 
 
@@ -284,9 +304,8 @@ def scenario_apply(request, type_id: int):
     form = ScenarioApplyForm(request.POST or None, scenario_type=scenario_type)
     codes = [item.catalog.code for item in scenario_type.scope.all()]
     scope = posted_scope(request.POST, codes) if request.method == "POST" else _prefilled(request)
-    if request.method == "POST" and not scope:  # said with the form's own errors, at once
-        form.add_error(None, _("Name at least one catalog and its fields."))
-    if request.method == "POST" and form.is_valid():
+    scope_errors = _missing_scope(request, scope)
+    if request.method == "POST" and form.is_valid() and not scope_errors:
         try:
             scenario = scenario_svc.scenario_apply(
                 by=request.user,
@@ -295,7 +314,7 @@ def scenario_apply(request, type_id: int):
                 **form.service_fields(),
             )
         except InvalidInput as error:
-            form_error(form, error)
+            _refused(form, scope_errors, error)
         else:
             if scenario.status == ScenarioStatus.AUTHORIZED:
                 messages.success(
@@ -318,6 +337,7 @@ def scenario_apply(request, type_id: int):
             "form": form,
             "scenario_type": scenario_type,
             "catalogs": _type_scope_choices(scenario_type, scope),
+            "scope_errors": scope_errors,
             "agreement_text": AGREEMENT_TEXT,
         },
     )

@@ -98,6 +98,18 @@ def example_call(request, definition) -> str:
     return f'curl -H "Authorization: ApiKey <key>" "{url}"'
 
 
+def valid_until(expires_at: datetime.datetime | None) -> str:
+    """The last moment a key works, as its maker chose it: a key that stops at local
+    midnight (the portal's "expires after" a day) is valid until the day before; one
+    stopping at another time (set through the API) until that day and time."""
+    if expires_at is None:
+        return ""
+    local = timezone.localtime(expires_at)
+    if local.time() == datetime.time():
+        return (local.date() - datetime.timedelta(days=1)).isoformat()
+    return local.strftime("%Y-%m-%d %H:%M")
+
+
 def key_rows(keys) -> list[dict]:
     """Each key with its state and the state's label."""
     now = timezone.now()

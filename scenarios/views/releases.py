@@ -153,7 +153,7 @@ def _summary(record: dict) -> str:
                 if count
                 else title
             )
-    return "; ".join(parts)
+    return _("; ").join(parts)
 
 
 def _check_context(output, record: dict | None = None) -> dict:

@@ -129,6 +129,22 @@ def test_a_developer_sees_jobs_releases_keys_near_expiry_and_the_balance(
     assert 'id="work-operator"' not in page and 'id="work-reviews"' not in page
 
 
+@pytest.mark.parametrize(
+    ("language", "words"), [("en", "valid until {day}"), ("zh-hans", "有效期至 {day}")]
+)
+def test_a_key_near_expiry_is_shown_valid_until_its_last_day(client, tmp_path, language, words):
+    scenario, developer = authorized_scenario(tmp_path)
+    last_day = timezone.localdate() + datetime.timedelta(days=3)
+    client.force_login(developer)
+    client.post(f"/scenarios/{scenario.pk}/api-keys/", {"name": "即将过期", "expires_at": last_day})
+
+    work = _section(
+        client.get("/", HTTP_ACCEPT_LANGUAGE=language).content.decode(), "work-developer"
+    )
+
+    assert words.format(day=last_day.isoformat()) in work
+
+
 def test_a_developer_of_a_suspended_organization_is_told_so_on_the_home_page(client, tmp_path):
     from tenants.services.admission import admission_reinstate, admission_suspend
 

@@ -65,3 +65,57 @@ def test_operator_publishes_and_developer_finds_a_catalog(page, live_server, tmp
     expect(page.get_by_text("船东电话")).to_be_visible()
     expect(page.locator("table.synthetic tbody tr")).to_have_count(5)
     assert "412000007" not in page.content()
+
+
+# Each control of the fields table shows its whole value: the widest option of a select
+# (plus its arrow) and an input's placeholder fit inside the control.
+CUT_OFF = """() => {
+  const canvas = document.createElement("canvas").getContext("2d");
+  const cut = [];
+  const controls = "tr[data-column] select, tr[data-column] input[type=text]";
+  for (const control of document.querySelectorAll(controls)) {
+    const style = getComputedStyle(control);
+    canvas.font = `${style.fontSize} ${style.fontFamily}`;
+    const texts = control.tagName === "SELECT"
+      ? [...control.options].map(o => o.text) : [control.placeholder || control.value];
+    const needed = Math.max(...texts.map(t => canvas.measureText(t).width))
+      + parseFloat(style.paddingLeft) + parseFloat(style.paddingRight)
+      + (control.tagName === "SELECT" ? 20 : 0);
+    if (needed > control.clientWidth + 1) cut.push(control.name);
+  }
+  return cut;
+}"""
+
+
+@pytest.mark.parametrize("language", ["zh-CN", "en-US"])
+def test_the_fields_table_of_the_edit_page_shows_its_controls_whole(
+    browser, live_server, tmp_path, language
+):
+    from operation.services import catalogs as svc
+
+    zones_ensure_standard()
+    operator = staff_user("operator")
+    version = svc.resource_register(
+        by=operator,
+        provider=provider_org(),
+        name="在港船舶",
+        source=vessel_csv(tmp_path / "ships.csv", 20),
+        source_name="ships.csv",
+    )
+    svc.catalog_create(
+        by=operator,
+        resource_version=version,
+        zone=svc.DataZone.objects.get(key="marine"),
+        name="在港船舶动态",
+        update_frequency="daily",
+    )
+    context = browser.new_context(locale=language, viewport={"width": 1366, "height": 768})
+    page = context.new_page()
+    log_in(page, live_server.url, "operator")
+
+    page.goto(live_server.url + "/catalogs/HY-0001/edit/")
+
+    assert page.evaluate(CUT_OFF) == []
+    # The table scrolls inside its frame; the page itself does not scroll sideways.
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+    context.close()

@@ -62,6 +62,42 @@ def test_operator_uploads_describes_and_publishes_through_the_portal(client, tmp
     assert catalog.status == CatalogStatus.PUBLISHED and catalog.level == 4
 
 
+@pytest.mark.parametrize(
+    ("language", "message"),
+    [
+        ("en", "Draft created: HY-0001 在港船舶动态. Describe its fields, then publish it."),
+        ("zh-hans", "草稿已创建：HY-0001 在港船舶动态。请描述其信息项，然后发布。"),
+    ],
+)
+def test_creating_a_draft_catalog_says_so_on_its_edit_page(client, tmp_path, language, message):
+    svc.zones_ensure_standard()
+    staff = staff_user("op")
+    version = svc.resource_register(
+        by=staff,
+        provider=provider_org(),
+        name="在港船舶",
+        source=vessel_csv(tmp_path / "ships.csv", 12),
+        source_name="ships.csv",
+    )
+    client.force_login(staff)
+
+    response = client.post(
+        f"/catalogs/new/?version={version.pk}",
+        {
+            "zone": svc.DataZone.objects.get(key="marine").pk,
+            "name": "在港船舶动态",
+            "update_frequency": "daily",
+            "sharing_type": "conditional",
+            "open_type": "conditional",
+        },
+        HTTP_ACCEPT_LANGUAGE=language,
+        follow=True,
+    )
+
+    assert response.redirect_chain == [("/catalogs/HY-0001/edit/", 302)]
+    assert message in response.content.decode()
+
+
 def _draft_vessels(client, tmp_path) -> tuple[Catalog, dict]:
     """A draft vessel catalog as ingested (every field L1, kept), and its edit form."""
     svc.zones_ensure_standard()
@@ -130,6 +166,24 @@ def test_personal_data_is_flagged_on_the_edit_page_and_before_publishing(client,
     confirm = client.get(f"/catalogs/{catalog.code}/publish/").content.decode()
     assert 'data-column="owner_phone" data-personal="ungraded"' in confirm
     assert "suggested L4" in confirm
+
+
+@pytest.mark.parametrize(
+    ("language", "header", "no"),
+    [("en", "Looks like personal data", "no"), ("zh-hans", "疑似个人信息", "否")],
+)
+def test_the_edit_page_answers_the_personal_data_column_for_every_field(
+    client, tmp_path, language, header, no
+):
+    catalog, _form = _draft_vessels(client, tmp_path)
+
+    edit = client.get(f"/catalogs/{catalog.code}/edit/", HTTP_ACCEPT_LANGUAGE=language)
+
+    page = edit.content.decode()
+    tonnage = page[page.index('<tr data-column="tonnage">') :]
+    assert f"<th>{header}</th>" in page
+    assert f'<td><span class="muted">{no}</span></td></tr>' in tonnage[: tonnage.index("</tr>") + 5]
+    assert "?</th>" not in page and "？</th>" not in page
 
 
 def test_only_staff_see_the_confirmation_and_only_a_draft_is_offered(client, tmp_path):
@@ -283,6 +337,20 @@ def test_the_list_shows_rows_update_dates_and_how_many_each_filter_finds(client,
     assert "(2)</option>" not in zone[: zone.index("</select>")]
 
 
+@pytest.mark.parametrize("language", ["en", "zh-hans"])
+def test_row_counts_are_grouped_by_thousands_on_the_catalog_pages(client, tmp_path, language):
+    staff = staff_user("op")
+    catalog = published_vessel_catalog(staff, tmp_path, rows=1200)
+    client.force_login(staff)
+
+    listing = client.get("/catalogs/", HTTP_ACCEPT_LANGUAGE=language).content.decode()
+    detail = client.get(f"/catalogs/{catalog.code}/", HTTP_ACCEPT_LANGUAGE=language)
+
+    assert 'data-rows="1200">1,200</td>' in listing
+    assert "<dd>1,200</dd>" in detail.content.decode()
+    assert "1200" not in detail.content.decode()
+
+
 def _select(page: str, field: str) -> str:
     start = page.index(f'id="id_{field}"')
     return page[start : page.index("</select>", start)]
@@ -314,7 +382,7 @@ def test_zones_and_catalogs_are_named_in_the_readers_language(client, tmp_path):
 
     listing, detail, edit = pages["zh-hans"].values()
     assert "<td>海洋数据专区</td>" in listing
-    assert '<option value="marine">海洋数据专区 (1)</option>' in listing
+    assert '<option value="marine">海洋数据专区（1）</option>' in listing
     assert ">在港船舶动态</a><br><small>Vessels in port</small>" in listing
     assert "<h1>HY-0001 在港船舶动态</h1>\n<p>Vessels in port</p>" in detail
     assert "<dd>海洋数据专区</dd>" in detail

@@ -135,16 +135,41 @@ def test_an_l4_field_cannot_be_put_in_scope(client, lab):
     assert not ScenarioType.objects.exists()
 
 
-def test_a_type_without_any_field_is_refused_on_the_form(client, lab):
+def _scope_section(page: str) -> str:
+    start = page.index('id="scope"')
+    return page[start : page.index("</fieldset>", start)]
+
+
+@pytest.mark.parametrize(
+    ("language", "message"),
+    [
+        ("en", "Name at least one catalog and its fields."),
+        ("zh-hans", "请至少指定一个目录及其信息项。"),
+    ],
+)
+def test_a_type_without_any_field_is_refused_at_the_scope_section(client, lab, language, message):
     client.force_login(lab)
     data = proposal()
     del data["scope-HY-0001"]
 
-    response = client.post("/scenario-types/new/", data)
+    response = client.post("/scenario-types/new/", data, HTTP_ACCEPT_LANGUAGE=language)
 
+    page = response.content.decode()
     assert response.status_code == 200
-    assert "Name at least one catalog and its fields." in response.content.decode()
+    assert message in _scope_section(page)
+    assert page.count(message) == 1
+    assert 'href="#scope-errors"' in page[: page.index('id="scope"')]
     assert not ScenarioType.objects.exists()
+
+
+def test_a_scope_refused_by_the_service_is_said_at_the_scope_section(client, lab):
+    client.force_login(lab)
+
+    response = client.post(
+        "/scenario-types/new/", proposal(**{"scope-HY-0001": ["mmsi", "owner_phone"]})
+    )
+
+    assert "HY-0001.owner_phone is L4 or dropped" in _scope_section(response.content.decode())
 
 
 def test_a_developer_not_admitted_cannot_propose(client, lab):
@@ -369,6 +394,6 @@ def test_an_application_says_all_its_errors_at_once(client, tmp_path):
     response = client.post(f"/scenarios/apply/{scenario_type.pk}/", data)
 
     errors = response.context["form"].errors
-    assert set(errors) == {"name", "accept_agreement", "__all__"}
-    assert errors["__all__"] == ["Name at least one catalog and its fields."]
+    assert set(errors) == {"name", "accept_agreement"}
+    assert "Name at least one catalog and its fields." in _scope_section(response.content.decode())
     assert not Scenario.objects.exists()

@@ -409,6 +409,28 @@ def test_a_key_with_an_expiry_day_stops_at_its_end_and_a_past_day_is_refused(cli
     assert not ApiKey.objects.filter(name="过期").exists()
 
 
+@pytest.mark.parametrize(
+    ("language", "header"), [("en", "<th>Valid until</th>"), ("zh-hans", "<th>有效期截止</th>")]
+)
+def test_a_key_is_listed_as_valid_until_the_day_its_maker_chose(client, serviced, language, header):
+    scenario, developer, _definition, _secret = serviced
+    client.force_login(developer)
+    url = f"/scenarios/{scenario.pk}/api-keys/"
+    client.post(url, {"name": "年度", "expires_at": "2030-01-01"})
+    afternoon = timezone.make_aware(datetime.datetime(2030, 6, 1, 15, 30))
+    by_api, _secret = api_key_create(
+        by=developer, scenario=scenario, name="接口", expires_at=afternoon
+    )
+
+    page = client.get(url, HTTP_ACCEPT_LANGUAGE=language).content.decode()
+
+    chosen = page.split(f'data-prefix="{ApiKey.objects.get(name="年度").prefix}"')[1]
+    assert header in page
+    assert "<td>2030-01-01</td>" in chosen.split("</tr>")[0]
+    assert "2030-01-02" not in page
+    assert "<td>2030-06-01 15:30</td>" in page.split(f'data-prefix="{by_api.prefix}"')[1]
+
+
 def test_a_member_who_is_not_an_admin_sees_the_keys_but_cannot_make_one(client, serviced):
     scenario, _developer, _definition, _secret = serviced
     member = plain_member(scenario.organization)
