@@ -638,6 +638,9 @@ def test_a_failing_checks_reason_reads_in_the_pages_language(client, lab, run, r
         assert "28 个单元格中的 28 个少于 10 个实体（最少的为 7）。" in chinese, url
         assert "have fewer than" not in chinese
         assert "28 of 28 cells have fewer than 10 entities (the fewest: 7)." in english, url
+    # The release page's check summary is joined in the page's language.
+    assert '<dd class="check-summary">未通过；最小单元格计数：28 个单元格</dd>' in chinese
+    assert '<dd class="check-summary">Fail; Minimum cell count: 28 cells</dd>' in english
 
     # A record stored before the reason codes: read back from its English sentence.
     record = crosstab.check_record
@@ -648,31 +651,6 @@ def test_a_failing_checks_reason_reads_in_the_pages_language(client, lab, run, r
     chinese = client.get(url, HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
     assert "28 个单元格中的 28 个少于 10 个实体（最少的为 7）。" in chinese
     assert "have fewer than" not in chinese and "evidence derived" not in chinese
-
-
-@pytest.mark.parametrize(
-    ("language", "summary"),
-    [
-        ("en", "Fail; Minimum cell count: 28 cells"),
-        ("zh-hans", "未通过；最小单元格计数：28 个单元格"),
-    ],
-)
-def test_the_check_summary_is_joined_in_the_pages_language(
-    client, lab, run, reviewers, language, summary
-):
-    scenario, developer = lab
-    job = run(developer, scenario, BY_BERTH_AND_TYPE)
-    crosstab = job.outputs.get(name="crosstab.csv")
-    release = svc.release_request_create(
-        by=developer, scenario=scenario, items=[item(crosstab, exception="泊位与船型组合已公开")]
-    )
-    client.force_login(reviewers[0])
-
-    page = client.get(
-        f"/scenarios/releases/{release.pk}/", HTTP_ACCEPT_LANGUAGE=language
-    ).content.decode()
-
-    assert f'<dd class="check-summary">{summary}</dd>' in page
 
 
 def test_the_migration_drops_the_protected_count_of_older_mitigated_copies(lab, run):
