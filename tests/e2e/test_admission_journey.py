@@ -11,8 +11,18 @@ from tests.factories import PASSWORD, staff_user, uscc
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
 TEXT = {
-    "zh-hans": {"admitted": "已准入", "submitted": "审核中", "apply": "申请主体准入"},
-    "en": {"admitted": "Admitted", "submitted": "Under review", "apply": "Apply for admission"},
+    "zh-hans": {
+        "admitted": "已准入",
+        "submitted": "审核中",
+        "apply": "申请主体准入",
+        "name": "蓝湾数据科技有限公司",
+    },
+    "en": {
+        "admitted": "Admitted",
+        "submitted": "Under review",
+        "apply": "Apply for admission",
+        "name": "Blue Bay Data Technology",  # its English name, on English pages
+    },
 }
 
 
@@ -66,7 +76,7 @@ def test_developer_signs_up_applies_and_is_admitted(page, live_server, tmp_path,
     # The operator admits it from the review queue.
     _log_in(page, base, "operator")
     page.goto(base + "/admissions/")
-    page.get_by_role("link", name="蓝湾数据科技有限公司").click()
+    page.get_by_role("link", name=text["name"]).click()
     # Each decision asks first, stating what it does.
     expect(page.locator("button[data-action=admit]")).to_be_hidden()
     page.click("summary[data-action=admit-open]")
