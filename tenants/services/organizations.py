@@ -162,7 +162,8 @@ def member_deactivate(*, by, membership: Membership, reason: str = "") -> Member
     """An administrator of the member's organization (or operator staff) deactivates a
     member who left: they can no longer log in, their sessions and API token end, and the
     API keys they made are revoked (scenarios listens to MEMBER_DEACTIVATED). The
-    organization's last active administrator is never deactivated."""
+    organization's last active administrator is never deactivated, and no one deactivates
+    themselves (another administrator does, so that no one locks themselves out)."""
     with transaction.atomic():
         membership = _locked(
             by, membership, _("Only the organization's administrators can deactivate members.")
@@ -171,6 +172,8 @@ def member_deactivate(*, by, membership: Membership, reason: str = "") -> Member
         if not user.is_active:
             raise Conflict(_("This member is already deactivated."))
         _check_not_last_admin(membership)
+        if user.pk == by.pk:
+            raise Conflict(_("You cannot deactivate yourself: ask another administrator."))
         user.is_active = False
         user.save(update_fields=["is_active"])
         # Operator staff acting on an organization not their own: a sanction its own

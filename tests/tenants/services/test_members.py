@@ -180,6 +180,17 @@ def test_a_member_operator_staff_deactivated_is_reactivated_by_operator_staff_on
     assert is_active(alice)
 
 
+def test_no_one_deactivates_themselves():
+    _organization, admin = developer("海洋实验室", "lab")
+    org_member(admin, "second", role=MemberRole.ADMIN)
+    with pytest.raises(Conflict, match="cannot deactivate yourself"):
+        member_deactivate(by=admin, membership=admin.membership)
+    operator = staff_user("op")
+    with pytest.raises(Conflict, match="cannot deactivate yourself"):
+        member_deactivate(by=operator, membership=operator.membership)
+    assert is_active(admin) and is_active(operator)
+
+
 def test_a_username_differing_only_in_case_or_width_is_taken():
     """One username per person whatever its case, and a full-width name is the name it
     reads as once normalized (NFKC, as the login form reads it): "ＬＡＢ" is "LAB", which
